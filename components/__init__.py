@@ -1,0 +1,76 @@
+"""Governed OCI and AWS building blocks as Pulumi component resources.
+
+Each component validates its arguments when constructed, parents its children, names them
+`f"{name}-{role}"`, stamps the governance tags on every child that takes them and registers
+its outputs. Import the classes from their modules or from here.
+"""
+
+from components.adb_fleet import (
+    AllowListAccess,
+    AutonomousDatabaseFleet,
+    AutonomousDatabaseFleetArgs,
+    BackupBucketSpec,
+    DatabaseSpec,
+    PrivateEndpointAccess,
+)
+from components.alarms import (
+    AlarmTopic,
+    AlarmTopicArgs,
+    CloudWatchAlarm,
+    CloudWatchAlarmArgs,
+    MqlQuery,
+    OciAlarm,
+    OciAlarmArgs,
+)
+from components.cost_center_budgets import (
+    AlertRule,
+    CostCenterBudget,
+    CostCenterBudgets,
+    CostCenterBudgetsArgs,
+)
+from components.event_streams import (
+    EventStreams,
+    EventStreamsArgs,
+    StreamPoolPrivateEndpoint,
+    StreamSpec,
+)
+from components.governance_tags import (
+    GovernanceTags,
+    GovernanceTagsArgs,
+    RequiredTagCompartment,
+    TagGrant,
+)
+from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
+from components.validation import ComponentArgumentError
+
+__all__ = [
+    "AlarmTopic",
+    "AlarmTopicArgs",
+    "AlertRule",
+    "AllowListAccess",
+    "AutonomousDatabaseFleet",
+    "AutonomousDatabaseFleetArgs",
+    "BackupBucketSpec",
+    "CloudWatchAlarm",
+    "CloudWatchAlarmArgs",
+    "ComponentArgumentError",
+    "CostCenterBudget",
+    "CostCenterBudgets",
+    "CostCenterBudgetsArgs",
+    "DatabaseSpec",
+    "EventStreams",
+    "EventStreamsArgs",
+    "GovernanceTagging",
+    "GovernanceTags",
+    "GovernanceTagsArgs",
+    "MqlQuery",
+    "OciAlarm",
+    "OciAlarmArgs",
+    "PrivateEndpointAccess",
+    "RequiredTagCompartment",
+    "StreamPoolPrivateEndpoint",
+    "StreamSpec",
+    "TagGrant",
+    "governance_defined_tags",
+    "merge_defined_tags",
+]

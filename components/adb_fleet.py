@@ -1,0 +1,367 @@
+"""`AutonomousDatabaseFleet`: one Autonomous Database (Serverless) per entry of an
+environment's database map, with private access, a backup bucket and alarms.
+
+Decisions that differ from OCI's defaults, and why:
+
+- ECPU only (OCPU is being retired); `license_model` must be stated, because OCI silently
+  assumes BYOL when it is unset.
+- Auto-scaling is off unless asked for: it can bill up to three times the base ECPU count.
+- Access is private (subnet plus an NSG that opens 1521-1522 to the configured CIDRs) or an
+  IP allow-list that is never empty and never the whole internet (CIS OCI 2.8).
+- mTLS is required unless turned off explicitly.
+- The admin password is a Pulumi secret or, better, an OCI Vault secret (`secret_id`);
+  a plain string is refused.
+- The backup bucket keeps versioning Enabled. OCI refuses retention rules on a versioned
+  bucket, so the retention days become an Object Lifecycle rule that deletes previous
+  object versions after that many days (the bucket's objects themselves are kept).
+- Production databases are protected and retained on delete.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_oci as oci
+
+from components.alarms import MqlQuery, OciAlarm, OciAlarmArgs
+from components.tagging import GovernanceTagging, merge_defined_tags
+from components.validation import (
+    ComponentArgumentError,
+    check_not_empty,
+    check_ocid,
+    check_one_of,
+    check_range,
+    is_ocid,
+    parse_cidr,
+)
+
+_COMPONENT = "AutonomousDatabaseFleet"
+WORKLOADS = ("OLTP", "DW", "AJD", "APEX")
+LICENSE_MODELS = ("LICENSE_INCLUDED", "BRING_YOUR_OWN_LICENSE")
+DB_PORTS = (1521, 1522)
+_DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,29}$")
+_BUCKET_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,256}$")
+CPU_ALARM_THRESHOLD = 80
+STORAGE_ALARM_THRESHOLD = 85
+
+
+@dataclass(frozen=True)
+class DatabaseSpec:
+    """One database as platform teams describe it."""
+
+    db_name: str
+    display_name: str
+    workload: str
+    license_model: str
+    compute_count: float
+    storage_tbs: int
+    backup_retention_days: int = 7
+    auto_scaling: bool = False
+    storage_auto_scaling: bool = False
+    cost_center: str | None = None
+    """Overrides the fleet's cost center for this database."""
+    vault_secret_id: str | None = None
+    """OCID of the OCI Vault secret holding the admin password (preferred)."""
+    admin_password: pulumi.Input[str] | None = None
+    """A Pulumi secret (e.g. `config.require_secret(...)`); never a plain string."""
+
+
+@dataclass(frozen=True)
+class PrivateEndpointAccess:
+    """Reach the databases through a private endpoint in `subnet_id`.
+
+    An NSG in `vcn_id` opens 1521-1522 (TCP) to `client_cidrs` only.
+    """
+
+    subnet_id: str
+    vcn_id: str
+    client_cidrs: Sequence[str]
+
+
+@dataclass(frozen=True)
+class AllowListAccess:
+    """Reach the databases over the public endpoint from these IPs, CIDRs or VCN OCIDs."""
+
+    whitelisted_ips: Sequence[str]
+
+
+@dataclass(frozen=True)
+class BackupBucketSpec:
+    namespace: pulumi.Input[str]
+    """Object Storage namespace (from `oci.objectstorage.get_namespace`)."""
+    name: str
+    kms_key_id: str | None = None
+
+
+@dataclass
+class AutonomousDatabaseFleetArgs:
+    compartment_id: str
+    environment: str
+    tagging: GovernanceTagging
+    databases: Mapping[str, DatabaseSpec]
+    access: PrivateEndpointAccess | AllowListAccess
+    backup_bucket: BackupBucketSpec
+    alarm_topic_id: pulumi.Input[str]
+    mtls_required: bool = True
+    protect: bool | None = None
+    """Protect and retain the databases on delete; defaults to True for prod."""
+    runbook_url: str | None = None
+    extra_defined_tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class AutonomousDatabaseFleet(pulumi.ComponentResource):
+    """A governed set of Autonomous Databases for one environment."""
+
+    databases: dict[str, oci.database.AutonomousDatabase]
+    alarms: dict[str, list[OciAlarm]]
+    backup_bucket: oci.objectstorage.Bucket
+    backup_lifecycle: oci.objectstorage.ObjectLifecyclePolicy
+    nsg: oci.core.NetworkSecurityGroup | None
+    nsg_rules: list[oci.core.NetworkSecurityGroupSecurityRule]
+
+    def __init__(
+        self,
+        name: str,
+        args: AutonomousDatabaseFleetArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        _validate(args)
+        super().__init__("guardrails:oci:AutonomousDatabaseFleet", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        fleet_tags = merge_defined_tags(args.tagging.defined_tags(), args.extra_defined_tags)
+        protect = args.protect if args.protect is not None else args.environment == "prod"
+
+        retention_days = max(spec.backup_retention_days for spec in args.databases.values())
+        self.backup_bucket = oci.objectstorage.Bucket(
+            f"{name}-backups",
+            compartment_id=args.compartment_id,
+            namespace=args.backup_bucket.namespace,
+            name=args.backup_bucket.name,
+            access_type="NoPublicAccess",
+            versioning="Enabled",
+            kms_key_id=args.backup_bucket.kms_key_id,
+            object_events_enabled=True,
+            storage_tier="Standard",
+            defined_tags=fleet_tags,
+            opts=child,
+        )
+        self.backup_lifecycle = oci.objectstorage.ObjectLifecyclePolicy(
+            f"{name}-backups-lifecycle",
+            namespace=args.backup_bucket.namespace,
+            bucket=self.backup_bucket.name,
+            rules=[
+                oci.objectstorage.ObjectLifecyclePolicyRuleArgs(
+                    name="expire-previous-versions",
+                    action="DELETE",
+                    target="previous-object-versions",
+                    is_enabled=True,
+                    time_amount=str(retention_days),
+                    time_unit="DAYS",
+                )
+            ],
+            opts=child,
+        )
+
+        self.nsg, self.nsg_rules = None, []
+        network: dict[str, pulumi.Input[object]]
+        if isinstance(args.access, PrivateEndpointAccess):
+            self.nsg = oci.core.NetworkSecurityGroup(
+                f"{name}-nsg",
+                compartment_id=args.compartment_id,
+                vcn_id=args.access.vcn_id,
+                display_name=f"{name}-adb",
+                defined_tags=fleet_tags,
+                opts=child,
+            )
+            for index, cidr in enumerate(args.access.client_cidrs):
+                self.nsg_rules.append(
+                    oci.core.NetworkSecurityGroupSecurityRule(
+                        f"{name}-nsg-ingress-{index + 1}",
+                        network_security_group_id=self.nsg.id,
+                        direction="INGRESS",
+                        protocol="6",
+                        source=cidr,
+                        source_type="CIDR_BLOCK",
+                        stateless=False,
+                        description=f"Oracle Net (TCPS) from {cidr}",
+                        tcp_options=oci.core.NetworkSecurityGroupSecurityRuleTcpOptionsArgs(
+                            destination_port_range=oci.core.NetworkSecurityGroupSecurityRuleTcpOptionsDestinationPortRangeArgs(
+                                min=DB_PORTS[0], max=DB_PORTS[1]
+                            )
+                        ),
+                        opts=child,
+                    )
+                )
+            network = {"subnet_id": args.access.subnet_id, "nsg_ids": [self.nsg.id]}
+        else:
+            network = {"whitelisted_ips": list(args.access.whitelisted_ips)}
+
+        db_opts = pulumi.ResourceOptions(
+            parent=self, protect=protect, retain_on_delete=protect or None
+        )
+        self.databases, self.alarms = {}, {}
+        for key, spec in sorted(args.databases.items()):
+            tagging = args.tagging.for_cost_center(spec.cost_center or args.tagging.cost_center)
+            tags = merge_defined_tags(tagging.defined_tags(), args.extra_defined_tags)
+            credentials: dict[str, pulumi.Input[object]] = (
+                {"secret_id": spec.vault_secret_id}
+                if spec.vault_secret_id
+                else {"admin_password": pulumi.Output.secret(spec.admin_password)}
+            )
+            database = oci.database.AutonomousDatabase(
+                f"{name}-{key}",
+                compartment_id=args.compartment_id,
+                db_name=spec.db_name,
+                display_name=spec.display_name,
+                db_workload=spec.workload,
+                license_model=spec.license_model,
+                compute_model="ECPU",
+                compute_count=float(spec.compute_count),
+                data_storage_size_in_tbs=int(spec.storage_tbs),
+                is_auto_scaling_enabled=spec.auto_scaling,
+                is_auto_scaling_for_storage_enabled=spec.storage_auto_scaling,
+                backup_retention_period_in_days=int(spec.backup_retention_days),
+                is_mtls_connection_required=args.mtls_required,
+                defined_tags=tags,
+                opts=db_opts,
+                **network,
+                **credentials,
+            )
+            self.databases[key] = database
+            self.alarms[key] = self._alarms(name, key, spec, database, args, tagging)
+
+        self.register_outputs(
+            {
+                "database_ids": {k: db.id for k, db in self.databases.items()},
+                "backup_bucket": self.backup_bucket.name,
+                "nsg_id": self.nsg.id if self.nsg else None,
+            }
+        )
+
+    def _alarms(
+        self,
+        name: str,
+        key: str,
+        spec: DatabaseSpec,
+        database: oci.database.AutonomousDatabase,
+        args: AutonomousDatabaseFleetArgs,
+        tagging: GovernanceTagging,
+    ) -> list[OciAlarm]:
+        checks = (
+            ("cpu", "CpuUtilization", CPU_ALARM_THRESHOLD, "WARNING", "CPU above {t}%"),
+            (
+                "storage",
+                "StorageUtilization",
+                STORAGE_ALARM_THRESHOLD,
+                "CRITICAL",
+                "storage above {t}%",
+            ),
+        )
+        alarms = []
+        for role, metric, threshold, severity, summary in checks:
+            what = summary.format(t=threshold)
+            alarms.append(
+                OciAlarm(
+                    f"{name}-{key}-{role}",
+                    OciAlarmArgs(
+                        compartment_id=args.compartment_id,
+                        metric_compartment_id=args.compartment_id,
+                        namespace="oci_autonomous_database",
+                        query=MqlQuery(
+                            metric=metric,
+                            interval="5m",
+                            statistic="mean",
+                            dimensions={"resourceId": database.id},
+                            operator=">",
+                            threshold=threshold,
+                        ),
+                        severity=severity,
+                        destinations=[args.alarm_topic_id],
+                        tagging=tagging,
+                        display_name=f"{spec.display_name} {what}",
+                        summary=f"Autonomous Database {spec.display_name}: {what}",
+                        runbook_url=args.runbook_url,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+        return alarms
+
+
+def _validate_access(access: PrivateEndpointAccess | AllowListAccess) -> None:
+    if isinstance(access, PrivateEndpointAccess):
+        check_ocid(_COMPONENT, "access.subnet_id", access.subnet_id, "subnet")
+        check_ocid(_COMPONENT, "access.vcn_id", access.vcn_id, "vcn")
+        check_not_empty(_COMPONENT, "access.client_cidrs", access.client_cidrs)
+        for cidr in access.client_cidrs:
+            parse_cidr(_COMPONENT, "access.client_cidrs", cidr)
+        return
+    check_not_empty(_COMPONENT, "access.whitelisted_ips", access.whitelisted_ips)
+    for entry in access.whitelisted_ips:
+        # An entry is an IP, a CIDR, a VCN OCID, or "<vcn ocid>;<ip or cidr>".
+        vcn, _, address = entry.partition(";") if entry.startswith("ocid1.") else ("", "", entry)
+        if vcn and not is_ocid(vcn, "vcn"):
+            raise ComponentArgumentError(
+                _COMPONENT, "access.whitelisted_ips", f"holds an invalid VCN OCID {vcn!r}"
+            )
+        if address:
+            parse_cidr(_COMPONENT, "access.whitelisted_ips", address)
+
+
+def _validate_database(key: str, spec: DatabaseSpec, tagging: GovernanceTagging) -> None:
+    where = f"databases[{key!r}]"
+    if not _DB_NAME.match(spec.db_name):
+        raise ComponentArgumentError(
+            _COMPONENT,
+            f"{where}.db_name",
+            "must start with a letter and hold at most 30 letters or digits "
+            f"(got {spec.db_name!r})",
+        )
+    check_one_of(_COMPONENT, f"{where}.workload", spec.workload, WORKLOADS)
+    check_one_of(_COMPONENT, f"{where}.license_model", spec.license_model, LICENSE_MODELS)
+    check_range(_COMPONENT, f"{where}.compute_count", spec.compute_count, 2, 512, whole=True)
+    check_range(_COMPONENT, f"{where}.storage_tbs", spec.storage_tbs, 1, 384, whole=True)
+    check_range(
+        _COMPONENT, f"{where}.backup_retention_days", spec.backup_retention_days, 1, 60, whole=True
+    )
+    if spec.cost_center is not None and tagging.cost_centers is not None:
+        check_one_of(_COMPONENT, f"{where}.cost_center", spec.cost_center, tagging.cost_centers)
+    if spec.vault_secret_id and spec.admin_password is not None:
+        raise ComponentArgumentError(
+            _COMPONENT, where, "takes vault_secret_id or admin_password, not both"
+        )
+    if spec.vault_secret_id:
+        check_ocid(_COMPONENT, f"{where}.vault_secret_id", spec.vault_secret_id, "vaultsecret")
+    elif spec.admin_password is None:
+        raise ComponentArgumentError(
+            _COMPONENT, where, "needs vault_secret_id (preferred) or admin_password"
+        )
+    elif isinstance(spec.admin_password, str):
+        raise ComponentArgumentError(
+            _COMPONENT,
+            f"{where}.admin_password",
+            "must be a Pulumi secret (config.require_secret) or a Vault secret, never plain text",
+        )
+
+
+def _validate(args: AutonomousDatabaseFleetArgs) -> None:
+    check_ocid(_COMPONENT, "compartment_id", args.compartment_id, "compartment")
+    check_one_of(_COMPONENT, "environment", args.environment, ("dev", "staging", "prod"))
+    check_not_empty(_COMPONENT, "databases", args.databases)
+    _validate_access(args.access)
+    if not _BUCKET_NAME.match(args.backup_bucket.name):
+        raise ComponentArgumentError(
+            _COMPONENT,
+            "backup_bucket.name",
+            f"is not a valid bucket name ({args.backup_bucket.name!r})",
+        )
+    if args.backup_bucket.kms_key_id is not None:
+        check_ocid(_COMPONENT, "backup_bucket.kms_key_id", args.backup_bucket.kms_key_id, "key")
+    names = [spec.db_name.upper() for spec in args.databases.values()]
+    if len(set(names)) != len(names):
+        raise ComponentArgumentError(_COMPONENT, "databases", "must not repeat a db_name")
+    for key, spec in args.databases.items():
+        _validate_database(key, spec, args.tagging)

@@ -1,0 +1,180 @@
+"""`EventStreams`: an OCI Streaming stream pool, its streams, and alarms on failed and
+throttled puts.
+
+Streams have no encryption or network setting of their own: the stream pool carries the
+customer-managed KMS key and the private endpoint, so both are arguments of the pool here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_oci as oci
+
+from components.alarms import MqlQuery, OciAlarm, OciAlarmArgs
+from components.tagging import GovernanceTagging, merge_defined_tags
+from components.validation import (
+    ComponentArgumentError,
+    check_not_empty,
+    check_ocid,
+    check_range,
+)
+
+_COMPONENT = "EventStreams"
+_STREAM_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,255}$")
+MIN_RETENTION_HOURS = 24
+MAX_RETENTION_HOURS = 168
+MAX_PARTITIONS = 200
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    partitions: int = 1
+    retention_hours: int = 24
+
+
+@dataclass(frozen=True)
+class StreamPoolPrivateEndpoint:
+    subnet_id: str
+    nsg_ids: Sequence[str] = ()
+    private_endpoint_ip: str | None = None
+
+
+@dataclass
+class EventStreamsArgs:
+    compartment_id: str
+    tagging: GovernanceTagging
+    pool_name: str
+    streams: Mapping[str, StreamSpec]
+    kms_key_id: str | None = None
+    private_endpoint: StreamPoolPrivateEndpoint | None = None
+    alarm_topic_id: pulumi.Input[str] | None = None
+    """When set, each stream gets alarms on failed and throttled puts to this topic."""
+    runbook_url: str | None = None
+    extra_defined_tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class EventStreams(pulumi.ComponentResource):
+    """A stream pool with streams and their put-failure and throttling alarms."""
+
+    pool: oci.streaming.StreamPool
+    streams: dict[str, oci.streaming.Stream]
+    alarms: dict[str, list[OciAlarm]]
+
+    def __init__(
+        self, name: str, args: EventStreamsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        _validate(args)
+        super().__init__("guardrails:oci:EventStreams", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = merge_defined_tags(args.tagging.defined_tags(), args.extra_defined_tags)
+        endpoint = args.private_endpoint
+        self.pool = oci.streaming.StreamPool(
+            f"{name}-pool",
+            compartment_id=args.compartment_id,
+            name=args.pool_name,
+            custom_encryption_key=(
+                oci.streaming.StreamPoolCustomEncryptionKeyArgs(kms_key_id=args.kms_key_id)
+                if args.kms_key_id
+                else None
+            ),
+            private_endpoint_settings=(
+                oci.streaming.StreamPoolPrivateEndpointSettingsArgs(
+                    subnet_id=endpoint.subnet_id,
+                    nsg_ids=list(endpoint.nsg_ids) or None,
+                    private_endpoint_ip=endpoint.private_endpoint_ip,
+                )
+                if endpoint
+                else None
+            ),
+            defined_tags=tags,
+            opts=child,
+        )
+        self.streams, self.alarms = {}, {}
+        for stream_name, spec in sorted(args.streams.items()):
+            stream = oci.streaming.Stream(
+                f"{name}-{stream_name}",
+                name=stream_name,
+                stream_pool_id=self.pool.id,
+                partitions=int(spec.partitions),
+                retention_in_hours=int(spec.retention_hours),
+                defined_tags=tags,
+                opts=child,
+            )
+            self.streams[stream_name] = stream
+            if args.alarm_topic_id is not None:
+                self.alarms[stream_name] = self._alarms(name, stream_name, stream, args)
+
+        self.register_outputs(
+            {
+                "stream_pool_id": self.pool.id,
+                "stream_ids": {k: s.id for k, s in self.streams.items()},
+                "messages_endpoints": {k: s.messages_endpoint for k, s in self.streams.items()},
+            }
+        )
+
+    def _alarms(
+        self, name: str, stream_name: str, stream: oci.streaming.Stream, args: EventStreamsArgs
+    ) -> list[OciAlarm]:
+        checks = (
+            ("put-failures", "PutMessagesFault.Count", "CRITICAL", "failed puts"),
+            ("put-throttled", "PutMessagesThrottling.Count", "WARNING", "throttled puts"),
+        )
+        assert args.alarm_topic_id is not None
+        return [
+            OciAlarm(
+                f"{name}-{stream_name}-{role}",
+                OciAlarmArgs(
+                    compartment_id=args.compartment_id,
+                    metric_compartment_id=args.compartment_id,
+                    namespace="oci_streaming",
+                    query=MqlQuery(
+                        metric=metric,
+                        interval="1m",
+                        statistic="sum",
+                        dimensions={"resourceId": stream.id},
+                        operator=">",
+                        threshold=0,
+                    ),
+                    severity=severity,
+                    destinations=[args.alarm_topic_id],
+                    tagging=args.tagging,
+                    display_name=f"{stream_name} {what}",
+                    summary=f"Stream {stream_name}: {what} in the last minute",
+                    runbook_url=args.runbook_url,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for role, metric, severity, what in checks
+        ]
+
+
+def _validate(args: EventStreamsArgs) -> None:
+    check_ocid(_COMPONENT, "compartment_id", args.compartment_id, "compartment")
+    if not _STREAM_NAME.match(args.pool_name):
+        raise ComponentArgumentError(
+            _COMPONENT, "pool_name", f"is not a valid stream pool name ({args.pool_name!r})"
+        )
+    check_not_empty(_COMPONENT, "streams", args.streams)
+    if args.kms_key_id is not None:
+        check_ocid(_COMPONENT, "kms_key_id", args.kms_key_id, "key")
+    if args.private_endpoint is not None:
+        check_ocid(
+            _COMPONENT, "private_endpoint.subnet_id", args.private_endpoint.subnet_id, "subnet"
+        )
+        for nsg in args.private_endpoint.nsg_ids:
+            check_ocid(_COMPONENT, "private_endpoint.nsg_ids", nsg, "networksecuritygroup")
+    for stream_name, spec in args.streams.items():
+        where = f"streams[{stream_name!r}]"
+        if not _STREAM_NAME.match(stream_name):
+            raise ComponentArgumentError(_COMPONENT, where, "is not a valid stream name")
+        check_range(
+            _COMPONENT, f"{where}.partitions", spec.partitions, 1, MAX_PARTITIONS, whole=True
+        )
+        check_range(
+            _COMPONENT, f"{where}.retention_hours", spec.retention_hours,
+            MIN_RETENTION_HOURS, MAX_RETENTION_HOURS, whole=True,
+        )  # fmt: skip

@@ -1,0 +1,257 @@
+"""`GovernanceTags`: the tag namespace, tags, required tag defaults and tag-based IAM grants.
+
+What OCI can and cannot enforce with tags (and why this component is built this way):
+
+- The only thing that forces a tag at create time is a `TagDefault` with `is_required=True`
+  in the compartment, combined with an ENUM validator on the tag. This component creates
+  both for `cost_center` and `environment`.
+- IAM conditions on tags (`where target.resource.tag.governance.cost_center = 'CC-101'`) can
+  scope *use* and *manage* of existing resources but cannot gate *create* or *list*: a create
+  request has no target tags yet and list results are not filtered. Grants here are for
+  day-2 access, never a substitute for the tag defaults.
+- A tenancy has at most 10 cost-tracking tag keys; only `cost_center` is marked as one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_oci as oci
+
+from components.tagging import (
+    COST_CENTER_KEY,
+    DEFAULT_NAMESPACE,
+    ENVIRONMENT_KEY,
+    OWNER_KEY,
+    GovernanceTagging,
+    governance_defined_tags,
+)
+from components.validation import (
+    ENVIRONMENTS,
+    ComponentArgumentError,
+    check_not_empty,
+    check_ocid,
+    check_one_of,
+)
+
+_COMPONENT = "GovernanceTags"
+_TAG_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+_NAMESPACE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$")
+_IAM_GROUP = re.compile(r"^(?:'[^']+'/)?'?[A-Za-z0-9_.\-@ ]+'?$")
+IAM_VERBS = ("inspect", "read", "use", "manage")
+
+
+@dataclass(frozen=True)
+class RequiredTagCompartment:
+    """A compartment whose new resources must carry `cost_center` and `environment`.
+
+    The tag defaults created for it pre-fill these values and refuse creates without them.
+    """
+
+    compartment_id: str
+    cost_center: str
+    environment: str
+
+
+@dataclass(frozen=True)
+class TagGrant:
+    """`Allow group <group> to <verb> <resources> in tenancy where ...cost_center = '<cc>'`."""
+
+    group: str
+    verb: str
+    resources: str
+    cost_center: str
+
+    def statement(self, namespace: str) -> str:
+        return (
+            f"Allow group {self.group} to {self.verb} {self.resources} in tenancy "
+            f"where target.resource.tag.{namespace}.{COST_CENTER_KEY} = '{self.cost_center}'"
+        )
+
+
+@dataclass
+class GovernanceTagsArgs:
+    compartment_id: str
+    """Where the namespace lives; usually the tenancy (root compartment) OCID."""
+    cost_centers: Sequence[str]
+    """The allowed values of `cost_center` (its ENUM validator)."""
+    environments: Sequence[str] = ENVIRONMENTS
+    namespace: str = DEFAULT_NAMESPACE
+    required_in: Sequence[RequiredTagCompartment] = field(default_factory=list)
+    grants: Sequence[TagGrant] = field(default_factory=list)
+    description: str = "Cost and ownership governance tags"
+    existing_tag_ids: Mapping[str, str] | None = None
+    """Tag definition OCIDs of `cost_center` and `environment` when another stack owns the
+    namespace (it is tenancy-wide): no namespace or tags are created, only defaults and grants."""
+
+
+class GovernanceTags(pulumi.ComponentResource):
+    """Tag namespace with `cost_center`, `environment` and `owner`, plus tag defaults and grants."""
+
+    namespace: oci.identity.TagNamespace | None
+    tags: dict[str, oci.identity.Tag]
+    tag_defaults: list[oci.identity.TagDefault]
+    policy: oci.identity.Policy | None
+
+    def __init__(
+        self, name: str, args: GovernanceTagsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        _validate(args)
+        super().__init__("guardrails:oci:GovernanceTags", name, None, opts)
+        self.args = args
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.namespace, self.tags = None, {}
+        tag_ids: dict[str, pulumi.Input[str]]
+        if args.existing_tag_ids is None:
+            self._create_namespace(name, args, child)
+            tag_ids = {key: tag.id for key, tag in self.tags.items()}
+        else:
+            tag_ids = dict(args.existing_tag_ids)
+
+        self.tag_defaults = []
+        for index, target in enumerate(args.required_in):
+            for key, value in (
+                (COST_CENTER_KEY, target.cost_center),
+                (ENVIRONMENT_KEY, target.environment),
+            ):
+                self.tag_defaults.append(
+                    oci.identity.TagDefault(
+                        f"{name}-default-{index}-{key.replace('_', '-')}",
+                        compartment_id=target.compartment_id,
+                        tag_definition_id=tag_ids[key],
+                        value=value,
+                        is_required=True,
+                        opts=child,
+                    )
+                )
+
+        self.policy = None
+        if args.grants:
+            self.policy = oci.identity.Policy(
+                f"{name}-grants",
+                compartment_id=args.compartment_id,
+                name=f"{args.namespace}-cost-center-grants",
+                description="Access scoped by the governance cost_center tag (not create/list)",
+                statements=[grant.statement(args.namespace) for grant in args.grants],
+                opts=child,
+            )
+
+        self.register_outputs(
+            {
+                "namespace_id": self.namespace.id if self.namespace else None,
+                "tag_ids": tag_ids,
+                "tag_default_ids": [d.id for d in self.tag_defaults],
+            }
+        )
+
+    def _create_namespace(
+        self, name: str, args: GovernanceTagsArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        self.namespace = oci.identity.TagNamespace(
+            f"{name}-namespace",
+            compartment_id=args.compartment_id,
+            name=args.namespace,
+            description=args.description,
+            opts=child,
+        )
+        specs = {
+            COST_CENTER_KEY: (
+                "Cost center that pays for the resource",
+                list(args.cost_centers),
+                True,
+            ),
+            ENVIRONMENT_KEY: ("Deployment environment", list(args.environments), False),
+            OWNER_KEY: ("Team or person accountable for the resource", None, False),
+        }
+        for key, (description, values, cost_tracking) in specs.items():
+            self.tags[key] = oci.identity.Tag(
+                f"{name}-{key.replace('_', '-')}",
+                tag_namespace_id=self.namespace.id,
+                name=key,
+                description=description,
+                is_cost_tracking=cost_tracking,
+                validator=(
+                    oci.identity.TagValidatorArgs(validator_type="ENUM", values=values)
+                    if values is not None
+                    else None
+                ),
+                opts=child,
+            )
+
+    def tagging(self, cost_center: str, environment: str, owner: str) -> GovernanceTagging:
+        """The tagging context components take, validated against this namespace's ENUMs."""
+        tagging = GovernanceTagging(
+            cost_center=cost_center,
+            environment=environment,
+            owner=owner,
+            namespace=self.args.namespace,
+            cost_centers=tuple(self.args.cost_centers),
+        )
+        tagging.defined_tags()
+        return tagging
+
+    def defined_tags(self, cost_center: str, environment: str, owner: str) -> dict[str, str]:
+        """The defined-tag map for these values; values outside the ENUMs raise."""
+        return governance_defined_tags(
+            cost_center,
+            environment,
+            owner,
+            namespace=self.args.namespace,
+            cost_centers=self.args.cost_centers,
+            environments=self.args.environments,
+        )
+
+
+def _validate(args: GovernanceTagsArgs) -> None:
+    check_ocid(_COMPONENT, "compartment_id", args.compartment_id, "tenancy", "compartment")
+    if not _NAMESPACE_NAME.match(args.namespace):
+        raise ComponentArgumentError(
+            _COMPONENT, "namespace", f"must be a tag namespace name (got {args.namespace!r})"
+        )
+    check_not_empty(_COMPONENT, "cost_centers", args.cost_centers)
+    for label, values in (("cost_centers", args.cost_centers), ("environments", args.environments)):
+        for value in values:
+            if not _TAG_VALUE.match(value):
+                raise ComponentArgumentError(
+                    _COMPONENT, label, f"holds an invalid tag value {value!r}"
+                )
+        if len(set(values)) != len(values):
+            raise ComponentArgumentError(_COMPONENT, label, "must not repeat a value")
+    if args.existing_tag_ids is not None:
+        for key in (COST_CENTER_KEY, ENVIRONMENT_KEY):
+            if key not in args.existing_tag_ids:
+                raise ComponentArgumentError(
+                    _COMPONENT, "existing_tag_ids", f"must name the {key} tag"
+                )
+            check_ocid(
+                _COMPONENT,
+                f"existing_tag_ids[{key!r}]",
+                args.existing_tag_ids[key],
+                "tagdefinition",
+            )
+    for index, target in enumerate(args.required_in):
+        where = f"required_in[{index}]"
+        check_ocid(
+            _COMPONENT, f"{where}.compartment_id", target.compartment_id, "tenancy", "compartment"
+        )
+        check_one_of(_COMPONENT, f"{where}.cost_center", target.cost_center, args.cost_centers)
+        check_one_of(_COMPONENT, f"{where}.environment", target.environment, args.environments)
+    for index, grant in enumerate(args.grants):
+        where = f"grants[{index}]"
+        check_one_of(_COMPONENT, f"{where}.verb", grant.verb, IAM_VERBS)
+        check_one_of(_COMPONENT, f"{where}.cost_center", grant.cost_center, args.cost_centers)
+        if not _IAM_GROUP.match(grant.group):
+            raise ComponentArgumentError(
+                _COMPONENT, f"{where}.group", f"must be an IAM group name (got {grant.group!r})"
+            )
+        if not re.match(r"^[a-z][a-z0-9\-]*$", grant.resources):
+            raise ComponentArgumentError(
+                _COMPONENT,
+                f"{where}.resources",
+                "must be a resource type or family such as database-family "
+                f"(got {grant.resources!r})",
+            )

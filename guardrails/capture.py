@@ -1,0 +1,333 @@
+"""Run a Pulumi Python program under Pulumi's mock runtime and record what it declares.
+
+This module is the child-process side of the offline preview: `python -m guardrails.capture`
+runs exactly one program and writes a JSON document (see `guardrails.model.Capture`). A fresh
+process per run is deliberate: the Pulumi SDK keeps the event loop and the root stack in
+module state that leaks between runs (pulumi#6561, #8280).
+
+The program runs the way the Pulumi language host runs it: working directory and `sys.path`
+set to the program's folder, config and secret keys from the stack file, the entry point
+executed by `runpy` inside `run_in_stack`. The engine is replaced by `RecordingMonitor`, a
+subclass of the SDK's own `MockMonitor` that also keeps what `Mocks.new_resource` is not
+shown (parent, provider, protect, source position).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import keyword
+import os
+import re
+import runpy
+import sys
+import traceback
+import typing
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pulumi
+import pulumi.runtime
+from pulumi import _types as pulumi_types
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from guardrails.model import STACK_TYPE, Capture, CapturedInvoke, CapturedResource, SourceLocation
+from guardrails.project import SECRET_PLACEHOLDER, load_project, load_stack_settings
+
+_SECRET_SIG = (rpc._special_sig_key, rpc._special_secret_sig)
+_PLACEHOLDER_ID = "preview-id"
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """Return `value` with every Pulumi secret wrapper replaced by its plain value."""
+    if _is_secret(value):
+        return _unwrap_secrets(value["value"])
+    if isinstance(value, dict):
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
+def _mask_secrets(value: Any) -> tuple[Any, bool]:
+    """Return `value` with secrets replaced by the placeholder, and whether any were found."""
+    if _is_secret(value):
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, dict):
+        found = False
+        masked: dict[str, Any] = {}
+        for k, v in value.items():
+            masked[k], hit = _mask_secrets(v)
+            found = found or hit
+        return masked, found
+    if isinstance(value, list):
+        items = [_mask_secrets(v) for v in value]
+        return [v for v, _ in items], any(hit for _, hit in items)
+    return _jsonable(value), False
+
+
+def _jsonable(value: Any) -> Any:
+    """Resource references and other SDK objects become strings in the record."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, pulumi.Resource):
+        return f"<resource {value._name}>"
+    return str(value)
+
+
+def _mask_properties(props: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    masked: dict[str, Any] = {}
+    secret: list[str] = []
+    for key, value in props.items():
+        masked[key], hit = _mask_secrets(value)
+        if hit:
+            secret.append(key)
+    return masked, sorted(secret)
+
+
+def _source_location(request: Any, program_root: Path) -> SourceLocation | None:
+    pos = request.sourcePosition
+    if not pos.uri:
+        return None
+    path = Path(unquote(urlparse(pos.uri).path))
+    try:
+        shown = str(path.relative_to(program_root))
+    except ValueError:
+        shown = str(path)
+    return SourceLocation(file=shown, line=int(pos.line))
+
+
+# --- data sources ---------------------------------------------------------------------------
+
+_FUNCTION_TOKEN = re.compile(r"^(?P<pkg>[\w-]+):(?P<mod>[\w]+)(/\w+)?:(?P<fn>\w+)$")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _result_class(token: str) -> type | None:
+    """Find the `@pulumi.output_type` result class of a provider function from its token.
+
+    `oci:ObjectStorage/getNamespace:getNamespace` -> `pulumi_oci.objectstorage.GetNamespaceResult`.
+    """
+    match = _FUNCTION_TOKEN.match(token)
+    if not match:
+        return None
+    package = "pulumi_" + match["pkg"].replace("-", "_")
+    module = match["mod"].lower()
+    if keyword.iskeyword(module):
+        module += "_"
+    fn = match["fn"]
+    try:
+        mod = importlib.import_module(f"{package}.{module}")
+    except ImportError:
+        return None
+    cls = getattr(mod, fn[0].upper() + fn[1:] + "Result", None)
+    return cls if isinstance(cls, type) and pulumi_types.is_output_type(cls) else None
+
+
+def _placeholder(name: str, typ: Any, depth: int = 0) -> Any:
+    """A well-formed but empty value for one field of a data-source result."""
+    origin = typing.get_origin(typ)
+    if origin is typing.Union:
+        args = [a for a in typing.get_args(typ) if a is not type(None)]
+        return _placeholder(name, args[0], depth) if args else None
+    if origin in (list, typing.Sequence) or typ in (list,):
+        return []
+    if origin in (dict, typing.Mapping) or typ in (dict,):
+        return {}
+    if typ is str:
+        return _PLACEHOLDER_ID if name == "id" else f"preview-{_snake(name).replace('_', '-')}"
+    if typ is bool:
+        return False
+    if typ in (int, float):
+        return 0
+    if isinstance(typ, type) and pulumi_types.is_output_type(typ) and depth < 3:
+        return _placeholder_result(typ, depth + 1)
+    return None
+
+
+def _placeholder_result(cls: type, depth: int = 0) -> dict[str, Any]:
+    return {
+        pulumi_name: _placeholder(pulumi_name, typ, depth)
+        for pulumi_name, typ in pulumi_types.output_type_types(cls).items()
+    }
+
+
+def placeholder_answer(token: str) -> dict[str, Any]:
+    """The answer the preview gives to a data-source call: empty lists, placeholder strings."""
+    cls = _result_class(token)
+    return _placeholder_result(cls) if cls is not None else {}
+
+
+# --- the recording engine -------------------------------------------------------------------
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Echo inputs as outputs (so `apply` sees real values) and answer data sources."""
+
+    def __init__(self) -> None:
+        self.invokes: list[CapturedInvoke] = []
+
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        resource_id = args.resource_id or f"{args.name}-{_PLACEHOLDER_ID}"
+        return resource_id, dict(args.inputs)
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        masked, _ = _mask_properties(args.args)
+        self.invokes.append(CapturedInvoke(token=args.token, args=masked))
+        return placeholder_answer(args.token)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, plus a record of every registration request."""
+
+    def __init__(self, mocks: RecordingMocks, program_root: Path) -> None:
+        super().__init__(mocks)
+        self.program_root = program_root
+        self.recorded: list[CapturedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self._stack_urn: str | None = None
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine leaves the root stack's type out of its children's URNs; the SDK's mock
+        # monitor does not. Policies, suppressions and reports key on URNs, so match the engine.
+        if parent and parent == self._stack_urn:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type == STACK_TYPE:
+            self._stack_urn = self.make_urn("", request.type, request.name)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        inputs, secret = _mask_properties(rpc.deserialize_properties(request.object))
+        self.recorded.append(
+            CapturedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                inputs=inputs,
+                provider=request.provider or None,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=sorted(set(request.dependencies)),
+                secret_inputs=secret,
+                source=_source_location(request, self.program_root),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn == self._stack_urn:
+            outputs = rpc.deserialize_properties(request.outputs)
+            self.stack_outputs, _ = _mask_properties(outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def _program_frames(exc: BaseException, program_root: Path) -> list[traceback.FrameSummary]:
+    """The frames of the traceback (and of its causes) that lie in the program's own folder."""
+    frames: list[traceback.FrameSummary] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain = [
+            f
+            for f in traceback.extract_tb(current.__traceback__)
+            if Path(f.filename).is_absolute() and Path(f.filename).is_relative_to(program_root)
+        ]
+        frames = chain + frames
+        current = current.__cause__ or current.__context__
+    return frames
+
+
+def _describe_failure(exc: BaseException, program_root: Path) -> tuple[str | None, str]:
+    """Where in the program it failed (`file:line`) and the program's part of the traceback."""
+    frames = _program_frames(exc, program_root)
+    if not frames:
+        return None, ""
+    last = frames[-1]
+    location = f"{Path(last.filename).relative_to(program_root)}:{last.lineno}"
+    text = "".join(traceback.format_list(frames))
+    return location, text
+
+
+def run_program(program_dir: Path, stack: str) -> Capture:
+    """Run the program in this process (call it from a fresh process) and return the record."""
+    project = load_project(program_dir)
+    stack_settings = load_stack_settings(project, stack)
+
+    os.chdir(project.main.parent)
+    sys.path.insert(0, str(project.main.parent))
+    pulumi.runtime.set_all_config(stack_settings.config, stack_settings.secret_keys)
+
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks, project.root)
+    pulumi.runtime.set_mocks(
+        mocks, project=project.name, stack=stack, preview=False, monitor=monitor
+    )
+    # set_mocks installs a root stack for unit tests; a program run gets its own, as under
+    # the language host, so that `pulumi.export` reaches the registered stack outputs.
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    main = str(project.main)
+
+    def program() -> None:
+        runpy.run_path(main, run_name="__main__")
+
+    _sync_await(run_in_stack(program))
+    return Capture(
+        project=project.name,
+        stack=stack,
+        program=str(project.root),
+        resources=monitor.recorded,
+        invokes=mocks.invokes,
+        outputs=monitor.stack_outputs,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m guardrails.capture")
+    parser.add_argument("--program", required=True, type=Path)
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    program_root = args.program.resolve()
+    try:
+        capture = run_program(args.program, args.stack)
+        doc: dict[str, Any] = {"capture": capture.to_json()}
+    except BaseException as exc:
+        from guardrails.errors import GuardrailsError
+
+        # RunError is Pulumi's "clean exit with a message"; ours are user errors as well.
+        user_error = isinstance(exc, GuardrailsError | pulumi.RunError)
+        location, frames = (None, "") if user_error else _describe_failure(exc, program_root)
+        doc = {
+            "error": {
+                "type": type(exc).__name__,
+                "message": str(exc) or type(exc).__name__,
+                "user_error": user_error,
+                "location": location,
+                "traceback": frames,
+            }
+        }
+    args.out.write_text(json.dumps(doc, sort_keys=True), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Read a Pulumi project (`Pulumi.yaml`) and one stack's settings (`Pulumi.<stack>.yaml`).
+
+This is what the Pulumi CLI does before it starts a program: find the entry point, and turn
+the stack's `config:` block into the flat `namespace:key -> string` map and the list of
+secret keys that the language runtime hands to the program. Secure values cannot be
+decrypted offline (and must never be), so they become a fixed placeholder and their keys
+are marked secret, which is what `config.require_secret` needs to return a secret Output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from guardrails.errors import GuardrailsError
+
+SECRET_PLACEHOLDER = "[secret]"
+"""Stands for a secret value in captures and reports."""
+CONFIG_SECRET_VALUE = "offline-preview-secret"
+"""What a program reads for a `secure:` config value offline: a plain token, so that code
+parsing config (JSON, numbers) still runs; the key is marked secret all the same."""
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+
+
+@dataclass(frozen=True)
+class Project:
+    """The parts of `Pulumi.yaml` that locate and run a program."""
+
+    name: str
+    root: Path
+    main: Path
+    stack_config_dir: Path
+    runtime: str
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stacks(self) -> list[str]:
+        """Names of the stacks that have a settings file, sorted."""
+        return sorted(
+            p.name[len("Pulumi.") : -len(".yaml")]
+            for p in self.stack_config_dir.glob("Pulumi.*.yaml")
+        )
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """A stack's config as the language runtime receives it."""
+
+    stack: str
+    path: Path
+    config: dict[str, str]
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise GuardrailsError(f"{path}: not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise GuardrailsError(f"{path}: cannot be read: {exc.strerror}") from exc
+
+
+def load_project(program_dir: Path) -> Project:
+    """Read `Pulumi.yaml` in `program_dir`; raise GuardrailsError naming what is wrong."""
+    root = program_dir.resolve()
+    path = root / "Pulumi.yaml"
+    if not path.is_file():
+        raise GuardrailsError(f"{root}: no Pulumi.yaml here; is this a Pulumi project?")
+    doc = _read_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not doc["name"]:
+        raise GuardrailsError(f"{path}: `name` must be a non-empty string")
+    runtime = doc.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise GuardrailsError(
+            f"{path}: runtime is {runtime_name!r}; only Python programs can be previewed"
+        )
+    main = root / str(doc.get("main") or ".")
+    if main.is_dir():
+        main = main / "__main__.py"
+    if not main.is_file():
+        raise GuardrailsError(f"{path}: program entry point {main} does not exist")
+    config_dir = root / str(doc.get("stackConfigDir") or ".")
+    return Project(
+        name=doc["name"],
+        root=root,
+        main=main.resolve(),
+        stack_config_dir=config_dir.resolve(),
+        runtime="python",
+    )
+
+
+def _qualify(key: str, project: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return True
+        return any(_has_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secure(v) for v in value)
+    return False
+
+
+def _mask_secure(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return CONFIG_SECRET_VALUE
+        return {k: _mask_secure(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secure(v) for v in value]
+    return value
+
+
+def _to_config_string(value: Any) -> str:
+    """Render a YAML value the way the Pulumi CLI passes it to a program."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if value is None:
+        return ""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def load_stack_settings(project: Project, stack: str) -> StackSettings:
+    """Read `Pulumi.<stack>.yaml`; raise GuardrailsError for a missing or malformed file."""
+    if not _STACK_NAME.match(stack):
+        raise GuardrailsError(f"invalid stack name {stack!r}")
+    path = project.stack_file(stack)
+    if not path.is_file():
+        known = ", ".join(project.stacks()) or "none"
+        raise GuardrailsError(
+            f"unknown stack {stack!r}: {path} does not exist (stacks with a settings file: {known})"
+        )
+    doc = _read_yaml(path) or {}
+    if not isinstance(doc, dict):
+        raise GuardrailsError(f"{path}: expected a mapping at the top level")
+    raw = doc.get("config") or {}
+    if not isinstance(raw, dict):
+        raise GuardrailsError(f"{path}: `config` must be a mapping of keys to values")
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in raw.items():
+        if not isinstance(key, str) or not key:
+            raise GuardrailsError(f"{path}: config key {key!r} must be a non-empty string")
+        qualified = _qualify(key, project.name)
+        if _has_secure(value):
+            secret_keys.append(qualified)
+        config[qualified] = _to_config_string(_mask_secure(value))
+    return StackSettings(stack=stack, path=path, config=config, secret_keys=sorted(secret_keys))

@@ -1,0 +1,248 @@
+"""The guardrails stack program: one program, configured per environment by
+`stacks/Pulumi.<env>.yaml` (`pulumi up -s dev|staging|prod`).
+
+The whole config is validated first (guardrails.stack_schema); only then are the
+components declared: governance tags, the alarm topic, cost-center budgets, the Autonomous
+Database fleet and the event streams.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_oci as oci
+
+from components import (
+    AlarmTopic,
+    AlarmTopicArgs,
+    AlertRule,
+    AllowListAccess,
+    AutonomousDatabaseFleet,
+    AutonomousDatabaseFleetArgs,
+    BackupBucketSpec,
+    CostCenterBudget,
+    CostCenterBudgets,
+    CostCenterBudgetsArgs,
+    DatabaseSpec,
+    EventStreams,
+    EventStreamsArgs,
+    GovernanceTagging,
+    GovernanceTags,
+    GovernanceTagsArgs,
+    PrivateEndpointAccess,
+    RequiredTagCompartment,
+    StreamPoolPrivateEndpoint,
+    StreamSpec,
+    TagGrant,
+)
+from components.cost_center_budgets import DEFAULT_ALERT_RULES
+from guardrails.stack_schema import (
+    StackConfig,
+    StackConfigError,
+    parse_stack_config,
+    runtime_config,
+)
+
+# Oracle stamps these on every resource; without ignoring them each `up` shows drift.
+ORACLE_DEFAULT_TAGS = ["Oracle-Tags.CreatedBy", "Oracle-Tags.CreatedOn"]
+
+
+def load_config() -> StackConfig:
+    raw, secret_keys = runtime_config()
+    try:
+        return parse_stack_config(raw, secret_keys)
+    except StackConfigError as exc:
+        # RunError ends the program with this message and no traceback under the CLI too.
+        raise pulumi.RunError(f"stack {pulumi.get_stack()}: {exc}") from exc
+
+
+def main() -> None:
+    cfg = load_config()
+    secrets = pulumi.Config("guardrails")
+    oci_settings = pulumi.Config("oci")
+    oci_provider = oci.Provider(
+        "oci",
+        region=oci_settings.get("region"),
+        config_file_profile=oci_settings.get("configFileProfile"),
+        ignore_defined_tags=ORACLE_DEFAULT_TAGS,
+    )
+    opts = pulumi.ResourceOptions(providers=[oci_provider])
+    gov = cfg.governance
+
+    tags = GovernanceTags(
+        "governance",
+        GovernanceTagsArgs(
+            compartment_id=cfg.tenancyOcid,
+            cost_centers=gov.costCenters,
+            namespace=gov.namespace,
+            required_in=[
+                RequiredTagCompartment(r.compartmentOcid, r.costCenter, cfg.environment)
+                for r in gov.requiredTagCompartments
+            ],
+            grants=[TagGrant(g.group, g.verb, g.resources, g.costCenter) for g in gov.grants],
+            existing_tag_ids=(gov.existingTags.model_dump() if gov.existingTags else None),
+        ),
+        opts=opts,
+    )
+    tagging: GovernanceTagging = tags.tagging(gov.defaultCostCenter, cfg.environment, cfg.owner)
+
+    topic = AlarmTopic(
+        "alarms",
+        AlarmTopicArgs(
+            compartment_id=cfg.compartmentOcid,
+            tagging=tagging,
+            topic_name=cfg.alarms.topicName,
+            email=cfg.alarms.email,
+            https=cfg.alarms.https,
+            slack=[secrets.require_secret("slackWebhookUrl")] if cfg.slackWebhookUrl else [],
+            pagerduty=[secrets.require_secret("pagerDutyUrl")] if cfg.pagerDutyUrl else [],
+        ),
+        opts=opts,
+    )
+    pulumi.export("tagNamespaceId", tags.namespace.id if tags.namespace else None)
+    pulumi.export("alarmTopicId", topic.topic_id)
+
+    if cfg.budgets:
+        declare_budgets(cfg, tagging, opts)
+    if cfg.databases:
+        declare_databases(cfg, tagging, topic, secrets, opts)
+    if cfg.streams:
+        declare_streams(cfg, tagging, topic, opts)
+
+
+def declare_budgets(
+    cfg: StackConfig, tagging: GovernanceTagging, opts: pulumi.ResourceOptions
+) -> None:
+    assert cfg.budgets is not None
+    budgets_cfg = cfg.budgets
+    providers: list[pulumi.ProviderResource] = list(opts.providers or [])  # type: ignore[arg-type]
+    if any(b.awsMonthly for b in budgets_cfg.costCenters.values()):
+        providers.append(
+            aws.Provider(
+                "aws",
+                region=pulumi.Config("aws").get("region") or "us-east-1",
+                default_tags=aws.ProviderDefaultTagsArgs(tags=tagging.aws_tags()),
+            )
+        )
+    rules = (
+        [AlertRule(r.type, r.threshold) for r in budgets_cfg.alertRules]
+        if budgets_cfg.alertRules
+        else list(DEFAULT_ALERT_RULES)
+    )
+    budgets = CostCenterBudgets(
+        "budgets",
+        CostCenterBudgetsArgs(
+            tenancy_id=cfg.tenancyOcid,
+            tagging=tagging,
+            budgets=[
+                CostCenterBudget(cc, b.monthly, b.recipients, b.awsMonthly)
+                for cc, b in sorted(budgets_cfg.costCenters.items())
+            ],
+            tenancy_monthly_amount=budgets_cfg.tenancyMonthly,
+            tenancy_recipients=budgets_cfg.tenancyRecipients,
+            alert_rules=rules,
+        ),
+        opts=pulumi.ResourceOptions(providers=providers),
+    )
+    pulumi.export("budgetIds", {cc: b.id for cc, b in budgets.budgets.items()})
+    pulumi.export("tenancyBudgetId", budgets.tenancy_budget.id)
+
+
+def declare_databases(
+    cfg: StackConfig,
+    tagging: GovernanceTagging,
+    topic: AlarmTopic,
+    secrets: pulumi.Config,
+    opts: pulumi.ResourceOptions,
+) -> None:
+    assert cfg.databaseAccess is not None and cfg.backups is not None
+    access_cfg = cfg.databaseAccess
+    access: PrivateEndpointAccess | AllowListAccess
+    if access_cfg.privateEndpoint:
+        pe = access_cfg.privateEndpoint
+        access = PrivateEndpointAccess(pe.subnetOcid, pe.vcnOcid, pe.clientCidrs)
+    else:
+        access = AllowListAccess(access_cfg.allowList or [])
+    password = secrets.get_secret("adbAdminPassword")
+    namespace = oci.objectstorage.get_namespace_output(
+        compartment_id=cfg.tenancyOcid,
+        opts=pulumi.InvokeOutputOptions(provider=opts.providers[0]),  # type: ignore[index]
+    ).namespace
+    fleet = AutonomousDatabaseFleet(
+        "adb",
+        AutonomousDatabaseFleetArgs(
+            compartment_id=cfg.compartmentOcid,
+            environment=cfg.environment,
+            tagging=tagging,
+            databases={
+                key: DatabaseSpec(
+                    db_name=db.dbName,
+                    display_name=db.displayName,
+                    workload=db.workload,
+                    license_model=db.licenseModel,
+                    compute_count=db.computeCount,
+                    storage_tbs=db.storageTbs,
+                    backup_retention_days=db.backupRetentionDays,
+                    auto_scaling=db.autoScaling,
+                    storage_auto_scaling=db.storageAutoScaling,
+                    cost_center=db.costCenter,
+                    vault_secret_id=db.vaultSecretOcid,
+                    admin_password=None if db.vaultSecretOcid else password,
+                )
+                for key, db in cfg.databases.items()
+            },
+            access=access,
+            backup_bucket=BackupBucketSpec(
+                namespace=namespace, name=cfg.backups.bucketName, kms_key_id=cfg.backups.kmsKeyOcid
+            ),
+            alarm_topic_id=topic.topic_id,
+            runbook_url=cfg.alarms.runbookUrl,
+        ),
+        opts=opts,
+    )
+    pulumi.export(
+        "databases",
+        {
+            key: {
+                "id": db.id,
+                "dbName": cfg.databases[key].dbName,
+                "privateEndpoint": db.private_endpoint,
+                "connectionUrls": db.connection_urls,
+            }
+            for key, db in fleet.databases.items()
+        },
+    )
+    pulumi.export("backupBucket", fleet.backup_bucket.name)
+
+
+def declare_streams(
+    cfg: StackConfig, tagging: GovernanceTagging, topic: AlarmTopic, opts: pulumi.ResourceOptions
+) -> None:
+    assert cfg.streams is not None
+    s = cfg.streams
+    streams = EventStreams(
+        "events",
+        EventStreamsArgs(
+            compartment_id=cfg.compartmentOcid,
+            tagging=tagging,
+            pool_name=s.poolName,
+            streams={
+                name: StreamSpec(spec.partitions, spec.retentionHours)
+                for name, spec in s.streams.items()
+            },
+            kms_key_id=s.kmsKeyOcid,
+            private_endpoint=(
+                StreamPoolPrivateEndpoint(s.privateEndpoint.subnetOcid, s.privateEndpoint.nsgOcids)
+                if s.privateEndpoint
+                else None
+            ),
+            alarm_topic_id=topic.topic_id,
+            runbook_url=cfg.alarms.runbookUrl,
+        ),
+        opts=opts,
+    )
+    pulumi.export("streamPoolId", streams.pool.id)
+    pulumi.export("streams", {k: v.id for k, v in streams.streams.items()})
+
+
+main()
