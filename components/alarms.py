@@ -96,8 +96,12 @@ class MqlQuery:
             )
         if self.operator is None or self.threshold is None:
             raise MqlError("operator", "and threshold are both required unless absent=True")
-        check_one_of("MqlQuery", "operator", self.operator, OPERATORS)
-        check_range("MqlQuery", "threshold", self.threshold)
+        if self.operator not in OPERATORS:
+            raise MqlError(
+                "operator", f"must be one of {', '.join(OPERATORS)} (got {self.operator!r})"
+            )
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float):
+            raise MqlError("threshold", f"must be a number (got {self.threshold!r})")
 
     def _text(self, dimensions: Mapping[str, str]) -> str:
         dims = ""

@@ -28,6 +28,7 @@ from components.tagging import (
     OWNER_KEY,
     GovernanceTagging,
     governance_defined_tags,
+    merge_defined_tags,
 )
 from components.validation import (
     ENVIRONMENTS,
@@ -83,6 +84,9 @@ class GovernanceTagsArgs:
     required_in: Sequence[RequiredTagCompartment] = field(default_factory=list)
     grants: Sequence[TagGrant] = field(default_factory=list)
     description: str = "Cost and ownership governance tags"
+    tagging: GovernanceTagging | None = None
+    """Stamped on the IAM policy. The namespace and its tags cannot carry tags that do not
+    exist yet, so they stay untagged."""
     existing_tag_ids: Mapping[str, str] | None = None
     """Tag definition OCIDs of `cost_center` and `environment` when another stack owns the
     namespace (it is tenancy-wide): no namespace or tags are created, only defaults and grants."""
@@ -137,7 +141,10 @@ class GovernanceTags(pulumi.ComponentResource):
                 name=f"{args.namespace}-cost-center-grants",
                 description="Access scoped by the governance cost_center tag (not create/list)",
                 statements=[grant.statement(args.namespace) for grant in args.grants],
-                opts=child,
+                defined_tags=(
+                    merge_defined_tags(args.tagging.defined_tags()) if args.tagging else None
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.tags.values())),
             )
 
         self.register_outputs(
@@ -233,6 +240,9 @@ def _validate(args: GovernanceTagsArgs) -> None:
                 args.existing_tag_ids[key],
                 "tagdefinition",
             )
+    if args.tagging is not None:
+        check_one_of(_COMPONENT, "tagging.namespace", args.tagging.namespace, (args.namespace,))
+        check_one_of(_COMPONENT, "tagging.cost_center", args.tagging.cost_center, args.cost_centers)
     for index, target in enumerate(args.required_in):
         where = f"required_in[{index}]"
         check_ocid(

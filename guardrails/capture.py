@@ -15,9 +15,7 @@ shown (parent, provider, protect, source position).
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import keyword
 import os
 import re
 import runpy
@@ -38,6 +36,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from guardrails.model import STACK_TYPE, Capture, CapturedInvoke, CapturedResource, SourceLocation
 from guardrails.project import SECRET_PLACEHOLDER, load_project, load_stack_settings
+from guardrails.provider_types import function_result_class
 
 _SECRET_SIG = (rpc._special_sig_key, rpc._special_secret_sig)
 _PLACEHOLDER_ID = "preview-id"
@@ -108,32 +107,9 @@ def _source_location(request: Any, program_root: Path) -> SourceLocation | None:
 
 # --- data sources ---------------------------------------------------------------------------
 
-_FUNCTION_TOKEN = re.compile(r"^(?P<pkg>[\w-]+):(?P<mod>[\w]+)(/\w+)?:(?P<fn>\w+)$")
 
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _result_class(token: str) -> type | None:
-    """Find the `@pulumi.output_type` result class of a provider function from its token.
-
-    `oci:ObjectStorage/getNamespace:getNamespace` -> `pulumi_oci.objectstorage.GetNamespaceResult`.
-    """
-    match = _FUNCTION_TOKEN.match(token)
-    if not match:
-        return None
-    package = "pulumi_" + match["pkg"].replace("-", "_")
-    module = match["mod"].lower()
-    if keyword.iskeyword(module):
-        module += "_"
-    fn = match["fn"]
-    try:
-        mod = importlib.import_module(f"{package}.{module}")
-    except ImportError:
-        return None
-    cls = getattr(mod, fn[0].upper() + fn[1:] + "Result", None)
-    return cls if isinstance(cls, type) and pulumi_types.is_output_type(cls) else None
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
 def _placeholder(name: str, typ: Any, depth: int = 0) -> Any:
@@ -147,7 +123,7 @@ def _placeholder(name: str, typ: Any, depth: int = 0) -> Any:
     if origin in (dict, typing.Mapping) or typ in (dict,):
         return {}
     if typ is str:
-        return _PLACEHOLDER_ID if name == "id" else f"preview-{_snake(name).replace('_', '-')}"
+        return _PLACEHOLDER_ID if name == "id" else f"preview-{_kebab(name)}"
     if typ is bool:
         return False
     if typ in (int, float):
@@ -166,7 +142,7 @@ def _placeholder_result(cls: type, depth: int = 0) -> dict[str, Any]:
 
 def placeholder_answer(token: str) -> dict[str, Any]:
     """The answer the preview gives to a data-source call: empty lists, placeholder strings."""
-    cls = _result_class(token)
+    cls = function_result_class(token)
     return _placeholder_result(cls) if cls is not None else {}
 
 

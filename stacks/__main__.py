@@ -68,6 +68,13 @@ def main() -> None:
     )
     opts = pulumi.ResourceOptions(providers=[oci_provider])
     gov = cfg.governance
+    tagging = GovernanceTagging(
+        cost_center=gov.defaultCostCenter,
+        environment=cfg.environment,
+        owner=cfg.owner,
+        namespace=gov.namespace,
+        cost_centers=tuple(gov.costCenters),
+    )
 
     tags = GovernanceTags(
         "governance",
@@ -80,11 +87,11 @@ def main() -> None:
                 for r in gov.requiredTagCompartments
             ],
             grants=[TagGrant(g.group, g.verb, g.resources, g.costCenter) for g in gov.grants],
+            tagging=tagging,
             existing_tag_ids=(gov.existingTags.model_dump() if gov.existingTags else None),
         ),
         opts=opts,
     )
-    tagging: GovernanceTagging = tags.tagging(gov.defaultCostCenter, cfg.environment, cfg.owner)
 
     topic = AlarmTopic(
         "alarms",

@@ -1,0 +1,74 @@
+"""Look up a provider's own Python classes from Pulumi type tokens.
+
+The provider SDKs (pulumi_oci, pulumi_aws, ...) are the source of truth for what a resource
+accepts and what a data source returns; reading them beats keeping hand-written lists that
+drift with every provider release.
+
+    oci:Identity/tag:Tag                          -> pulumi_oci.identity.TagArgs
+    oci:ObjectStorage/getNamespace:getNamespace   -> pulumi_oci.objectstorage.GetNamespaceResult
+    aws:lambda/layerVersion:LayerVersion          -> pulumi_aws.lambda_.LayerVersionArgs
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import keyword
+import re
+from types import ModuleType
+
+from pulumi import _types as pulumi_types
+
+_TOKEN = re.compile(r"^(?P<pkg>[\w-]+):(?P<mod>\w+)(?:/\w+)?:(?P<member>\w+)$")
+
+
+@functools.cache
+def _module(token: str) -> tuple[ModuleType, str] | None:
+    match = _TOKEN.match(token)
+    if not match:
+        return None
+    package = "pulumi_" + match["pkg"].replace("-", "_")
+    module = match["mod"].lower()
+    if keyword.iskeyword(module):
+        module += "_"
+    try:
+        return importlib.import_module(f"{package}.{module}"), match["member"]
+    except ImportError:
+        return None
+
+
+@functools.cache
+def function_result_class(token: str) -> type | None:
+    """The `@pulumi.output_type` class a data source returns, or None if unknown."""
+    found = _module(token)
+    if found is None:
+        return None
+    module, member = found
+    cls = getattr(module, member[:1].upper() + member[1:] + "Result", None)
+    return cls if isinstance(cls, type) and pulumi_types.is_output_type(cls) else None
+
+
+@functools.cache
+def resource_args_class(token: str) -> type | None:
+    """The `@pulumi.input_type` Args class of a resource type, or None if unknown."""
+    found = _module(token)
+    if found is None:
+        return None
+    module, member = found
+    cls = getattr(module, f"{member}Args", None)
+    return cls if isinstance(cls, type) and pulumi_types.is_input_type(cls) else None
+
+
+@functools.cache
+def resource_input_names(token: str) -> frozenset[str] | None:
+    """The camelCase input property names a resource type accepts, or None if unknown."""
+    cls = resource_args_class(token)
+    if cls is None:
+        return None
+    return frozenset(pulumi_types.input_type_py_to_pulumi_names(cls).values())
+
+
+def accepts_input(token: str, name: str) -> bool:
+    """Whether resources of `token` accept the camelCase input `name` (e.g. definedTags)."""
+    names = resource_input_names(token)
+    return names is not None and name in names

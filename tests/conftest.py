@@ -1,0 +1,90 @@
+"""Shared test helpers.
+
+Component tests run under Pulumi's own mock runtime (`pulumi.runtime.set_mocks` and
+`@pulumi.runtime.test`), with a fresh mock monitor per test: the SDK keeps the event loop
+and root stack in module state (pulumi#6561, #8280), so nothing is reused between tests.
+The monitor is guardrails' RecordingMonitor, the SDK's MockMonitor plus a record of each
+registration (parent, protect, inputs), so tests can assert on the whole resource tree.
+Program-level tests run the real preview runner, which starts a fresh process per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from guardrails.capture import RecordingMocks, RecordingMonitor
+from guardrails.model import CapturedResource
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def ocid(kind: str, word: str = "test", region: str = "") -> str:
+    """A well-formed OCID for tests."""
+    return f"ocid1.{kind}.oc1.{region}." + ("aaaaaaaa" + word).ljust(60, "0")[:60]
+
+
+TENANCY = ocid("tenancy", "tenancy")
+COMPARTMENT = ocid("compartment", "workloads")
+TOPIC = ocid("onstopic", "alarms", "eu-frankfurt-1")
+
+
+class Recorded:
+    """The resources one mocked program run registered, with lookups for assertions."""
+
+    def __init__(self, resources: list[CapturedResource], value: Any) -> None:
+        self.resources = resources
+        self.value = value
+
+    def named(self, name: str) -> CapturedResource:
+        matches = [r for r in self.resources if r.name == name]
+        assert len(matches) == 1, f"expected one resource named {name!r}, got {len(matches)}"
+        return matches[0]
+
+    def of_type(self, token: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type == token]
+
+    def inputs(self, name: str) -> dict[str, Any]:
+        return self.named(name).inputs
+
+    def children(self, parent: CapturedResource) -> list[CapturedResource]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+
+class MockRunner:
+    """Runs a build function under fresh Pulumi mocks (preview=False, so applies run).
+
+    `registered` keeps what the last run registered, also when it raised, so bad-input
+    tests can assert that nothing was declared.
+    """
+
+    def __init__(self) -> None:
+        self.registered: list[CapturedResource] = []
+
+    def __call__(self, build: Callable[[], Any]) -> Recorded:
+        mocks = RecordingMocks()
+        monitor = RecordingMonitor(mocks, ROOT)
+        self.registered = monitor.recorded
+        pulumi.runtime.set_mocks(
+            mocks, project="guardrails", stack="dev", preview=False, monitor=monitor
+        )
+        result: dict[str, Any] = {}
+
+        @pulumi.runtime.test
+        def program() -> Any:
+            value = build()
+            result["value"] = value
+            return value
+
+        program()
+        return Recorded(list(monitor.recorded), result.get("value"))
+
+
+@pytest.fixture
+def run_mocked() -> MockRunner:
+    return MockRunner()
