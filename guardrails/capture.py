@@ -22,6 +22,7 @@ import runpy
 import sys
 import traceback
 import typing
+from collections import abc
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -118,9 +119,9 @@ def _placeholder(name: str, typ: Any, depth: int = 0) -> Any:
     if origin is typing.Union:
         args = [a for a in typing.get_args(typ) if a is not type(None)]
         return _placeholder(name, args[0], depth) if args else None
-    if origin in (list, typing.Sequence) or typ in (list,):
+    if origin in (list, abc.Sequence) or typ is list:
         return []
-    if origin in (dict, typing.Mapping) or typ in (dict,):
+    if origin in (dict, abc.Mapping) or typ is dict:
         return {}
     if typ is str:
         return _PLACEHOLDER_ID if name == "id" else f"preview-{_kebab(name)}"
@@ -270,7 +271,8 @@ def run_program(program_dir: Path, stack: str) -> Capture:
         project=project.name,
         stack=stack,
         program=str(project.root),
-        resources=monitor.recorded,
+        # Registration order depends on event-loop scheduling; URN order does not.
+        resources=sorted(monitor.recorded, key=lambda r: r.urn),
         invokes=mocks.invokes,
         outputs=monitor.stack_outputs,
     )

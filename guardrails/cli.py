@@ -48,13 +48,13 @@ def _build_parser() -> argparse.ArgumentParser:
 def _report_error(console: Console, exc: GuardrailsError) -> None:
     if isinstance(exc, ProgramError):
         where = f" at {exc.location}" if exc.location else ""
-        console.print(
-            f"[bold red]error:[/] the program raised {exc.exc_type}{where}: {escape(str(exc))}"
-        )
-        if exc.traceback_text:
-            console.print(exc.traceback_text.rstrip(), style="dim", markup=False, highlight=False)
+        message = f"the program raised {exc.exc_type}{where}: {exc}"
     else:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        message = str(exc)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    if isinstance(exc, ProgramError) and exc.traceback_text:
+        # Plain text: a traceback must not be re-wrapped to the terminal width.
+        console.file.write("Traceback (program frames):\n" + exc.traceback_text)
 
 
 def main(argv: list[str] | None = None) -> int:

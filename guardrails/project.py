@@ -24,7 +24,7 @@ SECRET_PLACEHOLDER = "[secret]"
 CONFIG_SECRET_VALUE = "offline-preview-secret"
 """What a program reads for a `secure:` config value offline: a plain token, so that code
 parsing config (JSON, numbers) still runs; the key is marked secret all the same."""
-_STACK_NAME = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class Project:
     runtime: str
 
     def stack_file(self, stack: str) -> Path:
-        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+        # `org/project/stack` names keep their settings in Pulumi.<stack>.yaml
+        return self.stack_config_dir / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
 
     def stacks(self) -> list[str]:
         """Names of the stacks that have a settings file, sorted."""
@@ -136,8 +137,11 @@ def _to_config_string(value: Any) -> str:
 
 def load_stack_settings(project: Project, stack: str) -> StackSettings:
     """Read `Pulumi.<stack>.yaml`; raise GuardrailsError for a missing or malformed file."""
-    if not _STACK_NAME.match(stack):
-        raise GuardrailsError(f"invalid stack name {stack!r}")
+    parts = stack.split("/")
+    if len(parts) > 3 or not all(_STACK_NAME.match(p) for p in parts):
+        raise GuardrailsError(
+            f"invalid stack name {stack!r}: use letters, digits, -, _ and ., as `dev` or `org/project/dev`"
+        )
     path = project.stack_file(stack)
     if not path.is_file():
         known = ", ".join(project.stacks()) or "none"

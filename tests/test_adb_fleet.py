@@ -46,9 +46,19 @@ def _args(**overrides):
         "compartment_id": COMPARTMENT,
         "environment": "prod",
         "tagging": TAGGING,
-        "databases": {"orders": _db(), "search": _db(db_name="SEARCH", display_name="search", cost_center="CC-202", backup_retention_days=7)},
+        "databases": {
+            "orders": _db(),
+            "search": _db(
+                db_name="SEARCH",
+                display_name="search",
+                cost_center="CC-202",
+                backup_retention_days=7,
+            ),
+        },
         "access": PrivateEndpointAccess(SUBNET, VCN, ["10.0.0.0/16", "10.1.0.0/24"]),
-        "backup_bucket": BackupBucketSpec(namespace="tenancyns", name="prod-adb-backups", kms_key_id=KEY),
+        "backup_bucket": BackupBucketSpec(
+            namespace="tenancyns", name="prod-adb-backups", kms_key_id=KEY
+        ),
         "alarm_topic_id": TOPIC,
         "runbook_url": "https://runbooks.example.com/adb",
     }
@@ -76,7 +86,10 @@ def test_database_settings(run_mocked):
 
 def test_production_databases_are_protected(run_mocked):
     rec = run_mocked(lambda: AutonomousDatabaseFleet("adb", _args()))
-    assert all(r.protect and r.retain_on_delete for r in rec.of_type("oci:Database/autonomousDatabase:AutonomousDatabase"))
+    assert all(
+        r.protect and r.retain_on_delete
+        for r in rec.of_type("oci:Database/autonomousDatabase:AutonomousDatabase")
+    )
     dev = run_mocked(lambda: AutonomousDatabaseFleet("adb", _args(environment="dev")))
     assert not any(r.protect for r in dev.resources)
 
@@ -84,7 +97,9 @@ def test_production_databases_are_protected(run_mocked):
 def test_nsg_opens_only_the_listener_ports_to_the_configured_cidrs(run_mocked):
     rec = run_mocked(lambda: AutonomousDatabaseFleet("adb", _args()))
     assert rec.inputs("adb-nsg")["vcnId"] == VCN
-    rules = rec.of_type("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule")
+    rules = rec.of_type(
+        "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
+    )
     assert [r.inputs["source"] for r in rules] == ["10.0.0.0/16", "10.1.0.0/24"]
     for rule in rules:
         assert rule.inputs["direction"] == "INGRESS"
@@ -103,7 +118,14 @@ def test_backup_bucket_is_private_versioned_encrypted_with_events(run_mocked):
     assert bucket["namespace"] == "tenancyns" and bucket["name"] == "prod-adb-backups"
     lifecycle = rec.inputs("adb-backups-lifecycle")
     assert lifecycle["rules"] == [
-        {"action": "DELETE", "isEnabled": True, "name": "expire-previous-versions", "target": "previous-object-versions", "timeAmount": "30", "timeUnit": "DAYS"}
+        {
+            "action": "DELETE",
+            "isEnabled": True,
+            "name": "expire-previous-versions",
+            "target": "previous-object-versions",
+            "timeAmount": "30",
+            "timeUnit": "DAYS",
+        }
     ]
 
 
@@ -113,7 +135,10 @@ def test_cpu_and_storage_alarms_per_database(run_mocked):
     assert cpu["query"] == 'CpuUtilization[5m]{resourceId = "adb-orders-preview-id"}.mean() > 80'
     assert cpu["severity"] == "WARNING" and cpu["destinations"] == [TOPIC]
     storage = rec.inputs("adb-orders-storage-alarm")
-    assert storage["query"] == 'StorageUtilization[5m]{resourceId = "adb-orders-preview-id"}.mean() > 85'
+    assert (
+        storage["query"]
+        == 'StorageUtilization[5m]{resourceId = "adb-orders-preview-id"}.mean() > 85'
+    )
     assert storage["severity"] == "CRITICAL"
     assert storage["namespace"] == "oci_autonomous_database"
     assert "Runbook: https://runbooks.example.com/adb" in storage["body"]
@@ -143,13 +168,23 @@ def test_every_taggable_child_carries_governance_tags(run_mocked):
     assert len(taggable) >= 6
     for resource in taggable:
         tags = resource.inputs.get("definedTags", {})
-        assert {"governance.cost_center", "governance.environment", "governance.owner"} <= set(tags), resource.name
+        assert {"governance.cost_center", "governance.environment", "governance.owner"} <= set(
+            tags
+        ), resource.name
 
 
 def test_children_are_parented_and_named_by_role(run_mocked):
     rec = run_mocked(lambda: AutonomousDatabaseFleet("adb", _args()))
     fleet = rec.named("adb")
-    assert {r.name for r in rec.children(fleet)} >= {"adb-backups", "adb-backups-lifecycle", "adb-nsg", "adb-orders", "adb-search", "adb-orders-cpu", "adb-orders-storage"}
+    assert {r.name for r in rec.children(fleet)} >= {
+        "adb-backups",
+        "adb-backups-lifecycle",
+        "adb-nsg",
+        "adb-orders",
+        "adb-search",
+        "adb-orders-cpu",
+        "adb-orders-storage",
+    }
     assert all(r.name.startswith("adb-") for r in rec.resources if r is not fleet)
 
 
@@ -157,30 +192,89 @@ def test_children_are_parented_and_named_by_role(run_mocked):
     ("overrides", "message"),
     [
         ({"databases": {}}, "databases must not be empty"),
-        ({"databases": {"o": _db(compute_count=1)}}, "databases['o'].compute_count must be >= 2 (got 1)"),
-        ({"databases": {"o": _db(storage_tbs=0)}}, "databases['o'].storage_tbs must be >= 1 (got 0)"),
-        ({"databases": {"o": _db(license_model=None)}}, "databases['o'].license_model must be one of LICENSE_INCLUDED, BRING_YOUR_OWN_LICENSE (got None)"),
-        ({"databases": {"o": _db(workload="OLAP")}}, "databases['o'].workload must be one of OLTP, DW, AJD, APEX"),
-        ({"databases": {"o": _db(db_name="1orders")}}, "databases['o'].db_name must start with a letter"),
-        ({"databases": {"o": _db(backup_retention_days=90)}}, "databases['o'].backup_retention_days must be <= 60 (got 90)"),
-        ({"databases": {"o": _db(cost_center="CC-9")}}, "databases['o'].cost_center must be one of CC-101, CC-202"),
-        ({"databases": {"o": _db(vault_secret_id=None)}}, "databases['o'] needs vault_secret_id (preferred) or admin_password"),
-        ({"databases": {"o": _db(vault_secret_id=None, admin_password="hunter2")}}, "databases['o'].admin_password must be a Pulumi secret"),
-        ({"databases": {"o": _db(vault_secret_id=ocid("vault"))}}, "databases['o'].vault_secret_id must be ocid1.vaultsecret"),
-        ({"databases": {"a": _db(), "b": _db(display_name="b")}}, "databases must not repeat a db_name"),
+        (
+            {"databases": {"o": _db(compute_count=1)}},
+            "databases['o'].compute_count must be >= 2 (got 1)",
+        ),
+        (
+            {"databases": {"o": _db(storage_tbs=0)}},
+            "databases['o'].storage_tbs must be >= 1 (got 0)",
+        ),
+        (
+            {"databases": {"o": _db(license_model=None)}},
+            "databases['o'].license_model must be one of LICENSE_INCLUDED, BRING_YOUR_OWN_LICENSE (got None)",
+        ),
+        (
+            {"databases": {"o": _db(workload="OLAP")}},
+            "databases['o'].workload must be one of OLTP, DW, AJD, APEX",
+        ),
+        (
+            {"databases": {"o": _db(db_name="1orders")}},
+            "databases['o'].db_name must start with a letter",
+        ),
+        (
+            {"databases": {"o": _db(backup_retention_days=90)}},
+            "databases['o'].backup_retention_days must be <= 60 (got 90)",
+        ),
+        (
+            {"databases": {"o": _db(cost_center="CC-9")}},
+            "databases['o'].cost_center must be one of CC-101, CC-202",
+        ),
+        (
+            {"databases": {"o": _db(vault_secret_id=None)}},
+            "databases['o'] needs vault_secret_id (preferred) or admin_password",
+        ),
+        (
+            {"databases": {"o": _db(vault_secret_id=None, admin_password="hunter2")}},
+            "databases['o'].admin_password must be a Pulumi secret",
+        ),
+        (
+            {"databases": {"o": _db(vault_secret_id=ocid("vault"))}},
+            "databases['o'].vault_secret_id must be ocid1.vaultsecret",
+        ),
+        (
+            {"databases": {"a": _db(), "b": _db(display_name="b")}},
+            "databases must not repeat a db_name",
+        ),
         ({"access": AllowListAccess([])}, "access.whitelisted_ips must not be empty"),
-        ({"access": AllowListAccess(["0.0.0.0/0"])}, "access.whitelisted_ips must not open access to the whole internet"),
-        ({"access": AllowListAccess(["::/0"])}, "access.whitelisted_ips must not open access to the whole internet"),
-        ({"access": AllowListAccess(["ocid1.subnet.oc1..aaaaaaaaaaaaaaaaaaaaaaaa;10.0.0.0/8"])}, "access.whitelisted_ips holds an invalid VCN OCID"),
-        ({"access": PrivateEndpointAccess(SUBNET, VCN, [])}, "access.client_cidrs must not be empty"),
-        ({"access": PrivateEndpointAccess(SUBNET, VCN, ["0.0.0.0/0"])}, "access.client_cidrs must not open access to the whole internet"),
-        ({"access": PrivateEndpointAccess(VCN, VCN, ["10.0.0.0/8"])}, "access.subnet_id must be ocid1.subnet"),
+        (
+            {"access": AllowListAccess(["0.0.0.0/0"])},
+            "access.whitelisted_ips must not open access to the whole internet",
+        ),
+        (
+            {"access": AllowListAccess(["::/0"])},
+            "access.whitelisted_ips must not open access to the whole internet",
+        ),
+        (
+            {"access": AllowListAccess(["ocid1.subnet.oc1..aaaaaaaaaaaaaaaaaaaaaaaa;10.0.0.0/8"])},
+            "access.whitelisted_ips holds an invalid VCN OCID",
+        ),
+        (
+            {"access": PrivateEndpointAccess(SUBNET, VCN, [])},
+            "access.client_cidrs must not be empty",
+        ),
+        (
+            {"access": PrivateEndpointAccess(SUBNET, VCN, ["0.0.0.0/0"])},
+            "access.client_cidrs must not open access to the whole internet",
+        ),
+        (
+            {"access": PrivateEndpointAccess(VCN, VCN, ["10.0.0.0/8"])},
+            "access.subnet_id must be ocid1.subnet",
+        ),
         ({"environment": "qa"}, "environment must be one of dev, staging, prod"),
-        ({"backup_bucket": BackupBucketSpec("ns", "bad name")}, "backup_bucket.name is not a valid bucket name"),
-        ({"backup_bucket": BackupBucketSpec("ns", "b", kms_key_id=ocid("vault"))}, "backup_bucket.kms_key_id must be ocid1.key"),
+        (
+            {"backup_bucket": BackupBucketSpec("ns", "bad name")},
+            "backup_bucket.name is not a valid bucket name",
+        ),
+        (
+            {"backup_bucket": BackupBucketSpec("ns", "b", kms_key_id=ocid("vault"))},
+            "backup_bucket.kms_key_id must be ocid1.key",
+        ),
     ],
 )
 def test_bad_arguments(run_mocked, overrides, message):
-    with pytest.raises(ComponentArgumentError, match="AutonomousDatabaseFleet: " + re.escape(message)):
+    with pytest.raises(
+        ComponentArgumentError, match="AutonomousDatabaseFleet: " + re.escape(message)
+    ):
         run_mocked(lambda: AutonomousDatabaseFleet("adb", _args(**overrides)))
     assert run_mocked.registered == []

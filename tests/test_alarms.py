@@ -7,7 +7,16 @@ import re
 import pulumi
 import pytest
 
-from components import AlarmTopic, AlarmTopicArgs, CloudWatchAlarm, CloudWatchAlarmArgs, GovernanceTagging, MqlQuery, OciAlarm, OciAlarmArgs
+from components import (
+    AlarmTopic,
+    AlarmTopicArgs,
+    CloudWatchAlarm,
+    CloudWatchAlarmArgs,
+    GovernanceTagging,
+    MqlQuery,
+    OciAlarm,
+    OciAlarmArgs,
+)
 from components.alarms import MqlError
 from components.validation import ComponentArgumentError
 from tests.conftest import COMPARTMENT, TOPIC, ocid
@@ -26,20 +35,33 @@ def test_mql_renders_metric_interval_dimensions_statistic_and_comparison():
 
 
 def test_mql_sorts_dimensions_and_formats_thresholds():
-    query = MqlQuery("PutMessagesFault.Count", "1m", "sum", {"resourceId": "r", "region": "eu"}, ">=", 0.5)
-    assert query.render_plain() == 'PutMessagesFault.Count[1m]{region = "eu", resourceId = "r"}.sum() >= 0.5'
+    query = MqlQuery(
+        "PutMessagesFault.Count", "1m", "sum", {"resourceId": "r", "region": "eu"}, ">=", 0.5
+    )
+    assert (
+        query.render_plain()
+        == 'PutMessagesFault.Count[1m]{region = "eu", resourceId = "r"}.sum() >= 0.5'
+    )
 
 
 def test_mql_absent_and_percentile():
     assert MqlQuery("Heartbeat", "10m", absent=True).render_plain() == "Heartbeat[10m].absent()"
-    assert MqlQuery("Latency", "1h", "percentile(0.95)", {}, ">", 200).render_plain() == "Latency[1h].percentile(0.95) > 200"
+    assert (
+        MqlQuery("Latency", "1h", "percentile(0.95)", {}, ">", 200).render_plain()
+        == "Latency[1h].percentile(0.95) > 200"
+    )
 
 
 def test_mql_render_waits_for_output_dimensions(run_mocked):
     seen = []
 
     def build():
-        query = MqlQuery("CpuUtilization", dimensions={"resourceId": pulumi.Output.from_input(DB)}, operator=">", threshold=1)
+        query = MqlQuery(
+            "CpuUtilization",
+            dimensions={"resourceId": pulumi.Output.from_input(DB)},
+            operator=">",
+            threshold=1,
+        )
         return query.render().apply(seen.append)
 
     run_mocked(build)
@@ -71,7 +93,12 @@ def test_mql_rejects_malformed_parts(kwargs, message):
 
 
 def _topic_args(**overrides):
-    args = {"compartment_id": COMPARTMENT, "tagging": TAGGING, "topic_name": "dev-alarms", "email": ["oncall@example.com"]}
+    args = {
+        "compartment_id": COMPARTMENT,
+        "tagging": TAGGING,
+        "topic_name": "dev-alarms",
+        "email": ["oncall@example.com"],
+    }
     return AlarmTopicArgs(**(args | overrides))
 
 
@@ -82,7 +109,9 @@ def test_topic_with_every_kind_of_subscription(run_mocked):
             _topic_args(
                 https=["https://hooks.example.com/oci"],
                 slack=[pulumi.Output.secret("https://hooks.slack.com/services/T0/B0/x")],
-                pagerduty=[pulumi.Output.secret("https://events.pagerduty.com/integration/k/enqueue")],
+                pagerduty=[
+                    pulumi.Output.secret("https://events.pagerduty.com/integration/k/enqueue")
+                ],
             ),
         )
 
@@ -129,7 +158,9 @@ def _alarm_args(**overrides):
         "compartment_id": COMPARTMENT,
         "metric_compartment_id": COMPARTMENT,
         "namespace": "oci_autonomous_database",
-        "query": MqlQuery("StorageUtilization", dimensions={"resourceId": DB}, operator=">", threshold=85),
+        "query": MqlQuery(
+            "StorageUtilization", dimensions={"resourceId": DB}, operator=">", threshold=85
+        ),
         "severity": "CRITICAL",
         "destinations": [TOPIC],
         "tagging": TAGGING,
@@ -163,11 +194,17 @@ def test_non_critical_alarm_does_not_repeat(run_mocked):
     [
         ({"severity": "FATAL"}, "severity must be one of CRITICAL, ERROR, WARNING, INFO"),
         ({"destinations": []}, "destinations must not be empty"),
-        ({"destinations": [TOPIC, ocid("onstopic", "other")]}, "destinations allow at most one destination per service"),
+        (
+            {"destinations": [TOPIC, ocid("onstopic", "other")]},
+            "destinations allow at most one destination per service",
+        ),
         ({"destinations": [ocid("bucket")]}, "destinations must be ocid1.onstopic"),
         ({"pending_duration": "5 minutes"}, "pending_duration must be an ISO 8601 duration"),
         ({"pending_duration": "PT2H"}, "pending_duration must be between PT1M and PT1H"),
-        ({"message_format": "HTML"}, "message_format must be one of RAW, PRETTY_JSON, ONS_OPTIMIZED"),
+        (
+            {"message_format": "HTML"},
+            "message_format must be one of RAW, PRETTY_JSON, ONS_OPTIMIZED",
+        ),
         ({"runbook_url": "wiki/adb"}, "runbook_url must be an https:// URL"),
     ],
 )
@@ -208,7 +245,10 @@ def test_cloudwatch_alarm_notifies_sns(run_mocked):
     ("overrides", "message"),
     [
         ({"alarm_actions": []}, "alarm_actions must not be empty"),
-        ({"alarm_actions": ["arn:aws:sns:eu-central-1:1234:alarms"]}, "alarm_actions must hold SNS topic ARNs"),
+        (
+            {"alarm_actions": ["arn:aws:sns:eu-central-1:1234:alarms"]},
+            "alarm_actions must hold SNS topic ARNs",
+        ),
         ({"comparison_operator": ">"}, "comparison_operator must be one of"),
         ({"statistic": "Mean"}, "statistic must be one of SampleCount"),
         ({"period": 90}, "period must be 10, 30 or a multiple of 60 seconds"),

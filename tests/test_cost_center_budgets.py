@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from components import AlertRule, CostCenterBudget, CostCenterBudgets, CostCenterBudgetsArgs, GovernanceTagging
+from components import (
+    AlertRule,
+    CostCenterBudget,
+    CostCenterBudgets,
+    CostCenterBudgetsArgs,
+    GovernanceTagging,
+)
 from components.validation import ComponentArgumentError
 from tests.conftest import TENANCY, ocid
 
@@ -41,8 +47,16 @@ def test_one_tag_budget_per_cost_center_in_the_tenancy_root(run_mocked):
 
 def test_default_alert_rules_with_comma_separated_recipients(run_mocked):
     rec = run_mocked(lambda: CostCenterBudgets("b", _args()))
-    rules = {r.name: r.inputs for r in rec.of_type("oci:Budget/rule:Rule") if r.name.startswith("b-cc-101-")}
-    assert {(r["type"], r["threshold"]) for r in rules.values()} == {("ACTUAL", 80.0), ("ACTUAL", 100.0), ("FORECAST", 100.0)}
+    rules = {
+        r.name: r.inputs
+        for r in rec.of_type("oci:Budget/rule:Rule")
+        if r.name.startswith("b-cc-101-")
+    }
+    assert {(r["type"], r["threshold"]) for r in rules.values()} == {
+        ("ACTUAL", 80.0),
+        ("ACTUAL", 100.0),
+        ("FORECAST", 100.0),
+    }
     for rule in rules.values():
         assert rule["thresholdType"] == "PERCENTAGE"
         assert rule["recipients"] == "finops@example.com,pay@example.com"
@@ -53,8 +67,13 @@ def test_tenancy_budget_always_has_a_forecast_rule(run_mocked):
     rec = run_mocked(lambda: CostCenterBudgets("b", _args(alert_rules=[AlertRule("ACTUAL", 90)])))
     tenancy = rec.inputs("b-tenancy")
     assert tenancy["targetType"] == "COMPARTMENT" and tenancy["targets"] == [TENANCY]
-    tenancy_rules = [r.inputs for r in rec.of_type("oci:Budget/rule:Rule") if r.name.startswith("b-tenancy-")]
-    assert {(r["type"], r["threshold"]) for r in tenancy_rules} == {("ACTUAL", 90.0), ("FORECAST", 100.0)}
+    tenancy_rules = [
+        r.inputs for r in rec.of_type("oci:Budget/rule:Rule") if r.name.startswith("b-tenancy-")
+    ]
+    assert {(r["type"], r["threshold"]) for r in tenancy_rules} == {
+        ("ACTUAL", 90.0),
+        ("FORECAST", 100.0),
+    }
     cc_rules = [r for r in rec.of_type("oci:Budget/rule:Rule") if r.name.startswith("b-cc-101-")]
     assert len(cc_rules) == 1
 
@@ -78,7 +97,11 @@ def test_aws_budget_filters_on_the_cost_allocation_tag(run_mocked):
 
 
 def test_no_aws_resources_without_aws_amounts(run_mocked):
-    rec = run_mocked(lambda: CostCenterBudgets("b", _args(budgets=[CostCenterBudget("CC-101", 10, ["a@example.com"])])))
+    rec = run_mocked(
+        lambda: CostCenterBudgets(
+            "b", _args(budgets=[CostCenterBudget("CC-101", 10, ["a@example.com"])])
+        )
+    )
     assert not [r for r in rec.resources if r.type.startswith("aws:")]
 
 
@@ -87,15 +110,33 @@ def test_no_aws_resources_without_aws_amounts(run_mocked):
     [
         ({"tenancy_id": ocid("compartment")}, "tenancy_id must be ocid1.tenancy"),
         ({"budgets": []}, "budgets must not be empty"),
-        ({"budgets": [CostCenterBudget("CC-101", 99.5, ["a@example.com"])]}, r"budgets\[CC-101\].monthly_amount must be a whole number"),
-        ({"budgets": [CostCenterBudget("CC-101", 0, ["a@example.com"])]}, r"monthly_amount must be >= 1 \(got 0\)"),
-        ({"budgets": [CostCenterBudget("CC-404", 10, ["a@example.com"])]}, "cost_center must be one of CC-101, CC-202, CC-303"),
+        (
+            {"budgets": [CostCenterBudget("CC-101", 99.5, ["a@example.com"])]},
+            r"budgets\[CC-101\].monthly_amount must be a whole number",
+        ),
+        (
+            {"budgets": [CostCenterBudget("CC-101", 0, ["a@example.com"])]},
+            r"monthly_amount must be >= 1 \(got 0\)",
+        ),
+        (
+            {"budgets": [CostCenterBudget("CC-404", 10, ["a@example.com"])]},
+            "cost_center must be one of CC-101, CC-202, CC-303",
+        ),
         ({"budgets": [CostCenterBudget("CC-101", 10, [])]}, "recipients must not be empty"),
-        ({"budgets": [CostCenterBudget("CC-101", 10, ["not-an-address"])]}, "recipients must hold e-mail addresses"),
+        (
+            {"budgets": [CostCenterBudget("CC-101", 10, ["not-an-address"])]},
+            "recipients must hold e-mail addresses",
+        ),
         ({"budgets": [CostCenterBudget("CC-101", 10, ["a@example.com"])] * 2}, "is defined twice"),
-        ({"alert_rules": [AlertRule("SPEND", 80)]}, r"alert_rules\[0\].type must be one of ACTUAL, FORECAST"),
+        (
+            {"alert_rules": [AlertRule("SPEND", 80)]},
+            r"alert_rules\[0\].type must be one of ACTUAL, FORECAST",
+        ),
         ({"alert_rules": [AlertRule("ACTUAL", 0)]}, r"alert_rules\[0\].threshold must be >= 1"),
-        ({"alert_rules": [AlertRule("ACTUAL", 80), AlertRule("ACTUAL", 80)]}, "repeats another rule"),
+        (
+            {"alert_rules": [AlertRule("ACTUAL", 80), AlertRule("ACTUAL", 80)]},
+            "repeats another rule",
+        ),
         ({"tenancy_monthly_amount": 0}, "tenancy_monthly_amount must be >= 1"),
         ({"aws_currency": "dollars"}, "aws_currency must be an ISO 4217 code"),
     ],

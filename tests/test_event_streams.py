@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from components import EventStreams, EventStreamsArgs, GovernanceTagging, StreamPoolPrivateEndpoint, StreamSpec
+from components import (
+    EventStreams,
+    EventStreamsArgs,
+    GovernanceTagging,
+    StreamPoolPrivateEndpoint,
+    StreamSpec,
+)
 from components.validation import ComponentArgumentError
 from tests.conftest import COMPARTMENT, TOPIC, ocid
 
@@ -49,7 +55,10 @@ def test_streams_and_their_alarms(run_mocked):
         "definedTags": TAGGING.defined_tags(),
     }
     failures = rec.inputs("events-user-event-stream-put-failures-alarm")
-    assert failures["query"] == 'PutMessagesFault.Count[1m]{resourceId = "events-user-event-stream-preview-id"}.sum() > 0'
+    assert (
+        failures["query"]
+        == 'PutMessagesFault.Count[1m]{resourceId = "events-user-event-stream-preview-id"}.sum() > 0'
+    )
     assert failures["namespace"] == "oci_streaming" and failures["severity"] == "CRITICAL"
     throttled = rec.inputs("events-user-event-stream-put-throttled-alarm")
     assert throttled["query"].startswith("PutMessagesThrottling.Count[1m]")
@@ -57,7 +66,11 @@ def test_streams_and_their_alarms(run_mocked):
 
 
 def test_public_pool_without_key_and_no_alarms(run_mocked):
-    rec = run_mocked(lambda: EventStreams("events", _args(kms_key_id=None, private_endpoint=None, alarm_topic_id=None)))
+    rec = run_mocked(
+        lambda: EventStreams(
+            "events", _args(kms_key_id=None, private_endpoint=None, alarm_topic_id=None)
+        )
+    )
     pool = rec.inputs("events-pool")
     assert "customEncryptionKey" not in pool and "privateEndpointSettings" not in pool
     assert rec.of_type("oci:Monitoring/alarm:Alarm") == []
@@ -67,12 +80,24 @@ def test_public_pool_without_key_and_no_alarms(run_mocked):
     ("overrides", "message"),
     [
         ({"streams": {}}, "streams must not be empty"),
-        ({"streams": {"s": StreamSpec(partitions=0)}}, "streams['s'].partitions must be >= 1 (got 0)"),
-        ({"streams": {"s": StreamSpec(retention_hours=12)}}, "streams['s'].retention_hours must be >= 24 (got 12)"),
-        ({"streams": {"s": StreamSpec(retention_hours=169)}}, "streams['s'].retention_hours must be <= 168 (got 169)"),
+        (
+            {"streams": {"s": StreamSpec(partitions=0)}},
+            "streams['s'].partitions must be >= 1 (got 0)",
+        ),
+        (
+            {"streams": {"s": StreamSpec(retention_hours=12)}},
+            "streams['s'].retention_hours must be >= 24 (got 12)",
+        ),
+        (
+            {"streams": {"s": StreamSpec(retention_hours=169)}},
+            "streams['s'].retention_hours must be <= 168 (got 169)",
+        ),
         ({"streams": {"bad name": StreamSpec()}}, "streams['bad name'] is not a valid stream name"),
         ({"kms_key_id": ocid("vault")}, "kms_key_id must be ocid1.key"),
-        ({"private_endpoint": StreamPoolPrivateEndpoint(ocid("vcn"))}, "private_endpoint.subnet_id must be ocid1.subnet"),
+        (
+            {"private_endpoint": StreamPoolPrivateEndpoint(ocid("vcn"))},
+            "private_endpoint.subnet_id must be ocid1.subnet",
+        ),
         ({"pool_name": "no spaces"}, "pool_name is not a valid stream pool name"),
     ],
 )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from components import GovernanceTagging, GovernanceTags, GovernanceTagsArgs, RequiredTagCompartment, TagGrant
+from components import (
+    GovernanceTagging,
+    GovernanceTags,
+    GovernanceTagsArgs,
+    RequiredTagCompartment,
+    TagGrant,
+)
 from components.validation import ComponentArgumentError
 from tests.conftest import COMPARTMENT, TENANCY, ocid
 
@@ -32,12 +38,18 @@ def test_namespace_tags_validators_and_cost_tracking(run_mocked):
     assert cost_center["isCostTracking"] is True
     assert cost_center["validator"] == {"validatorType": "ENUM", "values": CCS}
     environment = rec.inputs("gov-environment")
-    assert environment["validator"] == {"validatorType": "ENUM", "values": ["dev", "staging", "prod"]}
+    assert environment["validator"] == {
+        "validatorType": "ENUM",
+        "values": ["dev", "staging", "prod"],
+    }
     assert environment["isCostTracking"] is False
     owner = rec.inputs("gov-owner")
     assert "validator" not in owner and owner["isCostTracking"] is False
     # only one cost-tracking key: a tenancy has at most 10
-    assert sum(r.inputs.get("isCostTracking") is True for r in rec.of_type("oci:Identity/tag:Tag")) == 1
+    assert (
+        sum(r.inputs.get("isCostTracking") is True for r in rec.of_type("oci:Identity/tag:Tag"))
+        == 1
+    )
 
 
 def test_required_tag_defaults_per_compartment(run_mocked):
@@ -87,7 +99,10 @@ def test_helper_returns_map_and_rejects_unknown_values(run_mocked):
             "governance.environment": "prod",
             "governance.owner": "data",
         }
-        with pytest.raises(ComponentArgumentError, match=r"cost_center must be one of CC-101, CC-202, CC-303 \(got 'CC-9'\)"):
+        with pytest.raises(
+            ComponentArgumentError,
+            match=r"cost_center must be one of CC-101, CC-202, CC-303 \(got 'CC-9'\)",
+        ):
             tags.defined_tags("CC-9", "prod", "data")
         return tags
 
@@ -97,16 +112,34 @@ def test_helper_returns_map_and_rejects_unknown_values(run_mocked):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"compartment_id": "ocid1.vcn.oc1..aaaaaaaaaaaaaaaaaaaaaaaaaa"}, "compartment_id must be ocid1.tenancy"),
+        (
+            {"compartment_id": "ocid1.vcn.oc1..aaaaaaaaaaaaaaaaaaaaaaaaaa"},
+            "compartment_id must be ocid1.tenancy",
+        ),
         ({"cost_centers": []}, "cost_centers must not be empty"),
         ({"cost_centers": ["CC-1", "CC-1"]}, "cost_centers must not repeat a value"),
         ({"cost_centers": ["CC 1"]}, "cost_centers holds an invalid tag value 'CC 1'"),
         ({"namespace": "1bad"}, "namespace must be a tag namespace name"),
-        ({"required_in": [RequiredTagCompartment(COMPARTMENT, "CC-9", "dev")]}, r"required_in\[0\].cost_center must be one of"),
-        ({"required_in": [RequiredTagCompartment(COMPARTMENT, "CC-101", "qa")]}, r"required_in\[0\].environment must be one of"),
-        ({"grants": [TagGrant("g", "own", "all-resources", "CC-101")]}, r"grants\[0\].verb must be one of inspect, read, use, manage"),
-        ({"grants": [TagGrant("g", "use", "All Resources", "CC-101")]}, r"grants\[0\].resources must be a resource type"),
-        ({"existing_tag_ids": {"cost_center": ocid("tagdefinition")}}, "existing_tag_ids must name the environment tag"),
+        (
+            {"required_in": [RequiredTagCompartment(COMPARTMENT, "CC-9", "dev")]},
+            r"required_in\[0\].cost_center must be one of",
+        ),
+        (
+            {"required_in": [RequiredTagCompartment(COMPARTMENT, "CC-101", "qa")]},
+            r"required_in\[0\].environment must be one of",
+        ),
+        (
+            {"grants": [TagGrant("g", "own", "all-resources", "CC-101")]},
+            r"grants\[0\].verb must be one of inspect, read, use, manage",
+        ),
+        (
+            {"grants": [TagGrant("g", "use", "All Resources", "CC-101")]},
+            r"grants\[0\].resources must be a resource type",
+        ),
+        (
+            {"existing_tag_ids": {"cost_center": ocid("tagdefinition")}},
+            "existing_tag_ids must name the environment tag",
+        ),
     ],
 )
 def test_bad_arguments(run_mocked, overrides, message):

@@ -16,7 +16,10 @@ def test_defined_tag_map_uses_namespace_and_keys():
         "governance.environment": "dev",
         "governance.owner": "platform",
     }
-    assert governance_defined_tags("CC-101", "prod", "x", namespace="finops")["finops.environment"] == "prod"
+    assert (
+        governance_defined_tags("CC-101", "prod", "x", namespace="finops")["finops.environment"]
+        == "prod"
+    )
 
 
 @pytest.mark.parametrize(
@@ -29,7 +32,9 @@ def test_defined_tag_map_uses_namespace_and_keys():
 )
 def test_defined_tag_map_rejects_values_outside_the_enum(kwargs, message):
     args = {"cost_center": "CC-101", "environment": "dev", "owner": "platform"} | kwargs
-    with pytest.raises(ComponentArgumentError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        ComponentArgumentError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ):
         governance_defined_tags(**args, cost_centers=CCS)
 
 
@@ -43,8 +48,13 @@ def test_merge_accepts_the_same_value_twice():
 
 
 def test_merge_refuses_to_contradict_governance():
-    with pytest.raises(ComponentArgumentError, match="set by governance to 'CC-101'; it cannot be overridden with 'CC-202'"):
-        merge_defined_tags({"governance.cost_center": "CC-101"}, {"governance.cost_center": "CC-202"})
+    with pytest.raises(
+        ComponentArgumentError,
+        match="set by governance to 'CC-101'; it cannot be overridden with 'CC-202'",
+    ):
+        merge_defined_tags(
+            {"governance.cost_center": "CC-101"}, {"governance.cost_center": "CC-202"}
+        )
 
 
 def test_tagging_for_another_cost_center_validates_it():
@@ -56,4 +66,8 @@ def test_tagging_for_another_cost_center_validates_it():
 
 def test_aws_tags_carry_the_same_ownership():
     tagging = GovernanceTagging("CC-202", "staging", "search", cost_centers=CCS)
-    assert tagging.aws_tags() == {"cost_center": "CC-202", "environment": "staging", "owner": "search"}
+    assert tagging.aws_tags() == {
+        "cost_center": "CC-202",
+        "environment": "staging",
+        "owner": "search",
+    }

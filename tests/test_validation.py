@@ -4,23 +4,41 @@ from __future__ import annotations
 
 import pytest
 
-from components.validation import ComponentArgumentError, check_ocid, check_range, is_ocid, ocid_kind, parse_cidr
+from components.validation import (
+    ComponentArgumentError,
+    check_ocid,
+    check_range,
+    is_ocid,
+    ocid_kind,
+    parse_cidr,
+)
 from tests.conftest import ocid
 
 
 def test_ocid_kinds():
     assert ocid_kind(ocid("tenancy")) == "tenancy"
-    assert ocid_kind("ocid1.key.oc1.eu-frankfurt-1.bbbbbbbbvault.aaaaaaaaexamplekey0000000000") == "key"
+    assert (
+        ocid_kind("ocid1.key.oc1.eu-frankfurt-1.bbbbbbbbvault.aaaaaaaaexamplekey0000000000")
+        == "key"
+    )
     assert is_ocid(ocid("subnet", region="us-ashburn-1"), "subnet")
     assert not is_ocid(ocid("subnet"), "vcn")
 
 
 @pytest.mark.parametrize(
     "value",
-    ["", "ocid1.compartment", "ocid2.compartment.oc1..aaaaaaaaaaaaaaaaaaaa", "OCID1.COMPARTMENT.OC1..AAAAAAAAAAAAAAAAAAAA", "ocid1.compartment.oc1..short"],
+    [
+        "",
+        "ocid1.compartment",
+        "ocid2.compartment.oc1..aaaaaaaaaaaaaaaaaaaa",
+        "OCID1.COMPARTMENT.OC1..AAAAAAAAAAAAAAAAAAAA",
+        "ocid1.compartment.oc1..short",
+    ],
 )
 def test_malformed_ocids_are_refused(value):
-    with pytest.raises(ComponentArgumentError, match=r"X: compartment_id must be ocid1\.compartment"):
+    with pytest.raises(
+        ComponentArgumentError, match=r"X: compartment_id must be ocid1\.compartment"
+    ):
         check_ocid("X", "compartment_id", value, "compartment")
 
 

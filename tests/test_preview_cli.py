@@ -1,0 +1,147 @@
+"""`guardrails preview` on our stacks and on programs it has never seen, and its errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from guardrails.cli import main
+from guardrails.errors import GuardrailsError, ProgramError
+from guardrails.preview import capture_program
+from tests.conftest import FIXTURES, ROOT
+
+PLAIN = FIXTURES / "plain_oci"
+
+
+def test_console_script_previews_the_dev_stack():
+    """The README's main job, as a user runs it."""
+    guardrails = Path(sys.executable).parent / "guardrails"
+    proc = subprocess.run(
+        [str(guardrails), "preview", "--stack", "dev"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "guardrails / stack dev" in proc.stdout
+    assert "adb-orders oci:Database/autonomousDatabase:AutonomousDatabase" in proc.stdout
+    assert "Resources per type" in proc.stdout
+    assert "│ total" in proc.stdout and "│    51 │" in proc.stdout
+
+
+def test_unseen_program_with_data_sources_components_loops_and_applies(capsys):
+    assert main(["preview", "--program", str(PLAIN), "--stack", "dev", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    by_name = {r["name"]: r for r in doc["resources"]}
+    assert set(by_name) == {"main-vcn", "web", "web-subnet-0", "web-subnet-1", "logs"}
+    assert by_name["web"]["type"] == "acme:network:WebTier" and by_name["web"]["custom"] is False
+    assert by_name["web-subnet-1"]["parent"] == by_name["web"]["urn"]
+    assert (
+        by_name["web-subnet-1"]["urn"]
+        == "urn:pulumi:dev::plain-oci::acme:network:WebTier$oci:Core/subnet:Subnet::web-subnet-1"
+    )
+    assert by_name["web-subnet-1"]["inputs"]["vcnId"] == "main-vcn-preview-id"
+    assert by_name["web-subnet-1"]["source"] == {"file": "network.py", "line": 11}
+    # a value computed through apply, and a data-source answer that is empty but well-formed
+    assert by_name["logs"]["inputs"]["name"] == "main-logs"
+    assert by_name["logs"]["inputs"]["namespace"] == "preview-namespace"
+    assert by_name["logs"]["protect"] is True
+    assert doc["outputs"] == {
+        "availabilityDomains": 0,
+        "bucket": "main-logs",
+        "dbPassword": "[secret]",
+    }
+    assert sorted(i["token"] for i in doc["invokes"]) == [
+        "oci:Identity/getAvailabilityDomains:getAvailabilityDomains",
+        "oci:ObjectStorage/getNamespace:getNamespace",
+    ]
+
+
+def test_tree_view_of_an_unseen_program(capsys):
+    assert main(["preview", "--program", str(PLAIN)]) == 0
+    out = capsys.readouterr().out
+    assert "plain-oci / stack dev" in out
+    assert "web acme:network:WebTier" in out
+    assert "logs oci:ObjectStorage/bucket:Bucket (protected)" in out
+    assert "│ oci:Core/subnet:Subnet          │     2 │" in out
+    assert "data-source calls answered offline: 2" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--stack", "qa"],
+            "error: unknown stack 'qa': {root}/stacks/Pulumi.qa.yaml does not exist (stacks with a settings file: dev, prod, staging)",
+        ),
+        (["--stack", "../etc"], "error: invalid stack name '../etc'"),
+        (
+            ["--program", "{fixtures}/plain_oci", "--stack", "broken"],
+            "error: {fixtures}/plain_oci/Pulumi.broken.yaml: not valid YAML",
+        ),
+        (
+            ["--program", "{fixtures}/plain_oci", "--stack", "nocompartment"],
+            "error: Missing required configuration variable 'plain-oci:compartmentOcid'",
+        ),
+        (
+            ["--program", "{fixtures}/not_python"],
+            "error: {fixtures}/not_python/Pulumi.yaml: runtime is 'nodejs'; only Python programs can be previewed",
+        ),
+        (
+            ["--program", "{fixtures}"],
+            "error: {fixtures}: no Pulumi.yaml here; is this a Pulumi project?",
+        ),
+        (
+            ["--program", "{fixtures}/raising"],
+            "error: the program raised ValueError at __main__.py:6: no room for subnet 0 in this VCN",
+        ),
+    ],
+)
+def test_errors_exit_2_with_a_clear_message(capsys, args, message):
+    args = [a.format(fixtures=FIXTURES, root=ROOT) for a in args]
+    assert main(["preview", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # nothing is shown as if it had been planned
+    assert err.startswith(message.format(fixtures=FIXTURES, root=ROOT)), err
+
+
+def test_program_error_shows_the_program_frames_only(capsys):
+    assert main(["preview", "--program", str(FIXTURES / "raising")]) == 2
+    err = capsys.readouterr().err
+    assert 'raising/__main__.py", line 11, in <module>' in err
+    assert 'raising/__main__.py", line 6, in subnet_cidr' in err
+    assert "site-packages" not in err
+
+
+def test_invalid_stack_config_exits_2_with_every_problem(tmp_path, capsys):
+    project = tmp_path / "guardrails"
+    project.mkdir()
+    for item in ("Pulumi.yaml", "stacks", "components", "guardrails"):
+        (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(ROOT / item, project / item)
+    stack_file = project / "stacks" / "Pulumi.dev.yaml"
+    text = stack_file.read_text().replace("computeCount: 2", "computeCount: 1", 1)
+    text = text.replace("retentionHours: 24", "retentionHours: 12")
+    stack_file.write_text(text)
+    assert main(["preview", "--program", str(project), "--stack", "dev"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "error: stack dev: invalid stack config:" in err
+    assert "guardrails:databases.orders.computeCount: must be >= 2 (got 1)" in err
+    assert (
+        "guardrails:streams.streams.user-event-stream.retentionHours: must be >= 24 (got 12)" in err
+    )
+    assert "Traceback" not in err
+
+
+def test_capture_errors_are_typed():
+    with pytest.raises(ProgramError) as info:
+        capture_program(FIXTURES / "raising", "dev")
+    assert info.value.location == "__main__.py:6" and info.value.exc_type == "ValueError"
+    with pytest.raises(GuardrailsError, match="unknown stack"):
+        capture_program(PLAIN, "prod")
