@@ -140,7 +140,8 @@ def load_stack_settings(project: Project, stack: str) -> StackSettings:
     parts = stack.split("/")
     if len(parts) > 3 or not all(_STACK_NAME.match(p) for p in parts):
         raise GuardrailsError(
-            f"invalid stack name {stack!r}: use letters, digits, -, _ and ., as `dev` or `org/project/dev`"
+            f"invalid stack name {stack!r}: "
+            "use letters, digits, -, _ and ., as `dev` or `org/project/dev`"
         )
     path = project.stack_file(stack)
     if not path.is_file():

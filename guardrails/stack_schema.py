@@ -319,7 +319,8 @@ def _describe(error: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "is not a known setting"
     if kind == "literal_error":
-        return f"must be one of {ctx['expected'].replace(chr(39), '').replace(' or ', ', ')} (got {got!r})"
+        allowed = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
+        return f"must be one of {allowed} (got {got!r})"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"must be a whole number (got {got!r})"
     if kind == "string_pattern_mismatch":

@@ -82,7 +82,8 @@ class MockRunner:
             return value
 
         program()
-        return Recorded(list(monitor.recorded), result.get("value"))
+        # registration order depends on the event loop; URN order is stable
+        return Recorded(sorted(monitor.recorded, key=lambda r: r.urn), result.get("value"))
 
 
 @pytest.fixture

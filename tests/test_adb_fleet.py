@@ -100,7 +100,10 @@ def test_nsg_opens_only_the_listener_ports_to_the_configured_cidrs(run_mocked):
     rules = rec.of_type(
         "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
     )
-    assert [r.inputs["source"] for r in rules] == ["10.0.0.0/16", "10.1.0.0/24"]
+    assert {r.name: r.inputs["source"] for r in rules} == {
+        "adb-nsg-ingress-1": "10.0.0.0/16",
+        "adb-nsg-ingress-2": "10.1.0.0/24",
+    }
     for rule in rules:
         assert rule.inputs["direction"] == "INGRESS"
         assert rule.inputs["protocol"] == "6"

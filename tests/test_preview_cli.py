@@ -18,6 +18,11 @@ from tests.conftest import FIXTURES, ROOT
 PLAIN = FIXTURES / "plain_oci"
 
 
+def line_of(path: Path, text: str) -> int:
+    """1-based number of the first line of `path` that contains `text`."""
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
 def test_console_script_previews_the_dev_stack():
     """The README's main job, as a user runs it."""
     guardrails = Path(sys.executable).parent / "guardrails"
@@ -47,7 +52,10 @@ def test_unseen_program_with_data_sources_components_loops_and_applies(capsys):
         == "urn:pulumi:dev::plain-oci::acme:network:WebTier$oci:Core/subnet:Subnet::web-subnet-1"
     )
     assert by_name["web-subnet-1"]["inputs"]["vcnId"] == "main-vcn-preview-id"
-    assert by_name["web-subnet-1"]["source"] == {"file": "network.py", "line": 11}
+    assert by_name["web-subnet-1"]["source"] == {
+        "file": "network.py",
+        "line": line_of(PLAIN / "network.py", "oci.core.Subnet("),
+    }
     # a value computed through apply, and a data-source answer that is empty but well-formed
     assert by_name["logs"]["inputs"]["name"] == "main-logs"
     assert by_name["logs"]["inputs"]["namespace"] == "preview-namespace"
@@ -99,7 +107,7 @@ def test_tree_view_of_an_unseen_program(capsys):
         ),
         (
             ["--program", "{fixtures}/raising"],
-            "error: the program raised ValueError at __main__.py:6: no room for subnet 0 in this VCN",
+            "error: the program raised ValueError at __main__.py:{raise_line}: no room for subnet 0 in this VCN",
         ),
     ],
 )
@@ -108,14 +116,18 @@ def test_errors_exit_2_with_a_clear_message(capsys, args, message):
     assert main(["preview", *args]) == 2
     out, err = capsys.readouterr()
     assert out == ""  # nothing is shown as if it had been planned
-    assert err.startswith(message.format(fixtures=FIXTURES, root=ROOT)), err
+    raise_line = line_of(FIXTURES / "raising" / "__main__.py", "raise ValueError")
+    assert err.startswith(message.format(fixtures=FIXTURES, root=ROOT, raise_line=raise_line)), err
 
 
 def test_program_error_shows_the_program_frames_only(capsys):
     assert main(["preview", "--program", str(FIXTURES / "raising")]) == 2
     err = capsys.readouterr().err
-    assert 'raising/__main__.py", line 11, in <module>' in err
-    assert 'raising/__main__.py", line 6, in subnet_cidr' in err
+    main_py = FIXTURES / "raising" / "__main__.py"
+    assert f'raising/__main__.py", line {line_of(main_py, "oci.core.Subnet(")}, in <module>' in err
+    assert (
+        f'raising/__main__.py", line {line_of(main_py, "raise ValueError")}, in subnet_cidr' in err
+    )
     assert "site-packages" not in err
 
 
@@ -142,6 +154,8 @@ def test_invalid_stack_config_exits_2_with_every_problem(tmp_path, capsys):
 def test_capture_errors_are_typed():
     with pytest.raises(ProgramError) as info:
         capture_program(FIXTURES / "raising", "dev")
-    assert info.value.location == "__main__.py:6" and info.value.exc_type == "ValueError"
+    raise_line = line_of(FIXTURES / "raising" / "__main__.py", "raise ValueError")
+    assert info.value.location == f"__main__.py:{raise_line}"
+    assert info.value.exc_type == "ValueError"
     with pytest.raises(GuardrailsError, match="unknown stack"):
         capture_program(PLAIN, "prod")
