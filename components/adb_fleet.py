@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_oci as oci
 
-from components.alarms import MqlQuery, OciAlarm, OciAlarmArgs
+from components.alarms import OciAlarm, ResourceCheck, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
 from components.validation import (
     ComponentArgumentError,
@@ -44,8 +44,10 @@ LICENSE_MODELS = ("LICENSE_INCLUDED", "BRING_YOUR_OWN_LICENSE")
 DB_PORTS = (1521, 1522)
 _DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,29}$")
 _BUCKET_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,256}$")
-CPU_ALARM_THRESHOLD = 80
-STORAGE_ALARM_THRESHOLD = 85
+DATABASE_CHECKS = (
+    ResourceCheck("cpu", "CpuUtilization", 80, "WARNING", "CPU above 80%"),
+    ResourceCheck("storage", "StorageUtilization", 85, "CRITICAL", "storage above 85%"),
+)
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,18 @@ class AutonomousDatabaseFleet(pulumi.ComponentResource):
                 **credentials,
             )
             self.databases[key] = database
-            self.alarms[key] = self._alarms(name, key, spec, database, args, tagging)
+            self.alarms[key] = resource_alarms(
+                f"{name}-{key}",
+                DATABASE_CHECKS,
+                resource_id=database.id,
+                label=f"Autonomous Database {spec.display_name}",
+                namespace="oci_autonomous_database",
+                compartment_id=args.compartment_id,
+                destination=args.alarm_topic_id,
+                tagging=tagging,
+                runbook_url=args.runbook_url,
+                parent=self,
+            )
 
         self.register_outputs(
             {
@@ -240,55 +253,6 @@ class AutonomousDatabaseFleet(pulumi.ComponentResource):
                 "nsg_id": self.nsg.id if self.nsg else None,
             }
         )
-
-    def _alarms(
-        self,
-        name: str,
-        key: str,
-        spec: DatabaseSpec,
-        database: oci.database.AutonomousDatabase,
-        args: AutonomousDatabaseFleetArgs,
-        tagging: GovernanceTagging,
-    ) -> list[OciAlarm]:
-        checks = (
-            ("cpu", "CpuUtilization", CPU_ALARM_THRESHOLD, "WARNING", "CPU above {t}%"),
-            (
-                "storage",
-                "StorageUtilization",
-                STORAGE_ALARM_THRESHOLD,
-                "CRITICAL",
-                "storage above {t}%",
-            ),
-        )
-        alarms = []
-        for role, metric, threshold, severity, summary in checks:
-            what = summary.format(t=threshold)
-            alarms.append(
-                OciAlarm(
-                    f"{name}-{key}-{role}",
-                    OciAlarmArgs(
-                        compartment_id=args.compartment_id,
-                        metric_compartment_id=args.compartment_id,
-                        namespace="oci_autonomous_database",
-                        query=MqlQuery(
-                            metric=metric,
-                            interval="5m",
-                            statistic="mean",
-                            dimensions={"resourceId": database.id},
-                            operator=">",
-                            threshold=threshold,
-                        ),
-                        severity=severity,
-                        destinations=[args.alarm_topic_id],
-                        tagging=tagging,
-                        display_name=f"{spec.display_name} {what}",
-                        summary=f"Autonomous Database {spec.display_name}: {what}",
-                        runbook_url=args.runbook_url,
-                    ),
-                    opts=pulumi.ResourceOptions(parent=self),
-                )
-            )
-        return alarms
 
 
 def _validate_access(access: PrivateEndpointAccess | AllowListAccess) -> None:

@@ -319,6 +319,62 @@ class OciAlarm(pulumi.ComponentResource):
         self.register_outputs({"alarm_id": self.alarm.id})
 
 
+@dataclass(frozen=True)
+class ResourceCheck:
+    """One alarm on a metric of a single resource, e.g. CPU above 80 % for a database."""
+
+    role: str
+    metric: str
+    threshold: float
+    severity: str
+    what: str
+    statistic: str = "mean"
+    interval: str = "5m"
+    operator: str = ">"
+
+
+def resource_alarms(
+    prefix: str,
+    checks: Sequence[ResourceCheck],
+    *,
+    resource_id: pulumi.Input[str],
+    label: str,
+    namespace: str,
+    compartment_id: str,
+    destination: pulumi.Input[str],
+    tagging: GovernanceTagging,
+    runbook_url: str | None,
+    parent: pulumi.Resource,
+) -> list[OciAlarm]:
+    """One `OciAlarm` per check, named `f"{prefix}-{role}"`, on the resource's `resourceId`."""
+    return [
+        OciAlarm(
+            f"{prefix}-{check.role}",
+            OciAlarmArgs(
+                compartment_id=compartment_id,
+                metric_compartment_id=compartment_id,
+                namespace=namespace,
+                query=MqlQuery(
+                    metric=check.metric,
+                    interval=check.interval,
+                    statistic=check.statistic,
+                    dimensions={"resourceId": resource_id},
+                    operator=check.operator,
+                    threshold=check.threshold,
+                ),
+                severity=check.severity,
+                destinations=[destination],
+                tagging=tagging,
+                display_name=f"{label} {check.what}",
+                summary=f"{label}: {check.what}",
+                runbook_url=runbook_url,
+            ),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for check in checks
+    ]
+
+
 # --- AWS CloudWatch -------------------------------------------------------------------------
 
 CW_COMPARISONS = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_oci as oci
 
-from components.alarms import MqlQuery, OciAlarm, OciAlarmArgs
+from components.alarms import OciAlarm, ResourceCheck, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
 from components.validation import (
     ComponentArgumentError,
@@ -28,6 +28,14 @@ _STREAM_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,255}$")
 MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 168
 MAX_PARTITIONS = 200
+STREAM_CHECKS = (
+    ResourceCheck(
+        "put-failures", "PutMessagesFault.Count", 0, "CRITICAL", "failed puts", "sum", "1m"
+    ),
+    ResourceCheck(
+        "put-throttled", "PutMessagesThrottling.Count", 0, "WARNING", "throttled puts", "sum", "1m"
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,18 @@ class EventStreams(pulumi.ComponentResource):
             )
             self.streams[stream_name] = stream
             if args.alarm_topic_id is not None:
-                self.alarms[stream_name] = self._alarms(name, stream_name, stream, args)
+                self.alarms[stream_name] = resource_alarms(
+                    f"{name}-{stream_name}",
+                    STREAM_CHECKS,
+                    resource_id=stream.id,
+                    label=f"Stream {stream_name}",
+                    namespace="oci_streaming",
+                    compartment_id=args.compartment_id,
+                    destination=args.alarm_topic_id,
+                    tagging=args.tagging,
+                    runbook_url=args.runbook_url,
+                    parent=self,
+                )
 
         self.register_outputs(
             {
@@ -115,41 +134,6 @@ class EventStreams(pulumi.ComponentResource):
                 "messages_endpoints": {k: s.messages_endpoint for k, s in self.streams.items()},
             }
         )
-
-    def _alarms(
-        self, name: str, stream_name: str, stream: oci.streaming.Stream, args: EventStreamsArgs
-    ) -> list[OciAlarm]:
-        checks = (
-            ("put-failures", "PutMessagesFault.Count", "CRITICAL", "failed puts"),
-            ("put-throttled", "PutMessagesThrottling.Count", "WARNING", "throttled puts"),
-        )
-        assert args.alarm_topic_id is not None
-        return [
-            OciAlarm(
-                f"{name}-{stream_name}-{role}",
-                OciAlarmArgs(
-                    compartment_id=args.compartment_id,
-                    metric_compartment_id=args.compartment_id,
-                    namespace="oci_streaming",
-                    query=MqlQuery(
-                        metric=metric,
-                        interval="1m",
-                        statistic="sum",
-                        dimensions={"resourceId": stream.id},
-                        operator=">",
-                        threshold=0,
-                    ),
-                    severity=severity,
-                    destinations=[args.alarm_topic_id],
-                    tagging=args.tagging,
-                    display_name=f"{stream_name} {what}",
-                    summary=f"Stream {stream_name}: {what} in the last minute",
-                    runbook_url=args.runbook_url,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            for role, metric, severity, what in checks
-        ]
 
 
 def _validate(args: EventStreamsArgs) -> None:
