@@ -15,6 +15,8 @@ shown (parent, provider, protect, source position).
 from __future__ import annotations
 
 import argparse
+import copy
+import functools
 import json
 import os
 import re
@@ -37,10 +39,11 @@ from pulumi.runtime.sync_await import _sync_await
 
 from guardrails.model import STACK_TYPE, Capture, CapturedInvoke, CapturedResource, SourceLocation
 from guardrails.project import SECRET_PLACEHOLDER, load_project, load_stack_settings
-from guardrails.provider_types import function_result_class
+from guardrails.provider_types import function_result_class, resource_output_types
 
 _SECRET_SIG = (rpc._special_sig_key, rpc._special_secret_sig)
 _PLACEHOLDER_ID = "preview-id"
+PLACEHOLDER_ACCOUNT = "123456789012"
 
 
 def _is_secret(value: Any) -> bool:
@@ -135,10 +138,27 @@ def _placeholder(name: str, typ: Any, depth: int = 0) -> Any:
 
 
 def _placeholder_result(cls: type, depth: int = 0) -> dict[str, Any]:
-    return {
-        pulumi_name: _placeholder(pulumi_name, typ, depth)
-        for pulumi_name, typ in pulumi_types.output_type_types(cls).items()
-    }
+    return _placeholders(pulumi_types.output_type_types(cls), depth)
+
+
+def _placeholders(types: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    return {name: _placeholder(name, typ, depth) for name, typ in types.items()}
+
+
+@functools.cache
+def _resource_placeholders(token: str) -> dict[str, Any]:
+    return _placeholders(resource_output_types(token))
+
+
+def resource_outputs(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What a created resource would report: its inputs, and for every other output property
+    a well-formed placeholder (an ARN for AWS `arn`), so dependent resources get values."""
+    outputs = copy.deepcopy(_resource_placeholders(token))
+    if "arn" in outputs and token.startswith("aws:"):
+        service = token.split(":")[1].split("/")[0]
+        outputs["arn"] = f"arn:aws:{service}:us-east-1:{PLACEHOLDER_ACCOUNT}:{name}"
+    outputs.update(inputs)
+    return outputs
 
 
 def placeholder_answer(token: str) -> dict[str, Any]:
@@ -160,7 +180,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self, args: pulumi_mocks.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
         resource_id = args.resource_id or f"{args.name}-{_PLACEHOLDER_ID}"
-        return resource_id, dict(args.inputs)
+        return resource_id, resource_outputs(args.typ, args.name, dict(args.inputs))
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         masked, _ = _mask_properties(args.args)

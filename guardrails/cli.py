@@ -1,6 +1,8 @@
 """The `guardrails` command line.
 
-Exit codes: 0 success, 2 usage, config or program error (with a message naming the cause).
+Exit codes: 0 success (for `check`: no unsuppressed mandatory violation), 1 at least one
+unsuppressed mandatory violation, 2 usage, config or program error (with a message naming
+the cause).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from guardrails.errors import GuardrailsError, ProgramError
 from guardrails.preview import capture_program, render_preview
 
 EXIT_OK = 0
+EXIT_VIOLATIONS = 1
 EXIT_ERROR = 2
 
 DEFAULT_PROGRAM = Path(__file__).resolve().parent.parent
@@ -42,6 +45,27 @@ def _build_parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--json", action="store_true", help="print the captured resources as JSON instead"
     )
+
+    check = sub.add_parser(
+        "check",
+        help="the policy gate: run the program offline and evaluate every resource",
+    )
+    check.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
+    check.add_argument("--program", type=Path, default=None, help="folder holding Pulumi.yaml")
+    check.add_argument(
+        "--policy-config", type=Path, default=None, help="Pulumi --policy-pack-config JSON file"
+    )
+    check.add_argument(
+        "--suppressions",
+        type=Path,
+        default=None,
+        help="suppression ledger (default: policies/suppressions.yaml)",
+    )
+    check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    check.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
+    check.add_argument(
+        "--checkov", action="store_true", help="also scan the exported plan with checkov"
+    )
     return parser
 
 
@@ -57,10 +81,33 @@ def _report_error(console: Console, exc: GuardrailsError) -> None:
         console.file.write("Traceback (program frames):\n" + exc.traceback_text)
 
 
+def _check(args: argparse.Namespace, out: Console) -> int:
+    from guardrails.gate import DEFAULT_LEDGER, run_gate
+    from guardrails.report import write
+
+    if args.suppressions is not None and not args.suppressions.is_file():
+        raise GuardrailsError(f"{args.suppressions}: suppression ledger not found")
+    result = run_gate(
+        args.program or DEFAULT_PROGRAM,
+        args.stack,
+        policy_config_path=args.policy_config,
+        ledger_path=args.suppressions or DEFAULT_LEDGER,
+        checkov=args.checkov,
+    )
+    write(result, args.format, out, args.output)
+    return EXIT_OK if result.passed else EXIT_VIOLATIONS
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     out = Console(emoji=False)
     err = Console(stderr=True, emoji=False)
+    if args.command == "check":
+        try:
+            return _check(args, out)
+        except GuardrailsError as exc:
+            _report_error(err, exc)
+            return EXIT_ERROR
     program = args.program or DEFAULT_PROGRAM
     try:
         capture = capture_program(program, args.stack)

@@ -16,6 +16,7 @@ import importlib
 import keyword
 import re
 from types import ModuleType
+from typing import Any
 
 from pulumi import _types as pulumi_types
 
@@ -46,6 +47,29 @@ def function_result_class(token: str) -> type | None:
     module, member = found
     cls = getattr(module, member[:1].upper() + member[1:] + "Result", None)
     return cls if isinstance(cls, type) and pulumi_types.is_output_type(cls) else None
+
+
+@functools.cache
+def resource_class(token: str) -> type | None:
+    """The resource class of a type token (`pulumi_oci.database.AutonomousDatabase`)."""
+    found = _module(token)
+    if found is None:
+        return None
+    module, member = found
+    cls = getattr(module, member, None)
+    return cls if isinstance(cls, type) else None
+
+
+@functools.cache
+def resource_output_types(token: str) -> dict[str, Any]:
+    """camelCase output property name -> Python type, from the resource class."""
+    cls = resource_class(token)
+    if cls is None:
+        return {}
+    try:
+        return dict(pulumi_types.resource_types(cls))
+    except (NameError, TypeError):  # unresolvable forward references in generated code
+        return {}
 
 
 @functools.cache

@@ -139,8 +139,13 @@ def test_outputs_carry_ids_and_no_secrets():
         "tagNamespaceId",
     }
     assert set(outputs["budgetIds"]) == {"CC-101", "CC-202", "CC-303"}
-    # connection details are provider outputs: unknown offline, so only id and name remain
-    assert outputs["databases"]["orders"] == {"id": "adb-orders-preview-id", "dbName": "ORDERS"}
+    # connection details are provider outputs: offline they are well-formed placeholders
+    assert outputs["databases"]["orders"] == {
+        "id": "adb-orders-preview-id",
+        "dbName": "ORDERS",
+        "privateEndpoint": "preview-private-endpoint",
+        "connectionUrls": [],
+    }
 
 
 def test_no_secret_reaches_the_capture():

@@ -1,0 +1,181 @@
+"""Run a policy pack the way the Pulumi engine does, and talk to it over Pulumi's analyzer
+gRPC protocol (`Configure`, `Analyze` per resource, `AnalyzeStack` once).
+
+The pack is its own process: `python <pack>/__main__.py` prints the port it listens on.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from guardrails.errors import GuardrailsError
+from guardrails.model import CapturedResource
+
+START_TIMEOUT_SECONDS = 60.0
+LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
+_LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+_SEVERITY_NAMES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One violation the pack reported."""
+
+    policy: str
+    level: str
+    severity: str
+    urn: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Provider:
+    type: str
+    urn: str
+    name: str
+    props: Mapping[str, Any]
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    json_format.ParseDict(dict(values), struct)
+    return struct
+
+
+class PolicyPackProcess:
+    """A running policy pack and a client for it; use as a context manager."""
+
+    def __init__(self, pack_dir: Path, python: str = sys.executable) -> None:
+        self.pack_dir = pack_dir
+        self.python = python
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._channel: grpc.Channel | None = None
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+
+    def __enter__(self) -> PolicyPackProcess:
+        main = self.pack_dir / "__main__.py"
+        if not main.is_file():
+            raise GuardrailsError(f"{self.pack_dir}: not a Python policy pack (no __main__.py)")
+        self._proc = subprocess.Popen(
+            [self.python, str(main)],
+            cwd=self.pack_dir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        port = self._read_port()
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(self._channel).result(timeout=START_TIMEOUT_SECONDS)
+        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        return self
+
+    def _read_port(self) -> int:
+        assert self._proc is not None and self._proc.stdout is not None
+        ready, _, _ = select.select([self._proc.stdout], [], [], START_TIMEOUT_SECONDS)
+        line = self._proc.stdout.readline() if ready else b""
+        if not line.strip().isdigit():
+            self.close()
+            stderr = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+            last = stderr.strip().splitlines()[-1:] or ["no output"]
+            raise GuardrailsError(f"the policy pack in {self.pack_dir} did not start: {last[0]}")
+        return int(line)
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        assert self._stub is not None, "use PolicyPackProcess as a context manager"
+        return self._stub
+
+    def info(self) -> analyzer_pb2.AnalyzerInfo:
+        return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+
+    def configure(self, config: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
+        """Per policy: (enforcement level, properties), as `--policy-pack-config` gives them."""
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, (level, props) in config.items():
+            request.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=_struct(props))
+            )
+        self.stub.Configure(request)
+
+    def analyze(self, resource: CapturedResource, provider: Provider | None) -> list[Diagnostic]:
+        request = analyzer_pb2.AnalyzeRequest(
+            type=resource.type,
+            properties=_struct(resource.inputs),
+            urn=resource.urn,
+            name=resource.name,
+            options=_options(resource),
+            provider=_provider(provider),
+        )
+        return _diagnostics(self.stub.Analyze(request), resource.urn)
+
+    def analyze_stack(
+        self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]
+    ) -> list[Diagnostic]:
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    properties=_struct(r.inputs),
+                    urn=r.urn,
+                    name=r.name,
+                    options=_options(r),
+                    provider=_provider(providers.get(r.urn)),
+                    parent=r.parent or "",
+                    dependencies=r.dependencies,
+                )
+                for r in resources
+            ]
+        )
+        return _diagnostics(self.stub.AnalyzeStack(request), None)
+
+
+def _options(resource: CapturedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent or "")
+
+
+def _provider(provider: Provider | None) -> analyzer_pb2.AnalyzerProviderResource | None:
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider.type, properties=_struct(provider.props), urn=provider.urn, name=provider.name
+    )
+
+
+def _diagnostics(response: analyzer_pb2.AnalyzeResponse, default_urn: str | None) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            policy=d.policyName,
+            level=_LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
+            severity=_SEVERITY_NAMES.get(d.severity, "unspecified"),
+            urn=d.urn or default_urn,
+            message=d.message,
+        )
+        for d in response.diagnostics
+    ]

@@ -1,0 +1,55 @@
+"""Generate `policies/data/taggable_types.json`: the resource types that accept tags.
+
+The list is read from the provider SDKs' own Args classes (every resource module the
+package registers), so it follows provider releases instead of a hand-kept list. The rule
+catalog reads the JSON file, because it also runs where the provider SDKs are not
+installed (checkov's environment). `tests/test_policy_catalog.py` fails when the file is
+out of date with the installed providers; regenerate it with
+`python -m guardrails.taggable_types`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+from guardrails.provider_types import accepts_input
+
+OUTPUT = Path(__file__).resolve().parent.parent / "policies" / "data" / "taggable_types.json"
+# (provider package, tag input the governance rules read)
+PROVIDERS = (("pulumi_oci", "definedTags"), ("pulumi_aws", "tags"))
+
+
+def resource_tokens(package: str) -> list[str]:
+    """Every resource type token the provider package registers."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise SystemExit(f"{package} is not installed")
+    source = Path(spec.origin).read_text(encoding="utf-8")
+    match = re.search(r'resource_modules="""(.*?)"""', source, re.S)
+    if match is None:
+        raise SystemExit(f"{package}: no resource module registry found")
+    tokens: set[str] = set()
+    for module in json.loads(match.group(1)):
+        tokens.update(module["classes"])
+    return sorted(tokens)
+
+
+def build() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for package, tag_input in PROVIDERS:
+        out[tag_input] = [t for t in resource_tokens(package) if accepts_input(t, tag_input)]
+    return out
+
+
+def main() -> int:
+    OUTPUT.write_text(json.dumps(build(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {OUTPUT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""CrossGuard adapter: the catalog as `pulumi_policy` policies.
+
+`policies/__main__.py` serves them as a policy pack, which the Pulumi engine runs for
+`pulumi preview --policy-pack policies` and the offline gate runs the same way (its own
+process, Pulumi's analyzer gRPC protocol).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policies.catalog import RULES
+from policies.model import Resource, Rule
+
+_ENFORCEMENT = {
+    "mandatory": EnforcementLevel.MANDATORY,
+    "advisory": EnforcementLevel.ADVISORY,
+    "disabled": EnforcementLevel.DISABLED,
+}
+_SEVERITY = {
+    "low": Severity.LOW,
+    "medium": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "critical": Severity.CRITICAL,
+}
+
+
+def _view(
+    type_: str,
+    name: str,
+    urn: str,
+    props: Mapping[str, Any],
+    protect: bool,
+    provider: Any,
+    parent: str | None = None,
+    dependencies: tuple[str, ...] = (),
+) -> Resource:
+    return Resource(
+        type=type_,
+        name=name,
+        urn=urn,
+        props=props,
+        protect=bool(protect),
+        provider_props=provider.props if provider is not None else {},
+        parent=parent,
+        dependencies=dependencies,
+    )
+
+
+def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if not rule.applies_to(args.resource_type):
+            return
+        resource = _view(
+            args.resource_type, args.name, args.urn, args.props, args.opts.protect, args.provider
+        )
+        for message in rule.evaluate(resource, args.get_config()):
+            report(message, None)
+
+    remediate = None
+    if rule.remediate is not None:
+        fix = rule.remediate
+
+        def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+            if not rule.applies_to(args.resource_type):
+                return None
+            resource = _view(
+                args.resource_type, args.name, args.urn, args.props, args.opts.protect, args.provider
+            )
+            return fix(resource, rule.settings(args.get_config()))
+
+    return ResourceValidationPolicy(
+        name=rule.id,
+        description=rule.description,
+        enforcement_level=_ENFORCEMENT[rule.enforcement],
+        validate=validate,
+        remediate=remediate,
+        config_schema=_schema(rule),
+        severity=_SEVERITY[rule.severity],
+        remediation_steps=rule.remediation_steps or None,
+    )
+
+
+def _stack_policy(rule: Rule) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        resources = [
+            _view(
+                r.resource_type,
+                r.name,
+                r.urn,
+                r.props,
+                r.opts.protect,
+                r.provider,
+                r.parent.urn if r.parent is not None else None,
+                tuple(d.urn for d in r.dependencies),
+            )
+            for r in args.resources
+        ]
+        for urn, message in rule.evaluate_stack(resources, args.get_config()):
+            report(message, urn)
+
+    return StackValidationPolicy(
+        name=rule.id,
+        description=rule.description,
+        enforcement_level=_ENFORCEMENT[rule.enforcement],
+        validate=validate,
+        config_schema=_schema(rule),
+        severity=_SEVERITY[rule.severity],
+    )
+
+
+def _schema(rule: Rule) -> PolicyConfigSchema | None:
+    return PolicyConfigSchema(properties=rule.config_schema()) if rule.config else None
+
+
+def policies() -> list[Policy]:
+    return [_stack_policy(r) if r.is_stack_rule else _resource_policy(r) for r in RULES]

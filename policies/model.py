@@ -1,0 +1,120 @@
+"""The engine-neutral shapes of the rule catalog: a rule, the resource it looks at, its config.
+
+Pure standard library on purpose: the same rules run inside the CrossGuard policy pack
+(pulumi_policy), inside checkov's own virtual environment (no Pulumi there) and in tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["low", "medium", "high", "critical"]
+Enforcement = Literal["mandatory", "advisory", "disabled"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as a rule sees it: Pulumi type token and camelCase inputs.
+
+    `provider_props` are the inputs of the provider the resource uses (for example AWS
+    `defaultTags`); values the SDK passes JSON-encoded are decoded by `provider_value`.
+    """
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    protect: bool = False
+    provider_props: Mapping[str, Any] = field(default_factory=dict)
+    parent: str | None = None
+    dependencies: tuple[str, ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.props.get(key, default)
+        return default if value is None else value
+
+    def provider_value(self, key: str) -> Any:
+        value = self.provider_props.get(key)
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                return value
+        return value
+
+
+ResourceCheck = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
+StackCheck = Callable[[Sequence[Resource], Mapping[str, Any]], Iterable[tuple[str | None, str]]]
+Remediation = Callable[[Resource, Mapping[str, Any]], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One setting of a rule, described in JSON Schema terms for `--policy-pack-config`."""
+
+    type: Literal["string", "integer", "number", "boolean", "array", "object"]
+    description: str
+    default: Any = None
+    items: Literal["string", "integer"] | None = None
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "description": self.description}
+        if self.items:
+            out["items"] = {"type": self.items}
+        if self.default is not None:
+            out["default"] = self.default
+        return out
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A policy: one reason to fail, named `vendor-service-resource-rule`.
+
+    A resource rule has `check` and the `resource_types` it applies to; a stack rule has
+    `check_stack` and sees every resource at once.
+    """
+
+    id: str
+    description: str
+    severity: Severity
+    enforcement: Enforcement
+    resource_types: frozenset[str] = frozenset()
+    check: ResourceCheck | None = None
+    check_stack: StackCheck | None = None
+    config: Mapping[str, ConfigField] = field(default_factory=dict)
+    remediate: Remediation | None = None
+    remediation_steps: str = ""
+    frameworks: tuple[str, ...] = ()
+
+    @property
+    def is_stack_rule(self) -> bool:
+        return self.check_stack is not None
+
+    def applies_to(self, resource_type: str) -> bool:
+        return resource_type in self.resource_types
+
+    def settings(self, config: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Rule config: the defaults, overridden by what the user configured."""
+        merged = {key: f.default for key, f in self.config.items()}
+        merged.update({k: v for k, v in (config or {}).items() if k != "enforcementLevel"})
+        return merged
+
+    def evaluate(self, resource: Resource, config: Mapping[str, Any] | None = None) -> list[str]:
+        """Violation messages of this resource rule for `resource` (empty: compliant)."""
+        if self.check is None or not self.applies_to(resource.type):
+            return []
+        return list(self.check(resource, self.settings(config)))
+
+    def evaluate_stack(
+        self, resources: Sequence[Resource], config: Mapping[str, Any] | None = None
+    ) -> list[tuple[str | None, str]]:
+        if self.check_stack is None:
+            return []
+        return list(self.check_stack(resources, self.settings(config)))
+
+    def config_schema(self) -> dict[str, Any]:
+        return {key: f.schema() for key, f in self.config.items()}

@@ -1,0 +1,397 @@
+"""Security and cost rules for OCI resources (CIS OCI Benchmark where one applies)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from policies.model import ConfigField, Resource, Rule
+
+ADB = "oci:Database/autonomousDatabase:AutonomousDatabase"
+BUCKET = "oci:ObjectStorage/bucket:Bucket"
+NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
+SECURITY_LIST = "oci:Core/securityList:SecurityList"
+STREAM_POOL = "oci:Streaming/streamPool:StreamPool"
+ALARM = "oci:Monitoring/alarm:Alarm"
+TOPIC = "oci:Ons/notificationTopic:NotificationTopic"
+SUBSCRIPTION = "oci:Ons/subscription:Subscription"
+BUDGET = "oci:Budget/budget:Budget"
+BUDGET_RULE = "oci:Budget/rule:Rule"
+IAM_POLICY = "oci:Identity/policy:Policy"
+
+WORLD = ("0.0.0.0/0", "::/0")
+ADMIN_PORTS = (22, 3389, 1521, 1522)
+_PROTOCOL_TCP, _PROTOCOL_UDP = "6", "17"
+
+
+# --- Autonomous Database ----------------------------------------------------------------------
+
+
+def _adb_access(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if resource.get("subnetId"):
+        return
+    entries = [str(e) for e in resource.get("whitelistedIps", [])]
+    if not entries:
+        yield "reachable from the whole internet: no private endpoint (subnetId) and no IP allow-list"
+        return
+    open_entries = [e for e in entries if e.split(";")[-1] in WORLD]
+    if open_entries:
+        yield f"IP allow-list opens the database to the whole internet ({', '.join(open_entries)})"
+
+
+def _adb_mtls(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if not resource.get("subnetId") and resource.get("isMtlsConnectionRequired") is not True:
+        yield "reachable through an IP allow-list without isMtlsConnectionRequired=true"
+
+
+def _adb_license(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if not resource.get("licenseModel"):
+        yield "licenseModel is not set (OCI then assumes BRING_YOUR_OWN_LICENSE)"
+
+
+def _adb_vault(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if resource.get("adminPassword") and not resource.get("secretId"):
+        yield "admin password passed as adminPassword; reference an OCI Vault secret (secretId)"
+
+
+def _adb_retention(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
+    days = resource.get("backupRetentionPeriodInDays")
+    if days is not None and float(days) < config["minimumDays"]:
+        yield f"backup retention {days:g} days is below {config['minimumDays']} days"
+
+
+def _environment(resource: Resource, namespace: str) -> str | None:
+    value = resource.get("definedTags", {}).get(f"{namespace}.environment")
+    return str(value) if value is not None else None
+
+
+def _adb_protected(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
+    if _environment(resource, config["namespace"]) in config["productionEnvironments"] and not resource.protect:
+        yield "production database is not protected (ResourceOptions(protect=True))"
+
+
+# --- Object Storage -------------------------------------------------------------------------
+
+
+def _bucket_public(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    access = resource.get("accessType", "NoPublicAccess")
+    if access != "NoPublicAccess":
+        yield f"accessType is {access}; use NoPublicAccess"
+
+
+def _bucket_versioning(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if resource.get("versioning") != "Enabled":
+        yield f"versioning is {resource.get('versioning', 'Disabled')}; set it to Enabled"
+
+
+def _bucket_cmk(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if not resource.get("kmsKeyId"):
+        yield "encrypted with an Oracle-managed key; set kmsKeyId to a customer-managed key"
+
+
+# --- Networking -----------------------------------------------------------------------------
+
+
+def _port_range(options: Any) -> tuple[int, int] | None:
+    """The destination port range of tcpOptions/udpOptions; None means all ports."""
+    if not isinstance(options, Mapping):
+        return None
+    rng = options.get("destinationPortRange")
+    if not isinstance(rng, Mapping) or rng.get("min") is None:
+        return None
+    return int(rng["min"]), int(rng.get("max", rng["min"]))
+
+
+def _exposed_ports(rule: Mapping[str, Any]) -> list[str]:
+    """What an ingress rule from anywhere opens among the admin ports (empty: nothing)."""
+    protocol = str(rule.get("protocol", "all")).lower()
+    if protocol == "all":
+        return ["all protocols and ports"]
+    options = {_PROTOCOL_TCP: "tcpOptions", _PROTOCOL_UDP: "udpOptions"}.get(protocol)
+    if options is None:
+        return []  # ICMP and other protocols carry no ports
+    rng = _port_range(rule.get(options))
+    if rng is None:
+        return [f"all {'TCP' if protocol == _PROTOCOL_TCP else 'UDP'} ports"]
+    return [str(p) for p in ADMIN_PORTS if rng[0] <= p <= rng[1]]
+
+
+def _nsg_rule(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if str(resource.get("direction", "")).upper() != "INGRESS" or resource.get("source") not in WORLD:
+        return
+    exposed = _exposed_ports(resource.props)
+    if exposed:
+        yield f"ingress from {resource.get('source')} to {', '.join(exposed)}"
+
+
+def _security_list(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    for index, rule in enumerate(resource.get("ingressSecurityRules", [])):
+        if isinstance(rule, Mapping) and rule.get("source") in WORLD:
+            exposed = _exposed_ports(rule)
+            if exposed:
+                yield f"ingressSecurityRules[{index}]: ingress from {rule['source']} to {', '.join(exposed)}"
+
+
+# --- Streaming, monitoring, budgets, IAM ----------------------------------------------------
+
+
+def _pool_cmk(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    key = resource.get("customEncryptionKey", {})
+    if not (isinstance(key, Mapping) and key.get("kmsKeyId")):
+        yield "stream pool uses an Oracle-managed key; set customEncryptionKey.kmsKeyId"
+
+
+def _pool_private(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    endpoint = resource.get("privateEndpointSettings", {})
+    if not (isinstance(endpoint, Mapping) and endpoint.get("subnetId")):
+        yield "stream pool has a public endpoint; set privateEndpointSettings.subnetId"
+
+
+def _alarm_enabled(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if resource.get("isEnabled") is not True:
+        yield "alarm is disabled"
+
+
+def _alarm_destination(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
+    if not resource.get("destinations"):
+        yield "alarm has no destination"
+
+
+def _referrers(resources: Sequence[Resource], types: Iterable[str]) -> dict[str, list[Resource]]:
+    """For every resource URN, the resources of `types` that depend on it."""
+    wanted = set(types)
+    out: dict[str, list[Resource]] = {}
+    for r in resources:
+        if r.type in wanted:
+            for dep in r.dependencies:
+                out.setdefault(dep, []).append(r)
+    return out
+
+
+def topics_without_subscriptions(
+    resources: Sequence[Resource], topic_type: str, subscription_type: str, user_types: Iterable[str]
+) -> Iterable[tuple[str | None, str]]:
+    users = _referrers(resources, user_types)
+    subscriptions = _referrers(resources, [subscription_type])
+    for topic in resources:
+        if topic.type == topic_type and topic.urn in users and topic.urn not in subscriptions:
+            names = ", ".join(sorted(u.name for u in users[topic.urn]))
+            yield topic.urn, f"topic {topic.name} notifies nobody: no subscription (used by {names})"
+
+
+def _topics_subscribed(resources: Sequence[Resource], _: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+    return topics_without_subscriptions(resources, TOPIC, SUBSCRIPTION, [ALARM, BUDGET_RULE])
+
+
+def _budget_rules(resources: Sequence[Resource], _: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+    rules = _referrers(resources, [BUDGET_RULE])
+    for budget in resources:
+        if budget.type == BUDGET and budget.urn not in rules:
+            yield budget.urn, f"budget {budget.name} has no alert rule"
+
+
+def _tenancy_forecast(resources: Sequence[Resource], _: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+    budgets = [r for r in resources if r.type == BUDGET]
+    if not budgets:
+        return  # this stack manages no budgets
+    rules = _referrers(resources, [BUDGET_RULE])
+    for budget in budgets:
+        targets = [str(t) for t in budget.get("targets", [])]
+        tenancy_wide = budget.get("targetType", "COMPARTMENT") == "COMPARTMENT" and any(
+            t.startswith("ocid1.tenancy.") for t in targets
+        )
+        if tenancy_wide and any(r.get("type") == "FORECAST" for r in rules.get(budget.urn, [])):
+            return
+    yield None, "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check)"
+
+
+_MANAGE_ALL = re.compile(
+    r"^\s*allow\s+group\s+(?P<group>.+?)\s+to\s+manage\s+all-resources\s+in\s+tenancy\b", re.I
+)
+
+
+def _iam_admin(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
+    admins = {g.lower() for g in config["adminGroups"]}
+    for statement in resource.get("statements", []):
+        match = _MANAGE_ALL.match(str(statement))
+        if match and match["group"].strip("'\" ").lower() not in admins:
+            yield f"grants manage all-resources in tenancy to group {match['group']}: {statement}"
+
+
+NAMESPACE_FIELD = ConfigField("string", "Defined-tag namespace of the governance tags", "governance")
+
+RULES = (
+    Rule(
+        id="oci-database-adb-private-access",
+        description="Autonomous Database access is restricted: a private endpoint, or a non-empty "
+        "IP allow-list without 0.0.0.0/0 or ::/0 (CIS OCI 2.8).",
+        severity="critical",
+        enforcement="mandatory",
+        resource_types=frozenset({ADB}),
+        check=_adb_access,
+        frameworks=("CIS OCI 2.8",),
+    ),
+    Rule(
+        id="oci-database-adb-mtls-required",
+        description="An Autonomous Database reachable through an IP allow-list requires mTLS.",
+        severity="high",
+        enforcement="mandatory",
+        resource_types=frozenset({ADB}),
+        check=_adb_mtls,
+    ),
+    Rule(
+        id="oci-database-adb-license-explicit",
+        description="The Autonomous Database license model is stated explicitly.",
+        severity="medium",
+        enforcement="mandatory",
+        resource_types=frozenset({ADB}),
+        check=_adb_license,
+    ),
+    Rule(
+        id="oci-database-adb-vault-password",
+        description="The admin password comes from an OCI Vault secret, not adminPassword.",
+        severity="medium",
+        enforcement="advisory",
+        resource_types=frozenset({ADB}),
+        check=_adb_vault,
+    ),
+    Rule(
+        id="oci-database-adb-backup-retention",
+        description="Automatic backups are kept at least the configured number of days.",
+        severity="medium",
+        enforcement="mandatory",
+        resource_types=frozenset({ADB}),
+        check=_adb_retention,
+        config={"minimumDays": ConfigField("integer", "Minimum backup retention in days", 7)},
+    ),
+    Rule(
+        id="oci-database-adb-production-protected",
+        description="Production Autonomous Databases are protected against deletion.",
+        severity="high",
+        enforcement="mandatory",
+        resource_types=frozenset({ADB}),
+        check=_adb_protected,
+        config={
+            "namespace": NAMESPACE_FIELD,
+            "productionEnvironments": ConfigField(
+                "array", "Values of the environment tag that mean production", ["prod"], "string"
+            ),
+        },
+    ),
+    Rule(
+        id="oci-objectstorage-bucket-no-public-access",
+        description="Buckets allow no public access (CIS OCI 5.1.1).",
+        severity="critical",
+        enforcement="mandatory",
+        resource_types=frozenset({BUCKET}),
+        check=_bucket_public,
+        frameworks=("CIS OCI 5.1.1",),
+    ),
+    Rule(
+        id="oci-objectstorage-bucket-versioning-enabled",
+        description="Bucket versioning is Enabled (CIS OCI 5.1.3).",
+        severity="medium",
+        enforcement="mandatory",
+        resource_types=frozenset({BUCKET}),
+        check=_bucket_versioning,
+        frameworks=("CIS OCI 5.1.3",),
+    ),
+    Rule(
+        id="oci-objectstorage-bucket-customer-managed-key",
+        description="Buckets are encrypted with a customer-managed key (CIS OCI 5.1.2).",
+        severity="low",
+        enforcement="advisory",
+        resource_types=frozenset({BUCKET}),
+        check=_bucket_cmk,
+        frameworks=("CIS OCI 5.1.2",),
+    ),
+    Rule(
+        id="oci-network-nsgrule-no-public-admin-ports",
+        description="No ingress from 0.0.0.0/0 or ::/0 to 22, 3389, 1521-1522 or to all ports "
+        "(NSG rules and security lists; CIS OCI 2.1-2.5).",
+        severity="critical",
+        enforcement="mandatory",
+        resource_types=frozenset({NSG_RULE}),
+        check=_nsg_rule,
+        frameworks=("CIS OCI 2.1", "CIS OCI 2.2", "CIS OCI 2.3", "CIS OCI 2.4", "CIS OCI 2.5"),
+    ),
+    Rule(
+        id="oci-network-securitylist-no-public-admin-ports",
+        description="Security lists allow no ingress from 0.0.0.0/0 or ::/0 to 22, 3389, "
+        "1521-1522 or to all ports (CIS OCI 2.1-2.2).",
+        severity="critical",
+        enforcement="mandatory",
+        resource_types=frozenset({SECURITY_LIST}),
+        check=_security_list,
+        frameworks=("CIS OCI 2.1", "CIS OCI 2.2"),
+    ),
+    Rule(
+        id="oci-streaming-streampool-customer-managed-key",
+        description="Stream pools encrypt with a customer-managed key.",
+        severity="low",
+        enforcement="advisory",
+        resource_types=frozenset({STREAM_POOL}),
+        check=_pool_cmk,
+    ),
+    Rule(
+        id="oci-streaming-streampool-private-endpoint",
+        description="Stream pools are reachable through a private endpoint only.",
+        severity="medium",
+        enforcement="advisory",
+        resource_types=frozenset({STREAM_POOL}),
+        check=_pool_private,
+    ),
+    Rule(
+        id="oci-monitoring-alarm-enabled",
+        description="Alarms are enabled.",
+        severity="medium",
+        enforcement="mandatory",
+        resource_types=frozenset({ALARM}),
+        check=_alarm_enabled,
+    ),
+    Rule(
+        id="oci-monitoring-alarm-has-destination",
+        description="Alarms notify at least one destination.",
+        severity="high",
+        enforcement="mandatory",
+        resource_types=frozenset({ALARM}),
+        check=_alarm_destination,
+    ),
+    Rule(
+        id="oci-ons-topic-has-subscription",
+        description="Every notification topic used by an alarm or budget has a subscription.",
+        severity="high",
+        enforcement="mandatory",
+        check_stack=_topics_subscribed,
+    ),
+    Rule(
+        id="oci-budget-budget-has-alert-rule",
+        description="Every budget has at least one alert rule.",
+        severity="medium",
+        enforcement="mandatory",
+        check_stack=_budget_rules,
+    ),
+    Rule(
+        id="oci-budget-tenancy-forecast-rule",
+        description="A stack that manages budgets has a tenancy-wide budget with a FORECAST rule.",
+        severity="medium",
+        enforcement="mandatory",
+        check_stack=_tenancy_forecast,
+    ),
+    Rule(
+        id="oci-identity-policy-no-tenancy-admin",
+        description="No IAM policy grants manage all-resources in tenancy outside the "
+        "administrators group (CIS OCI 1.2).",
+        severity="critical",
+        enforcement="mandatory",
+        resource_types=frozenset({IAM_POLICY}),
+        check=_iam_admin,
+        config={
+            "adminGroups": ConfigField(
+                "array", "Groups allowed to manage all-resources in tenancy", ["Administrators"], "string"
+            )
+        },
+        frameworks=("CIS OCI 1.2",),
+    ),
+)
