@@ -103,7 +103,10 @@ class PolicyPackProcess:
                 self._proc.kill()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -113,14 +116,18 @@ class PolicyPackProcess:
         return self._stub
 
     def info(self) -> analyzer_pb2.AnalyzerInfo:
-        return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        info: analyzer_pb2.AnalyzerInfo = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        return info
 
     def configure(self, config: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
         """Per policy: (enforcement level, properties), as `--policy-pack-config` gives them."""
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, (level, props) in config.items():
             request.policyConfig[name].CopyFrom(
-                analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=_struct(props))
+                analyzer_pb2.PolicyConfig(
+                    enforcementLevel=LEVELS[level],  # type: ignore[arg-type]
+                    properties=_struct(props),
+                )
             )
         self.stub.Configure(request)
 
@@ -157,7 +164,9 @@ class PolicyPackProcess:
 
 
 def _options(resource: CapturedResource) -> analyzer_pb2.AnalyzerResourceOptions:
-    return analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent or "")
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=resource.protect, parent=resource.parent or ""
+    )
 
 
 def _provider(provider: Provider | None) -> analyzer_pb2.AnalyzerProviderResource | None:
@@ -168,7 +177,9 @@ def _provider(provider: Provider | None) -> analyzer_pb2.AnalyzerProviderResourc
     )
 
 
-def _diagnostics(response: analyzer_pb2.AnalyzeResponse, default_urn: str | None) -> list[Diagnostic]:
+def _diagnostics(
+    response: analyzer_pb2.AnalyzeResponse, default_urn: str | None
+) -> list[Diagnostic]:
     return [
         Diagnostic(
             policy=d.policyName,

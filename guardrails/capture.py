@@ -155,7 +155,7 @@ def resource_outputs(token: str, name: str, inputs: dict[str, Any]) -> dict[str,
     a well-formed placeholder (an ARN for AWS `arn`), so dependent resources get values."""
     outputs = copy.deepcopy(_resource_placeholders(token))
     if "arn" in outputs and token.startswith("aws:"):
-        service = token.split(":")[1].split("/")[0]
+        service = token.split(":")[1].split("/", maxsplit=1)[0]
         outputs["arn"] = f"arn:aws:{service}:us-east-1:{PLACEHOLDER_ACCOUNT}:{name}"
     outputs.update(inputs)
     return outputs

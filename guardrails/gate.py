@@ -80,7 +80,11 @@ class GateResult:
 
     def expired_entries(self) -> list[Suppression]:
         """Ledger entries that matched a finding but no longer suppress it."""
-        expired = {f.expired_suppression.index: f.expired_suppression for f in self.findings if f.expired_suppression}
+        expired = {
+            f.expired_suppression.index: f.expired_suppression
+            for f in self.findings
+            if f.expired_suppression
+        }
         return [expired[i] for i in sorted(expired)]
 
     def unused_entries(self) -> list[Suppression]:
@@ -88,11 +92,13 @@ class GateResult:
 
 
 def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)  # type: ignore[arg-type]
+    ranks: tuple[str, ...] = SEVERITIES
+    return ranks.index(severity) if severity in ranks else len(ranks)
 
 
 def stack_urn(capture: Capture) -> str:
-    return f"urn:pulumi:{capture.stack}::{capture.project}::{STACK_TYPE}::{capture.project}-{capture.stack}"
+    name = f"{capture.project}-{capture.stack}"
+    return f"urn:pulumi:{capture.stack}::{capture.project}::{STACK_TYPE}::{name}"
 
 
 def resolve_providers(capture: Capture, config: dict[str, str]) -> dict[str, Provider | None]:
@@ -136,7 +142,9 @@ def evaluate(
     return diagnostics
 
 
-def to_findings(capture: Capture, diagnostics: list[Diagnostic], engine: str = "crossguard") -> list[Finding]:
+def to_findings(
+    capture: Capture, diagnostics: list[Diagnostic], engine: str = "crossguard"
+) -> list[Finding]:
     by_urn = capture.by_urn()
     root = stack_urn(capture)
     findings = []
@@ -210,6 +218,8 @@ def run_gate(
         timings["checkov"] = time.perf_counter() - start
 
     apply_ledger(findings, ledger, today or dt.date.today())
-    findings.sort(key=lambda f: (f.level != "mandatory", severity_rank(f.severity), f.urn, f.policy))
+    findings.sort(
+        key=lambda f: (f.level != "mandatory", severity_rank(f.severity), f.urn, f.policy)
+    )
     timings["total"] = sum(timings.values())
     return GateResult(capture, findings, ledger, timings, checkov_summary)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from guardrails.errors import GuardrailsError
 from policies.catalog import RULES, RULES_BY_ID
@@ -36,7 +36,10 @@ PolicyConfig = dict[str, tuple[str, dict[str, Any]]]
 
 def _level(where: str, value: Any) -> str:
     if value not in ENFORCEMENT_LEVELS:
-        raise GuardrailsError(f"{where}: enforcement level must be one of {', '.join(ENFORCEMENT_LEVELS)} (got {value!r})")
+        allowed = ", ".join(ENFORCEMENT_LEVELS)
+        raise GuardrailsError(
+            f"{where}: enforcement level must be one of {allowed} (got {value!r})"
+        )
     return str(value)
 
 
@@ -52,7 +55,8 @@ def _check_property(where: str, rule: Rule, key: str, value: Any) -> None:
         raise GuardrailsError(f"{where}.{key}: must be a JSON {field.type} (got {value!r})")
     if field.type == "array" and field.items:
         item_types = _JSON_TYPES[field.items]
-        if not all(isinstance(v, item_types) for v in value):
+        items = cast(list[Any], value)
+        if not all(isinstance(v, item_types) for v in items):
             raise GuardrailsError(f"{where}.{key}: must be an array of {field.items}s")
 
 
@@ -65,9 +69,7 @@ def parse_policy_config(doc: Any, source: str = "policy config") -> PolicyConfig
         entry = doc["all"]
         level = entry.get("enforcementLevel") if isinstance(entry, Mapping) else entry
         default_level = _level(f"{source}: all", level)
-    resolved: PolicyConfig = {
-        rule.id: (default_level or rule.enforcement, {}) for rule in RULES
-    }
+    resolved: PolicyConfig = {rule.id: (default_level or rule.enforcement, {}) for rule in RULES}
     for name, entry in doc.items():
         if name == "all":
             continue

@@ -66,15 +66,21 @@ def render_text(result: GateResult, console: Console) -> None:
             )
         console.print(table)
     for entry in result.expired_entries():
-        console.print(f"[yellow]expired suppression[/] #{entry.index} {escape(entry.rule)} {escape(entry.resource)} (expired {entry.expires})", highlight=False)
+        what = f"#{entry.index} {entry.rule} {entry.resource} (expired {entry.expires})"
+        console.print(f"[yellow]expired suppression[/] {escape(what)}", highlight=False)
     for entry in result.unused_entries():
-        console.print(f"[yellow]unused suppression[/] #{entry.index} {escape(entry.rule)} {escape(entry.resource)}", highlight=False)
+        what = f"#{entry.index} {entry.rule} {entry.resource}"
+        console.print(f"[yellow]unused suppression[/] {escape(what)}", highlight=False)
     if result.checkov:
-        console.print(f"checkov: scanned {result.checkov['scanned']} of {result.checkov['exported']} exported resources", highlight=False)
+        scanned, exported = result.checkov["scanned"], result.checkov["exported"]
+        console.print(
+            f"checkov: scanned {scanned} of {exported} exported resources", highlight=False
+        )
     counts = summary(result)
     verdict = "[bold green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
     console.print(
-        f"{verdict}: {counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['suppressed']} suppressed",
+        f"{verdict}: {counts['mandatory']} mandatory, {counts['advisory']} advisory, "
+        f"{counts['suppressed']} suppressed",
         highlight=False,
     )
 
@@ -112,13 +118,19 @@ def _artifact_uri(result: GateResult, finding: Finding) -> str | None:
 def _sarif_rule(rule_id: str) -> dict[str, Any]:
     rule = RULES_BY_ID.get(rule_id)
     if rule is None:  # a checkov built-in check
-        return {"id": rule_id, "shortDescription": {"text": rule_id}, "properties": {"tags": ["checkov"]}}
+        return {
+            "id": rule_id,
+            "shortDescription": {"text": rule_id},
+            "properties": {"tags": ["checkov"]},
+        }
     return {
         "id": rule.id,
         "name": rule.id,
         "shortDescription": {"text": rule.description},
         "fullDescription": {"text": rule.description},
-        "defaultConfiguration": {"level": "error" if rule.enforcement == "mandatory" else "warning"},
+        "defaultConfiguration": {
+            "level": "error" if rule.enforcement == "mandatory" else "warning"
+        },
         "help": {"text": rule.remediation_steps or rule.description},
         "properties": {
             "security-severity": _SECURITY_SEVERITY[rule.severity],
@@ -138,7 +150,12 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
             "level": "error" if f.level == "mandatory" else "warning",
             "message": {"text": f"{f.name} ({f.type}): {f.message}"},
             "partialFingerprints": {"guardrails/v1": f"{f.policy}:{f.urn}"},
-            "properties": {"urn": f.urn, "resourceType": f.type, "engine": f.engine, "severity": f.severity},
+            "properties": {
+                "urn": f.urn,
+                "resourceType": f.type,
+                "engine": f.engine,
+                "severity": f.severity,
+            },
         }
         uri = _artifact_uri(result, f)
         if uri is not None and f.source is not None:

@@ -41,7 +41,9 @@ class Suppression:
     matched: int = field(default=0, compare=False)
 
     def matches(self, rule: str, urn: str) -> bool:
-        return rule == self.rule and (urn == self.resource or fnmatch.fnmatchcase(urn, self.resource))
+        return rule == self.rule and (
+            urn == self.resource or fnmatch.fnmatchcase(urn, self.resource)
+        )
 
     def expired(self, today: dt.date) -> bool:
         return self.expires < today
@@ -59,7 +61,9 @@ class Suppression:
 def _entry(index: int, raw: Any, source: str) -> Suppression:
     where = f"{source}: suppressions[{index}]"
     if not isinstance(raw, dict):
-        raise GuardrailsError(f"{where}: expected a mapping with rule, resource, reason and expires")
+        raise GuardrailsError(
+            f"{where}: expected a mapping with rule, resource, reason and expires"
+        )
     unknown = set(raw) - _KEYS
     if unknown:
         raise GuardrailsError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
@@ -71,7 +75,9 @@ def _entry(index: int, raw: Any, source: str) -> Suppression:
         raise GuardrailsError(f"{where}: unknown rule {rule!r}")
     reason = str(raw["reason"]).strip()
     if len(reason) < MIN_REASON_LENGTH:
-        raise GuardrailsError(f"{where}: reason must be at least {MIN_REASON_LENGTH} characters (got {reason!r})")
+        raise GuardrailsError(
+            f"{where}: reason must be at least {MIN_REASON_LENGTH} characters (got {reason!r})"
+        )
     expires = raw["expires"]
     if isinstance(expires, str):
         try:
@@ -79,10 +85,14 @@ def _entry(index: int, raw: Any, source: str) -> Suppression:
         except ValueError:
             expires = None
     if not isinstance(expires, dt.date) or isinstance(expires, dt.datetime):
-        raise GuardrailsError(f"{where}: expires must be a date such as 2027-03-31 (got {raw['expires']!r})")
+        raise GuardrailsError(
+            f"{where}: expires must be a date such as 2027-03-31 (got {raw['expires']!r})"
+        )
     resource = str(raw["resource"])
     if not resource.startswith("urn:pulumi:") and "*" not in resource:
-        raise GuardrailsError(f"{where}: resource must be a Pulumi URN or a glob over URNs (got {resource!r})")
+        raise GuardrailsError(
+            f"{where}: resource must be a Pulumi URN or a glob over URNs (got {resource!r})"
+        )
     ticket = raw.get("ticket")
     return Suppression(rule, resource, reason, expires, str(ticket) if ticket else None, index)
 
@@ -97,7 +107,11 @@ def load_ledger(path: Path | None) -> list[Suppression]:
         raise GuardrailsError(f"{path}: not valid YAML: {exc}") from exc
     if doc is None:
         return []
-    if not isinstance(doc, dict) or not isinstance(doc.get("suppressions", []), list) or set(doc) - {"suppressions"}:
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("suppressions", []), list)
+        or set(doc) - {"suppressions"}
+    ):
         raise GuardrailsError(f"{path}: expected a top-level `suppressions:` list")
     return [_entry(i, raw, str(path)) for i, raw in enumerate(doc.get("suppressions") or [])]
 

@@ -37,7 +37,9 @@ def _layer_runtimes_declared(resource: Resource, _: Mapping[str, Any]) -> Iterab
 
 
 def _layer_runtimes_supported(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
-    deprecated = [r for r in resource.get("compatibleRuntimes", []) if r in config["deprecatedRuntimes"]]
+    deprecated = [
+        r for r in resource.get("compatibleRuntimes", []) if r in config["deprecatedRuntimes"]
+    ]
     if deprecated:
         yield f"compatibleRuntimes lists deprecated runtimes: {', '.join(deprecated)}"
 
@@ -52,8 +54,12 @@ def _topic_kms(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
         yield "topic is not encrypted with KMS (kmsMasterKeyId)"
 
 
-def _topics_subscribed(resources: Sequence[Resource], _: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
-    return topics_without_subscriptions(resources, SNS_TOPIC, SNS_SUBSCRIPTION, [METRIC_ALARM, BUDGET])
+def _topics_subscribed(
+    resources: Sequence[Resource], _: Mapping[str, Any]
+) -> Iterable[tuple[str | None, str]]:
+    return topics_without_subscriptions(
+        resources, SNS_TOPIC, SNS_SUBSCRIPTION, [METRIC_ALARM, BUDGET]
+    )
 
 
 RULES = (

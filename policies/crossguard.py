@@ -78,7 +78,12 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             if not rule.applies_to(args.resource_type):
                 return None
             resource = _view(
-                args.resource_type, args.name, args.urn, args.props, args.opts.protect, args.provider
+                args.resource_type,
+                args.name,
+                args.urn,
+                args.props,
+                args.opts.protect,
+                args.provider,
             )
             return fix(resource, rule.settings(args.get_config()))
 
@@ -87,7 +92,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
         description=rule.description,
         enforcement_level=_ENFORCEMENT[rule.enforcement],
         validate=validate,
-        remediate=remediate,
+        remediate=remediate,  # type: ignore[arg-type]  # a plain mapping is accepted too
         config_schema=_schema(rule),
         severity=_SEVERITY[rule.severity],
         remediation_steps=rule.remediation_steps or None,

@@ -33,7 +33,9 @@ def _adb_access(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
         return
     entries = [str(e) for e in resource.get("whitelistedIps", [])]
     if not entries:
-        yield "reachable from the whole internet: no private endpoint (subnetId) and no IP allow-list"
+        yield (
+            "reachable from the whole internet: no private endpoint (subnetId) and no IP allow-list"
+        )
         return
     open_entries = [e for e in entries if e.split(";")[-1] in WORLD]
     if open_entries:
@@ -67,7 +69,10 @@ def _environment(resource: Resource, namespace: str) -> str | None:
 
 
 def _adb_protected(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
-    if _environment(resource, config["namespace"]) in config["productionEnvironments"] and not resource.protect:
+    if (
+        _environment(resource, config["namespace"]) in config["productionEnvironments"]
+        and not resource.protect
+    ):
         yield "production database is not protected (ResourceOptions(protect=True))"
 
 
@@ -94,10 +99,14 @@ def _bucket_cmk(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 
 def _port_range(options: Any) -> tuple[int, int] | None:
-    """The destination port range of tcpOptions/udpOptions; None means all ports."""
+    """The destination port range of tcpOptions/udpOptions; None means all ports.
+
+    NSG rules nest it (`destinationPortRange: {min, max}`); security lists put `min` and
+    `max` on the options themselves.
+    """
     if not isinstance(options, Mapping):
         return None
-    rng = options.get("destinationPortRange")
+    rng = options.get("destinationPortRange", options)
     if not isinstance(rng, Mapping) or rng.get("min") is None:
         return None
     return int(rng["min"]), int(rng.get("max", rng["min"]))
@@ -118,7 +127,10 @@ def _exposed_ports(rule: Mapping[str, Any]) -> list[str]:
 
 
 def _nsg_rule(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
-    if str(resource.get("direction", "")).upper() != "INGRESS" or resource.get("source") not in WORLD:
+    if (
+        str(resource.get("direction", "")).upper() != "INGRESS"
+        or resource.get("source") not in WORLD
+    ):
         return
     exposed = _exposed_ports(resource.props)
     if exposed:
@@ -130,7 +142,8 @@ def _security_list(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
         if isinstance(rule, Mapping) and rule.get("source") in WORLD:
             exposed = _exposed_ports(rule)
             if exposed:
-                yield f"ingressSecurityRules[{index}]: ingress from {rule['source']} to {', '.join(exposed)}"
+                ports = ", ".join(exposed)
+                yield f"ingressSecurityRules[{index}]: ingress from {rule['source']} to {ports}"
 
 
 # --- Streaming, monitoring, budgets, IAM ----------------------------------------------------
@@ -170,28 +183,40 @@ def _referrers(resources: Sequence[Resource], types: Iterable[str]) -> dict[str,
 
 
 def topics_without_subscriptions(
-    resources: Sequence[Resource], topic_type: str, subscription_type: str, user_types: Iterable[str]
+    resources: Sequence[Resource],
+    topic_type: str,
+    subscription_type: str,
+    user_types: Iterable[str],
 ) -> Iterable[tuple[str | None, str]]:
     users = _referrers(resources, user_types)
     subscriptions = _referrers(resources, [subscription_type])
     for topic in resources:
         if topic.type == topic_type and topic.urn in users and topic.urn not in subscriptions:
             names = ", ".join(sorted(u.name for u in users[topic.urn]))
-            yield topic.urn, f"topic {topic.name} notifies nobody: no subscription (used by {names})"
+            yield (
+                topic.urn,
+                f"topic {topic.name} notifies nobody: no subscription (used by {names})",
+            )
 
 
-def _topics_subscribed(resources: Sequence[Resource], _: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+def _topics_subscribed(
+    resources: Sequence[Resource], _: Mapping[str, Any]
+) -> Iterable[tuple[str | None, str]]:
     return topics_without_subscriptions(resources, TOPIC, SUBSCRIPTION, [ALARM, BUDGET_RULE])
 
 
-def _budget_rules(resources: Sequence[Resource], _: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+def _budget_rules(
+    resources: Sequence[Resource], _: Mapping[str, Any]
+) -> Iterable[tuple[str | None, str]]:
     rules = _referrers(resources, [BUDGET_RULE])
     for budget in resources:
         if budget.type == BUDGET and budget.urn not in rules:
             yield budget.urn, f"budget {budget.name} has no alert rule"
 
 
-def _tenancy_forecast(resources: Sequence[Resource], _: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+def _tenancy_forecast(
+    resources: Sequence[Resource], _: Mapping[str, Any]
+) -> Iterable[tuple[str | None, str]]:
     budgets = [r for r in resources if r.type == BUDGET]
     if not budgets:
         return  # this stack manages no budgets
@@ -219,7 +244,9 @@ def _iam_admin(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
             yield f"grants manage all-resources in tenancy to group {match['group']}: {statement}"
 
 
-NAMESPACE_FIELD = ConfigField("string", "Defined-tag namespace of the governance tags", "governance")
+NAMESPACE_FIELD = ConfigField(
+    "string", "Defined-tag namespace of the governance tags", "governance"
+)
 
 RULES = (
     Rule(
@@ -389,7 +416,10 @@ RULES = (
         check=_iam_admin,
         config={
             "adminGroups": ConfigField(
-                "array", "Groups allowed to manage all-resources in tenancy", ["Administrators"], "string"
+                "array",
+                "Groups allowed to manage all-resources in tenancy",
+                ["Administrators"],
+                "string",
             )
         },
         frameworks=("CIS OCI 1.2",),

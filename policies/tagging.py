@@ -24,16 +24,19 @@ def taggable_types(tag_input: str) -> frozenset[str]:
     return frozenset(doc[tag_input])
 
 
+ALLOWED_VALUES = {"environment": ["dev", "staging", "prod"]}
 OCI_TAG_CONFIG = {
-    "namespace": ConfigField("string", "Defined-tag namespace of the governance tags", "governance"),
+    "namespace": ConfigField(
+        "string", "Defined-tag namespace of the governance tags", "governance"
+    ),
     "requiredKeys": ConfigField(
         "array", "Keys every taggable resource must carry", ["cost_center", "environment"], "string"
     ),
     "allowedValues": ConfigField(
-        "object", "Allowed values per key, e.g. {\"environment\": [\"dev\", \"prod\"]}", {}
+        "object", 'Allowed values per key, e.g. {"cost_center": ["CC-101"]}', ALLOWED_VALUES
     ),
     "defaultValues": ConfigField(
-        "object", "Values remediation fills in for missing keys, e.g. {\"environment\": \"dev\"}", {}
+        "object", 'Values remediation fills in for missing keys, e.g. {"environment": "dev"}', {}
     ),
     "exemptTypes": ConfigField(
         "array",
@@ -44,16 +47,21 @@ OCI_TAG_CONFIG = {
 }
 AWS_TAG_CONFIG = {
     "requiredKeys": ConfigField(
-        "array", "Tag keys every taggable resource must carry", ["cost_center", "environment"], "string"
+        "array",
+        "Tag keys every taggable resource must carry",
+        ["cost_center", "environment"],
+        "string",
     ),
-    "allowedValues": ConfigField("object", "Allowed values per key", {}),
+    "allowedValues": ConfigField("object", "Allowed values per key", ALLOWED_VALUES),
 }
 
 
 def _oci_tags(resource: Resource, namespace: str) -> dict[str, str]:
     tags = resource.get("definedTags", {})
     prefix = f"{namespace}."
-    return {k[len(prefix) :]: v for k, v in tags.items() if isinstance(k, str) and k.startswith(prefix)}
+    return {
+        k[len(prefix) :]: v for k, v in tags.items() if isinstance(k, str) and k.startswith(prefix)
+    }
 
 
 def _aws_tags(resource: Resource) -> dict[str, str]:

@@ -1,0 +1,692 @@
+"""Compliant and violating resources for every rule of the catalog.
+
+Each resource rule has one compliant case and one case per way to violate it; each stack
+rule has stacks that pass and stacks that fail. The same cases drive the real policy pack
+process (test_policy_pack.py) and the checkov custom checks (test_checkov.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from guardrails.model import CapturedResource
+from tests.conftest import ocid
+
+ADB = "oci:Database/autonomousDatabase:AutonomousDatabase"
+BUCKET = "oci:ObjectStorage/bucket:Bucket"
+NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
+SECURITY_LIST = "oci:Core/securityList:SecurityList"
+POOL = "oci:Streaming/streamPool:StreamPool"
+ALARM = "oci:Monitoring/alarm:Alarm"
+TOPIC = "oci:Ons/notificationTopic:NotificationTopic"
+SUBSCRIPTION = "oci:Ons/subscription:Subscription"
+BUDGET = "oci:Budget/budget:Budget"
+BUDGET_RULE = "oci:Budget/rule:Rule"
+POLICY = "oci:Identity/policy:Policy"
+VCN = "oci:Core/vcn:Vcn"
+LAYER = "aws:lambda/layerVersion:LayerVersion"
+LAYER_PERMISSION = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+CW_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SNS = "aws:sns/topic:Topic"
+SNS_SUB = "aws:sns/topicSubscription:TopicSubscription"
+AWS_BUDGET = "aws:budgets/budget:Budget"
+S3 = "aws:s3/bucket:Bucket"
+
+TAGS = {
+    "governance.cost_center": "CC-101",
+    "governance.environment": "dev",
+    "governance.owner": "platform",
+}
+PROD_TAGS = {**TAGS, "governance.environment": "prod"}
+AWS_TAGS = {"cost_center": "CC-101", "environment": "dev"}
+SUBNET = ocid("subnet", "db", "eu-frankfurt-1")
+KEY = "ocid1.key.oc1.eu-frankfurt-1.bbbbbbbbvault.aaaaaaaakey00000000000000000000"
+
+
+def res(
+    type_: str,
+    props: dict[str, Any],
+    *,
+    name: str = "r",
+    protect: bool = False,
+    deps: tuple[str, ...] = (),
+) -> CapturedResource:
+    return CapturedResource(
+        urn=f"urn:pulumi:dev::cases::{type_}::{name}",
+        type=type_,
+        name=name,
+        custom=True,
+        parent=None,
+        inputs=props,
+        protect=protect,
+        dependencies=list(deps),
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    label: str
+    resource: CapturedResource
+    violates: bool
+    provider_props: dict[str, Any] = field(default_factory=dict)
+    checkov: bool = True
+    """False where checkov cannot see what the rule needs (provider defaultTags in HCL)."""
+
+
+def adb(**props: Any) -> dict[str, Any]:
+    base = {
+        "compartmentId": ocid("compartment"),
+        "dbName": "ORDERS",
+        "licenseModel": "LICENSE_INCLUDED",
+        "subnetId": SUBNET,
+        "isMtlsConnectionRequired": True,
+        "secretId": ocid("vaultsecret"),
+        "backupRetentionPeriodInDays": 14,
+        "definedTags": TAGS,
+    }
+    base.update(props)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def bucket(**props: Any) -> dict[str, Any]:
+    base = {
+        "name": "b",
+        "namespace": "ns",
+        "compartmentId": ocid("compartment"),
+        "accessType": "NoPublicAccess",
+        "versioning": "Enabled",
+        "kmsKeyId": KEY,
+        "definedTags": TAGS,
+    }
+    base.update(props)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def nsg_rule(**props: Any) -> dict[str, Any]:
+    base = {
+        "direction": "INGRESS",
+        "networkSecurityGroupId": "nsg",
+        "protocol": "6",
+        "source": "10.0.0.0/16",
+        "sourceType": "CIDR_BLOCK",
+        "tcpOptions": {"destinationPortRange": {"min": 1521, "max": 1522}},
+    }
+    base.update(props)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def ingress(**rule: Any) -> dict[str, Any]:
+    return {
+        "compartmentId": ocid("compartment"),
+        "vcnId": "vcn",
+        "definedTags": TAGS,
+        "ingressSecurityRules": [rule],
+    }
+
+
+def pool(**props: Any) -> dict[str, Any]:
+    base = {
+        "name": "p",
+        "compartmentId": ocid("compartment"),
+        "customEncryptionKey": {"kmsKeyId": KEY},
+        "privateEndpointSettings": {"subnetId": SUBNET},
+        "definedTags": TAGS,
+    }
+    base.update(props)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def alarm(**props: Any) -> dict[str, Any]:
+    base = {
+        "displayName": "a",
+        "compartmentId": ocid("compartment"),
+        "metricCompartmentId": ocid("compartment"),
+        "namespace": "oci_streaming",
+        "query": "X[1m].sum() > 0",
+        "severity": "CRITICAL",
+        "isEnabled": True,
+        "destinations": ["topic"],
+        "definedTags": TAGS,
+    }
+    base.update(props)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def layer(**props: Any) -> dict[str, Any]:
+    base = {"layerName": "deps", "compatibleRuntimes": ["python3.12"], "code": "layer.zip"}
+    base.update(props)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+CASES: list[Case] = [
+    # tagging (OCI)
+    Case(
+        "oci-tagging-resource-required-tags",
+        "tagged",
+        res(VCN, {"cidrBlocks": ["10.0.0.0/16"], "definedTags": TAGS}),
+        False,
+    ),
+    Case(
+        "oci-tagging-resource-required-tags",
+        "no tags",
+        res(VCN, {"cidrBlocks": ["10.0.0.0/16"]}),
+        True,
+    ),
+    Case(
+        "oci-tagging-resource-required-tags",
+        "no environment",
+        res(VCN, {"definedTags": {"governance.cost_center": "CC-101"}}),
+        True,
+    ),
+    Case(
+        "oci-tagging-resource-required-tags",
+        "other namespace",
+        res(VCN, {"definedTags": {"ops.cost_center": "CC-101", "ops.environment": "dev"}}),
+        True,
+    ),
+    Case(
+        "oci-tagging-resource-required-tags",
+        "tag namespace itself",
+        res("oci:Identity/tagNamespace:TagNamespace", {"name": "governance"}),
+        False,
+    ),
+    Case("oci-tagging-resource-allowed-values", "allowed", res(VCN, {"definedTags": TAGS}), False),
+    Case(
+        "oci-tagging-resource-allowed-values",
+        "unknown environment",
+        res(VCN, {"definedTags": {**TAGS, "governance.environment": "qa"}}),
+        True,
+    ),
+    # tagging (AWS)
+    Case(
+        "aws-tagging-resource-required-tags",
+        "tagged",
+        res(SNS, {"tags": AWS_TAGS, "kmsMasterKeyId": "alias/aws/sns"}),
+        False,
+    ),
+    Case(
+        "aws-tagging-resource-required-tags",
+        "provider default tags",
+        res(SNS, {"kmsMasterKeyId": "k"}),
+        False,
+        provider_props={"defaultTags": '{"tags":{"cost_center":"CC-1","environment":"dev"}}'},
+        checkov=False,
+    ),
+    Case("aws-tagging-resource-required-tags", "no tags", res(SNS, {"kmsMasterKeyId": "k"}), True),
+    Case(
+        "aws-tagging-resource-required-tags",
+        "no cost_center",
+        res(SNS, {"tags": {"environment": "dev"}}),
+        True,
+    ),
+    Case("aws-tagging-resource-allowed-values", "allowed", res(SNS, {"tags": AWS_TAGS}), False),
+    Case(
+        "aws-tagging-resource-allowed-values",
+        "unknown environment",
+        res(SNS, {"tags": {**AWS_TAGS, "environment": "qa"}}),
+        True,
+    ),
+    # Autonomous Database
+    Case("oci-database-adb-private-access", "private endpoint", res(ADB, adb()), False),
+    Case(
+        "oci-database-adb-private-access",
+        "allow-list",
+        res(ADB, adb(subnetId=None, whitelistedIps=["203.0.113.0/24"])),
+        False,
+    ),
+    Case("oci-database-adb-private-access", "neither", res(ADB, adb(subnetId=None)), True),
+    Case(
+        "oci-database-adb-private-access",
+        "empty allow-list",
+        res(ADB, adb(subnetId=None, whitelistedIps=[])),
+        True,
+    ),
+    Case(
+        "oci-database-adb-private-access",
+        "0.0.0.0/0",
+        res(ADB, adb(subnetId=None, whitelistedIps=["10.0.0.0/8", "0.0.0.0/0"])),
+        True,
+    ),
+    Case(
+        "oci-database-adb-private-access",
+        "::/0",
+        res(ADB, adb(subnetId=None, whitelistedIps=["::/0"])),
+        True,
+    ),
+    Case(
+        "oci-database-adb-mtls-required",
+        "private endpoint, no mTLS",
+        res(ADB, adb(isMtlsConnectionRequired=False)),
+        False,
+    ),
+    Case(
+        "oci-database-adb-mtls-required",
+        "allow-list with mTLS",
+        res(ADB, adb(subnetId=None, whitelistedIps=["203.0.113.7"])),
+        False,
+    ),
+    Case(
+        "oci-database-adb-mtls-required",
+        "allow-list without mTLS",
+        res(
+            ADB, adb(subnetId=None, whitelistedIps=["203.0.113.7"], isMtlsConnectionRequired=False)
+        ),
+        True,
+    ),
+    Case(
+        "oci-database-adb-mtls-required",
+        "allow-list, mTLS unset",
+        res(ADB, adb(subnetId=None, whitelistedIps=["203.0.113.7"], isMtlsConnectionRequired=None)),
+        True,
+    ),
+    Case("oci-database-adb-license-explicit", "set", res(ADB, adb()), False),
+    Case("oci-database-adb-license-explicit", "unset", res(ADB, adb(licenseModel=None)), True),
+    Case("oci-database-adb-vault-password", "vault", res(ADB, adb()), False),
+    Case(
+        "oci-database-adb-vault-password",
+        "admin password",
+        res(ADB, adb(secretId=None, adminPassword="[secret]")),
+        True,
+    ),
+    Case("oci-database-adb-backup-retention", "14 days", res(ADB, adb()), False),
+    Case(
+        "oci-database-adb-backup-retention",
+        "service default",
+        res(ADB, adb(backupRetentionPeriodInDays=None)),
+        False,
+    ),
+    Case(
+        "oci-database-adb-backup-retention",
+        "3 days",
+        res(ADB, adb(backupRetentionPeriodInDays=3)),
+        True,
+    ),
+    Case(
+        "oci-database-adb-production-protected",
+        "prod, protected",
+        res(ADB, adb(definedTags=PROD_TAGS), protect=True),
+        False,
+    ),
+    Case("oci-database-adb-production-protected", "dev, unprotected", res(ADB, adb()), False),
+    Case(
+        "oci-database-adb-production-protected",
+        "prod, unprotected",
+        res(ADB, adb(definedTags=PROD_TAGS)),
+        True,
+    ),
+    # buckets
+    Case("oci-objectstorage-bucket-no-public-access", "private", res(BUCKET, bucket()), False),
+    Case(
+        "oci-objectstorage-bucket-no-public-access",
+        "default access",
+        res(BUCKET, bucket(accessType=None)),
+        False,
+    ),
+    Case(
+        "oci-objectstorage-bucket-no-public-access",
+        "ObjectRead",
+        res(BUCKET, bucket(accessType="ObjectRead")),
+        True,
+    ),
+    Case(
+        "oci-objectstorage-bucket-no-public-access",
+        "ObjectReadWithoutList",
+        res(BUCKET, bucket(accessType="ObjectReadWithoutList")),
+        True,
+    ),
+    Case("oci-objectstorage-bucket-versioning-enabled", "enabled", res(BUCKET, bucket()), False),
+    Case(
+        "oci-objectstorage-bucket-versioning-enabled",
+        "unset",
+        res(BUCKET, bucket(versioning=None)),
+        True,
+    ),
+    Case(
+        "oci-objectstorage-bucket-versioning-enabled",
+        "disabled",
+        res(BUCKET, bucket(versioning="Disabled")),
+        True,
+    ),
+    Case("oci-objectstorage-bucket-customer-managed-key", "CMK", res(BUCKET, bucket()), False),
+    Case(
+        "oci-objectstorage-bucket-customer-managed-key",
+        "Oracle key",
+        res(BUCKET, bucket(kmsKeyId=None)),
+        True,
+    ),
+    # network
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "private source",
+        res(NSG_RULE, nsg_rule()),
+        False,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "public https",
+        res(
+            NSG_RULE,
+            nsg_rule(
+                source="0.0.0.0/0", tcpOptions={"destinationPortRange": {"min": 443, "max": 443}}
+            ),
+        ),
+        False,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "public icmp",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", protocol="1", tcpOptions=None)),
+        False,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "egress to world",
+        res(NSG_RULE, nsg_rule(direction="EGRESS", source=None, destination="0.0.0.0/0")),
+        False,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "ssh from world",
+        res(
+            NSG_RULE,
+            nsg_rule(
+                source="0.0.0.0/0", tcpOptions={"destinationPortRange": {"min": 22, "max": 22}}
+            ),
+        ),
+        True,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "range containing 3389",
+        res(
+            NSG_RULE,
+            nsg_rule(
+                source="::/0", tcpOptions={"destinationPortRange": {"min": 3000, "max": 4000}}
+            ),
+        ),
+        True,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "listener from world",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0")),
+        True,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "all TCP ports",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=None)),
+        True,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "all protocols",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", protocol="all", tcpOptions=None)),
+        True,
+    ),
+    Case(
+        "oci-network-securitylist-no-public-admin-ports",
+        "private ssh",
+        res(
+            SECURITY_LIST,
+            ingress(protocol="6", source="10.0.0.0/8", tcpOptions={"min": 22, "max": 22}),
+        ),
+        False,
+    ),
+    Case(
+        "oci-network-securitylist-no-public-admin-ports",
+        "public https",
+        res(
+            SECURITY_LIST,
+            ingress(protocol="6", source="0.0.0.0/0", tcpOptions={"min": 443, "max": 443}),
+        ),
+        False,
+    ),
+    Case(
+        "oci-network-securitylist-no-public-admin-ports",
+        "public ssh",
+        res(
+            SECURITY_LIST,
+            ingress(protocol="6", source="0.0.0.0/0", tcpOptions={"min": 22, "max": 22}),
+        ),
+        True,
+    ),
+    Case(
+        "oci-network-securitylist-no-public-admin-ports",
+        "public all",
+        res(SECURITY_LIST, ingress(protocol="all", source="0.0.0.0/0")),
+        True,
+    ),
+    # streaming
+    Case("oci-streaming-streampool-customer-managed-key", "CMK", res(POOL, pool()), False),
+    Case(
+        "oci-streaming-streampool-customer-managed-key",
+        "Oracle key",
+        res(POOL, pool(customEncryptionKey=None)),
+        True,
+    ),
+    Case("oci-streaming-streampool-private-endpoint", "private", res(POOL, pool()), False),
+    Case(
+        "oci-streaming-streampool-private-endpoint",
+        "public",
+        res(POOL, pool(privateEndpointSettings=None)),
+        True,
+    ),
+    # alarms
+    Case("oci-monitoring-alarm-enabled", "enabled", res(ALARM, alarm()), False),
+    Case("oci-monitoring-alarm-enabled", "disabled", res(ALARM, alarm(isEnabled=False)), True),
+    Case("oci-monitoring-alarm-has-destination", "destination", res(ALARM, alarm()), False),
+    Case("oci-monitoring-alarm-has-destination", "none", res(ALARM, alarm(destinations=[])), True),
+    # IAM
+    Case(
+        "oci-identity-policy-no-tenancy-admin",
+        "scoped",
+        res(
+            POLICY,
+            {
+                "statements": ["Allow group devs to use database-family in compartment apps"],
+                "definedTags": TAGS,
+            },
+        ),
+        False,
+    ),
+    Case(
+        "oci-identity-policy-no-tenancy-admin",
+        "administrators",
+        res(
+            POLICY,
+            {
+                "statements": ["Allow group Administrators to manage all-resources in tenancy"],
+                "definedTags": TAGS,
+            },
+        ),
+        False,
+    ),
+    Case(
+        "oci-identity-policy-no-tenancy-admin",
+        "other group",
+        res(
+            POLICY,
+            {
+                "statements": ["allow group 'Default'/'devs' to manage all-resources in tenancy"],
+                "definedTags": TAGS,
+            },
+        ),
+        True,
+    ),
+    # AWS
+    Case(
+        "aws-lambda-layerpermission-no-public",
+        "account",
+        res(LAYER_PERMISSION, {"principal": "123456789012", "action": "lambda:GetLayerVersion"}),
+        False,
+    ),
+    Case(
+        "aws-lambda-layerpermission-no-public",
+        "organisation",
+        res(
+            LAYER_PERMISSION,
+            {
+                "principal": "*",
+                "organizationId": "o-abc123def4",
+                "action": "lambda:GetLayerVersion",
+            },
+        ),
+        False,
+    ),
+    Case(
+        "aws-lambda-layerpermission-no-public",
+        "public",
+        res(LAYER_PERMISSION, {"principal": "*", "action": "lambda:GetLayerVersion"}),
+        True,
+    ),
+    Case("aws-lambda-layerversion-runtimes-declared", "declared", res(LAYER, layer()), False),
+    Case(
+        "aws-lambda-layerversion-runtimes-declared",
+        "missing",
+        res(LAYER, layer(compatibleRuntimes=None)),
+        True,
+    ),
+    Case(
+        "aws-lambda-layerversion-runtimes-supported",
+        "current",
+        res(LAYER, layer(compatibleRuntimes=["python3.12", "python3.13"])),
+        False,
+    ),
+    Case(
+        "aws-lambda-layerversion-runtimes-supported",
+        "deprecated",
+        res(LAYER, layer(compatibleRuntimes=["python3.12", "python3.7"])),
+        True,
+    ),
+    Case(
+        "aws-cloudwatch-alarm-has-actions",
+        "actions",
+        res(
+            CW_ALARM,
+            {"alarmActions": ["arn:aws:sns:eu-central-1:123456789012:a"], "tags": AWS_TAGS},
+        ),
+        False,
+    ),
+    Case(
+        "aws-cloudwatch-alarm-has-actions",
+        "none",
+        res(CW_ALARM, {"metricName": "Errors", "tags": AWS_TAGS}),
+        True,
+    ),
+    Case(
+        "aws-sns-topic-kms-encrypted",
+        "KMS",
+        res(SNS, {"kmsMasterKeyId": "alias/aws/sns", "tags": AWS_TAGS}),
+        False,
+    ),
+    Case("aws-sns-topic-kms-encrypted", "plain", res(SNS, {"tags": AWS_TAGS}), True),
+]
+
+
+@dataclass(frozen=True)
+class StackCase:
+    rule: str
+    label: str
+    resources: list[CapturedResource]
+    violating: list[str]
+    """Names of the resources reported (`<stack>` for a stack-wide finding)."""
+
+
+def _urn(type_: str, name: str) -> str:
+    return f"urn:pulumi:dev::cases::{type_}::{name}"
+
+
+TENANCY = ocid("tenancy")
+STACK_CASES: list[StackCase] = [
+    StackCase(
+        "oci-ons-topic-has-subscription",
+        "subscribed",
+        [
+            res(TOPIC, {"name": "t"}, name="t"),
+            res(SUBSCRIPTION, {"protocol": "EMAIL"}, name="s", deps=(_urn(TOPIC, "t"),)),
+            res(ALARM, alarm(), name="a", deps=(_urn(TOPIC, "t"),)),
+        ],
+        [],
+    ),
+    StackCase(
+        "oci-ons-topic-has-subscription", "unused topic", [res(TOPIC, {"name": "t"}, name="t")], []
+    ),
+    StackCase(
+        "oci-ons-topic-has-subscription",
+        "alarm topic without subscription",
+        [
+            res(TOPIC, {"name": "t"}, name="t"),
+            res(ALARM, alarm(), name="a", deps=(_urn(TOPIC, "t"),)),
+        ],
+        ["t"],
+    ),
+    StackCase(
+        "aws-sns-topic-has-subscription",
+        "budget topic without subscription",
+        [res(SNS, {}, name="t"), res(AWS_BUDGET, {}, name="b", deps=(_urn(SNS, "t"),))],
+        ["t"],
+    ),
+    StackCase(
+        "aws-sns-topic-has-subscription",
+        "subscribed",
+        [
+            res(SNS, {}, name="t"),
+            res(SNS_SUB, {}, name="s", deps=(_urn(SNS, "t"),)),
+            res(CW_ALARM, {}, name="a", deps=(_urn(SNS, "t"),)),
+        ],
+        [],
+    ),
+    StackCase(
+        "oci-budget-budget-has-alert-rule",
+        "with rule",
+        [
+            res(BUDGET, {"targets": [TENANCY]}, name="b"),
+            res(BUDGET_RULE, {"type": "FORECAST"}, name="r", deps=(_urn(BUDGET, "b"),)),
+        ],
+        [],
+    ),
+    StackCase(
+        "oci-budget-budget-has-alert-rule",
+        "without rule",
+        [res(BUDGET, {"targets": [TENANCY]}, name="b")],
+        ["b"],
+    ),
+    StackCase(
+        "oci-budget-tenancy-forecast-rule",
+        "no budgets in stack",
+        [res(VCN, {"definedTags": TAGS}, name="v")],
+        [],
+    ),
+    StackCase(
+        "oci-budget-tenancy-forecast-rule",
+        "tenancy forecast",
+        [
+            res(BUDGET, {"targetType": "COMPARTMENT", "targets": [TENANCY]}, name="b"),
+            res(BUDGET_RULE, {"type": "FORECAST"}, name="r", deps=(_urn(BUDGET, "b"),)),
+        ],
+        [],
+    ),
+    StackCase(
+        "oci-budget-tenancy-forecast-rule",
+        "tenancy budget with actual rule only",
+        [
+            res(BUDGET, {"targetType": "COMPARTMENT", "targets": [TENANCY]}, name="b"),
+            res(BUDGET_RULE, {"type": "ACTUAL"}, name="r", deps=(_urn(BUDGET, "b"),)),
+        ],
+        ["<stack>"],
+    ),
+    StackCase(
+        "oci-budget-tenancy-forecast-rule",
+        "forecast only on a tag budget",
+        [
+            res(
+                BUDGET, {"targetType": "TAG", "targets": ["governance.cost_center.CC-1"]}, name="b"
+            ),
+            res(BUDGET_RULE, {"type": "FORECAST"}, name="r", deps=(_urn(BUDGET, "b"),)),
+        ],
+        ["<stack>"],
+    ),
+]
