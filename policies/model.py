@@ -47,6 +47,29 @@ class Resource:
         return value
 
 
+def _is_sequence(value: Any) -> bool:
+    # the policy SDK hands lists over as read-only Sequence proxies
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def one(value: Any) -> Mapping[str, Any]:
+    """A nested single block: a mapping, or (from Terraform) a list holding one mapping."""
+    if isinstance(value, Mapping):
+        return value
+    if _is_sequence(value) and len(value) == 1 and isinstance(value[0], Mapping):
+        return value[0]  # type: ignore[no-any-return]
+    return {}
+
+
+def many(value: Any) -> list[Mapping[str, Any]]:
+    """A repeated block: a list of mappings (Terraform gives a lone block as a mapping)."""
+    if isinstance(value, Mapping):
+        return [value]
+    if _is_sequence(value):
+        return [v for v in value if isinstance(v, Mapping)]
+    return []
+
+
 ResourceCheck = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
 StackCheck = Callable[[Sequence[Resource], Mapping[str, Any]], Iterable[tuple[str | None, str]]]
 Remediation = Callable[[Resource, Mapping[str, Any]], dict[str, Any] | None]

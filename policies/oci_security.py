@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from policies.model import ConfigField, Resource, Rule
+from policies.model import ConfigField, Resource, Rule, many, one
 
 ADB = "oci:Database/autonomousDatabase:AutonomousDatabase"
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
@@ -104,10 +104,9 @@ def _port_range(options: Any) -> tuple[int, int] | None:
     NSG rules nest it (`destinationPortRange: {min, max}`); security lists put `min` and
     `max` on the options themselves.
     """
-    if not isinstance(options, Mapping):
-        return None
-    rng = options.get("destinationPortRange", options)
-    if not isinstance(rng, Mapping) or rng.get("min") is None:
+    options = one(options)
+    rng = one(options.get("destinationPortRange", options))
+    if rng.get("min") is None:
         return None
     return int(rng["min"]), int(rng.get("max", rng["min"]))
 
@@ -138,8 +137,8 @@ def _nsg_rule(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 
 def _security_list(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
-    for index, rule in enumerate(resource.get("ingressSecurityRules", [])):
-        if isinstance(rule, Mapping) and rule.get("source") in WORLD:
+    for index, rule in enumerate(many(resource.get("ingressSecurityRules"))):
+        if rule.get("source") in WORLD:
             exposed = _exposed_ports(rule)
             if exposed:
                 ports = ", ".join(exposed)
@@ -150,14 +149,12 @@ def _security_list(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 
 def _pool_cmk(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
-    key = resource.get("customEncryptionKey", {})
-    if not (isinstance(key, Mapping) and key.get("kmsKeyId")):
+    if not one(resource.get("customEncryptionKey")).get("kmsKeyId"):
         yield "stream pool uses an Oracle-managed key; set customEncryptionKey.kmsKeyId"
 
 
 def _pool_private(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
-    endpoint = resource.get("privateEndpointSettings", {})
-    if not (isinstance(endpoint, Mapping) and endpoint.get("subnetId")):
+    if not one(resource.get("privateEndpointSettings")).get("subnetId"):
         yield "stream pool has a public endpoint; set privateEndpointSettings.subnetId"
 
 

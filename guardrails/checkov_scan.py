@@ -1,0 +1,181 @@
+"""Scan captured resources with checkov: export a Terraform-plan JSON, run checkov from its
+own virtual environment (it pins `packaging<24`, Pulumi needs `>=26`), check that it
+scanned every exported resource, and turn its failures into gate findings.
+
+checkov's built-in checks become advisory findings (engine `checkov`); our catalog's custom
+checks reach the same verdicts as the policy pack (tests prove the parity), so their
+results are counted but not reported twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from guardrails.analyzer import Provider
+from guardrails.errors import GuardrailsError
+from guardrails.model import Capture, CapturedResource
+from policies.catalog import RULES_BY_ID
+from policies.naming import terraform_type, to_terraform
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKOV_VERSION = "3.3.30"
+CHECKOV_VENV = ROOT / ".venv-checkov"
+CHECKS_DIR = ROOT / "policies" / "checkov"
+TIMEOUT_SECONDS = 1800
+_TF_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def checkov_command() -> Path:
+    """checkov's executable; `GUARDRAILS_CHECKOV` overrides the project's own environment."""
+    override = os.environ.get("GUARDRAILS_CHECKOV")
+    return Path(override) if override else CHECKOV_VENV / "bin" / "checkov"
+
+
+def ensure_checkov(console: Console | None = None) -> Path:
+    """Create checkov's virtual environment on first use and return the executable."""
+    command = checkov_command()
+    if command.exists():
+        return command
+    if os.environ.get("GUARDRAILS_CHECKOV"):
+        raise GuardrailsError(f"GUARDRAILS_CHECKOV points at {command}, which does not exist")
+    console = console or Console(stderr=True)
+    with console.status(f"installing checkov {CHECKOV_VERSION} into {CHECKOV_VENV} (first use only)"):
+        steps = [
+            ["python3", "-m", "venv", str(CHECKOV_VENV)],
+            [str(CHECKOV_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--quiet",
+             "--disable-pip-version-check", f"checkov=={CHECKOV_VERSION}"],
+        ]  # fmt: skip
+        for step in steps:
+            proc = subprocess.run(step, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+                raise GuardrailsError(f"could not install checkov: {tail[0] if tail else proc.returncode}")
+    return command
+
+
+def _tf_name(name: str) -> str:
+    return _TF_NAME.sub("_", name) or "resource"
+
+
+def export_plan(
+    capture: Capture, providers: Mapping[str, Provider | None]
+) -> tuple[dict[str, Any], list[CapturedResource]]:
+    """The captured custom resources as a Terraform plan (`planned_values`), URN as address.
+
+    AWS provider `defaultTags` become `tags_all`, as in a Terraform plan; `protect` becomes
+    `lifecycle.prevent_destroy`.
+    """
+    exported: list[CapturedResource] = []
+    resources: list[dict[str, Any]] = []
+    for r in capture.resources:
+        tf_type = terraform_type(r.type)
+        if not r.custom or r.type.startswith("pulumi:providers:") or tf_type is None:
+            continue
+        values = to_terraform(r.inputs)
+        provider = providers.get(r.urn)
+        if r.package == "aws" and provider is not None:
+            defaults = provider.props.get("defaultTags")
+            if isinstance(defaults, str):
+                defaults = json.loads(defaults)
+            default_tags = defaults.get("tags", {}) if isinstance(defaults, dict) else {}
+            if default_tags:
+                values["tags_all"] = {**default_tags, **values.get("tags", {})}
+        if r.protect:
+            values["lifecycle"] = {"prevent_destroy": True}
+        resources.append(
+            {
+                "address": r.urn,
+                "mode": "managed",
+                "type": tf_type,
+                "name": _tf_name(r.name),
+                "provider_name": f"registry.terraform.io/pulumi/{r.package}",
+                "values": values,
+            }
+        )
+        exported.append(r)
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "planned_values": {"root_module": {"resources": resources}},
+    }
+    return plan, exported
+
+
+def run_checkov(plan: dict[str, Any]) -> dict[str, Any]:
+    """Run checkov on the plan (built-in checks plus ours) and return its JSON report."""
+    command = ensure_checkov()
+    with tempfile.TemporaryDirectory(prefix="guardrails-checkov-") as tmp:
+        path = Path(tmp) / "plan.json"
+        path.write_text(json.dumps(plan), encoding="utf-8")
+        cmd = [
+            str(command), "-f", str(path), "--framework", "terraform_plan",
+            "--external-checks-dir", str(CHECKS_DIR), "--skip-download", "-o", "json", "--compact",
+        ]  # fmt: skip
+        env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, env=env, timeout=TIMEOUT_SECONDS, check=False)
+    if proc.returncode not in (0, 1):
+        raise GuardrailsError(f"checkov failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
+    try:
+        doc = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        raise GuardrailsError(f"checkov printed no JSON report: {proc.stdout.strip()[:200]}") from exc
+    if isinstance(doc, list):
+        doc = next((d for d in doc if d.get("check_type") == "terraform_plan"), {})
+    return doc if isinstance(doc, dict) else {}
+
+
+def scan(
+    capture: Capture, providers: Mapping[str, Provider | None]
+) -> tuple[list[Any], dict[str, Any]]:
+    """checkov findings for the gate, and a summary (exported, scanned, failures)."""
+    from guardrails.gate import Finding
+
+    plan, exported = export_plan(capture, providers)
+    report = run_checkov(plan) if exported else {}
+    summary = report.get("summary", {})
+    scanned = int(summary.get("resource_count", 0))
+    if scanned != len(exported):
+        raise GuardrailsError(
+            f"checkov scanned {scanned} of the {len(exported)} exported resources; "
+            "the plan export and checkov disagree, so its verdict cannot be trusted"
+        )
+    by_urn = capture.by_urn()
+    findings = []
+    custom_failed = 0
+    for check in report.get("results", {}).get("failed_checks", []):
+        if check["check_id"] in RULES_BY_ID:
+            custom_failed += 1
+            continue
+        resource = by_urn.get(check.get("resource_address", ""))
+        if resource is None:
+            continue
+        findings.append(
+            Finding(
+                policy=check["check_id"],
+                level="advisory",
+                severity=str(check.get("severity") or "unspecified").lower(),
+                urn=resource.urn,
+                type=resource.type,
+                name=resource.name,
+                message=check.get("check_name", check["check_id"]),
+                engine="checkov",
+                source=resource.source,
+            )
+        )
+    return findings, {
+        "version": summary.get("checkov_version"),
+        "exported": len(exported),
+        "scanned": scanned,
+        "builtin_failed": len(findings),
+        "custom_failed": custom_failed,
+    }

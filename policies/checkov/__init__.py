@@ -1,0 +1,5 @@
+"""checkov custom checks generated from the guardrails rule catalog (see guardrails_checks.py).
+
+checkov imports every Python file in an external checks directory; this package marker is
+required for it to do so.
+"""
