@@ -1,5 +1,7 @@
 # Everything a fresh machine needs, from python3 and make alone.
-#   make check   offline preview of the dev stack (creates .venv on first use)
+#   make check   the offline policy gate on the dev stack (creates .venv and
+#                checkov's own .venv-checkov on first use)
+#   make preview the offline preview of the dev stack
 #   make test    the test suite
 #   make lint    ruff and mypy
 
@@ -8,6 +10,8 @@ VENV   ?= .venv
 STACK  ?= dev
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+
+CHECKOV := .venv-checkov/bin/checkov
 
 .PHONY: check preview test lint format clean
 
@@ -20,12 +24,17 @@ $(STAMP): pyproject.toml
 	$(PIP) install -e '.[dev]'
 	@touch $(STAMP)
 
-check: $(STAMP)
+# checkov pins packaging<24 and Pulumi needs >=26: checkov gets a virtual environment of its own.
+$(CHECKOV): | $(STAMP)
+	$(BIN)/python -m guardrails.checkov_scan
+
+check: $(STAMP) $(CHECKOV)
+	$(BIN)/guardrails check --stack $(STACK) --checkov
+
+preview: $(STAMP)
 	$(BIN)/guardrails preview --stack $(STACK)
 
-preview: check
-
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
@@ -38,4 +47,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache

@@ -49,7 +49,9 @@ def ensure_checkov(console: Console | None = None) -> Path:
     if os.environ.get("GUARDRAILS_CHECKOV"):
         raise GuardrailsError(f"GUARDRAILS_CHECKOV points at {command}, which does not exist")
     console = console or Console(stderr=True)
-    with console.status(f"installing checkov {CHECKOV_VERSION} into {CHECKOV_VENV} (first use only)"):
+    with console.status(
+        f"installing checkov {CHECKOV_VERSION} into {CHECKOV_VENV} (first use only)"
+    ):
         steps = [
             ["python3", "-m", "venv", str(CHECKOV_VENV)],
             [str(CHECKOV_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--quiet",
@@ -59,7 +61,9 @@ def ensure_checkov(console: Console | None = None) -> Path:
             proc = subprocess.run(step, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-                raise GuardrailsError(f"could not install checkov: {tail[0] if tail else proc.returncode}")
+                raise GuardrailsError(
+                    f"could not install checkov: {tail[0] if tail else proc.returncode}"
+                )
     return command
 
 
@@ -122,13 +126,25 @@ def run_checkov(plan: dict[str, Any]) -> dict[str, Any]:
             "--external-checks-dir", str(CHECKS_DIR), "--skip-download", "-o", "json", "--compact",
         ]  # fmt: skip
         env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, env=env, timeout=TIMEOUT_SECONDS, check=False)
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+            env=env,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
     if proc.returncode not in (0, 1):
-        raise GuardrailsError(f"checkov failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
+        raise GuardrailsError(
+            f"checkov failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
+        )
     try:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
-        raise GuardrailsError(f"checkov printed no JSON report: {proc.stdout.strip()[:200]}") from exc
+        raise GuardrailsError(
+            f"checkov printed no JSON report: {proc.stdout.strip()[:200]}"
+        ) from exc
     if isinstance(doc, list):
         doc = next((d for d in doc if d.get("check_type") == "terraform_plan"), {})
     return doc if isinstance(doc, dict) else {}
@@ -179,3 +195,18 @@ def scan(
         "builtin_failed": len(findings),
         "custom_failed": custom_failed,
     }
+
+
+def main() -> int:
+    """`python -m guardrails.checkov_scan`: install checkov's environment if missing."""
+    try:
+        command = ensure_checkov()
+    except GuardrailsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"checkov ready: {command}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

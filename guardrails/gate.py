@@ -197,6 +197,10 @@ def run_gate(
     settings = load_stack_settings(project, stack)
     policy_config = load_policy_config(policy_config_path)
     ledger = load_ledger(ledger_path)
+    if checkov:
+        from guardrails.checkov_scan import ensure_checkov
+
+        ensure_checkov()
 
     timings: dict[str, float] = {}
     start = time.perf_counter()

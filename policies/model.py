@@ -57,7 +57,7 @@ def one(value: Any) -> Mapping[str, Any]:
     if isinstance(value, Mapping):
         return value
     if _is_sequence(value) and len(value) == 1 and isinstance(value[0], Mapping):
-        return value[0]  # type: ignore[no-any-return]
+        return value[0]
     return {}
 
 

@@ -19,7 +19,9 @@ DATA_MAPS_CAMEL = frozenset(
 
 # Resources whose Terraform name does not follow from the Pulumi token.
 _TOKEN_OVERRIDES = {"oci:Budget/rule:Rule": "oci_budget_alert_rule"}
-_TOKEN = re.compile(r"^(?P<pkg>[a-z0-9-]+):(?P<mod>[A-Za-z0-9]+)/(?P<member>[A-Za-z0-9]+):[A-Za-z0-9]+$")
+_TOKEN = re.compile(
+    r"^(?P<pkg>[a-z0-9-]+):(?P<mod>[A-Za-z0-9]+)/(?P<member>[A-Za-z0-9]+):[A-Za-z0-9]+$"
+)
 
 
 def snake(name: str) -> str:
@@ -32,7 +34,7 @@ def camel(name: str) -> str:
 
 
 def terraform_type(token: str) -> str | None:
-    """`oci:Database/autonomousDatabase:AutonomousDatabase` -> `oci_database_autonomous_database`."""
+    """Terraform type of a Pulumi token, e.g. `oci:Budget/budget:Budget` -> `oci_budget_budget`."""
     if token in _TOKEN_OVERRIDES:
         return _TOKEN_OVERRIDES[token]
     match = _TOKEN.match(token)
@@ -58,7 +60,11 @@ def _convert(value: Any, key_fn: Any, data_maps: frozenset[str]) -> Any:
             new_key = key_fn(key)
             # the data-map check uses the camelCase name whichever way we convert
             is_data = camel(key) in data_maps or key in data_maps
-            out[new_key] = dict(item) if is_data and isinstance(item, Mapping) else _convert(item, key_fn, data_maps)
+            out[new_key] = (
+                dict(item)
+                if is_data and isinstance(item, Mapping)
+                else _convert(item, key_fn, data_maps)
+            )
         return out
     if isinstance(value, list):
         return [_convert(item, key_fn, data_maps) for item in value]
