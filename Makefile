@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: check preview test lint format clean
+.PHONY: check preview test lint format clean bench-gate
 
 PIP := $(BIN)/python -m pip --quiet --quiet --disable-pip-version-check
 
@@ -48,3 +48,6 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache
+
+bench-gate: $(STAMP) $(CHECKOV)
+	$(BIN)/python bench/gate/run.py

@@ -10,6 +10,7 @@ import os
 import select
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from guardrails.errors import GuardrailsError
 from guardrails.model import CapturedResource
 
 START_TIMEOUT_SECONDS = 60.0
+IN_FLIGHT = 16
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 _LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 _SEVERITY_NAMES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}
@@ -132,15 +134,28 @@ class PolicyPackProcess:
         self.stub.Configure(request)
 
     def analyze(self, resource: CapturedResource, provider: Provider | None) -> list[Diagnostic]:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=resource.type,
-            properties=_struct(resource.inputs),
-            urn=resource.urn,
-            name=resource.name,
-            options=_options(resource),
-            provider=_provider(provider),
-        )
-        return _diagnostics(self.stub.Analyze(request), resource.urn)
+        return _diagnostics(self.stub.Analyze(_request(resource, provider)), resource.urn)
+
+    def analyze_all(
+        self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]
+    ) -> list[Diagnostic]:
+        """`Analyze` for every resource, several calls in flight at once (as the engine
+        analyzes resources while they register), results in resource order."""
+        pending: deque[tuple[CapturedResource, Any]] = deque()
+        diagnostics: list[Diagnostic] = []
+        for resource in resources:
+            pending.append(
+                (
+                    resource,
+                    self.stub.Analyze.future(_request(resource, providers.get(resource.urn))),
+                )
+            )
+            if len(pending) >= IN_FLIGHT:
+                done, future = pending.popleft()
+                diagnostics += _diagnostics(future.result(), done.urn)
+        for done, future in pending:
+            diagnostics += _diagnostics(future.result(), done.urn)
+        return diagnostics
 
     def analyze_stack(
         self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]
@@ -161,6 +176,17 @@ class PolicyPackProcess:
             ]
         )
         return _diagnostics(self.stub.AnalyzeStack(request), None)
+
+
+def _request(resource: CapturedResource, provider: Provider | None) -> analyzer_pb2.AnalyzeRequest:
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource.type,
+        properties=_struct(resource.inputs),
+        urn=resource.urn,
+        name=resource.name,
+        options=_options(resource),
+        provider=_provider(provider),
+    )
 
 
 def _options(resource: CapturedResource) -> analyzer_pb2.AnalyzerResourceOptions:

@@ -15,7 +15,6 @@ shown (parent, provider, protect, source position).
 from __future__ import annotations
 
 import argparse
-import copy
 import functools
 import json
 import os
@@ -44,6 +43,7 @@ from guardrails.provider_types import function_result_class, resource_output_typ
 _SECRET_SIG = (rpc._special_sig_key, rpc._special_secret_sig)
 _PLACEHOLDER_ID = "preview-id"
 PLACEHOLDER_ACCOUNT = "123456789012"
+_MAX_DEPTH = 3
 
 
 def _is_secret(value: Any) -> bool:
@@ -132,7 +132,7 @@ def _placeholder(name: str, typ: Any, depth: int = 0) -> Any:
         return False
     if typ in (int, float):
         return 0
-    if isinstance(typ, type) and pulumi_types.is_output_type(typ) and depth < 3:
+    if isinstance(typ, type) and pulumi_types.is_output_type(typ) and depth < _MAX_DEPTH:
         return _placeholder_result(typ, depth + 1)
     return None
 
@@ -147,13 +147,19 @@ def _placeholders(types: dict[str, Any], depth: int = 0) -> dict[str, Any]:
 
 @functools.cache
 def _resource_placeholders(token: str) -> dict[str, Any]:
-    return _placeholders(resource_output_types(token))
+    # Scalars, empty lists and maps only: nested objects would multiply the SDK's
+    # serialization work per resource for values no program in practice reads offline.
+    placeholders = _placeholders(resource_output_types(token), depth=_MAX_DEPTH)
+    return {k: v for k, v in placeholders.items() if v is not None}
 
 
 def resource_outputs(token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """What a created resource would report: its inputs, and for every other output property
     a well-formed placeholder (an ARN for AWS `arn`), so dependent resources get values."""
-    outputs = copy.deepcopy(_resource_placeholders(token))
+    outputs = {
+        k: (v.copy() if isinstance(v, list | dict) else v)
+        for k, v in _resource_placeholders(token).items()
+    }
     if "arn" in outputs and token.startswith("aws:"):
         service = token.split(":")[1].split("/", maxsplit=1)[0]
         outputs["arn"] = f"arn:aws:{service}:us-east-1:{PLACEHOLDER_ACCOUNT}:{name}"

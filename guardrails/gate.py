@@ -135,9 +135,7 @@ def evaluate(
     """Send the captured resources through the real policy pack process."""
     with PolicyPackProcess(PACK_DIR) as pack:
         pack.configure(policy_config)
-        diagnostics: list[Diagnostic] = []
-        for resource in capture.resources:
-            diagnostics += pack.analyze(resource, providers.get(resource.urn))
+        diagnostics = pack.analyze_all(capture.resources, providers)
         diagnostics += pack.analyze_stack(capture.resources, providers)
     return diagnostics
 

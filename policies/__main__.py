@@ -9,8 +9,9 @@ here; the policies themselves live in importable modules.
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from policies.catalog import PACK_NAME
-from policies.crossguard import policies
+from policies.crossguard import decode_each_request_once, policies
 
+decode_each_request_once()
 PolicyPack(
     name=PACK_NAME,
     policies=policies(),

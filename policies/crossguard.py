@@ -7,9 +7,11 @@ process, Pulumi's analyzer gRPC protocol).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
+import pulumi_policy.policy
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -129,6 +131,47 @@ def _stack_policy(rule: Rule) -> StackValidationPolicy:
 
 def _schema(rule: Rule) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties=rule.config_schema()) if rule.config else None
+
+
+class _DecodeOnce:
+    """Stands in for `google.protobuf.json_format` inside `pulumi_policy.policy`.
+
+    pulumi_policy converts a request's properties (and its provider's) from protobuf once
+    per policy; with one policy per catalog rule that conversion is most of the pack's time.
+    This converts each message once per thread and hands out the same (never mutated) dict.
+    Messages are kept referenced while cached, so their ids cannot be reused meanwhile.
+    """
+
+    _SIZE = 4
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self._local = threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return self._module.MessageToDict(message, *args, **kwargs)
+        cache: dict[int, tuple[Any, Any]] = getattr(self._local, "cache", None) or {}
+        hit = cache.get(id(message))
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        if len(cache) >= self._SIZE:
+            cache.clear()
+        result = self._module.MessageToDict(message)
+        cache[id(message)] = (message, result)
+        self._local.cache = cache
+        return result
+
+
+def decode_each_request_once() -> None:
+    """Install `_DecodeOnce` into pulumi_policy (idempotent); verdicts are unchanged."""
+    module = pulumi_policy.policy
+    current = module.json_format  # type: ignore[attr-defined]
+    if not isinstance(current, _DecodeOnce):
+        module.json_format = _DecodeOnce(current)  # type: ignore[attr-defined]
 
 
 def policies() -> list[Policy]:
