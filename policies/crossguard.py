@@ -171,7 +171,7 @@ def decode_each_request_once() -> None:
     module = pulumi_policy.policy
     current = module.json_format  # type: ignore[attr-defined]
     if not isinstance(current, _DecodeOnce):
-        module.json_format = _DecodeOnce(current)  # type: ignore[attr-defined]
+        module.json_format = _DecodeOnce(current)  # type: ignore[attr-defined,assignment]
 
 
 def policies() -> list[Policy]:
