@@ -24,7 +24,14 @@ def test_catalog_refuses_duplicates_and_bad_ids():
     good = RULES[0]
     with pytest.raises(ValueError, match="defined twice"):
         _check_catalog((good, good))
-    bad = Rule(id="NoConvention", description="x", severity="low", enforcement="advisory", resource_types=frozenset({"t"}), check=lambda r, c: [])
+    bad = Rule(
+        id="NoConvention",
+        description="x",
+        severity="low",
+        enforcement="advisory",
+        resource_types=frozenset({"t"}),
+        check=lambda r, c: [],
+    )
     with pytest.raises(ValueError, match="must read vendor-service-resource-rule"):
         _check_catalog((bad,))
 
