@@ -50,17 +50,6 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]
 
 
-def _unwrap_secrets(value: Any) -> Any:
-    """Return `value` with every Pulumi secret wrapper replaced by its plain value."""
-    if _is_secret(value):
-        return _unwrap_secrets(value["value"])
-    if isinstance(value, dict):
-        return {k: _unwrap_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap_secrets(v) for v in value]
-    return value
-
-
 def _mask_secrets(value: Any) -> tuple[Any, bool]:
     """Return `value` with secrets replaced by the placeholder, and whether any were found."""
     if _is_secret(value):
