@@ -70,8 +70,12 @@ class Capture:
     def by_urn(self) -> dict[str, CapturedResource]:
         return {r.urn: r for r in self.resources}
 
-    def children_of(self, urn: str | None) -> list[CapturedResource]:
-        return [r for r in self.resources if r.parent == urn]
+    def children_by_parent(self) -> dict[str | None, list[CapturedResource]]:
+        """Resources grouped by their parent's URN, in capture order."""
+        out: dict[str | None, list[CapturedResource]] = {}
+        for r in self.resources:
+            out.setdefault(r.parent, []).append(r)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

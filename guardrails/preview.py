@@ -105,9 +105,10 @@ def render_preview(capture: Capture, console: Console) -> None:
     """Print the resource tree, the counts per type, data-source calls and stack outputs."""
     root = Tree(f"[bold]{escape(capture.project)}[/] / stack [bold]{escape(capture.stack)}[/]")
     by_urn = capture.by_urn()
+    children = capture.children_by_parent()
 
     def add(node: Tree, parent: str | None) -> None:
-        for child in capture.children_of(parent):
+        for child in children.get(parent, []):
             branch = node.add(_label(child))
             summary = key_inputs(child)
             if summary and child.custom:
