@@ -25,7 +25,7 @@ from guardrails.errors import GuardrailsError
 from guardrails.model import CapturedResource
 
 START_TIMEOUT_SECONDS = 60.0
-IN_FLIGHT = 16
+IN_FLIGHT = 64
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 _LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 _SEVERITY_NAMES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}

@@ -134,7 +134,9 @@ def _schema(rule: Rule) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties=rule.config_schema()) if rule.config else None
 
 
-_CACHE_SIZE = 4
+# Large enough for every resource of an AnalyzeStack request, whose stack policies each
+# convert all resources again.
+_CACHE_SIZE = 8192
 
 
 def _once_per_object(fn: Callable[..., Any]) -> Callable[..., Any]:
