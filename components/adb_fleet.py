@@ -19,7 +19,6 @@ Decisions that differ from OCI's defaults, and why:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -29,12 +28,15 @@ import pulumi_oci as oci
 from components.alarms import OciAlarm, ResourceCheck, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
 from components.validation import (
+    ADB_DB_NAME,
+    BUCKET_NAME,
     ComponentArgumentError,
     check_not_empty,
     check_ocid,
     check_one_of,
     check_range,
     is_ocid,
+    matches,
     parse_cidr,
 )
 
@@ -42,8 +44,6 @@ _COMPONENT = "AutonomousDatabaseFleet"
 WORKLOADS = ("OLTP", "DW", "AJD", "APEX")
 LICENSE_MODELS = ("LICENSE_INCLUDED", "BRING_YOUR_OWN_LICENSE")
 DB_PORTS = (1521, 1522)
-_DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,29}$")
-_BUCKET_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,256}$")
 DATABASE_CHECKS = (
     ResourceCheck("cpu", "CpuUtilization", 80, "WARNING", "CPU above 80%"),
     ResourceCheck("storage", "StorageUtilization", 85, "CRITICAL", "storage above 85%"),
@@ -277,7 +277,7 @@ def _validate_access(access: PrivateEndpointAccess | AllowListAccess) -> None:
 
 def _validate_database(key: str, spec: DatabaseSpec, tagging: GovernanceTagging) -> None:
     where = f"databases[{key!r}]"
-    if not _DB_NAME.match(spec.db_name):
+    if not matches(ADB_DB_NAME, spec.db_name):
         raise ComponentArgumentError(
             _COMPONENT,
             f"{where}.db_name",
@@ -316,7 +316,7 @@ def _validate(args: AutonomousDatabaseFleetArgs) -> None:
     check_one_of(_COMPONENT, "environment", args.environment, ("dev", "staging", "prod"))
     check_not_empty(_COMPONENT, "databases", args.databases)
     _validate_access(args.access)
-    if not _BUCKET_NAME.match(args.backup_bucket.name):
+    if not matches(BUCKET_NAME, args.backup_bucket.name):
         raise ComponentArgumentError(
             _COMPONENT,
             "backup_bucket.name",

@@ -19,6 +19,7 @@ import pulumi_oci as oci
 
 from components.tagging import GovernanceTagging, merge_aws_tags, merge_defined_tags
 from components.validation import (
+    TOPIC_NAME,
     ComponentArgumentError,
     check_emails,
     check_https_url,
@@ -26,6 +27,7 @@ from components.validation import (
     check_ocid,
     check_one_of,
     check_range,
+    matches,
     ocid_kind,
 )
 
@@ -137,7 +139,6 @@ ONS_PROTOCOLS = {
     "slack": "SLACK",
     "pagerduty": "PAGERDUTY",
 }
-_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,256}$")
 
 
 @dataclass
@@ -166,7 +167,7 @@ class AlarmTopic(pulumi.ComponentResource):
     ) -> None:
         component = "AlarmTopic"
         check_ocid(component, "compartment_id", args.compartment_id, "compartment", "tenancy")
-        if not _TOPIC_NAME.match(args.topic_name):
+        if not matches(TOPIC_NAME, args.topic_name):
             raise ComponentArgumentError(
                 component,
                 "topic_name",

@@ -7,7 +7,6 @@ customer-managed KMS key and the private endpoint, so both are arguments of the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,14 +16,15 @@ import pulumi_oci as oci
 from components.alarms import OciAlarm, ResourceCheck, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
 from components.validation import (
+    STREAM_NAME,
     ComponentArgumentError,
     check_not_empty,
     check_ocid,
     check_range,
+    matches,
 )
 
 _COMPONENT = "EventStreams"
-_STREAM_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,255}$")
 MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 168
 MAX_PARTITIONS = 200
@@ -138,7 +138,7 @@ class EventStreams(pulumi.ComponentResource):
 
 def _validate(args: EventStreamsArgs) -> None:
     check_ocid(_COMPONENT, "compartment_id", args.compartment_id, "compartment")
-    if not _STREAM_NAME.match(args.pool_name):
+    if not matches(STREAM_NAME, args.pool_name):
         raise ComponentArgumentError(
             _COMPONENT, "pool_name", f"is not a valid stream pool name ({args.pool_name!r})"
         )
@@ -153,7 +153,7 @@ def _validate(args: EventStreamsArgs) -> None:
             check_ocid(_COMPONENT, "private_endpoint.nsg_ids", nsg, "networksecuritygroup")
     for stream_name, spec in args.streams.items():
         where = f"streams[{stream_name!r}]"
-        if not _STREAM_NAME.match(stream_name):
+        if not matches(STREAM_NAME, stream_name):
             raise ComponentArgumentError(_COMPONENT, where, "is not a valid stream name")
         check_range(
             _COMPONENT, f"{where}.partitions", spec.partitions, 1, MAX_PARTITIONS, whole=True

@@ -32,15 +32,17 @@ from components.tagging import (
 )
 from components.validation import (
     ENVIRONMENTS,
+    IAM_RESOURCE_TYPE,
+    TAG_NAMESPACE,
+    TAG_VALUE,
     ComponentArgumentError,
     check_not_empty,
     check_ocid,
     check_one_of,
+    matches,
 )
 
 _COMPONENT = "GovernanceTags"
-_TAG_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
-_NAMESPACE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$")
 _IAM_GROUP = re.compile(r"^(?:'[^']+'/)?'?[A-Za-z0-9_.\-@ ]+'?$")
 IAM_VERBS = ("inspect", "read", "use", "manage")
 
@@ -215,14 +217,14 @@ class GovernanceTags(pulumi.ComponentResource):
 
 def _validate(args: GovernanceTagsArgs) -> None:
     check_ocid(_COMPONENT, "compartment_id", args.compartment_id, "tenancy", "compartment")
-    if not _NAMESPACE_NAME.match(args.namespace):
+    if not matches(TAG_NAMESPACE, args.namespace):
         raise ComponentArgumentError(
             _COMPONENT, "namespace", f"must be a tag namespace name (got {args.namespace!r})"
         )
     check_not_empty(_COMPONENT, "cost_centers", args.cost_centers)
     for label, values in (("cost_centers", args.cost_centers), ("environments", args.environments)):
         for value in values:
-            if not _TAG_VALUE.match(value):
+            if not matches(TAG_VALUE, value):
                 raise ComponentArgumentError(
                     _COMPONENT, label, f"holds an invalid tag value {value!r}"
                 )
@@ -258,7 +260,7 @@ def _validate(args: GovernanceTagsArgs) -> None:
             raise ComponentArgumentError(
                 _COMPONENT, f"{where}.group", f"must be an IAM group name (got {grant.group!r})"
             )
-        if not re.match(r"^[a-z][a-z0-9\-]*$", grant.resources):
+        if not matches(IAM_RESOURCE_TYPE, grant.resources):
             raise ComponentArgumentError(
                 _COMPONENT,
                 f"{where}.resources",

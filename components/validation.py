@@ -20,7 +20,18 @@ _OCID = re.compile(
     r"^ocid1\.(?P<kind>[a-z0-9_]+)\.(?P<realm>oc[0-9]+)\.(?P<region>[a-z0-9-]*)"
     r"(?:\.[a-z0-9-]+)?\.(?P<unique>[a-z0-9]{16,})$"
 )
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
+
+# Name formats OCI accepts. The stack schema checks the same patterns before any component
+# runs, so that config errors carry their key path.
+TAG_VALUE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+TAG_NAMESPACE = r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$"
+IAM_RESOURCE_TYPE = r"^[a-z][a-z0-9\-]*$"
+TOPIC_NAME = r"^[A-Za-z0-9_\-]{1,256}$"
+ADB_DB_NAME = r"^[A-Za-z][A-Za-z0-9]{0,29}$"
+BUCKET_NAME = r"^[A-Za-z0-9_.\-]{1,256}$"
+STREAM_NAME = r"^[A-Za-z0-9_.\-]{1,255}$"
+EMAIL = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$"
+HTTPS_URL = r"^https://[^\s/]+(/\S*)?$"
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
@@ -93,16 +104,20 @@ def check_not_empty(component: str, argument: str, values: Iterable[Any]) -> Non
         raise ComponentArgumentError(component, argument, "must not be empty")
 
 
+def matches(pattern: str, value: Any) -> bool:
+    return isinstance(value, str) and re.match(pattern, value) is not None
+
+
 def check_emails(component: str, argument: str, values: Iterable[Any]) -> None:
     for value in values:
-        if isinstance(value, str) and not _EMAIL.match(value):
+        if isinstance(value, str) and not matches(EMAIL, value):
             raise ComponentArgumentError(
                 component, argument, f"must hold e-mail addresses (got {value!r})"
             )
 
 
 def check_https_url(component: str, argument: str, value: Any) -> None:
-    if isinstance(value, str) and not re.match(r"^https://[^\s/]+(/\S*)?$", value):
+    if isinstance(value, str) and not matches(HTTPS_URL, value):
         raise ComponentArgumentError(
             component, argument, f"must be an https:// URL (got {value!r})"
         )

@@ -23,7 +23,20 @@ from pydantic import (
     model_validator,
 )
 
-from components.validation import is_ocid, parse_cidr
+from components.validation import (
+    ADB_DB_NAME,
+    BUCKET_NAME,
+    EMAIL,
+    HTTPS_URL,
+    IAM_RESOURCE_TYPE,
+    STREAM_NAME,
+    TAG_NAMESPACE,
+    TAG_VALUE,
+    TOPIC_NAME,
+    is_ocid,
+    matches,
+    parse_cidr,
+)
 from guardrails.errors import GuardrailsError
 
 NAMESPACE = "guardrails"
@@ -66,13 +79,13 @@ def _cidr(value: str) -> str:
 
 
 def _email(value: str) -> str:
-    if not re.match(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$", value):
+    if not matches(EMAIL, value):
         raise ValueError(f"must be an e-mail address (got {value!r})")
     return value
 
 
 def _https(value: str) -> str:
-    if not re.match(r"^https://[^\s/]+(/\S*)?$", value):
+    if not matches(HTTPS_URL, value):
         raise ValueError(f"must be an https:// URL (got {value!r})")
     return value
 
@@ -87,7 +100,7 @@ VaultSecretOcid = Annotated[str, AfterValidator(_ocid("vaultsecret"))]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Email = Annotated[str, AfterValidator(_email)]
 HttpsUrl = Annotated[str, AfterValidator(_https)]
-CostCenterName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")]
+CostCenterName = Annotated[str, Field(pattern=TAG_VALUE)]
 
 
 class _Model(BaseModel):
@@ -102,7 +115,7 @@ class RequiredTagCompartmentConfig(_Model):
 class TagGrantConfig(_Model):
     group: str = Field(min_length=1)
     verb: Literal["inspect", "read", "use", "manage"]
-    resources: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
+    resources: str = Field(pattern=IAM_RESOURCE_TYPE)
     costCenter: CostCenterName
 
 
@@ -117,7 +130,7 @@ class ExistingTagsConfig(_Model):
 
 
 class GovernanceConfig(_Model):
-    namespace: str = Field(default="governance", pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$")
+    namespace: str = Field(default="governance", pattern=TAG_NAMESPACE)
     costCenters: list[CostCenterName] = Field(min_length=1)
     defaultCostCenter: CostCenterName
     requiredTagCompartments: list[RequiredTagCompartmentConfig] = Field(default_factory=list)
@@ -163,14 +176,14 @@ class BudgetsConfig(_Model):
 
 
 class AlarmsConfig(_Model):
-    topicName: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,256}$")
+    topicName: str = Field(pattern=TOPIC_NAME)
     email: list[Email] = Field(default_factory=list)
     https: list[HttpsUrl] = Field(default_factory=list)
     runbookUrl: HttpsUrl | None = None
 
 
 class DatabaseConfig(_Model):
-    dbName: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]{0,29}$")
+    dbName: str = Field(pattern=ADB_DB_NAME)
     displayName: str = Field(min_length=1, max_length=255)
     workload: Literal["OLTP", "DW", "AJD", "APEX"]
     licenseModel: Literal["LICENSE_INCLUDED", "BRING_YOUR_OWN_LICENSE"]
@@ -206,7 +219,7 @@ class DatabaseAccessConfig(_Model):
 
 
 class BackupsConfig(_Model):
-    bucketName: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,256}$")
+    bucketName: str = Field(pattern=BUCKET_NAME)
     kmsKeyOcid: KeyOcid | None = None
 
 
@@ -221,7 +234,7 @@ class StreamPoolEndpointConfig(_Model):
 
 
 class StreamsConfig(_Model):
-    poolName: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,255}$")
+    poolName: str = Field(pattern=STREAM_NAME)
     kmsKeyOcid: KeyOcid | None = None
     privateEndpoint: StreamPoolEndpointConfig | None = None
     streams: dict[str, StreamConfig] = Field(min_length=1)
