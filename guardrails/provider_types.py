@@ -15,6 +15,7 @@ import functools
 import importlib
 import keyword
 import re
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -38,26 +39,27 @@ def _module(token: str) -> tuple[ModuleType, str] | None:
         return None
 
 
-@functools.cache
-def function_result_class(token: str) -> type | None:
-    """The `@pulumi.output_type` class a data source returns, or None if unknown."""
+def _class(token: str, name: Callable[[str], str]) -> type | None:
+    """The class `name(member)` in the token's provider module, if there is one."""
     found = _module(token)
     if found is None:
         return None
     module, member = found
-    cls = getattr(module, member[:1].upper() + member[1:] + "Result", None)
-    return cls if isinstance(cls, type) and pulumi_types.is_output_type(cls) else None
+    cls = getattr(module, name(member), None)
+    return cls if isinstance(cls, type) else None
+
+
+@functools.cache
+def function_result_class(token: str) -> type | None:
+    """The `@pulumi.output_type` class a data source returns, or None if unknown."""
+    cls = _class(token, lambda fn: fn[:1].upper() + fn[1:] + "Result")
+    return cls if cls is not None and pulumi_types.is_output_type(cls) else None
 
 
 @functools.cache
 def resource_class(token: str) -> type | None:
     """The resource class of a type token (`pulumi_oci.database.AutonomousDatabase`)."""
-    found = _module(token)
-    if found is None:
-        return None
-    module, member = found
-    cls = getattr(module, member, None)
-    return cls if isinstance(cls, type) else None
+    return _class(token, lambda member: member)
 
 
 @functools.cache
@@ -75,12 +77,8 @@ def resource_output_types(token: str) -> dict[str, Any]:
 @functools.cache
 def resource_args_class(token: str) -> type | None:
     """The `@pulumi.input_type` Args class of a resource type, or None if unknown."""
-    found = _module(token)
-    if found is None:
-        return None
-    module, member = found
-    cls = getattr(module, f"{member}Args", None)
-    return cls if isinstance(cls, type) and pulumi_types.is_input_type(cls) else None
+    cls = _class(token, lambda member: f"{member}Args")
+    return cls if cls is not None and pulumi_types.is_input_type(cls) else None
 
 
 @functools.cache
