@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
@@ -81,19 +82,22 @@ def _report_error(console: Console, exc: GuardrailsError) -> None:
         console.file.write("Traceback (program frames):\n" + exc.traceback_text)
 
 
-def _check(args: argparse.Namespace, out: Console) -> int:
+def _check(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.gate import DEFAULT_LEDGER, run_gate
     from guardrails.report import write
 
     if args.suppressions is not None and not args.suppressions.is_file():
         raise GuardrailsError(f"{args.suppressions}: suppression ledger not found")
-    result = run_gate(
-        args.program or DEFAULT_PROGRAM,
-        args.stack,
-        policy_config_path=args.policy_config,
-        ledger_path=args.suppressions or DEFAULT_LEDGER,
-        checkov=args.checkov,
-    )
+    # A status line in a terminal only; logs and pipes get the report alone.
+    with err.status("starting", spinner="dots") if err.is_terminal else nullcontext() as status:
+        result = run_gate(
+            args.program or DEFAULT_PROGRAM,
+            args.stack,
+            policy_config_path=args.policy_config,
+            ledger_path=args.suppressions or DEFAULT_LEDGER,
+            checkov=args.checkov,
+            progress=status.update if status is not None else None,
+        )
     write(result, args.format, out, args.output)
     return EXIT_OK if result.passed else EXIT_VIOLATIONS
 
@@ -104,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True, emoji=False)
     if args.command == "check":
         try:
-            return _check(args, out)
+            return _check(args, out, err)
         except GuardrailsError as exc:
             _report_error(err, exc)
             return EXIT_ERROR

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,8 +189,13 @@ def run_gate(
     ledger_path: Path | None = None,
     checkov: bool = False,
     today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> GateResult:
-    """The whole gate. Raises GuardrailsError for bad input (exit 2)."""
+    """The whole gate. Raises GuardrailsError for bad input (exit 2).
+
+    `progress` is told which phase starts (for a status line in a terminal).
+    """
+    say = progress or (lambda _: None)
     # Validate every input before the expensive part runs.
     project = load_project(program)
     settings = load_stack_settings(project, stack)
@@ -201,10 +207,12 @@ def run_gate(
         ensure_checkov()
 
     timings: dict[str, float] = {}
+    say(f"running {project.name} / {stack} under the mock runtime")
     start = time.perf_counter()
     capture = capture_program(program, stack)
     timings["program"] = time.perf_counter() - start
 
+    say(f"evaluating {len(capture.resources)} resources with the policy pack")
     start = time.perf_counter()
     providers = resolve_providers(capture, settings.config)
     findings = to_findings(capture, evaluate(capture, policy_config, providers))
@@ -214,6 +222,7 @@ def run_gate(
     if checkov:
         from guardrails.checkov_scan import scan
 
+        say("scanning the exported plan with checkov")
         start = time.perf_counter()
         checkov_findings, checkov_summary = scan(capture, providers)
         findings += checkov_findings
