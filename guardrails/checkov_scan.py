@@ -115,26 +115,32 @@ def export_plan(
     return plan, exported
 
 
-def run_checkov(plan: dict[str, Any]) -> dict[str, Any]:
-    """Run checkov on the plan (built-in checks plus ours) and return its JSON report."""
+def run_checkov(plan: dict[str, Any], custom_checks: bool = True) -> dict[str, Any]:
+    """Run checkov on the plan (built-in checks, plus ours unless `custom_checks` is false)
+    and return its JSON report."""
     command = ensure_checkov()
     with tempfile.TemporaryDirectory(prefix="guardrails-checkov-") as tmp:
         path = Path(tmp) / "plan.json"
         path.write_text(json.dumps(plan), encoding="utf-8")
         cmd = [
             str(command), "-f", str(path), "--framework", "terraform_plan",
-            "--external-checks-dir", str(CHECKS_DIR), "--skip-download", "-o", "json", "--compact",
+            "--skip-download", "-o", "json", "--compact",
         ]  # fmt: skip
+        if custom_checks:
+            cmd += ["--external-checks-dir", str(CHECKS_DIR)]
         env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-        proc = subprocess.run(
-            cmd,
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-            env=env,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                cwd=tmp,
+                env=env,
+                timeout=TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise GuardrailsError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from exc
     if proc.returncode not in (0, 1):
         raise GuardrailsError(
             f"checkov failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"

@@ -181,7 +181,6 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "guardrails",
-                        "informationUri": "https://github.com/guardrails/guardrails",
                         "version": "0.1.0",
                         "rules": [_sarif_rule(r) for r in rule_ids],
                     }

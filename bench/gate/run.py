@@ -16,10 +16,8 @@ rules, alarms, SNS topics, made in loops), then measures in the same run:
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from guardrails.analyzer import PolicyPackProcess, Provider  # noqa: E402
-from guardrails.checkov_scan import ensure_checkov, export_plan  # noqa: E402
+from guardrails.checkov_scan import export_plan, run_checkov  # noqa: E402
 from guardrails.gate import PACK_DIR, resolve_providers, run_gate  # noqa: E402
 from guardrails.model import Capture  # noqa: E402
 from guardrails.policy_config import parse_policy_config  # noqa: E402
@@ -98,17 +96,10 @@ def policy_evaluation(
 
 
 def checkov_alone(plan: dict[str, Any]) -> float:
-    command = ensure_checkov()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "plan.json"
-        path.write_text(json.dumps(plan))
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [str(command), "-f", str(path), "--framework", "terraform_plan", "--skip-download", "-o", "json", "--compact"],
-            capture_output=True, text=True, cwd=tmp, check=False,
-        )  # fmt: skip
-        elapsed = time.perf_counter() - start
-    report = json.loads(proc.stdout)
+    """checkov's built-in checks only, on the same plan: the baseline."""
+    start = time.perf_counter()
+    report = run_checkov(plan, custom_checks=False)
+    elapsed = time.perf_counter() - start
     scanned = report.get("summary", {}).get("resource_count")
     if scanned != len(plan["planned_values"]["root_module"]["resources"]):
         raise SystemExit(f"checkov scanned {scanned} resources, expected all")
