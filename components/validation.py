@@ -138,3 +138,37 @@ def parse_cidr(
             component, argument, f"must not open access to the whole internet (got {value!r})"
         )
     return network
+
+
+# AWS identifiers. AWS checks these only when a call is made (and moto not at all), so the
+# component and the `guardrails layer` commands check them before anything is sent.
+AWS_ACCOUNT_ID = r"^\d{12}$"
+AWS_ACCOUNT_ROOT_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:root$"
+AWS_ORGANIZATION_ID = r"^o-[a-z0-9]{10,32}$"
+
+
+def layer_principal_problem(
+    principal: str, organization_id: str | None = None, *, public: bool = False
+) -> str | None:
+    """Why `principal` (with `organization_id`) may not be granted a layer version, or None.
+
+    Lambda accepts a 12-digit account id, an account root ARN, or `*`; `*` shares with every
+    AWS account unless an organisation id narrows it, so it needs that id or `public=True`.
+    """
+    if organization_id is not None and not matches(AWS_ORGANIZATION_ID, organization_id):
+        return f"organization id must look like o-xxxxxxxxxx (got {organization_id!r})"
+    if principal == "*":
+        if organization_id is None and not public:
+            return (
+                "principal '*' shares the layer with every AWS account: add an organization id,"
+                " or set public explicitly"
+            )
+        return None
+    if organization_id is not None:
+        return f"an organization id goes with principal '*' only (got principal {principal!r})"
+    if matches(AWS_ACCOUNT_ID, principal) or matches(AWS_ACCOUNT_ROOT_ARN, principal):
+        return None
+    return (
+        "principal must be a 12-digit account id, an account root ARN "
+        f"(arn:aws:iam::123456789012:root) or '*' (got {principal!r})"
+    )

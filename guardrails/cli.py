@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guardrails.errors import GuardrailsError, ProgramError
+from guardrails.layers.cli import add_layer_parser, run_layer
 from guardrails.preview import capture_program, render_preview
 
 EXIT_OK = 0
@@ -67,6 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--checkov", action="store_true", help="also scan the exported plan with checkov"
     )
+    add_layer_parser(sub)
     return parser
 
 
@@ -106,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     out = Console(emoji=False)
     err = Console(stderr=True, emoji=False)
-    if args.command == "check":
+    if args.command in ("check", "layer"):
         try:
-            return _check(args, out, err)
+            return (_check if args.command == "check" else run_layer)(args, out, err)
         except GuardrailsError as exc:
             _report_error(err, exc)
             return EXIT_ERROR

@@ -38,6 +38,7 @@ from components.validation import (
     parse_cidr,
 )
 from guardrails.errors import GuardrailsError
+from guardrails.secrets import SECRET_VALUES
 
 NAMESPACE = "guardrails"
 
@@ -45,12 +46,6 @@ NAMESPACE = "guardrails"
 SECRET_KEYS = ("adbAdminPassword", "slackWebhookUrl", "pagerDutyUrl")
 
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|api_?key|private_?key|webhook)", re.I)
-_SECRET_VALUE = (
-    (re.compile(r"hooks\.slack\.com/services/"), "a Slack webhook URL"),
-    (re.compile(r"events\.pagerduty\.com/integration/"), "a PagerDuty integration URL"),
-    (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
-)
 
 
 class StackConfigError(GuardrailsError):
@@ -310,7 +305,7 @@ def _plain_secret_problems(key: str, value: Any, secret: bool, path: str) -> lis
         for i, v in enumerate(value):
             problems += _plain_secret_problems(key, v, secret, f"{path}[{i}]")
     elif isinstance(value, str) and value and not secret:
-        for pattern, what in _SECRET_VALUE:
+        for pattern, what in SECRET_VALUES:
             if pattern.search(value):
                 return [f"{path}: holds {what} in plain text; use `pulumi config set --secret`"]
         if _SECRET_NAME.search(key) and not is_ocid(value):

@@ -1,0 +1,274 @@
+"""`guardrails layer ...`: build, usage, prune, share, unshare and rollout.
+
+Changing commands (prune, share, unshare, rollout) are dry runs unless given `--apply`, and
+print what they would do (or did) as a table, or as JSON with `--format json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from guardrails.layers.spec import (
+    ARCHITECTURES,
+    BYTECODE_MODES,
+    RUNTIMES,
+    STRIP_OPTIONS,
+    LayerSpec,
+    LayerSpecError,
+    parse_requirements,
+    read_requirements,
+)
+
+EXIT_OK = 0
+EXIT_ROLLED_BACK = 1
+
+
+def _comma_list(value: str) -> frozenset[str]:
+    return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+def _add_aws(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", default=None, help="AWS region (default: from the profile)")
+    parser.add_argument("--profile", default=None, help="AWS profile")
+    parser.add_argument("--endpoint-url", default=None, help="AWS endpoint, e.g. a local emulator")
+
+
+def _add_apply(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--apply", action="store_true", help="make the change (default: dry run, print the plan)"
+    )
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def add_layer_parser(sub: Any) -> None:
+    layer = sub.add_parser("layer", help="build and operate AWS Lambda layers")
+    commands = layer.add_subparsers(dest="layer_command", required=True)
+
+    build = commands.add_parser("build", help="build a deterministic, checked layer zip")
+    build.add_argument("packages", nargs="*", help="pinned requirements, e.g. requests==2.32.3")
+    build.add_argument("--requirements", "-r", type=Path, help="a pinned requirements file")
+    build.add_argument("--runtime", required=True, help=f"one of {', '.join(RUNTIMES)}")
+    build.add_argument(
+        "--architecture", default="x86_64", help=f"one of {', '.join(ARCHITECTURES)}"
+    )
+    build.add_argument(
+        "--strip",
+        type=_comma_list,
+        default=frozenset(),
+        help="comma-separated, opt-in: " + "; ".join(f"{k}: {v}" for k, v in STRIP_OPTIONS.items()),
+    )
+    build.add_argument(
+        "--bytecode",
+        default="checked-hash",
+        help=f"one of {', '.join(BYTECODE_MODES)} (default: checked-hash)",
+    )
+    build.add_argument("--python", default=None, help="interpreter of the runtime's version")
+    build.add_argument("--allow-unpinned", action="store_true")
+    build.add_argument(
+        "--allow-secret",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="accept credential findings under this path glob (e.g. a package's test keys)",
+    )
+    build.add_argument("--output", "-o", type=Path, default=None, help="zip path")
+    build.add_argument("--cache-dir", type=Path, default=None)
+    build.add_argument("--no-cache", action="store_true")
+    build.add_argument("--index-url", default=None)
+    build.add_argument("--find-links", action="append", default=[])
+    build.add_argument("--no-index", action="store_true")
+    build.add_argument("--format", choices=("table", "json"), default="table")
+
+    usage = commands.add_parser("usage", help="which functions use which layer versions")
+    usage.add_argument("--layer", default=None, help="only this layer (name or ARN)")
+    usage.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _add_aws(usage)
+
+    prune = commands.add_parser("prune", help="delete old layer versions (dry run by default)")
+    prune.add_argument("--layer", required=True, help="layer name or ARN")
+    prune.add_argument("--keep", type=int, required=True, help="newest versions to keep")
+    prune.add_argument(
+        "--force", action="store_true", help="also delete versions functions still use"
+    )
+    _add_apply(prune)
+    _add_aws(prune)
+
+    for verb, text in (("share", "grant"), ("unshare", "revoke")):
+        command = commands.add_parser(verb, help=f"{text} use of a layer version")
+        command.add_argument("--layer-arn", required=True, help="layer version ARN")
+        command.add_argument(
+            "--principal",
+            action="append",
+            default=[],
+            help="12-digit account id, account root ARN, or '*' (with --organization-id)",
+        )
+        command.add_argument("--organization-id", default=None)
+        if verb == "share":
+            command.add_argument(
+                "--public",
+                action="store_true",
+                help="allow principal '*' without an organization: every AWS account",
+            )
+        _add_apply(command)
+        _add_aws(command)
+
+    rollout = commands.add_parser(
+        "rollout", help="move a batch of functions to a layer version, roll back on alarm"
+    )
+    rollout.add_argument("--layer-arn", required=True, help="layer version ARN to roll out")
+    rollout.add_argument("--functions", nargs="+", required=True)
+    rollout.add_argument("--percent", type=float, required=True)
+    rollout.add_argument("--alarm", required=True, help="CloudWatch alarm that guards the batch")
+    rollout.add_argument(
+        "--bake-seconds", type=float, default=300, help="wait before reading the alarm"
+    )
+    _add_apply(rollout)
+    _add_aws(rollout)
+
+
+def _spec(args: argparse.Namespace) -> LayerSpec:
+    if args.requirements and args.packages:
+        raise LayerSpecError(
+            "give requirements as a file (--requirements) or as arguments, not both"
+        )
+    if args.requirements:
+        requirements = read_requirements(args.requirements, allow_unpinned=args.allow_unpinned)
+    else:
+        requirements = parse_requirements(
+            args.packages, where="arguments", allow_unpinned=args.allow_unpinned
+        )
+    return LayerSpec(
+        requirements=requirements,
+        runtime=args.runtime,
+        architecture=args.architecture,
+        strip=args.strip,
+        bytecode=args.bytecode,
+        allow_secrets=tuple(args.allow_secret),
+    )
+
+
+def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.layers.build import build_layer, default_output
+    from guardrails.layers.console import RichProgress, render_build
+
+    spec = _spec(args)
+    index: list[str] = []
+    if args.index_url:
+        index += ["--index-url", args.index_url]
+    for link in args.find_links:
+        index += ["--find-links", link]
+    if args.no_index:
+        index.append("--no-index")
+    output = args.output or default_output(f"{spec.requirements.names[0]}-{spec.runtime}")
+    with RichProgress(err) as progress:
+        result = build_layer(
+            spec,
+            output,
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            index_options=index,
+            interpreter=args.python,
+            progress=progress,
+        )
+    if args.format == "json":
+        out.file.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
+    else:
+        render_build(result, out)
+    return EXIT_OK
+
+
+def _operations(args: argparse.Namespace) -> Any:
+    import boto3
+
+    from guardrails.layers.ops import LayerOperations
+
+    session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    kwargs = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
+    return LayerOperations(
+        session.client("lambda", **kwargs), session.client("cloudwatch", **kwargs)
+    )
+
+
+def _mode(args: argparse.Namespace) -> str:
+    return "applied" if args.apply else "dry run: nothing changed; add --apply to do this"
+
+
+def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from dataclasses import asdict
+
+    from guardrails.layers.console import print_rows
+
+    command = args.layer_command
+    if command == "build":
+        return _build(args, out, err)
+    ops = _operations(args)
+    if command == "usage":
+        rows = [r.as_dict() for r in ops.usage(args.layer)]
+        columns: tuple[str, ...] = ("layer", "version", "function", "runtime", "memory")
+        columns += ("architectures",)
+        print_rows(rows, columns, args.format, out, title="layer usage")
+        return EXIT_OK
+    if command == "prune":
+        plan = ops.prune(args.layer, args.keep, force=args.force, apply=args.apply)
+        rows = [asdict(p) for p in plan]
+        columns = ("version", "action", "used_by", "created", "arn")
+        print_rows(rows, columns, args.format, out, title=f"prune {args.layer}: {_mode(args)}")
+        return EXIT_OK
+    if command in ("share", "unshare"):
+        if command == "share":
+            plan = ops.share(
+                args.layer_arn,
+                args.principal,
+                organization_id=args.organization_id,
+                public=args.public,
+                apply=args.apply,
+            )
+        else:
+            plan = ops.unshare(
+                args.layer_arn,
+                args.principal,
+                organization_id=args.organization_id,
+                apply=args.apply,
+            )
+        rows = [asdict(p) for p in plan]
+        columns = ("principal", "organization_id", "statement_id", "action")
+        print_rows(rows, columns, args.format, out, title=f"{command}: {_mode(args)}")
+        return EXIT_OK
+    result = ops.rollout(
+        args.layer_arn,
+        args.functions,
+        percent=args.percent,
+        alarm=args.alarm,
+        bake_seconds=args.bake_seconds,
+        apply=args.apply,
+    )
+    if args.format == "json":
+        out.file.write(json.dumps(asdict(result), indent=2, sort_keys=True) + "\n")
+    else:
+        rows = [
+            {"function": c.function, "before": c.before, "after": c.after} for c in result.batch
+        ]
+        if result.rolled_back:
+            status = f"ROLLED BACK: alarm {result.alarm} is {result.alarm_state}"
+        elif result.applied:
+            status = f"done, alarm {result.alarm} is {result.alarm_state}"
+        else:
+            status = _mode(args)
+        print_rows(
+            rows,
+            ("function", "before", "after"),
+            "table",
+            out,
+            title=f"rollout batch {result.batch_id}: {status}",
+        )
+        out.print(
+            f"already on the version: {', '.join(result.already) or 'none'}; "
+            f"still to roll out: {', '.join(result.pending_after) or 'none'}",
+            highlight=False,
+        )
+    return EXIT_ROLLED_BACK if result.rolled_back else EXIT_OK

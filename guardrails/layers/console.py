@@ -1,0 +1,134 @@
+"""Terminal output for the layer commands: the build progress bar and the tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from guardrails.layers.build import BuildResult
+
+
+class RichProgress:
+    """The builder's phases as one progress bar; silent when not writing to a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<26}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)
+        self._task = self._progress.add_task(name, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:,.2f} MB"
+
+
+def render_build(result: BuildResult, console: Console) -> None:
+    table = Table(title=f"layer {result.zip_path}", show_header=False, title_justify="left")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("target", f"{result.runtime} {result.architecture}")
+    table.add_row(
+        "distributions",
+        ", ".join(f"{d.name}=={d.version}" for d in result.distributions),
+    )
+    table.add_row("cache", ("hit " if result.cache_hit else "miss ") + result.cache_key)
+    table.add_row(
+        "installed (unzipped)",
+        f"{megabytes(result.installed.bytes)}, {result.installed.files} files",
+    )
+    for option, stripped in sorted(result.stripped.items()):
+        unit = "shared objects" if option == "so" else "files"
+        table.add_row(
+            f"stripped {option}", f"-{megabytes(stripped.bytes)} ({stripped.files} {unit})"
+        )
+    bytecode = result.bytecode
+    if result.uncompiled:
+        bytecode += f" ({len(result.uncompiled)} sources did not compile, shipped as source)"
+    table.add_row("bytecode", bytecode)
+    table.add_row(
+        "final (unzipped)", f"{megabytes(result.final.bytes)}, {result.final.files} files"
+    )
+    upload = "through S3 (over 50 MB)" if result.needs_s3 else "direct upload"
+    table.add_row("zipped", f"{megabytes(result.zipped_bytes)}, {upload}")
+    table.add_row("sha256", result.sha256)
+    table.add_row("source_code_hash", result.source_code_hash)
+    for finding in result.allowed_findings:
+        table.add_row("allowed finding", f"{finding.path}: {finding.what}")
+    console.print(table)
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    console: Console,
+    *,
+    title: str = "",
+) -> None:
+    """Rows as a table, CSV or JSON: the same data for people and for scripts."""
+    if fmt == "json":
+        console.file.write(json.dumps(list(rows), indent=2, sort_keys=True, default=str) + "\n")
+        return
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        console.file.write(buffer.getvalue())
+        return
+    table = Table(title=title or None, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
