@@ -19,6 +19,7 @@ import pytest
 
 from guardrails.capture import RecordingMocks, RecordingMonitor
 from guardrails.model import CapturedResource
+from tests.moto_server import aws, moto_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
