@@ -73,6 +73,10 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, pulumi.Resource):
         return f"<resource {value._name}>"
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        # Stable across runs: what it points at, never the object's address.
+        source = getattr(value, "path", None) or getattr(value, "uri", None)
+        return f"<{type(value).__name__} {source}>" if source else f"<{type(value).__name__}>"
     return str(value)
 
 
@@ -116,7 +120,11 @@ def _placeholder(name: str, typ: Any, depth: int = 0) -> Any:
     if origin in (dict, abc.Mapping) or typ is dict:
         return {}
     if typ is str:
-        return _PLACEHOLDER_ID if name == "id" else f"preview-{_kebab(name)}"
+        if name == "id":
+            return _PLACEHOLDER_ID
+        # Version strings are numeric (Lambda layer and function versions, OCI object
+        # versions); programs convert them, e.g. to a LayerVersionPermission's version_number.
+        return "1" if name == "version" else f"preview-{_kebab(name)}"
     if typ is bool:
         return False
     if typ in (int, float):

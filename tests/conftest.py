@@ -19,6 +19,7 @@ import pytest
 
 from guardrails.capture import RecordingMocks, RecordingMonitor
 from guardrails.model import CapturedResource
+from tests.layer_wheels import fill_wheelhouse
 from tests.moto_server import aws, moto_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,3 +91,9 @@ class MockRunner:
 @pytest.fixture
 def run_mocked() -> MockRunner:
     return MockRunner()
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local package index (`--find-links`) of real test wheels, for hermetic layer builds."""
+    return fill_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))

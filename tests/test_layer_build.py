@@ -15,73 +15,15 @@ import pytest
 from guardrails.cli import main
 from guardrails.layers.build import LayerBuildError, build_layer, find_interpreter
 from guardrails.layers.spec import (
-    MAX_UNZIPPED_BYTES,
     RUNTIMES,
     LayerSpec,
     LayerSpecError,
     parse_requirements,
     platform_tags,
 )
-from tests.layer_wheels import HOST_ARCHITECTURE, NATIVE_TAG, make_wheel
+from tests.layer_wheels import HOST_ARCHITECTURE
 
 RUNTIME = f"python3.{sys.version_info[1]}"
-EXAMPLE_KEY = b"AKIAIOSFODNN7EXAMPLE"
-REAL_LOOKING_KEY = b"AKIAZ7Q2XKCVB4N3MWTR"
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    house = tmp_path_factory.mktemp("wheelhouse")
-    make_wheel(
-        house,
-        "tinypkg",
-        "1.0",
-        {
-            "tinypkg/__init__.py": b"from tinydep import VALUE\n__version__ = '1.0'\n",
-            "tinypkg/tests/__init__.py": b"",
-            "tinypkg/tests/test_it.py": b"def test_it():\n    assert True\n",
-            "tinypkg/docs/guide.md": b"# guide\n" * 50,
-            "tinypkg/notes.rst": b"notes\n",
-            "tinypkg/aws_example.py": b"KEY = '" + EXAMPLE_KEY + b"'\n",
-            "tinypkg/__pycache__/stale.cpython-311.pyc": b"\x00" * 64,
-        },
-        requires=("tinydep==2.0",),
-    )
-    make_wheel(house, "tinydep", "2.0", {"tinydep/__init__.py": b"VALUE = 42\n"})
-    make_wheel(
-        house,
-        "leaky",
-        "1.0",
-        {
-            "leaky/__init__.py": b"",
-            "leaky/.env": b"DATABASE_URL=postgres://x\n",
-            "leaky/settings.py": b"ACCESS_KEY = '" + REAL_LOOKING_KEY + b"'\n",
-            "leaky/tests/key.pem": b"-----BEGIN RSA PRIVATE KEY-----\nMIIB\n",
-        },
-    )
-    make_wheel(
-        house,
-        "withscript",
-        "1.0",
-        {
-            "withscript/__init__.py": b"def main():\n    return 0\n",
-            "withscript-1.0.data/scripts/withscript-run": b"#!python\nprint('hi')\n",
-        },
-    )
-    shared = getattr(__import__("_json"), "__file__", None)
-    if shared:
-        make_wheel(
-            house,
-            "nativepkg",
-            "1.0",
-            {
-                "nativepkg/__init__.py": b"",
-                f"nativepkg/_speedups{Path(shared).name[5:]}": Path(shared).read_bytes(),
-            },
-            tag=NATIVE_TAG,
-        )
-    make_wheel(house, "hugepkg", "1.0", {"hugepkg/blob.bin": bytes(MAX_UNZIPPED_BYTES + 1)})
-    return house
 
 
 def _build(

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from components.validation import layer_principal_problem, matches
 from guardrails.errors import GuardrailsError
-from guardrails.layers.spec import MAX_LAYERS_PER_FUNCTION
+from guardrails.layers.spec import MAX_LAYERS_PER_FUNCTION, statement_id
 
 LAYER_NAME = r"^[A-Za-z0-9_-]{1,140}$"
 _LAYER_ARN = re.compile(
@@ -84,14 +84,6 @@ def check_principals(principals: Sequence[str], organization_id: str | None, pub
         problems.append("give at least one principal (account id, account root ARN or '*')")
     if problems:
         raise LayerOpsError("refused to share:\n" + "\n".join(f"  {p}" for p in problems))
-
-
-def statement_id(principal: str, organization_id: str | None) -> str:
-    """The permission statement id guardrails uses for a principal (unique per version)."""
-    if principal == "*":
-        return f"guardrails-org-{organization_id}" if organization_id else "guardrails-public"
-    account = re.sub(r"\D", "", principal)
-    return f"guardrails-{account}"
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,14 @@ class LayerSpecError(GuardrailsError):
     """The layer request itself is invalid."""
 
 
+def statement_id(principal: str, organization_id: str | None) -> str:
+    """The permission statement id guardrails uses for a principal (unique per version)."""
+    if principal == "*":
+        return f"guardrails-org-{organization_id}" if organization_id else "guardrails-public"
+    account = re.sub(r"\D", "", principal)
+    return f"guardrails-{account}"
+
+
 def platform_tags(runtime: Runtime, architecture: str) -> list[str]:
     """The manylinux tags whose wheels run on `runtime`'s glibc, newest first."""
     machine = ARCHITECTURES[architecture]
