@@ -40,6 +40,7 @@ from components.governance_tags import (
     RequiredTagCompartment,
     TagGrant,
 )
+from components.lambda_layer import LambdaLayer, LambdaLayerArgs, LayerAlarms, LayerShare
 from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
 from components.validation import ComponentArgumentError
 
@@ -63,6 +64,10 @@ __all__ = [
     "GovernanceTagging",
     "GovernanceTags",
     "GovernanceTagsArgs",
+    "LambdaLayer",
+    "LambdaLayerArgs",
+    "LayerAlarms",
+    "LayerShare",
     "MqlQuery",
     "OciAlarm",
     "OciAlarmArgs",

@@ -19,6 +19,7 @@ import pulumi_oci as oci
 
 from components.tagging import GovernanceTagging, merge_aws_tags, merge_defined_tags
 from components.validation import (
+    SNS_TOPIC_ARN,
     TOPIC_NAME,
     ComponentArgumentError,
     check_emails,
@@ -386,7 +387,6 @@ CW_COMPARISONS = (
 )
 CW_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 CW_MISSING_DATA = ("missing", "ignore", "breaching", "notBreaching")
-_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_\-]{1,256}$")
 
 
 @dataclass
@@ -429,7 +429,7 @@ class CloudWatchAlarm(pulumi.ComponentResource):
             )
         check_not_empty(component, "alarm_actions", args.alarm_actions)
         for arn in args.alarm_actions:
-            if isinstance(arn, str) and not _SNS_ARN.match(arn):
+            if isinstance(arn, str) and not matches(SNS_TOPIC_ARN, arn):
                 raise ComponentArgumentError(
                     component, "alarm_actions", f"must hold SNS topic ARNs (got {arn!r})"
                 )

@@ -20,7 +20,13 @@ import pulumi_aws as aws
 
 from components.alarms import CloudWatchAlarm, CloudWatchAlarmArgs
 from components.tagging import GovernanceTagging, merge_aws_tags
-from components.validation import ComponentArgumentError, layer_principal_problem, matches
+from components.validation import (
+    LAMBDA_FUNCTION_NAME,
+    LAMBDA_LAYER_NAME,
+    ComponentArgumentError,
+    layer_principal_problem,
+    matches,
+)
 from guardrails.layers.build import BuildResult, build_layer
 from guardrails.layers.spec import (
     LayerSpec,
@@ -31,8 +37,6 @@ from guardrails.layers.spec import (
 )
 
 _COMPONENT = "LambdaLayer"
-LAYER_NAME = r"^[A-Za-z0-9_-]{1,140}$"
-FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,9 @@ class LambdaLayerArgs:
     """None: through S3 only when the zip is over the direct-upload limit."""
     shares: Sequence[LayerShare] = ()
     alarms: LayerAlarms | None = None
-    build_dir: str = ".guardrails/layers"
+    build_dir: str | None = None
+    """Also write the zip here as `<layer_name>.zip`; by default Pulumi reads the zip from
+    the build cache (content-addressed, so it cannot change under a deployment)."""
     index_options: Sequence[str] = ()
     """Extra pip index options, e.g. ("--index-url", URL) for a private mirror."""
     python: str | None = None
@@ -117,7 +123,7 @@ def _spec(args: LambdaLayerArgs) -> LayerSpec:
 
 
 def _check(args: LambdaLayerArgs) -> None:
-    if not matches(LAYER_NAME, args.layer_name):
+    if not matches(LAMBDA_LAYER_NAME, args.layer_name):
         raise ComponentArgumentError(
             _COMPONENT,
             "layer_name",
@@ -133,7 +139,7 @@ def _check(args: LambdaLayerArgs) -> None:
         if not args.alarms.function_names:
             raise ComponentArgumentError(_COMPONENT, "alarms.function_names", "must not be empty")
         for function in args.alarms.function_names:
-            if not matches(FUNCTION_NAME, function):
+            if not matches(LAMBDA_FUNCTION_NAME, function):
                 raise ComponentArgumentError(
                     _COMPONENT,
                     "alarms.function_names",
@@ -158,7 +164,7 @@ class LambdaLayer(pulumi.ComponentResource):
         # Build before registering anything: a refused build leaves no half-declared component.
         self.build = build_layer(
             spec,
-            Path(args.build_dir) / f"{args.layer_name}.zip",
+            Path(args.build_dir) / f"{args.layer_name}.zip" if args.build_dir else None,
             cache_dir=Path(args.cache_dir) if args.cache_dir else None,
             index_options=list(args.index_options),
             interpreter=args.python,

@@ -145,6 +145,9 @@ def parse_cidr(
 AWS_ACCOUNT_ID = r"^\d{12}$"
 AWS_ACCOUNT_ROOT_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:root$"
 AWS_ORGANIZATION_ID = r"^o-[a-z0-9]{10,32}$"
+SNS_TOPIC_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_\-]{1,256}$"
+LAMBDA_LAYER_NAME = r"^[A-Za-z0-9_-]{1,140}$"
+LAMBDA_FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 def layer_principal_problem(

@@ -29,15 +29,20 @@ from components.validation import (
     EMAIL,
     HTTPS_URL,
     IAM_RESOURCE_TYPE,
+    LAMBDA_FUNCTION_NAME,
+    LAMBDA_LAYER_NAME,
+    SNS_TOPIC_ARN,
     STREAM_NAME,
     TAG_NAMESPACE,
     TAG_VALUE,
     TOPIC_NAME,
     is_ocid,
+    layer_principal_problem,
     matches,
     parse_cidr,
 )
 from guardrails.errors import GuardrailsError
+from guardrails.layers.spec import LayerSpec, LayerSpecError, parse_requirements
 from guardrails.secrets import SECRET_VALUES
 
 NAMESPACE = "guardrails"
@@ -235,6 +240,55 @@ class StreamsConfig(_Model):
     streams: dict[str, StreamConfig] = Field(min_length=1)
 
 
+class LayerShareConfig(_Model):
+    principal: str
+    organizationId: str | None = None
+    public: bool = False
+
+    @model_validator(mode="after")
+    def _principal(self) -> LayerShareConfig:
+        problem = layer_principal_problem(self.principal, self.organizationId, public=self.public)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class LayerAlarmsConfig(_Model):
+    functions: list[Annotated[str, Field(pattern=LAMBDA_FUNCTION_NAME)]] = Field(min_length=1)
+    topicArn: str = Field(pattern=SNS_TOPIC_ARN)
+    durationMs: float | None = Field(default=None, gt=0)
+
+
+class LayerConfig(_Model):
+    """A Lambda layer; runtime, architecture, strip and bytecode are checked by LayerSpec."""
+
+    runtime: str
+    architecture: str = "x86_64"
+    requirements: list[str] = Field(min_length=1)
+    strip: list[str] = Field(default_factory=list)
+    bytecode: str = "checked-hash"
+    description: str = Field(default="", max_length=256)
+    shares: list[LayerShareConfig] = Field(default_factory=list)
+    alarms: LayerAlarmsConfig | None = None
+    s3Bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+    indexUrl: HttpsUrl | None = None
+    findLinks: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _spec(self) -> LayerConfig:
+        try:
+            LayerSpec(
+                parse_requirements(self.requirements, where="requirements"),
+                runtime=self.runtime,
+                architecture=self.architecture,
+                strip=frozenset(self.strip),
+                bytecode=self.bytecode,
+            )
+        except LayerSpecError as exc:
+            raise ValueError(str(exc).replace("\n ", "")) from exc
+        return self
+
+
 class StackConfig(_Model):
     """Everything under the `guardrails:` namespace of a stack file."""
 
@@ -249,6 +303,9 @@ class StackConfig(_Model):
     databaseAccess: DatabaseAccessConfig | None = None
     backups: BackupsConfig | None = None
     streams: StreamsConfig | None = None
+    layers: dict[Annotated[str, Field(pattern=LAMBDA_LAYER_NAME)], LayerConfig] = Field(
+        default_factory=dict
+    )
     # Secret keys: only their presence is validated here; the values never leave Pulumi secrets.
     adbAdminPassword: str | None = None
     slackWebhookUrl: str | None = None

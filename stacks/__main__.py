@@ -3,7 +3,7 @@
 
 The whole config is validated first (guardrails.stack_schema); only then are the
 components declared: governance tags, the alarm topic, cost-center budgets, the Autonomous
-Database fleet and the event streams.
+Database fleet, the event streams and the Lambda layers.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ from components import (
     GovernanceTagging,
     GovernanceTags,
     GovernanceTagsArgs,
+    LambdaLayer,
+    LambdaLayerArgs,
+    LayerAlarms,
+    LayerShare,
     PrivateEndpointAccess,
     RequiredTagCompartment,
     StreamPoolPrivateEndpoint,
@@ -109,28 +113,40 @@ def main() -> None:
     pulumi.export("tagNamespaceId", tags.namespace.id if tags.namespace else None)
     pulumi.export("alarmTopicId", topic.topic_id)
 
+    aws_budgets = cfg.budgets is not None and any(
+        b.awsMonthly for b in cfg.budgets.costCenters.values()
+    )
+    aws_provider = (
+        aws.Provider(
+            "aws",
+            region=pulumi.Config("aws").get("region") or "us-east-1",
+            default_tags=aws.ProviderDefaultTagsArgs(tags=tagging.aws_tags()),
+        )
+        if aws_budgets or cfg.layers
+        else None
+    )
     if cfg.budgets:
-        declare_budgets(cfg, tagging, opts)
+        declare_budgets(cfg, tagging, opts, aws_provider)
     if cfg.databases:
         declare_databases(cfg, tagging, topic, secrets, opts)
     if cfg.streams:
         declare_streams(cfg, tagging, topic, opts)
+    if cfg.layers:
+        assert aws_provider is not None
+        declare_layers(cfg, tagging, aws_provider)
 
 
 def declare_budgets(
-    cfg: StackConfig, tagging: GovernanceTagging, opts: pulumi.ResourceOptions
+    cfg: StackConfig,
+    tagging: GovernanceTagging,
+    opts: pulumi.ResourceOptions,
+    aws_provider: aws.Provider | None,
 ) -> None:
     assert cfg.budgets is not None
     budgets_cfg = cfg.budgets
     providers: list[pulumi.ProviderResource] = list(opts.providers or [])  # type: ignore[arg-type]
-    if any(b.awsMonthly for b in budgets_cfg.costCenters.values()):
-        providers.append(
-            aws.Provider(
-                "aws",
-                region=pulumi.Config("aws").get("region") or "us-east-1",
-                default_tags=aws.ProviderDefaultTagsArgs(tags=tagging.aws_tags()),
-            )
-        )
+    if aws_provider is not None:
+        providers.append(aws_provider)
     rules = (
         [AlertRule(r.type, r.threshold) for r in budgets_cfg.alertRules]
         if budgets_cfg.alertRules
@@ -250,6 +266,42 @@ def declare_streams(
     )
     pulumi.export("streamPoolId", streams.pool.id)
     pulumi.export("streams", {k: v.id for k, v in streams.streams.items()})
+
+
+def declare_layers(cfg: StackConfig, tagging: GovernanceTagging, provider: aws.Provider) -> None:
+    arns = {}
+    for name, layer in cfg.layers.items():
+        index = ["--index-url", layer.indexUrl] if layer.indexUrl else []
+        for link in layer.findLinks:
+            index += ["--find-links", link]
+        component = LambdaLayer(
+            f"layer-{name}",
+            LambdaLayerArgs(
+                layer_name=name,
+                runtime=layer.runtime,
+                architecture=layer.architecture,
+                tagging=tagging,
+                requirements=layer.requirements,
+                strip=layer.strip,
+                bytecode=layer.bytecode,
+                description=layer.description,
+                s3_bucket=layer.s3Bucket,
+                shares=[LayerShare(s.principal, s.organizationId, s.public) for s in layer.shares],
+                alarms=(
+                    LayerAlarms(
+                        layer.alarms.functions,
+                        layer.alarms.topicArn,
+                        duration_threshold_ms=layer.alarms.durationMs,
+                    )
+                    if layer.alarms
+                    else None
+                ),
+                index_options=index,
+            ),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        arns[name] = component.layer_version.arn
+    pulumi.export("layerVersionArns", arns)
 
 
 main()

@@ -28,7 +28,6 @@ def layer_args(wheelhouse, tmp_path):
             "architecture": HOST_ARCHITECTURE,
             "tagging": TAGGING,
             "requirements": ["tinypkg==1.0"],
-            "build_dir": str(tmp_path / "build"),
             "cache_dir": str(tmp_path / "cache"),
             "index_options": ["--no-index", "--find-links", str(wheelhouse)],
         }
@@ -37,7 +36,9 @@ def layer_args(wheelhouse, tmp_path):
     return make
 
 
-def test_publishes_a_layer_version_with_its_hash_runtimes_and_skip_destroy(run_mocked, layer_args):
+def test_publishes_a_layer_version_with_its_hash_runtimes_and_skip_destroy(
+    run_mocked, layer_args, tmp_path
+):
     rec = run_mocked(lambda: LambdaLayer("deps", layer_args()))
     component = rec.value
     version = rec.inputs("deps-version")
@@ -46,10 +47,18 @@ def test_publishes_a_layer_version_with_its_hash_runtimes_and_skip_destroy(run_m
     assert version["compatibleRuntimes"] == [RUNTIME]
     assert version["compatibleArchitectures"] == [HOST_ARCHITECTURE]
     assert version["skipDestroy"] is True
+    # Pulumi reads the zip from the content-addressed cache entry.
+    assert component.build.zip_path.parent == tmp_path / "cache"
     assert version["code"] == f"<FileArchive {component.build.zip_path}>"
     assert "s3Bucket" not in version
     assert rec.named("deps-version").parent == rec.named("deps").urn
     assert rec.of_type("aws:s3/bucketObjectv2:BucketObjectv2") == []
+
+
+def test_build_dir_keeps_a_named_copy_of_the_zip(run_mocked, layer_args, tmp_path):
+    rec = run_mocked(lambda: LambdaLayer("deps", layer_args(build_dir=str(tmp_path / "build"))))
+    assert rec.value.build.zip_path == tmp_path / "build" / "deps.zip"
+    assert rec.inputs("deps-version")["code"] == f"<FileArchive {tmp_path / 'build' / 'deps.zip'}>"
 
 
 def test_unchanged_inputs_publish_nothing_new(run_mocked, layer_args, tmp_path):
@@ -142,7 +151,7 @@ def test_bad_shares_are_refused_before_anything_is_built(
     with pytest.raises(ComponentArgumentError, match=re.escape(message)):
         run_mocked(lambda: LambdaLayer("deps", layer_args(shares=[share])))
     assert run_mocked.registered == []
-    assert not (tmp_path / "build").exists()
+    assert not (tmp_path / "cache").exists()
 
 
 def test_alarms_watch_errors_throttles_and_duration_of_each_function(run_mocked, layer_args):
@@ -184,4 +193,4 @@ def test_credentials_in_the_layer_stop_the_program(run_mocked, layer_args, tmp_p
     with pytest.raises(LayerBuildError, match="layer would publish credentials"):
         run_mocked(lambda: LambdaLayer("deps", layer_args(requirements=["leaky==1.0"])))
     assert run_mocked.registered == []
-    assert not (tmp_path / "build").exists()
+    assert not (tmp_path / "cache").exists()

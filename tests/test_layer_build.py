@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import struct
 import subprocess
 import sys
 import zipfile
@@ -13,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from guardrails.cli import main
-from guardrails.layers.build import LayerBuildError, build_layer, find_interpreter
+from guardrails.layers.build import (
+    LayerBuildError,
+    build_layer,
+    find_interpreter,
+    load_segments_aligned,
+)
 from guardrails.layers.spec import (
     RUNTIMES,
     LayerSpec,
@@ -421,3 +427,39 @@ def test_cli_build_bad_input_exits_2_with_the_reason(
     assert main(["layer", "build", *arguments]) == 2
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+# --- stripping shared objects safely ---------------------------------------------------
+
+
+def _elf(offset: int, address: int, align: int = 0x1000) -> bytes:
+    """A 64-bit little-endian ELF header with one PT_LOAD program header."""
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", header, 0x20, 64)  # program headers right after
+    struct.pack_into("<HH", header, 0x36, 56, 1)
+    segment = struct.pack("<IIQQQQQQ", 1, 5, offset, address, address, 0x100, 0x100, align)
+    return bytes(header) + segment
+
+
+@pytest.mark.parametrize(
+    ("offset", "address", "aligned"),
+    [(0, 0, True), (0x27A000, 0x484000, True), (0x27A9A0, 0x484000, False)],
+)
+def test_load_segment_alignment_is_read_from_the_elf_headers(tmp_path, offset, address, aligned):
+    library = tmp_path / "lib.so"
+    library.write_bytes(_elf(offset, address))
+    assert load_segments_aligned(library) is aligned
+
+
+def test_a_library_that_strip_would_break_is_kept_as_it_was(wheelhouse, tmp_path, monkeypatch):
+    if not list(wheelhouse.glob("nativepkg-*.whl")):
+        pytest.skip("this interpreter has no shared-object stdlib module to package")
+    monkeypatch.setattr("guardrails.layers.build.load_segments_aligned", lambda _: False)
+    _, plain = _build(wheelhouse, tmp_path / "a.zip", ["nativepkg==1.0"], bytecode="none")
+    _, kept = _build(
+        wheelhouse, tmp_path / "b.zip", ["nativepkg==1.0"], bytecode="none", strip=frozenset({"so"})
+    )
+    assert kept.stripped["so"].files == 0
+    assert kept.stripped["so"].kept == [next(n for n in _names(kept.zip_path) if n.endswith(".so"))]
+    assert kept.final.bytes == plain.final.bytes

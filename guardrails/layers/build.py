@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,8 @@ class Distribution:
 class StripReport:
     files: int = 0
     bytes: int = 0
+    kept: list[str] = field(default_factory=list)
+    """Shared objects left as they were because stripping would break them."""
 
 
 @dataclass
@@ -333,13 +336,42 @@ def _elf_machine(path: Path) -> str | None:
     return _ELF_MACHINES.get(header[18:20], "other")
 
 
+def load_segments_aligned(path: Path) -> bool:
+    """Whether every PT_LOAD segment of a 64-bit ELF file has offset == address modulo its
+    alignment, as the dynamic loader requires.
+
+    `strip` rewrites files; on libraries that auditwheel's patchelf already rewrote (the
+    `<package>.libs/` that manylinux wheels vendor, e.g. numpy's OpenBLAS) the result can
+    break this rule, and the library then fails to load ("ELF load command address/offset
+    not page-aligned"). Checked by reading the headers, so it works for any architecture.
+    """
+    with path.open("rb") as handle:
+        header = handle.read(64)
+        if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2:
+            return False
+        order = "<" if header[5] == 1 else ">"
+        (phoff,) = struct.unpack_from(order + "Q", header, 0x20)
+        entry_size, count = struct.unpack_from(order + "HH", header, 0x36)
+        handle.seek(phoff)
+        table = handle.read(entry_size * count)
+    if len(table) < entry_size * count:
+        return False
+    for index in range(count):
+        kind, _, offset, address, _, _, _, align = struct.unpack_from(
+            order + "IIQQQQQQ", table, index * entry_size
+        )
+        if kind == 1 and align > 1 and (address - offset) % align:
+            return False
+    return True
+
+
 def _strip_shared_objects(python: Path, architecture: str, report: StripReport) -> None:
     tool = _strip_tool(architecture)
     machine = ARCHITECTURES[architecture]
     for path in walk_files(python):
         if ".so" not in path.name or _elf_machine(path) != machine:
             continue
-        before = path.stat().st_size
+        original = path.read_bytes()
         result = subprocess.run(
             [tool, "--strip-unneeded", str(path)], capture_output=True, text=True, check=False
         )
@@ -347,7 +379,11 @@ def _strip_shared_objects(python: Path, architecture: str, report: StripReport) 
             raise LayerBuildError(
                 f"strip failed on {path.relative_to(python.parent)}: {result.stderr.strip()}"
             )
-        saved = before - path.stat().st_size
+        if not load_segments_aligned(path):
+            path.write_bytes(original)
+            report.kept.append(path.relative_to(python.parent).as_posix())
+            continue
+        saved = len(original) - path.stat().st_size
         if saved > 0:
             report.files += 1
             report.bytes += saved
@@ -451,7 +487,7 @@ def _check_limits(final: TreeSize, findings: Sequence[Finding], max_unzipped_byt
 
 
 def _from_cache(
-    cache_dir: Path, key: str, output: Path, distributions: list[Distribution]
+    cache_dir: Path, key: str, output: Path | None, distributions: list[Distribution]
 ) -> BuildResult | None:
     cached_zip = cache_dir / f"{key}.zip"
     cached_meta = cache_dir / f"{key}.json"
@@ -460,10 +496,11 @@ def _from_cache(
     meta = json.loads(cached_meta.read_text(encoding="utf-8"))
     if sha256_of(cached_zip) != meta["sha256"]:
         return None  # a damaged entry is rebuilt, not trusted
-    output.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(cached_zip, output)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached_zip, output)
     return BuildResult(
-        zip_path=output,
+        zip_path=output or cached_zip,
         sha256=meta["sha256"],
         source_code_hash=meta["source_code_hash"],
         zipped_bytes=meta["zipped_bytes"],
@@ -481,20 +518,23 @@ def _from_cache(
     )
 
 
-def _store(cache_dir: Path, result: BuildResult) -> None:
+def _store(cache_dir: Path, staged: Path, result: BuildResult) -> Path:
+    """Put the zip and its report in the cache (atomically); returns the cached zip."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     key = result.cache_key
     partial = cache_dir / f".{key}.{os.getpid()}.tmp"
-    shutil.copyfile(result.zip_path, partial)
+    shutil.copyfile(staged, partial)
     os.replace(partial, cache_dir / f"{key}.zip")
     meta = result.to_json()
+    del meta["zip_path"]
     partial.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
     os.replace(partial, cache_dir / f"{key}.json")
+    return cache_dir / f"{key}.zip"
 
 
 def build_layer(
     spec: LayerSpec,
-    output: Path,
+    output: Path | None = None,
     *,
     cache_dir: Path | None = None,
     use_cache: bool = True,
@@ -503,7 +543,13 @@ def build_layer(
     max_unzipped_bytes: int = MAX_UNZIPPED_BYTES,
     progress: ProgressSink | None = None,
 ) -> BuildResult:
-    """Build the layer zip for `spec` at `output` (see the module docstring for the steps)."""
+    """Build the layer zip for `spec` (see the module docstring for the steps).
+
+    The zip is written to `output` when given; the result's `zip_path` is otherwise the
+    cache entry, which is content-addressed and never changes once written.
+    """
+    if output is None and not use_cache:
+        raise LayerBuildError("a build without the cache needs an output path")
     sink: ProgressSink = progress or _Silent()
     cache = cache_dir or default_cache_dir()
     # Find the interpreter first: a missing one must fail before any download.
@@ -538,27 +584,29 @@ def build_layer(
         staged = work / "layer.zip"
         write_zip(layer, staged, advance=sink.advance)
         digest = sha256_of(staged)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(staged, output)
-    result = BuildResult(
-        zip_path=output,
-        sha256=digest,
-        source_code_hash=source_code_hash(digest),
-        zipped_bytes=output.stat().st_size,
-        installed=installed,
-        final=final,
-        runtime=spec.runtime,
-        architecture=spec.architecture,
-        bytecode=spec.bytecode,
-        cache_key=key,
-        cache_hit=False,
-        distributions=distributions,
-        stripped=stripped,
-        uncompiled=uncompiled,
-        allowed_findings=[f for f in findings if f.allowed],
-    )
-    if use_cache:
-        _store(cache, result)
+        result = BuildResult(
+            zip_path=staged,
+            sha256=digest,
+            source_code_hash=source_code_hash(digest),
+            zipped_bytes=staged.stat().st_size,
+            installed=installed,
+            final=final,
+            runtime=spec.runtime,
+            architecture=spec.architecture,
+            bytecode=spec.bytecode,
+            cache_key=key,
+            cache_hit=False,
+            distributions=distributions,
+            stripped=stripped,
+            uncompiled=uncompiled,
+            allowed_findings=[f for f in findings if f.allowed],
+        )
+        if use_cache:
+            result.zip_path = _store(cache, staged, result)
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staged, output)
+            result.zip_path = output
     return result
 
 

@@ -82,8 +82,14 @@ def render_build(result: BuildResult, console: Console) -> None:
     )
     for option, stripped in sorted(result.stripped.items()):
         unit = "shared objects" if option == "so" else "files"
+        kept = (
+            f"; {len(stripped.kept)} left unstripped, strip would break them"
+            if stripped.kept
+            else ""
+        )
         table.add_row(
-            f"stripped {option}", f"-{megabytes(stripped.bytes)} ({stripped.files} {unit})"
+            f"stripped {option}",
+            f"-{megabytes(stripped.bytes)} ({stripped.files} {unit}{kept})",
         )
     bytecode = result.bytecode
     if result.uncompiled:

@@ -19,16 +19,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from components.validation import layer_principal_problem, matches
+from components.validation import (
+    LAMBDA_FUNCTION_NAME,
+    LAMBDA_LAYER_NAME,
+    layer_principal_problem,
+    matches,
+)
 from guardrails.errors import GuardrailsError
 from guardrails.layers.spec import MAX_LAYERS_PER_FUNCTION, statement_id
 
-LAYER_NAME = r"^[A-Za-z0-9_-]{1,140}$"
 _LAYER_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:(?P<name>[A-Za-z0-9_-]{1,140})"
     r"(?::(?P<version>\d+))?$"
 )
-FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 ALARM_NAME = r"^[^\x00-\x1f]{1,255}$"
 
 ROLLOUT_BATCH_TAG = "guardrails:rollout-batch"
@@ -50,7 +53,7 @@ def check_layer_name(value: str) -> str:
     arn = _LAYER_ARN.match(value)
     if arn and arn["version"] is None:
         return arn["name"]
-    if matches(LAYER_NAME, value):
+    if matches(LAMBDA_LAYER_NAME, value):
         return value
     raise LayerOpsError(
         f"layer must be a name of letters, digits, - and _ (at most 140) or a layer ARN without"
@@ -415,7 +418,7 @@ class LayerOperations:
         parse_layer_version_arn(layer_version_arn)
         if not 0 < percent <= 100:
             raise LayerOpsError(f"--percent must be in (0, 100] (got {percent:g})")
-        bad = [f for f in functions if not matches(FUNCTION_NAME, f)]
+        bad = [f for f in functions if not matches(LAMBDA_FUNCTION_NAME, f)]
         if bad or not functions:
             raise LayerOpsError(
                 "functions must be Lambda function names (letters, digits, - and _): "
