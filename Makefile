@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: check preview test lint format clean bench-gate
+.PHONY: check preview test lint format clean bench-gate bench-layers
 
 PIP := $(BIN)/python -m pip --quiet --quiet --disable-pip-version-check
 
@@ -51,3 +51,6 @@ clean:
 
 bench-gate: $(STAMP) $(CHECKOV)
 	$(BIN)/python bench/gate/run.py
+
+bench-layers: $(STAMP)
+	$(BIN)/python bench/layers/run.py

@@ -189,8 +189,17 @@ def test_bad_arguments_are_refused_and_nothing_is_declared(
     assert run_mocked.registered == []
 
 
-def test_credentials_in_the_layer_stop_the_program(run_mocked, layer_args, tmp_path):
-    with pytest.raises(LayerBuildError, match="layer would publish credentials"):
-        run_mocked(lambda: LambdaLayer("deps", layer_args(requirements=["leaky==1.0"])))
+@pytest.mark.parametrize(
+    ("package", "message"),
+    [
+        ("leaky==1.0", "layer would publish credentials"),
+        ("hugepkg==1.0", "over Lambda's limit of 262.1 MB"),
+    ],
+)
+def test_a_refused_build_stops_the_program_and_publishes_nothing(
+    run_mocked, layer_args, tmp_path, package, message
+):
+    with pytest.raises(LayerBuildError, match=message):
+        run_mocked(lambda: LambdaLayer("deps", layer_args(requirements=[package], bytecode="none")))
     assert run_mocked.registered == []
     assert not (tmp_path / "cache").exists()

@@ -433,3 +433,10 @@ def test_rollout_cli_reports_the_batch(account, fleet, capsys):
     assert "done, alarm deps-errors is OK" in out
     assert "still to roll out: fn-b" in out
     assert account.layers_of("fn-a")[1] == fleet["new"]
+
+
+def test_an_unreachable_endpoint_is_a_clear_error(aws, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    arguments = ["--endpoint-url", "http://127.0.0.1:9", "--region", REGION]
+    assert main(["layer", "usage", *arguments]) == 2
+    assert "listing functions: Could not connect to the endpoint URL" in capsys.readouterr().err

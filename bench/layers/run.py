@@ -75,7 +75,6 @@ def _pip(*args: str) -> None:
             "pip",
             "--disable-pip-version-check",
             "-q",
-            "--no-warn-conflicts",
             *args,
         ],
         check=True,
@@ -93,7 +92,7 @@ def _zip_as_is(root: Path, destination: Path) -> None:
 
 def _plain(requirements: list[str], work: Path, recipe: bool) -> Path:
     python = work / "layer" / "python"
-    _pip("install", "--target", str(python), *requirements)
+    _pip("install", "--no-warn-conflicts", "--target", str(python), *requirements)
     if recipe:
         for path in sorted(python.rglob("*"), reverse=True):
             if not path.exists():

@@ -449,7 +449,7 @@ def compile_bytecode(python: Path, spec: LayerSpec, interpreter: str) -> list[st
     build directory, so that the bytes do not depend on where the build ran.
     """
     mode = spec.bytecode.upper().replace("-", "_")
-    env = {**os.environ, "PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "315532800"}
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run(
         [interpreter, "-c", _COMPILE, str(python), mode],
         capture_output=True,

@@ -182,16 +182,20 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
-def _operations(args: argparse.Namespace) -> Any:
+def _operations(args: argparse.Namespace, err: Console) -> Any:
     import boto3
+    from botocore.exceptions import BotoCoreError
 
-    from guardrails.layers.ops import LayerOperations
+    from guardrails.layers.console import countdown
+    from guardrails.layers.ops import LayerOperations, LayerOpsError
 
-    session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    kwargs = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
-    return LayerOperations(
-        session.client("lambda", **kwargs), session.client("cloudwatch", **kwargs)
-    )
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        kwargs = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
+        clients = (session.client("lambda", **kwargs), session.client("cloudwatch", **kwargs))
+    except BotoCoreError as exc:
+        raise LayerOpsError(f"AWS client setup failed: {exc}") from exc
+    return LayerOperations(*clients, sleep=countdown(err))
 
 
 def _mode(args: argparse.Namespace) -> str:
@@ -206,7 +210,7 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
     command = args.layer_command
     if command == "build":
         return _build(args, out, err)
-    ops = _operations(args)
+    ops = _operations(args, err)
     if command == "usage":
         rows = [r.as_dict() for r in ops.usage(args.layer)]
         columns: tuple[str, ...] = ("layer", "version", "function", "runtime", "memory")

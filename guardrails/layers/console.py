@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +19,7 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -60,6 +62,27 @@ class RichProgress:
     def advance(self, amount: int = 1) -> None:
         if self._task is not None:
             self._progress.advance(self._task, amount)
+
+
+def countdown(console: Console) -> Callable[[float], None]:
+    """A `sleep` that shows the time left as a bar in a terminal (the rollout's bake)."""
+
+    def sleep(seconds: float) -> None:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task("baking before reading the alarm", total=seconds)
+            end = time.monotonic() + seconds
+            while (left := end - time.monotonic()) > 0:
+                time.sleep(min(1.0, left))
+                progress.update(task, completed=seconds - max(0.0, end - time.monotonic()))
+
+    return sleep
 
 
 def megabytes(size: int) -> str:

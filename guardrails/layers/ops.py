@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from components.validation import (
     LAMBDA_FUNCTION_NAME,
@@ -43,7 +43,9 @@ class LayerOpsError(GuardrailsError):
     """An operation was refused before any change, or AWS refused a call."""
 
 
-def _aws_error(exc: ClientError, doing: str) -> LayerOpsError:
+def _aws_error(exc: ClientError | BotoCoreError, doing: str) -> LayerOpsError:
+    if isinstance(exc, BotoCoreError):  # no credentials, no connection, ...
+        return LayerOpsError(f"{doing}: {exc}")
     error = exc.response.get("Error", {})
     return LayerOpsError(f"{doing}: {error.get('Code', 'error')}: {error.get('Message', exc)}")
 
@@ -78,15 +80,15 @@ def _unversioned(arn: str) -> str:
 
 
 def check_principals(principals: Sequence[str], organization_id: str | None, public: bool) -> None:
-    problems = [
-        p
-        for p in (layer_principal_problem(x, organization_id, public=public) for x in principals)
-        if p
-    ]
     if not principals:
-        problems.append("give at least one principal (account id, account root ARN or '*')")
+        raise LayerOpsError("give at least one principal (account id, account root ARN or '*')")
+    problems = [
+        problem
+        for principal in principals
+        if (problem := layer_principal_problem(principal, organization_id, public=public))
+    ]
     if problems:
-        raise LayerOpsError("refused to share:\n" + "\n".join(f"  {p}" for p in problems))
+        raise LayerOpsError("refused principals:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ class LayerOperations:
     def _call(self, doing: str, method: Callable[..., Any], **kwargs: Any) -> Any:
         try:
             return method(**kwargs)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise _aws_error(exc, doing) from exc
 
     def _functions(self) -> Iterable[dict[str, Any]]:
@@ -175,7 +177,7 @@ class LayerOperations:
         try:
             for page in paginator.paginate():
                 yield from page["Functions"]
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise _aws_error(exc, "listing functions") from exc
 
     def usage(self, layer: str | None = None) -> list[UsageRow]:
@@ -206,7 +208,7 @@ class LayerOperations:
         try:
             for page in paginator.paginate(LayerName=name):
                 versions += page["LayerVersions"]
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise _aws_error(exc, f"listing versions of layer {name}") from exc
         return sorted(versions, key=lambda v: v["Version"], reverse=True)
 
@@ -258,8 +260,11 @@ class LayerOperations:
     def _policy_statements(self, name: str, version: int) -> list[dict[str, Any]]:
         try:
             response = self._lambda.get_layer_version_policy(LayerName=name, VersionNumber=version)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        except (ClientError, BotoCoreError) as exc:
+            not_shared = isinstance(exc, ClientError) and (
+                exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+            )
+            if not_shared:
                 return []
             raise _aws_error(exc, f"reading the policy of {name}:{version}") from exc
         statements: list[dict[str, Any]] = json.loads(response["Policy"]).get("Statement", [])
@@ -383,8 +388,11 @@ class LayerOperations:
             FunctionName=function,
             Layers=layers,
         )
-        self._lambda.get_waiter("function_updated_v2").wait(
-            FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+        self._call(
+            f"waiting for {function} to update",
+            self._lambda.get_waiter("function_updated_v2").wait,
+            FunctionName=function,
+            WaiterConfig={"Delay": 1, "MaxAttempts": 300},
         )
         self._tag(function, tags, config["FunctionArn"])
 
