@@ -67,6 +67,12 @@ class PolicyPackProcess:
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
 
     def __enter__(self) -> PolicyPackProcess:
+        self.start()
+        self.connect()
+        return self
+
+    def start(self) -> None:
+        """Start the pack process without waiting for it (it starts while other work runs)."""
         main = self.pack_dir / "__main__.py"
         if not main.is_file():
             raise GuardrailsError(f"{self.pack_dir}: not a Python policy pack (no __main__.py)")
@@ -77,11 +83,13 @@ class PolicyPackProcess:
             stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+
+    def connect(self) -> None:
+        """Wait for the started pack to print its port, then connect to it."""
         port = self._read_port()
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(self._channel).result(timeout=START_TIMEOUT_SECONDS)
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
-        return self
 
     def _read_port(self) -> int:
         assert self._proc is not None and self._proc.stdout is not None

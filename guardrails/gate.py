@@ -2,8 +2,9 @@
 pack over Pulumi's analyzer protocol, optionally scan the exported plan with checkov, apply
 the suppression ledger, and decide.
 
-    capture_program -> PolicyPackProcess (Configure, Analyze x N, AnalyzeStack)
-                    -> [checkov on the exported Terraform plan]
+    PolicyPackProcess starts  |  capture_program (both child processes, concurrently)
+    -> PolicyPackProcess (Configure, Analyze x N, AnalyzeStack)
+       | [checkov on the exported Terraform plan, concurrently]
                     -> suppressions -> GateResult -> reports, exit code
 """
 
@@ -12,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from guardrails.analyzer import Diagnostic, PolicyPackProcess, Provider
 from guardrails.model import STACK_TYPE, Capture, CapturedResource, SourceLocation
@@ -27,6 +29,7 @@ from policies.model import SEVERITIES, Rule
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 DEFAULT_LEDGER = PACK_DIR / "suppressions.yaml"
+T = TypeVar("T")
 
 
 @dataclass
@@ -131,13 +134,16 @@ def resolve_providers(capture: Capture, config: dict[str, str]) -> dict[str, Pro
 
 
 def evaluate(
-    capture: Capture, policy_config: PolicyConfig, providers: dict[str, Provider | None]
+    pack: PolicyPackProcess,
+    capture: Capture,
+    policy_config: PolicyConfig,
+    providers: dict[str, Provider | None],
 ) -> list[Diagnostic]:
-    """Send the captured resources through the real policy pack process."""
-    with PolicyPackProcess(PACK_DIR) as pack:
-        pack.configure(policy_config)
-        diagnostics = pack.analyze_all(capture.resources, providers)
-        diagnostics += pack.analyze_stack(capture.resources, providers)
+    """Send the captured resources through the real policy pack process (started)."""
+    pack.connect()
+    pack.configure(policy_config)
+    diagnostics = pack.analyze_all(capture.resources, providers)
+    diagnostics += pack.analyze_stack(capture.resources, providers)
     return diagnostics
 
 
@@ -181,6 +187,20 @@ def apply_ledger(findings: list[Finding], ledger: list[Suppression], today: dt.d
         finding.expired_suppression = expired if active is None else None
 
 
+def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
+    start = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - start
+
+
+def _checkov_scan(
+    capture: Capture, providers: dict[str, Provider | None]
+) -> tuple[list[Finding], dict[str, Any]]:
+    from guardrails.checkov_scan import scan
+
+    return scan(capture, providers)
+
+
 def run_gate(
     program: Path,
     stack: str,
@@ -207,30 +227,38 @@ def run_gate(
         ensure_checkov()
 
     timings: dict[str, float] = {}
-    say(f"running {project.name} / {stack} under the mock runtime")
-    start = time.perf_counter()
-    capture = capture_program(program, stack)
-    timings["program"] = time.perf_counter() - start
+    began = time.perf_counter()
+    scanning: Future[tuple[tuple[list[Finding], dict[str, Any]], float]] | None = None
+    pack = PolicyPackProcess(PACK_DIR)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            # The pack starts in its own process while the program runs in another.
+            pack.start()
+            say(f"running {project.name} / {stack} under the mock runtime")
+            start = time.perf_counter()
+            capture = capture_program(program, stack)
+            timings["program"] = time.perf_counter() - start
 
-    say(f"evaluating {len(capture.resources)} resources with the policy pack")
-    start = time.perf_counter()
-    providers = resolve_providers(capture, settings.config)
-    findings = to_findings(capture, evaluate(capture, policy_config, providers))
-    timings["policies"] = time.perf_counter() - start
-
-    checkov_summary = None
-    if checkov:
-        from guardrails.checkov_scan import scan
-
-        say("scanning the exported plan with checkov")
-        start = time.perf_counter()
-        checkov_findings, checkov_summary = scan(capture, providers)
-        findings += checkov_findings
-        timings["checkov"] = time.perf_counter() - start
+            providers = resolve_providers(capture, settings.config)
+            if checkov:
+                # checkov scans the exported plan in its own process meanwhile.
+                scanning = pool.submit(_timed, _checkov_scan, capture, providers)
+            say(f"evaluating {len(capture.resources)} resources with the policy pack")
+            start = time.perf_counter()
+            diagnostics = evaluate(pack, capture, policy_config, providers)
+            timings["policies"] = time.perf_counter() - start
+        finally:
+            pack.close()
+        findings = to_findings(capture, diagnostics)
+        checkov_summary = None
+        if scanning is not None:
+            say("waiting for checkov")
+            (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
+            findings += checkov_findings
 
     apply_ledger(findings, ledger, today or dt.date.today())
     findings.sort(
         key=lambda f: (f.level != "mandatory", severity_rank(f.severity), f.urn, f.policy)
     )
-    timings["total"] = sum(timings.values())
+    timings["total"] = time.perf_counter() - began
     return GateResult(capture, findings, ledger, timings, checkov_summary)
