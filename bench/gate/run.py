@@ -111,7 +111,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure (median)")
     args = parser.parse_args()
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=140)
     table = Table(title="guardrails gate vs checkov alone (median of runs, seconds)")
     columns = (
         "resources",
