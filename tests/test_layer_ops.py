@@ -156,7 +156,7 @@ def test_usage_cli_formats(account, capsys, fmt):
     elif fmt == "csv":
         lines = out.splitlines()
         assert lines[0] == "layer,version,function,runtime,memory,architectures"
-        assert lines[1].endswith(":layer:deps,1,orders,python3.12,256,['x86_64']")
+        assert lines[1].endswith(":layer:deps,1,orders,python3.12,256,x86_64")
     else:
         assert "orders" in out and "python3.12" in out and "layer usage" in out
 

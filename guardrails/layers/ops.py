@@ -29,8 +29,8 @@ from guardrails.errors import GuardrailsError
 from guardrails.layers.spec import MAX_LAYERS_PER_FUNCTION, statement_id
 
 _LAYER_ARN = re.compile(
-    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:(?P<name>[A-Za-z0-9_-]{1,140})"
-    r"(?::(?P<version>\d+))?$"
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:"
+    rf"(?P<name>{LAMBDA_LAYER_NAME.strip('^$')})(?::(?P<version>\d+))?$"
 )
 ALARM_NAME = r"^[^\x00-\x1f]{1,255}$"
 
