@@ -11,7 +11,7 @@ declared; alarms on the functions that use the layer are optional.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,8 +95,8 @@ class LambdaLayerArgs:
     python: str | None = None
     """Interpreter of the runtime's version for bytecode (found on PATH when None)."""
     cache_dir: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-    """Extra tags for the S3 object and the alarms."""
+    extra_tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags besides the governance ones, for the S3 object (layer versions take none)."""
 
 
 def _spec(args: LambdaLayerArgs) -> LayerSpec:
@@ -181,7 +181,7 @@ class LambdaLayer(pulumi.ComponentResource):
             )
         super().__init__("guardrails:aws:LambdaLayer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = merge_aws_tags(args.tagging, args.extra)
+        tags = merge_aws_tags(args.tagging, args.extra_tags)
         code: dict[str, pulumi.Input[str] | pulumi.Archive] = {}
         self.archive_object = None
         if via_s3:

@@ -87,7 +87,13 @@ def test_changed_requirements_change_the_hash(run_mocked, layer_args):
 def test_a_zip_over_50_mb_goes_through_s3(run_mocked, layer_args):
     rec = run_mocked(
         lambda: LambdaLayer(
-            "big", layer_args(requirements=["bigpkg==1.0"], bytecode="none", s3_bucket="artifacts")
+            "big",
+            layer_args(
+                requirements=["bigpkg==1.0"],
+                bytecode="none",
+                s3_bucket="artifacts",
+                extra_tags={"app": "orders"},
+            ),
         )
     )
     build = rec.value.build
@@ -96,6 +102,7 @@ def test_a_zip_over_50_mb_goes_through_s3(run_mocked, layer_args):
     assert obj["bucket"] == "artifacts"
     assert obj["key"] == f"lambda-layers/deps/{build.sha256}.zip"
     assert obj["tags"]["cost_center"] == "CC-101"
+    assert obj["tags"]["app"] == "orders"
     version = rec.inputs("big-version")
     assert (version["s3Bucket"], version["s3Key"]) == ("artifacts", obj["key"])
     assert "code" not in version
