@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -247,6 +248,8 @@ def test_strip_options_remove_only_what_was_asked_and_never_dist_info(wheelhouse
 def test_strip_so_removes_debug_symbols_from_shared_objects(wheelhouse, tmp_path):
     if not list(wheelhouse.glob("nativepkg-*.whl")):
         pytest.skip("this interpreter has no shared-object stdlib module to package")
+    if shutil.which("strip") is None:
+        pytest.skip("no strip tool (binutils) on this machine")
     _, plain = _build(wheelhouse, tmp_path / "a.zip", ["nativepkg==1.0"], bytecode="none")
     _, stripped = _build(
         wheelhouse, tmp_path / "b.zip", ["nativepkg==1.0"], bytecode="none", strip=frozenset({"so"})
@@ -254,6 +257,23 @@ def test_strip_so_removes_debug_symbols_from_shared_objects(wheelhouse, tmp_path
     assert stripped.stripped["so"].files == 1
     assert stripped.final.bytes == plain.final.bytes - stripped.stripped["so"].bytes
     assert stripped.stripped["so"].bytes > 0
+
+
+def test_strip_so_without_a_strip_tool_is_refused_before_any_work(
+    wheelhouse, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no strip, no binutils
+    with pytest.raises(LayerBuildError) as caught:
+        _build(
+            wheelhouse,
+            tmp_path / "out" / "l.zip",
+            ["nativepkg==1.0"],
+            bytecode="none",
+            strip=frozenset({"so"}),
+        )
+    assert "the 'so' strip option needs a strip tool for" in str(caught.value)
+    assert "install binutils for that architecture or drop 'so'" in str(caught.value)
+    assert not (tmp_path / "out").exists()
 
 
 def test_bytecode_none_ships_sources_only(wheelhouse, tmp_path):

@@ -365,8 +365,7 @@ def load_segments_aligned(path: Path) -> bool:
     return True
 
 
-def _strip_shared_objects(python: Path, architecture: str, report: StripReport) -> None:
-    tool = _strip_tool(architecture)
+def _strip_shared_objects(python: Path, architecture: str, tool: str, report: StripReport) -> None:
     machine = ARCHITECTURES[architecture]
     for path in walk_files(python):
         if ".so" not in path.name or _elf_machine(path) != machine:
@@ -389,12 +388,15 @@ def _strip_shared_objects(python: Path, architecture: str, report: StripReport) 
             report.bytes += saved
 
 
-def strip_tree(python: Path, spec: LayerSpec) -> dict[str, StripReport]:
+def strip_tree(
+    python: Path, spec: LayerSpec, strip_tool: str | None = None
+) -> dict[str, StripReport]:
     reports: dict[str, StripReport] = {}
     for option in sorted(spec.strip):
         report = reports.setdefault(option, StripReport())
         if option == "so":
-            _strip_shared_objects(python, spec.architecture, report)
+            tool = strip_tool or _strip_tool(spec.architecture)
+            _strip_shared_objects(python, spec.architecture, tool, report)
             continue
         for path in _strip_paths(python, option):
             _remove(path, report)
@@ -552,10 +554,11 @@ def build_layer(
         raise LayerBuildError("a build without the cache needs an output path")
     sink: ProgressSink = progress or _Silent()
     cache = cache_dir or default_cache_dir()
-    # Find the interpreter first: a missing one must fail before any download.
+    # Find the tools first: a missing one must fail before any download.
     python_for_bytecode = (
         find_interpreter(spec.target, interpreter) if spec.bytecode != "none" else None
     )
+    strip_tool = _strip_tool(spec.architecture) if "so" in spec.strip else None
     with tempfile.TemporaryDirectory(prefix="guardrails-layer-") as temp:
         work = Path(temp)
         sink.phase("resolving")
@@ -571,7 +574,7 @@ def build_layer(
         _rewrite_shebangs(python, spec.target)
         installed = tree_size(python)
         sink.phase("stripping")
-        stripped = strip_tree(python, spec)
+        stripped = strip_tree(python, spec, strip_tool)
         uncompiled: list[str] = []
         if python_for_bytecode is not None:
             sink.phase("compiling bytecode")
