@@ -270,6 +270,27 @@ class LayerOperations:
         statements: list[dict[str, Any]] = json.loads(response["Policy"]).get("Statement", [])
         return statements
 
+    def _permission_plan(
+        self,
+        layer_version_arn: str,
+        principals: Sequence[str],
+        organization_id: str | None,
+        public: bool,
+        actions: tuple[str, str],
+    ) -> tuple[str, int, list[ShareAction]]:
+        """Layer name, version and one action per principal: `actions` = (when its statement
+        exists, when it does not)."""
+        _, name, version = parse_layer_version_arn(layer_version_arn)
+        check_principals(principals, organization_id, public)
+        existing = {s.get("Sid") for s in self._policy_statements(name, version)}
+        plan = []
+        for principal in principals:
+            org = organization_id if principal == "*" else None
+            sid = statement_id(principal, org)
+            action = actions[0] if sid in existing else actions[1]
+            plan.append(ShareAction(layer_version_arn, principal, org, sid, action))
+        return name, version, plan
+
     def share(
         self,
         layer_version_arn: str,
@@ -279,15 +300,9 @@ class LayerOperations:
         public: bool = False,
         apply: bool = False,
     ) -> list[ShareAction]:
-        _, name, version = parse_layer_version_arn(layer_version_arn)
-        check_principals(principals, organization_id, public)
-        existing = {s.get("Sid") for s in self._policy_statements(name, version)}
-        plan = []
-        for principal in principals:
-            org = organization_id if principal == "*" else None
-            sid = statement_id(principal, org)
-            action = "already shared" if sid in existing else "add"
-            plan.append(ShareAction(layer_version_arn, principal, org, sid, action))
+        name, version, plan = self._permission_plan(
+            layer_version_arn, principals, organization_id, public, ("already shared", "add")
+        )
         if apply:
             for item in plan:
                 if item.action != "add":
@@ -316,16 +331,10 @@ class LayerOperations:
         organization_id: str | None = None,
         apply: bool = False,
     ) -> list[ShareAction]:
-        _, name, version = parse_layer_version_arn(layer_version_arn)
         # Removing '*' is always allowed: that is the way out of public sharing.
-        check_principals(principals, organization_id, public=True)
-        existing = {s.get("Sid") for s in self._policy_statements(name, version)}
-        plan = []
-        for principal in principals:
-            org = organization_id if principal == "*" else None
-            sid = statement_id(principal, org)
-            action = "remove" if sid in existing else "not shared"
-            plan.append(ShareAction(layer_version_arn, principal, org, sid, action))
+        name, version, plan = self._permission_plan(
+            layer_version_arn, principals, organization_id, True, ("remove", "not shared")
+        )
         if apply:
             for item in plan:
                 if item.action == "remove":
