@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import marshal
 import os
@@ -365,59 +366,26 @@ def test_an_unresolvable_requirement_is_a_clear_error(wheelhouse, tmp_path):
 # --- command line ----------------------------------------------------------------------
 
 
+def _cli_build(wheelhouse: Path, tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        "layer", "build", "tinypkg==1.0", "--runtime", RUNTIME,
+        "--architecture", HOST_ARCHITECTURE, "--no-index", "--find-links", str(wheelhouse),
+        "--cache-dir", str(tmp_path / "cache"), "-o", str(tmp_path / "l.zip"), *extra,
+    ]  # fmt: skip
+
+
 def test_cli_build_prints_a_json_report(wheelhouse, tmp_path, capsys):
-    code = main(
-        [
-            "layer",
-            "build",
-            "tinypkg==1.0",
-            "--runtime",
-            RUNTIME,
-            "--architecture",
-            HOST_ARCHITECTURE,
-            "--strip",
-            "tests,docs",
-            "--no-index",
-            "--find-links",
-            str(wheelhouse),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "-o",
-            str(tmp_path / "l.zip"),
-            "--format",
-            "json",
-        ]
-    )
+    code = main(_cli_build(wheelhouse, tmp_path, "--strip", "tests,docs", "--format", "json"))
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["cache_hit"] is False
     assert report["needs_s3"] is False
     assert report["stripped"]["tests"]["files"] == 2
-    assert (
-        report["sha256"]
-        == __import__("hashlib").sha256((tmp_path / "l.zip").read_bytes()).hexdigest()
-    )
+    assert report["sha256"] == hashlib.sha256((tmp_path / "l.zip").read_bytes()).hexdigest()
 
 
 def test_cli_build_table_names_sizes_strip_and_hash(wheelhouse, tmp_path, capsys):
-    arguments = [
-        "layer",
-        "build",
-        "tinypkg==1.0",
-        "--runtime",
-        RUNTIME,
-        "--architecture",
-        HOST_ARCHITECTURE,
-        "--strip",
-        "tests",
-        "--no-index",
-        "--find-links",
-        str(wheelhouse),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        "-o",
-        str(tmp_path / "l.zip"),
-    ]
+    arguments = _cli_build(wheelhouse, tmp_path, "--strip", "tests")
     assert main(arguments) == 0
     first = capsys.readouterr().out
     for label in ("installed (unzipped)", "stripped tests", "final (unzipped)", "zipped", "sha256"):
