@@ -182,7 +182,7 @@ class LambdaLayer(pulumi.ComponentResource):
         super().__init__("guardrails:aws:LambdaLayer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = merge_aws_tags(args.tagging, args.extra_tags)
-        code: dict[str, pulumi.Input[str] | pulumi.Archive] = {}
+        code: dict[str, pulumi.Input[str] | pulumi.Archive]
         self.archive_object = None
         if via_s3:
             self.archive_object = aws.s3.BucketObjectv2(

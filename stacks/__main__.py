@@ -40,6 +40,7 @@ from components import (
     TagGrant,
 )
 from components.cost_center_budgets import DEFAULT_ALERT_RULES
+from guardrails.layers.spec import pip_index_options
 from guardrails.stack_schema import (
     StackConfig,
     StackConfigError,
@@ -271,9 +272,6 @@ def declare_streams(
 def declare_layers(cfg: StackConfig, tagging: GovernanceTagging, provider: aws.Provider) -> None:
     arns = {}
     for name, layer in cfg.layers.items():
-        index = ["--index-url", layer.indexUrl] if layer.indexUrl else []
-        for link in layer.findLinks:
-            index += ["--find-links", link]
         component = LambdaLayer(
             f"layer-{name}",
             LambdaLayerArgs(
@@ -296,7 +294,7 @@ def declare_layers(cfg: StackConfig, tagging: GovernanceTagging, provider: aws.P
                     if layer.alarms
                     else None
                 ),
-                index_options=index,
+                index_options=pip_index_options(layer.indexUrl, layer.findLinks),
             ),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )

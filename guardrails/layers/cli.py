@@ -21,6 +21,7 @@ from guardrails.layers.spec import (
     LayerSpec,
     LayerSpecError,
     parse_requirements,
+    pip_index_options,
     read_requirements,
 )
 
@@ -157,13 +158,6 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.layers.console import RichProgress, render_build
 
     spec = _spec(args)
-    index: list[str] = []
-    if args.index_url:
-        index += ["--index-url", args.index_url]
-    for link in args.find_links:
-        index += ["--find-links", link]
-    if args.no_index:
-        index.append("--no-index")
     output = args.output or default_output(f"{spec.requirements.names[0]}-{spec.runtime}")
     with RichProgress(err) as progress:
         result = build_layer(
@@ -171,7 +165,9 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
             output,
             cache_dir=args.cache_dir,
             use_cache=not args.no_cache,
-            index_options=index,
+            index_options=pip_index_options(
+                args.index_url, args.find_links, no_index=args.no_index
+            ),
             interpreter=args.python,
             progress=progress,
         )

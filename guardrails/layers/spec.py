@@ -78,6 +78,16 @@ def statement_id(principal: str, organization_id: str | None) -> str:
     return f"guardrails-{account}"
 
 
+def pip_index_options(
+    index_url: str | None = None, find_links: Sequence[str] = (), *, no_index: bool = False
+) -> list[str]:
+    """pip's options for where wheels come from (a mirror, local folders, no index)."""
+    options = ["--index-url", index_url] if index_url else []
+    for link in find_links:
+        options += ["--find-links", link]
+    return options + (["--no-index"] if no_index else [])
+
+
 def platform_tags(runtime: Runtime, architecture: str) -> list[str]:
     """The manylinux tags whose wheels run on `runtime`'s glibc, newest first."""
     machine = ARCHITECTURES[architecture]
