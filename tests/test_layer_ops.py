@@ -440,3 +440,16 @@ def test_an_unreachable_endpoint_is_a_clear_error(aws, capsys, monkeypatch):
     arguments = ["--endpoint-url", "http://127.0.0.1:9", "--region", REGION]
     assert main(["layer", "usage", *arguments]) == 2
     assert "listing functions: Could not connect to the endpoint URL" in capsys.readouterr().err
+
+
+def test_an_interrupted_bake_rolls_the_batch_back(account, fleet):
+    def interrupted(_: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        account.ops(sleep=interrupted).rollout(
+            fleet["new"], ["fn-a", "fn-b"], percent=100, alarm="deps-errors", apply=True
+        )
+    for name in ("fn-a", "fn-b"):
+        assert account.layers_of(name) == [fleet["first"], fleet["old"], fleet["last"]]
+        assert account.tags_of(name)[ROLLOUT_STATUS_TAG] == "rolled-back"

@@ -13,7 +13,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,6 +134,7 @@ class ShareAction:
 @dataclass
 class FunctionChange:
     function: str
+    arn: str
     before: list[str]
     after: list[str]
 
@@ -149,7 +150,6 @@ class RolloutResult:
     alarm_state: str | None = None
     rolled_back: bool = False
     applied: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 class LayerOperations:
@@ -383,36 +383,32 @@ class LayerOperations:
                     f"{function} would have {len(after)} layers (Lambda allows "
                     f"{MAX_LAYERS_PER_FUNCTION}): {', '.join(after)}"
                 )
-            changes.append(FunctionChange(function, before, after))
+            changes.append(FunctionChange(function, config["FunctionArn"], before, after))
         if problems:
             raise LayerOpsError(
                 "rollout refused, nothing was changed:\n" + "\n".join(f"  {p}" for p in problems)
             )
         return changes, already
 
-    def _set_layers(self, function: str, layers: list[str], tags: dict[str, str]) -> None:
-        config = self._call(
-            f"updating {function}",
+    def _set_layers(self, change: FunctionChange, layers: list[str], tags: dict[str, str]) -> None:
+        self._call(
+            f"updating {change.function}",
             self._lambda.update_function_configuration,
-            FunctionName=function,
+            FunctionName=change.function,
             Layers=layers,
         )
         self._call(
-            f"waiting for {function} to update",
+            f"waiting for {change.function} to update",
             self._lambda.get_waiter("function_updated_v2").wait,
-            FunctionName=function,
+            FunctionName=change.function,
             WaiterConfig={"Delay": 1, "MaxAttempts": 300},
         )
-        self._tag(function, tags, config["FunctionArn"])
+        self._tag(change, tags)
 
-    def _tag(self, function: str, tags: dict[str, str], arn: str | None = None) -> None:
-        if arn is None:
-            arn = self._call(
-                f"reading function {function}",
-                self._lambda.get_function_configuration,
-                FunctionName=function,
-            )["FunctionArn"]
-        self._call(f"tagging {function}", self._lambda.tag_resource, Resource=arn, Tags=tags)
+    def _tag(self, change: FunctionChange, tags: dict[str, str]) -> None:
+        self._call(
+            f"tagging {change.function}", self._lambda.tag_resource, Resource=change.arn, Tags=tags
+        )
 
     def rollout(
         self,
@@ -469,19 +465,20 @@ class LayerOperations:
             ROLLOUT_STATUS_TAG: "baking",
         }
         done: list[FunctionChange] = []
+        after_bake: str | None = None
         try:
             for change in batch:
-                self._set_layers(change.function, change.after, tags)
+                self._set_layers(change, change.after, tags)
                 done.append(change)
             self._sleep(bake_seconds)
-            result.alarm_state = self._alarm_state(alarm)
+            after_bake = result.alarm_state = self._alarm_state(alarm)
         finally:
-            healthy = len(done) == len(batch) and result.alarm_state not in (None, "ALARM")
-            if not healthy:
+            # A failed update, an interrupted bake or the alarm firing: put the batch back.
+            if after_bake in (None, "ALARM"):
                 self._roll_back(done, layer_version_arn)
                 result.rolled_back = True
         for change in done if not result.rolled_back else []:
-            self._tag(change.function, {ROLLOUT_STATUS_TAG: "healthy"})
+            self._tag(change, {ROLLOUT_STATUS_TAG: "healthy"})
         result.applied = True
         return result
 
@@ -490,7 +487,7 @@ class LayerOperations:
         for change in done:
             previous = [a for a in change.before if _unversioned(a) == unversioned]
             self._set_layers(
-                change.function,
+                change,
                 change.before,
                 {
                     ROLLOUT_STATUS_TAG: "rolled-back",
