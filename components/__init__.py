@@ -42,7 +42,7 @@ from components.governance_tags import (
 )
 from components.lambda_layer import LambdaLayer, LambdaLayerArgs, LayerAlarms, LayerShare
 from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
-from components.validation import ComponentArgumentError
+from guardrails.runtime.validation import ComponentArgumentError
 
 __all__ = [
     "AlarmTopic",

@@ -27,7 +27,7 @@ import pulumi_oci as oci
 
 from components.alarms import OciAlarm, ResourceCheck, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
-from components.validation import (
+from guardrails.runtime.validation import (
     ADB_DB_NAME,
     BUCKET_NAME,
     ComponentArgumentError,

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 import pulumi_oci as oci
 
 from components.tagging import GovernanceTagging, merge_aws_tags, merge_defined_tags
-from components.validation import (
+from guardrails.runtime.validation import (
     SNS_TOPIC_ARN,
     TOPIC_NAME,
     ComponentArgumentError,

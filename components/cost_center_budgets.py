@@ -25,7 +25,7 @@ from components.tagging import (
     merge_aws_tags,
     merge_defined_tags,
 )
-from components.validation import (
+from guardrails.runtime.validation import (
     ComponentArgumentError,
     check_emails,
     check_not_empty,

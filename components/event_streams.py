@@ -15,7 +15,7 @@ import pulumi_oci as oci
 
 from components.alarms import OciAlarm, ResourceCheck, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
-from components.validation import (
+from guardrails.runtime.validation import (
     STREAM_NAME,
     ComponentArgumentError,
     check_not_empty,

@@ -30,7 +30,7 @@ from components.tagging import (
     governance_defined_tags,
     merge_defined_tags,
 )
-from components.validation import (
+from guardrails.runtime.validation import (
     ENVIRONMENTS,
     IAM_RESOURCE_TYPE,
     TAG_NAMESPACE,

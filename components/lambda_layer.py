@@ -1,12 +1,12 @@
 """`LambdaLayer`: a governed AWS Lambda layer, built deterministically at program run time.
 
-The component builds the layer zip with `guardrails.layers.build` (pinned requirements, the
-target runtime's wheels, hash-based bytecode, deterministic zip, credential scan, Lambda's
-size limits) and publishes it as an `aws.lambda_.LayerVersion` whose `source_code_hash` is
-the zip's SHA-256: unchanged inputs give the same bytes, so `pulumi up` publishes nothing
-new. `skip_destroy` keeps superseded versions usable until `guardrails layer prune` removes
-them. Sharing is one `LayerVersionPermission` per principal, validated before anything is
-declared; alarms on the functions that use the layer are optional.
+The component builds the layer zip with `guardrails.runtime.layer_builder.build` (pinned
+requirements, the target runtime's wheels, hash-based bytecode, deterministic zip, credential
+scan, Lambda's size limits) and publishes it as an `aws.lambda_.LayerVersion` whose
+`source_code_hash` is the zip's SHA-256: unchanged inputs give the same bytes, so `pulumi up`
+publishes nothing new. `skip_destroy` keeps superseded versions usable until `guardrails layer
+prune` removes them. Sharing is one `LayerVersionPermission` per principal, validated before
+anything is declared; alarms on the functions that use the layer are optional.
 """
 
 from __future__ import annotations
@@ -20,20 +20,20 @@ import pulumi_aws as aws
 
 from components.alarms import CloudWatchAlarm, CloudWatchAlarmArgs
 from components.tagging import GovernanceTagging, merge_aws_tags
-from components.validation import (
-    LAMBDA_FUNCTION_NAME,
-    LAMBDA_LAYER_NAME,
-    ComponentArgumentError,
-    layer_principal_problem,
-    matches,
-)
-from guardrails.layers.build import BuildResult, build_layer
-from guardrails.layers.spec import (
+from guardrails.runtime.layer_builder.build import BuildResult, build_layer
+from guardrails.runtime.layer_builder.spec import (
     LayerSpec,
     LayerSpecError,
     parse_requirements,
     read_requirements,
     statement_id,
+)
+from guardrails.runtime.validation import (
+    LAMBDA_FUNCTION_NAME,
+    LAMBDA_LAYER_NAME,
+    ComponentArgumentError,
+    layer_principal_problem,
+    matches,
 )
 
 _COMPONENT = "LambdaLayer"
@@ -70,7 +70,7 @@ class LayerAlarms:
 class LambdaLayerArgs:
     layer_name: str
     runtime: str
-    """One of `guardrails.layers.spec.RUNTIMES`; the wheels are built for it alone."""
+    """One of `layer_builder.spec.RUNTIMES`; the wheels are built for it alone."""
     tagging: GovernanceTagging
     requirements: Sequence[str] = ()
     requirements_file: str | None = None

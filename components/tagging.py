@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from components.validation import ENVIRONMENTS, ComponentArgumentError, check_one_of
+from guardrails.runtime.validation import ENVIRONMENTS, ComponentArgumentError, check_one_of
 
 DEFAULT_NAMESPACE = "governance"
 COST_CENTER_KEY = "cost_center"

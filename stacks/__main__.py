@@ -1,7 +1,7 @@
 """The guardrails stack program: one program, configured per environment by
 `stacks/Pulumi.<env>.yaml` (`pulumi up -s dev|staging|prod`).
 
-The whole config is validated first (guardrails.stack_schema); only then are the
+The whole config is validated first (guardrails.runtime.stack_schema); only then are the
 components declared: governance tags, the alarm topic, cost-center budgets, the Autonomous
 Database fleet, the event streams and the Lambda layers.
 """
@@ -40,8 +40,8 @@ from components import (
     TagGrant,
 )
 from components.cost_center_budgets import DEFAULT_ALERT_RULES
-from guardrails.layers.spec import pip_index_options
-from guardrails.stack_schema import (
+from guardrails.runtime.layer_builder.spec import pip_index_options
+from guardrails.runtime.stack_schema import (
     StackConfig,
     StackConfigError,
     parse_stack_config,

@@ -17,8 +17,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from guardrails.capture import RecordingMocks, RecordingMonitor
-from guardrails.model import CapturedResource
+from guardrails.tooling.capture import RecordingMocks, RecordingMonitor
+from guardrails.tooling.record import CapturedResource
 from tests.layer_wheels import fill_wheelhouse
 from tests.moto_server import aws, moto_server  # noqa: F401  (fixtures)
 

@@ -13,7 +13,7 @@ import random
 import zipfile
 from pathlib import Path
 
-from guardrails.layers.spec import MAX_DIRECT_UPLOAD_BYTES, MAX_UNZIPPED_BYTES
+from guardrails.runtime.layer_builder.spec import MAX_DIRECT_UPLOAD_BYTES, MAX_UNZIPPED_BYTES
 
 # The architecture the tests build for: the host's, so that shared objects can be stripped
 # and bytecode compiled by the running interpreter.

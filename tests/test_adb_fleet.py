@@ -16,8 +16,8 @@ from components import (
     GovernanceTagging,
     PrivateEndpointAccess,
 )
-from components.validation import ComponentArgumentError
-from guardrails.provider_types import accepts_input
+from guardrails.runtime.validation import ComponentArgumentError
+from guardrails.tooling.provider_types import accepts_input
 from tests.conftest import COMPARTMENT, TOPIC, ocid
 
 TAGGING = GovernanceTagging("CC-101", "prod", "platform", cost_centers=("CC-101", "CC-202"))

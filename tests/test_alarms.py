@@ -18,7 +18,7 @@ from components import (
     OciAlarmArgs,
 )
 from components.alarms import MqlError
-from components.validation import ComponentArgumentError
+from guardrails.runtime.validation import ComponentArgumentError
 from tests.conftest import COMPARTMENT, TOPIC, ocid
 
 TAGGING = GovernanceTagging("CC-101", "dev", "platform", cost_centers=("CC-101",))

@@ -9,12 +9,12 @@ import subprocess
 
 import pytest
 
-from guardrails.analyzer import PolicyPackProcess, Provider
-from guardrails.checkov_scan import CHECKS_DIR, ensure_checkov, export_plan, run_checkov
-from guardrails.cli import main
-from guardrails.gate import PACK_DIR
-from guardrails.model import Capture
-from guardrails.policy_config import parse_policy_config
+from guardrails.tooling.analyzer import PolicyPackProcess, Provider
+from guardrails.tooling.checkov_scan import CHECKS_DIR, ensure_checkov, export_plan, run_checkov
+from guardrails.tooling.cli import main
+from guardrails.tooling.gate import PACK_DIR
+from guardrails.tooling.policy_config import parse_policy_config
+from guardrails.tooling.record import Capture
 from policies.catalog import RULES_BY_ID
 from tests.conftest import FIXTURES
 from tests.policy_cases import CASES

@@ -13,7 +13,7 @@ from components import (
     CostCenterBudgetsArgs,
     GovernanceTagging,
 )
-from components.validation import ComponentArgumentError
+from guardrails.runtime.validation import ComponentArgumentError
 from tests.conftest import TENANCY, ocid
 
 TAGGING = GovernanceTagging("CC-101", "prod", "finops", cost_centers=("CC-101", "CC-202", "CC-303"))

@@ -13,7 +13,7 @@ from components import (
     StreamPoolPrivateEndpoint,
     StreamSpec,
 )
-from components.validation import ComponentArgumentError
+from guardrails.runtime.validation import ComponentArgumentError
 from tests.conftest import COMPARTMENT, TOPIC, ocid
 
 TAGGING = GovernanceTagging("CC-303", "staging", "data", cost_centers=("CC-303",))

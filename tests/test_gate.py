@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.cli import main
+from guardrails.tooling.cli import main
 from tests.conftest import FIXTURES
 
 FLAWED = FIXTURES / "flawed"

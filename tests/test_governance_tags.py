@@ -11,7 +11,7 @@ from components import (
     RequiredTagCompartment,
     TagGrant,
 )
-from components.validation import ComponentArgumentError
+from guardrails.runtime.validation import ComponentArgumentError
 from tests.conftest import COMPARTMENT, TENANCY, ocid
 
 CCS = ["CC-101", "CC-202", "CC-303"]

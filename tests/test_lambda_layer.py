@@ -9,8 +9,8 @@ import pytest
 
 from components.lambda_layer import LambdaLayer, LambdaLayerArgs, LayerAlarms, LayerShare
 from components.tagging import GovernanceTagging
-from components.validation import ComponentArgumentError
-from guardrails.layers.build import LayerBuildError
+from guardrails.runtime.layer_builder.build import LayerBuildError
+from guardrails.runtime.validation import ComponentArgumentError
 from tests.layer_wheels import HOST_ARCHITECTURE
 
 RUNTIME = f"python3.{sys.version_info[1]}"

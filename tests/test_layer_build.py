@@ -15,20 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.cli import main
-from guardrails.layers.build import (
+from guardrails.runtime.layer_builder.build import (
     LayerBuildError,
     build_layer,
     find_interpreter,
     load_segments_aligned,
 )
-from guardrails.layers.spec import (
+from guardrails.runtime.layer_builder.spec import (
     RUNTIMES,
     LayerSpec,
     LayerSpecError,
     parse_requirements,
     platform_tags,
 )
+from guardrails.tooling.cli import main
 from tests.layer_wheels import HOST_ARCHITECTURE
 
 RUNTIME = f"python3.{sys.version_info[1]}"
@@ -443,7 +443,9 @@ def test_load_segment_alignment_is_read_from_the_elf_headers(tmp_path, offset, a
 def test_a_library_that_strip_would_break_is_kept_as_it_was(wheelhouse, tmp_path, monkeypatch):
     if not list(wheelhouse.glob("nativepkg-*.whl")):
         pytest.skip("this interpreter has no shared-object stdlib module to package")
-    monkeypatch.setattr("guardrails.layers.build.load_segments_aligned", lambda _: False)
+    monkeypatch.setattr(
+        "guardrails.runtime.layer_builder.build.load_segments_aligned", lambda _: False
+    )
     _, plain = _build(wheelhouse, tmp_path / "a.zip", ["nativepkg==1.0"], bytecode="none")
     _, kept = _build(
         wheelhouse, tmp_path / "b.zip", ["nativepkg==1.0"], bytecode="none", strip=frozenset({"so"})

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import boto3
 import pytest
 
-from guardrails.cli import main
-from guardrails.layers.ops import (
+from guardrails.tooling.cli import main
+from guardrails.tooling.layer_ops.ops import (
     ROLLOUT_BATCH_TAG,
     ROLLOUT_LAYER_TAG,
     ROLLOUT_STATUS_TAG,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from guardrails.taggable_types import OUTPUT, build
+from guardrails.tooling.taggable_types import OUTPUT, build
 from policies.catalog import RULES, _check_catalog
 from policies.model import Rule
 from tests.conftest import ROOT
@@ -37,4 +37,6 @@ def test_catalog_refuses_duplicates_and_bad_ids():
 
 
 def test_taggable_types_are_current_with_the_installed_providers():
-    assert json.loads(OUTPUT.read_text()) == build(), "run: python -m guardrails.taggable_types"
+    assert json.loads(OUTPUT.read_text()) == build(), (
+        "run: python -m guardrails.tooling.taggable_types"
+    )

@@ -7,9 +7,9 @@ import json
 import pytest
 from google.protobuf import json_format
 
-from guardrails.analyzer import PolicyPackProcess, Provider
-from guardrails.gate import PACK_DIR
-from guardrails.policy_config import parse_policy_config
+from guardrails.tooling.analyzer import PolicyPackProcess, Provider
+from guardrails.tooling.gate import PACK_DIR
+from guardrails.tooling.policy_config import parse_policy_config
 from policies.catalog import RULES
 from tests.policy_cases import CASES, STACK_CASES, VCN, Case, StackCase, res
 
@@ -111,7 +111,7 @@ def test_all_sets_every_level():
 def test_remediation_adds_missing_default_tags(pack):
     from pulumi.runtime.proto import analyzer_pb2
 
-    from guardrails.analyzer import _struct
+    from guardrails.tooling.analyzer import _struct
 
     with PolicyPackProcess(PACK_DIR) as remediating:
         remediating.configure(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.cli import main
-from guardrails.errors import GuardrailsError, ProgramError
-from guardrails.preview import capture_program
+from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.tooling.cli import main
+from guardrails.tooling.preview import capture_program
 from tests.conftest import FIXTURES, ROOT
 
 PLAIN = FIXTURES / "plain_oci"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from guardrails.errors import GuardrailsError
-from guardrails.project import CONFIG_SECRET_VALUE, load_project, load_stack_settings
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.project import CONFIG_SECRET_VALUE, load_project, load_stack_settings
 from tests.conftest import ROOT
 
 

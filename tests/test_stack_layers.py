@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from guardrails.errors import GuardrailsError
-from guardrails.gate import run_gate
-from guardrails.preview import capture_program
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.gate import run_gate
+from guardrails.tooling.preview import capture_program
 from tests.conftest import ROOT
 from tests.layer_wheels import HOST_ARCHITECTURE
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from guardrails.project import load_project, load_stack_settings
-from guardrails.stack_schema import StackConfigError, parse_stack_config
+from guardrails.runtime.stack_schema import StackConfigError, parse_stack_config
+from guardrails.tooling.project import load_project, load_stack_settings
 from tests.conftest import ROOT
 
 

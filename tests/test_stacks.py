@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from guardrails.model import Capture
-from guardrails.preview import capture_program
-from guardrails.provider_types import accepts_input
+from guardrails.tooling.preview import capture_program
+from guardrails.tooling.provider_types import accepts_input
+from guardrails.tooling.record import Capture
 from tests.conftest import ROOT
 
 COMMON = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
-from components.validation import ComponentArgumentError
+from guardrails.runtime.validation import ComponentArgumentError
 
 CCS = ("CC-101", "CC-202")
 

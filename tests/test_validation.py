@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.validation import (
+from guardrails.runtime.validation import (
     ComponentArgumentError,
     check_ocid,
     check_range,

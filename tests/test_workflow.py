@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from guardrails.cli import _build_parser
-from guardrails.project import load_project
+from guardrails.tooling.cli import _build_parser
+from guardrails.tooling.project import load_project
 from tests.conftest import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "preview.yml"

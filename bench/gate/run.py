@@ -31,12 +31,12 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from guardrails.analyzer import PolicyPackProcess, Provider  # noqa: E402
-from guardrails.checkov_scan import export_plan, run_checkov  # noqa: E402
-from guardrails.gate import PACK_DIR, resolve_providers, run_gate  # noqa: E402
-from guardrails.model import Capture  # noqa: E402
-from guardrails.policy_config import parse_policy_config  # noqa: E402
-from guardrails.preview import capture_program  # noqa: E402
+from guardrails.tooling.analyzer import PolicyPackProcess, Provider  # noqa: E402
+from guardrails.tooling.checkov_scan import export_plan, run_checkov  # noqa: E402
+from guardrails.tooling.gate import PACK_DIR, resolve_providers, run_gate  # noqa: E402
+from guardrails.tooling.policy_config import parse_policy_config  # noqa: E402
+from guardrails.tooling.preview import capture_program  # noqa: E402
+from guardrails.tooling.record import Capture  # noqa: E402
 
 T = TypeVar("T")
 

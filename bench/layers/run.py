@@ -43,8 +43,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from guardrails.layers.build import build_layer  # noqa: E402
-from guardrails.layers.spec import ARCHITECTURES, LayerSpec, parse_requirements  # noqa: E402
+from guardrails.runtime.layer_builder.build import build_layer  # noqa: E402
+from guardrails.runtime.layer_builder.spec import ARCHITECTURES, LayerSpec, parse_requirements  # noqa: E402
 
 SETS: dict[str, tuple[list[str], list[str]]] = {
     "light": (["requests==2.32.3", "urllib3==2.2.3"], ["requests", "urllib3"]),

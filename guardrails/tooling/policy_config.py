@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from guardrails.errors import GuardrailsError
+from guardrails.runtime.errors import GuardrailsError
 from policies.catalog import RULES, RULES_BY_ID
 from policies.model import Rule
 

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from guardrails.analyzer import Diagnostic, PolicyPackProcess, Provider
-from guardrails.model import STACK_TYPE, Capture, CapturedResource, SourceLocation
-from guardrails.policy_config import PolicyConfig, load_policy_config
-from guardrails.preview import capture_program
-from guardrails.project import load_project, load_stack_settings
-from guardrails.suppressions import Suppression, find_suppression, load_ledger
+from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider
+from guardrails.tooling.policy_config import PolicyConfig, load_policy_config
+from guardrails.tooling.preview import capture_program
+from guardrails.tooling.project import load_project, load_stack_settings
+from guardrails.tooling.record import STACK_TYPE, Capture, CapturedResource, SourceLocation
+from guardrails.tooling.suppressions import Suppression, find_suppression, load_ledger
 from policies.catalog import RULES_BY_ID
 from policies.model import SEVERITIES, Rule
 
-PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
+PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 DEFAULT_LEDGER = PACK_DIR / "suppressions.yaml"
 T = TypeVar("T")
 
@@ -196,7 +196,7 @@ def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
 def _checkov_scan(
     capture: Capture, providers: dict[str, Provider | None]
 ) -> tuple[list[Finding], dict[str, Any]]:
-    from guardrails.checkov_scan import scan
+    from guardrails.tooling.checkov_scan import scan
 
     return scan(capture, providers)
 
@@ -222,7 +222,7 @@ def run_gate(
     policy_config = load_policy_config(policy_config_path)
     ledger = load_ledger(ledger_path)
     if checkov:
-        from guardrails.checkov_scan import ensure_checkov
+        from guardrails.tooling.checkov_scan import ensure_checkov
 
         ensure_checkov()
 

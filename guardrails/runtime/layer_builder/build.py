@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from guardrails.errors import GuardrailsError
-from guardrails.layers.archive import (
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.runtime.layer_builder.archive import (
     TreeSize,
     sha256_of,
     source_code_hash,
@@ -40,8 +40,8 @@ from guardrails.layers.archive import (
     walk_files,
     write_zip,
 )
-from guardrails.layers.scan import Finding, scan_tree
-from guardrails.layers.spec import (
+from guardrails.runtime.layer_builder.scan import Finding, scan_tree
+from guardrails.runtime.layer_builder.spec import (
     ARCHITECTURES,
     MAX_DIRECT_UPLOAD_BYTES,
     MAX_UNZIPPED_BYTES,

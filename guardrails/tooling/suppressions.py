@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from guardrails.errors import GuardrailsError
+from guardrails.runtime.errors import GuardrailsError
 from policies.catalog import RULES_BY_ID
 
 MIN_REASON_LENGTH = 10

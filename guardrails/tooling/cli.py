@@ -16,15 +16,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from guardrails.errors import GuardrailsError, ProgramError
-from guardrails.layers.cli import add_layer_parser, run_layer
-from guardrails.preview import capture_program, render_preview
+from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.tooling.layer_ops.cli import add_layer_parser, run_layer
+from guardrails.tooling.preview import capture_program, render_preview
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_ERROR = 2
 
-DEFAULT_PROGRAM = Path(__file__).resolve().parent.parent
+DEFAULT_PROGRAM = Path(__file__).resolve().parents[2]
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -85,8 +85,8 @@ def _report_error(console: Console, exc: GuardrailsError) -> None:
 
 
 def _check(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from guardrails.gate import DEFAULT_LEDGER, run_gate
-    from guardrails.report import write
+    from guardrails.tooling.gate import DEFAULT_LEDGER, run_gate
+    from guardrails.tooling.report import write
 
     if args.suppressions is not None and not args.suppressions.is_file():
         raise GuardrailsError(f"{args.suppressions}: suppression ledger not found")

@@ -23,7 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from guardrails.layers.build import BuildResult
+from guardrails.runtime.layer_builder.build import BuildResult
 
 
 class RichProgress:

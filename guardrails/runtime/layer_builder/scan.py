@@ -3,7 +3,7 @@
 A layer version is readable by every principal it is shared with and cannot be changed once
 published, so a key that slips in is leaked for good. The scan looks at file names (`.env`,
 credential and key files) and at the bytes of every file (the shared credential patterns of
-`guardrails.secrets`). AWS's documented example keys (ending in EXAMPLE) are not findings.
+`guardrails.runtime.secrets`). AWS's documented example keys (ending in EXAMPLE) are not findings.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardrails.layers.archive import walk_files
-from guardrails.secrets import SECRET_VALUE_PATTERNS
+from guardrails.runtime.layer_builder.archive import walk_files
+from guardrails.runtime.secrets import SECRET_VALUE_PATTERNS
 
 _SECRET_FILES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^\.env(\..+)?$"), "an environment file (.env)"),

@@ -1,8 +1,8 @@
 """Patterns that identify credentials, shared by every place that refuses them.
 
-The stack config check (`guardrails.stack_schema`) matches them against config values; the
-layer content scan (`guardrails.layers.scan`) matches them against the bytes of every file
-that would be published. One list, so a pattern added for one is enforced by both.
+The stack config check (`guardrails.runtime.stack_schema`) matches them against config values;
+the layer content scan (`guardrails.runtime.layer_builder.scan`) matches them against the bytes
+of every file that would be published. One list, so a pattern added for one is enforced by both.
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ from typing import Any
 
 from rich.console import Console
 
-from guardrails.analyzer import Provider
-from guardrails.errors import GuardrailsError
-from guardrails.model import Capture, CapturedResource
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.analyzer import Provider
+from guardrails.tooling.record import Capture, CapturedResource
 from policies.catalog import RULES_BY_ID
 from policies.naming import terraform_type, to_terraform
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKOV_VERSION = "3.3.30"
 CHECKOV_VENV = ROOT / ".venv-checkov"
 CHECKS_DIR = ROOT / "policies" / "checkov"
@@ -160,7 +160,7 @@ def scan(
     capture: Capture, providers: Mapping[str, Provider | None]
 ) -> tuple[list[Any], dict[str, Any]]:
     """checkov findings for the gate, and a summary (exported, scanned, failures)."""
-    from guardrails.gate import Finding
+    from guardrails.tooling.gate import Finding
 
     plan, exported = export_plan(capture, providers)
     report = run_checkov(plan) if exported else {}
@@ -204,7 +204,7 @@ def scan(
 
 
 def main() -> int:
-    """`python -m guardrails.checkov_scan`: install checkov's environment if missing."""
+    """`python -m guardrails.tooling.checkov_scan`: install checkov's environment if missing."""
     try:
         command = ensure_checkov()
     except GuardrailsError as exc:

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.console import Console
 
-from guardrails.layers.spec import (
+from guardrails.runtime.layer_builder.spec import (
     ARCHITECTURES,
     BYTECODE_MODES,
     RUNTIMES,
@@ -154,8 +154,8 @@ def _spec(args: argparse.Namespace) -> LayerSpec:
 
 
 def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from guardrails.layers.build import build_layer, default_output
-    from guardrails.layers.console import RichProgress, render_build
+    from guardrails.runtime.layer_builder.build import build_layer, default_output
+    from guardrails.tooling.layer_ops.console import RichProgress, render_build
 
     spec = _spec(args)
     output = args.output or default_output(f"{spec.requirements.names[0]}-{spec.runtime}")
@@ -182,8 +182,8 @@ def _operations(args: argparse.Namespace, err: Console) -> Any:
     import boto3
     from botocore.exceptions import BotoCoreError
 
-    from guardrails.layers.console import countdown
-    from guardrails.layers.ops import LayerOperations, LayerOpsError
+    from guardrails.tooling.layer_ops.console import countdown
+    from guardrails.tooling.layer_ops.ops import LayerOperations, LayerOpsError
 
     try:
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
@@ -201,7 +201,7 @@ def _mode(args: argparse.Namespace) -> str:
 def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
     from dataclasses import asdict
 
-    from guardrails.layers.console import print_rows
+    from guardrails.tooling.layer_ops.console import print_rows
 
     command = args.layer_command
     if command == "build":

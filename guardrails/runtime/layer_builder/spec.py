@@ -14,7 +14,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from guardrails.errors import GuardrailsError
+from guardrails.runtime.errors import GuardrailsError
 
 # AWS limits (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from guardrails.gate import Finding, GateResult
+from guardrails.tooling.gate import Finding, GateResult
 from policies.catalog import RULES, RULES_BY_ID
 from policies.model import SEVERITIES
 

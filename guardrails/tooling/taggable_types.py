@@ -5,7 +5,7 @@ package registers), so it follows provider releases instead of a hand-kept list.
 catalog reads the JSON file, because it also runs where the provider SDKs are not
 installed (checkov's environment). `tests/test_policy_catalog.py` fails when the file is
 out of date with the installed providers; regenerate it with
-`python -m guardrails.taggable_types`.
+`python -m guardrails.tooling.taggable_types`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import re
 import sys
 from pathlib import Path
 
-from guardrails.provider_types import accepts_input
+from guardrails.tooling.provider_types import accepts_input
 
-OUTPUT = Path(__file__).resolve().parent.parent / "policies" / "data" / "taggable_types.json"
+OUTPUT = Path(__file__).resolve().parents[2] / "policies" / "data" / "taggable_types.json"
 # (provider package, tag input the governance rules read)
 PROVIDERS = (("pulumi_oci", "definedTags"), ("pulumi_aws", "tags"))
 

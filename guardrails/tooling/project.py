@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from guardrails.errors import GuardrailsError
+from guardrails.runtime.errors import GuardrailsError
 
 SECRET_PLACEHOLDER = "[secret]"
 """Stands for a secret value in captures and reports."""

@@ -23,8 +23,8 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from guardrails.errors import GuardrailsError
-from guardrails.model import CapturedResource
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.record import CapturedResource
 
 START_TIMEOUT_SECONDS = 60.0
 IN_FLIGHT = 64

@@ -19,14 +19,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.validation import (
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.runtime.layer_builder.spec import MAX_LAYERS_PER_FUNCTION, statement_id
+from guardrails.runtime.validation import (
     LAMBDA_FUNCTION_NAME,
     LAMBDA_LAYER_NAME,
     layer_principal_problem,
     matches,
 )
-from guardrails.errors import GuardrailsError
-from guardrails.layers.spec import MAX_LAYERS_PER_FUNCTION, statement_id
 
 _LAYER_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:"

@@ -23,7 +23,10 @@ from pydantic import (
     model_validator,
 )
 
-from components.validation import (
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.runtime.layer_builder.spec import LayerSpec, LayerSpecError, parse_requirements
+from guardrails.runtime.secrets import SECRET_VALUES
+from guardrails.runtime.validation import (
     ADB_DB_NAME,
     BUCKET_NAME,
     EMAIL,
@@ -41,9 +44,6 @@ from components.validation import (
     matches,
     parse_cidr,
 )
-from guardrails.errors import GuardrailsError
-from guardrails.layers.spec import LayerSpec, LayerSpecError, parse_requirements
-from guardrails.secrets import SECRET_VALUES
 
 NAMESPACE = "guardrails"
 

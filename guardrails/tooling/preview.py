@@ -19,9 +19,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from guardrails.errors import GuardrailsError, ProgramError
-from guardrails.model import Capture, CapturedResource
-from guardrails.project import load_project, load_stack_settings
+from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.tooling.project import load_project, load_stack_settings
+from guardrails.tooling.record import Capture, CapturedResource
 
 CAPTURE_TIMEOUT_SECONDS = 600
 
@@ -39,7 +39,7 @@ def capture_program(program_dir: Path, stack: str) -> Capture:
         out = Path(tmp) / "capture.json"
         env = {**os.environ, "PYTHONHASHSEED": "0", "PULUMI_PREVIEW_OFFLINE": "1"}
         cmd = [
-            sys.executable, "-m", "guardrails.capture",
+            sys.executable, "-m", "guardrails.tooling.capture",
             "--program", str(project.root), "--stack", stack, "--out", str(out),
         ]  # fmt: skip
         try:

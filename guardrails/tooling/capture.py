@@ -1,15 +1,16 @@
 """Run a Pulumi Python program under Pulumi's mock runtime and record what it declares.
 
-This module is the child-process side of the offline preview: `python -m guardrails.capture`
-runs exactly one program and writes a JSON document (see `guardrails.model.Capture`). A fresh
-process per run is deliberate: the Pulumi SDK keeps the event loop and the root stack in
-module state that leaks between runs (pulumi#6561, #8280).
+This module is the child-process side of the offline preview: `python -m
+guardrails.tooling.capture` runs exactly one program and writes a JSON document (see
+`guardrails.tooling.record.Capture`). A fresh process per run is deliberate: the Pulumi SDK
+keeps the event loop and the root stack in module state that leaks between runs (pulumi#6561,
+#8280).
 
-The program runs the way the Pulumi language host runs it: working directory and `sys.path`
-set to the program's folder, config and secret keys from the stack file, the entry point
-executed by `runpy` inside `run_in_stack`. The engine is replaced by `RecordingMonitor`, a
-subclass of the SDK's own `MockMonitor` that also keeps what `Mocks.new_resource` is not
-shown (parent, provider, protect, source position).
+The program runs the way the Pulumi language host runs it: working directory and `sys.path` set
+to the program's folder, config and secret keys from the stack file, the entry point executed by
+`runpy` inside `run_in_stack`. The engine is replaced by `RecordingMonitor`, a subclass of the
+SDK's own `MockMonitor` that also keeps what `Mocks.new_resource` is not shown (parent,
+provider, protect, source position).
 """
 
 from __future__ import annotations
@@ -36,9 +37,15 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from guardrails.model import STACK_TYPE, Capture, CapturedInvoke, CapturedResource, SourceLocation
-from guardrails.project import SECRET_PLACEHOLDER, load_project, load_stack_settings
-from guardrails.provider_types import function_result_class, resource_output_types
+from guardrails.tooling.project import SECRET_PLACEHOLDER, load_project, load_stack_settings
+from guardrails.tooling.provider_types import function_result_class, resource_output_types
+from guardrails.tooling.record import (
+    STACK_TYPE,
+    Capture,
+    CapturedInvoke,
+    CapturedResource,
+    SourceLocation,
+)
 
 _SECRET_SIG = (rpc._special_sig_key, rpc._special_secret_sig)
 _PLACEHOLDER_ID = "preview-id"
@@ -302,7 +309,7 @@ def run_program(program_dir: Path, stack: str) -> Capture:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m guardrails.capture")
+    parser = argparse.ArgumentParser(prog="python -m guardrails.tooling.capture")
     parser.add_argument("--program", required=True, type=Path)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--out", required=True, type=Path)
@@ -312,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         capture = run_program(args.program, args.stack)
         doc: dict[str, Any] = {"capture": capture.to_json()}
     except BaseException as exc:
-        from guardrails.errors import GuardrailsError
+        from guardrails.runtime.errors import GuardrailsError
 
         # RunError is Pulumi's "clean exit with a message"; ours are user errors as well.
         user_error = isinstance(exc, GuardrailsError | pulumi.RunError)

@@ -1,0 +1,1 @@
+"""Cost governance: spend against budgets at run time, and estimates before deploy."""

@@ -1,0 +1,1 @@
+"""Autonomous Database fleet operations: status, recommendations and safe lifecycle commands."""

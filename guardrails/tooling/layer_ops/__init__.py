@@ -1,0 +1,1 @@
+"""Lambda layer operations after deploy: usage, prune, share, unshare, rollout (boto3)."""
