@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import oci
 import pytest
 
-from tests.fake_oci import work_requests
+from tests.fake_oci import usage_api, work_requests
 from tests.fake_oci.server import FakeOciServer, Router
 from tests.fake_oci.signing import ApiKey, generate_api_key
 from tests.fake_oci.state import FakeOciState, ocid
@@ -25,7 +25,10 @@ USER = ocid("user", "fakeuser")
 REGION = "eu-frankfurt-1"
 
 #: Every service module's ``register(router)``; a new service adds one line here.
-SERVICES: tuple[Callable[[Router], None], ...] = (work_requests.register,)
+SERVICES: tuple[Callable[[Router], None], ...] = (
+    usage_api.register,
+    work_requests.register,
+)
 
 
 class FakeOci:
@@ -56,6 +59,10 @@ class FakeOci:
 
     def client(self, cls: Callable[..., C], **kwargs: Any) -> C:
         return client(cls, self, **kwargs)
+
+    @property
+    def usage(self) -> usage_api.UsageState:
+        return self.state.service(usage_api.UsageState)
 
     @property
     def work_requests(self) -> work_requests.WorkRequestState:
