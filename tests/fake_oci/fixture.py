@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import oci
 import pytest
 
-from tests.fake_oci import usage_api, work_requests
+from tests.fake_oci import object_storage, usage_api, work_requests
 from tests.fake_oci.server import FakeOciServer, Router
 from tests.fake_oci.signing import ApiKey, generate_api_key
 from tests.fake_oci.state import FakeOciState, ocid
@@ -27,6 +27,7 @@ REGION = "eu-frankfurt-1"
 #: Every service module's ``register(router)``; a new service adds one line here.
 SERVICES: tuple[Callable[[Router], None], ...] = (
     usage_api.register,
+    object_storage.register,
     work_requests.register,
 )
 
@@ -63,6 +64,10 @@ class FakeOci:
     @property
     def usage(self) -> usage_api.UsageState:
         return self.state.service(usage_api.UsageState)
+
+    @property
+    def objects(self) -> object_storage.ObjectStorageState:
+        return self.state.service(object_storage.ObjectStorageState)
 
     @property
     def work_requests(self) -> work_requests.WorkRequestState:
