@@ -13,10 +13,15 @@ from typing import Any, TypeVar
 import oci
 import pytest
 
-from tests.fake_oci import object_storage, usage_api, work_requests
+from tests.fake_oci import compute, database, object_storage, usage_api, work_requests
+from tests.fake_oci.compute import ComputeState
+from tests.fake_oci.database import DatabaseState
+from tests.fake_oci.object_storage import ObjectStorageState
 from tests.fake_oci.server import FakeOciServer, Router
 from tests.fake_oci.signing import ApiKey, generate_api_key
 from tests.fake_oci.state import FakeOciState, ocid
+from tests.fake_oci.usage_api import UsageState
+from tests.fake_oci.work_requests import WorkRequestState
 
 C = TypeVar("C")
 
@@ -28,6 +33,8 @@ REGION = "eu-frankfurt-1"
 SERVICES: tuple[Callable[[Router], None], ...] = (
     usage_api.register,
     object_storage.register,
+    database.register,
+    compute.register,
     work_requests.register,
 )
 
@@ -62,16 +69,24 @@ class FakeOci:
         return client(cls, self, **kwargs)
 
     @property
-    def usage(self) -> usage_api.UsageState:
-        return self.state.service(usage_api.UsageState)
+    def usage(self) -> UsageState:
+        return self.state.service(UsageState)
 
     @property
-    def objects(self) -> object_storage.ObjectStorageState:
-        return self.state.service(object_storage.ObjectStorageState)
+    def objects(self) -> ObjectStorageState:
+        return self.state.service(ObjectStorageState)
 
     @property
-    def work_requests(self) -> work_requests.WorkRequestState:
-        return self.state.service(work_requests.WorkRequestState)
+    def database(self) -> DatabaseState:
+        return self.state.service(DatabaseState)
+
+    @property
+    def compute(self) -> ComputeState:
+        return self.state.service(ComputeState)
+
+    @property
+    def work_requests(self) -> WorkRequestState:
+        return self.state.service(WorkRequestState)
 
 
 def oci_config(fake: FakeOci | FakeOciServer, key: ApiKey | None = None) -> dict[str, Any]:

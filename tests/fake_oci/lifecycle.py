@@ -11,9 +11,19 @@ timeout tests).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from tests.fake_oci.server import (
+    FakeRequest,
+    OciError,
+    invalid_parameter,
+    not_found,
+    oci_time,
+    page_of,
+)
 
 
 @dataclass
@@ -101,6 +111,115 @@ class LifecycleResource:
                 record.errors.append(transition.error)
             else:
                 record.status = "SUCCEEDED"
+
+
+@dataclass
+class TrackedResource(LifecycleResource):
+    """A listed, tagged resource: what Database and Compute records share."""
+
+    display_name: str = ""
+    defined_tags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    freeform_tags: dict[str, str] = field(default_factory=dict)
+    time_created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    version: int = 1
+
+    @property
+    def etag(self) -> str:
+        return f"{self.id[-12:]}-v{self.version}"
+
+    def changed(self) -> None:
+        self.version += 1
+
+    def poll(self) -> None:
+        before = self.lifecycle_state
+        super().poll()
+        if self.lifecycle_state != before:
+            self.changed()
+
+
+R = TypeVar("R", bound=TrackedResource)
+
+
+def find(records: Mapping[str, R], resource_id: str) -> R:
+    """The record of an id; 404 NotAuthorizedOrNotFound, as OCI, for any unknown id."""
+    record = records.get(resource_id)
+    if record is None:
+        raise not_found()
+    return record
+
+
+def read(records: Mapping[str, R], resource_id: str) -> R:
+    """A GET of one resource: found (or 404) and polled once."""
+    record = find(records, resource_id)
+    record.poll()
+    return record
+
+
+def check_if_match(request: FakeRequest, record: TrackedResource) -> None:
+    """The ``if-match`` precondition: 412 PreconditionFailed when the etag moved on."""
+    wanted = request.header("if-match")
+    if wanted is not None and wanted != record.etag:
+        raise OciError(
+            412,
+            "PreconditionFailed",
+            f"The resource's etag is {record.etag}, not the {wanted} given in if-match.",
+        )
+
+
+def list_in_compartment(
+    request: FakeRequest,
+    records: Iterable[R],
+    lifecycle_states: Sequence[str],
+) -> tuple[list[R], dict[str, str]]:
+    """A compartment's resources per the common list query, one page, each polled once.
+
+    ``compartmentId`` is required; ``lifecycleState`` (one of ``lifecycle_states``),
+    ``lifecycleStateNotEqualTo`` and ``displayName`` filter; ``sortBy`` TIMECREATED (default,
+    newest first) or DISPLAYNAME (A to Z), ``sortOrder`` ASC|DESC; ``page``/``limit``.
+    """
+    compartment = request.arg("compartmentId")
+    if not compartment:
+        raise invalid_parameter("compartmentId is required.")
+    state = request.arg("lifecycleState")
+    not_state = request.arg("lifecycleStateNotEqualTo")
+    for value in (state, not_state):
+        if value is not None and value not in lifecycle_states:
+            raise invalid_parameter(f"Invalid lifecycle state {value!r}.")
+    sort_by = request.arg("sortBy") or "TIMECREATED"
+    if sort_by not in ("TIMECREATED", "DISPLAYNAME"):
+        raise invalid_parameter(f"Invalid sortBy {sort_by!r}; use TIMECREATED or DISPLAYNAME.")
+    order = request.arg("sortOrder") or ("DESC" if sort_by == "TIMECREATED" else "ASC")
+    if order not in ("ASC", "DESC"):
+        raise invalid_parameter(f"Invalid sortOrder {order!r}; use ASC or DESC.")
+    name = request.arg("displayName")
+    chosen = [r for r in records if r.compartment_id == compartment]
+    for record in chosen:
+        record.poll()
+    chosen = [
+        r
+        for r in chosen
+        if (state is None or r.lifecycle_state == state)
+        and (not_state is None or r.lifecycle_state != not_state)
+        and (name is None or r.display_name == name)
+    ]
+    if sort_by == "TIMECREATED":
+        chosen.sort(key=lambda r: (r.time_created, r.id), reverse=order == "DESC")
+    else:
+        chosen.sort(key=lambda r: (r.display_name, r.id), reverse=order == "DESC")
+    return page_of(request, chosen)
+
+
+def common_json(record: TrackedResource) -> dict[str, Any]:
+    """The members every tracked resource has, camelCase as OCI writes them."""
+    return {
+        "id": record.id,
+        "compartmentId": record.compartment_id,
+        "displayName": record.display_name,
+        "lifecycleState": record.lifecycle_state,
+        "definedTags": record.defined_tags,
+        "freeformTags": record.freeform_tags,
+        "timeCreated": oci_time(record.time_created),
+    }
 
 
 def json_without_none(values: dict[str, Any]) -> dict[str, Any]:
