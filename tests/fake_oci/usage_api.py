@@ -28,8 +28,8 @@ Answer: ``UsageAggregation {groupBy, items: [UsageSummary]}``, one item per time
 puts a line in one group per tag it carries (as OCI, which then counts it more than once).
 With ``groupByTag``, an item's ``tags`` is ``[{namespace, key, value}]``; lines without the tag
 give the item whose ``value`` is absent (None in the SDK). Items are sorted by time, then group;
-paged with ``page``/``limit`` and ``opc-next-page``. HOURLY buckets spread a day's cost evenly
-over its 24 hours.
+paged with ``page``/``limit`` and ``opc-next-page``. A line is one day's cost, or one hour's
+when it has ``hour`` (0..23); HOURLY buckets spread a whole-day line evenly over its 24 hours.
 
 Forecast (``forecast``, DAILY or MONTHLY): the fake's method, simple and documented, not
 OCI's ETS model: the history is the days with data in [timeUsageStarted, forecast start); at
@@ -108,6 +108,7 @@ class UsageLine:
     logical_ad: str = ""
     quantity: float = 0.0
     tags: dict[str, str] = field(default_factory=dict)  # {"Namespace.key": "value"}
+    hour: int | None = None  # an hourly line (0..23); None: the whole day
 
     def dimension(self, key: str, state: FakeOciState) -> str:
         if key == "tenantId":
@@ -330,8 +331,16 @@ def _buckets(line: UsageLine, query: _Query) -> list[tuple[datetime, datetime, f
     """The (start, end, share of the line) buckets of a line inside the query window."""
     day_start = datetime(line.day.year, line.day.month, line.day.day, tzinfo=UTC)
     if query.granularity == "HOURLY":
-        hours = [day_start + timedelta(hours=h) for h in range(24)]
-        return [(h, h + timedelta(hours=1), 1 / 24) for h in hours if query.start <= h < query.end]
+        spread = range(24) if line.hour is None else [line.hour]
+        hours = [
+            hour
+            for hour in (day_start + timedelta(hours=h) for h in spread)
+            if query.start <= hour < query.end
+        ]
+        share = 1 / len(spread)
+        if query.aggregate_by_time:
+            return [(query.start, query.end, len(hours) * share)] if hours else []
+        return [(h, h + timedelta(hours=1), share) for h in hours]
     if not query.start <= day_start < query.end:
         return []
     if query.aggregate_by_time:
