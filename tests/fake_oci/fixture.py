@@ -134,6 +134,12 @@ def fake_oci(fake_oci_server: FakeOciServer) -> Iterator[FakeOci]:
     """The fake OCI API with a fresh state for this test."""
     fake_oci_server.reset()
     yield FakeOci(fake_oci_server)
-    unrouted = fake_oci_server.state.unrouted
-    if unrouted:
-        pytest.fail("the fake OCI API got requests it does not implement: " + "; ".join(unrouted))
+    check_all_routed(fake_oci_server.state)
+
+
+def check_all_routed(state: FakeOciState) -> None:
+    """Fail the test when the code called what the fake does not implement (or it crashed)."""
+    if state.unrouted:
+        pytest.fail(
+            "the fake OCI API got requests it does not implement: " + "; ".join(state.unrouted)
+        )
