@@ -156,7 +156,11 @@ def test_filter_on_dimensions_and_tags(usage: FakeOci) -> None:
     dev_untagged = _ask(usage, is_aggregate_by_time=True, group_by=["service"], filter=both)
     tagged = _ask(usage, is_aggregate_by_time=True, group_by=["service"], filter=either)
 
+    carrying = Filter(operator="AND", tags=[Tag(namespace=NS, key="environment")])
+    with_environment = _ask(usage, is_aggregate_by_time=True, group_by=["service"], filter=carrying)
+
     assert [(i.service, i.computed_amount) for i in dev_untagged] == [("Object Storage", 5.0)]
+    assert [(i.service, i.computed_amount) for i in with_environment] == [("Database", 50.0)]
     assert {i.service: i.computed_amount for i in tagged} == {"Database": 50.0, "Compute": 30.0}
 
 

@@ -18,8 +18,9 @@ start before end; ``queryType`` COST (default) or USAGE (the credit types are ac
 return no items: the fake has no credits); ``groupBy`` keys only from GROUP_BY_KEYS (so
 ``tag.cost_center`` is refused: use ``groupByTag``); at most one ``groupByTag`` entry, with
 ``namespace`` and ``key``; ``filter`` shaped as ``Filter`` (``operator`` AND|OR|NOT, ``dimensions``
-``[{key, value}]`` with a key from FILTER_DIMENSIONS, ``tags`` ``[{namespace, key, value}]``,
-nested ``filters``); ``forecast`` needs ``timeForecastEnded``.
+``[{key, value}]`` with a key from FILTER_DIMENSIONS, ``tags`` ``[{namespace, key, value}]``
+where a tag without a value matches any line that carries the tag, nested ``filters``; NOT
+matches the lines that match none of its conditions); ``forecast`` needs ``timeForecastEnded``.
 
 Answer: ``UsageAggregation {groupBy, items: [UsageSummary]}``, one item per time bucket
 (day, calendar month or hour; the whole window with ``isAggregateByTime``) and group (the
@@ -208,6 +209,8 @@ def _check_filter(value: Any, depth: int = 0) -> dict[str, Any]:
             isinstance(tag.get(k), str) and tag.get(k) for k in ("namespace", "key")
         ):
             raise invalid_parameter("filter.tags items must have a namespace and a key.")
+        if not isinstance(tag.get("value", ""), str):
+            raise invalid_parameter("filter.tags values must be strings.")
     nested = value.get("filters") or []
     if not isinstance(nested, list):
         raise invalid_parameter("filter.filters must be a list of filters.")
@@ -293,10 +296,10 @@ def parse_query(body: Mapping[str, Any], state: FakeOciState) -> _Query:
 
 def _matches(line: UsageLine, spec: Mapping[str, Any], state: FakeOciState) -> bool:
     results = [line.dimension(d["key"], state) == d["value"] for d in spec.get("dimensions") or []]
-    results += [
-        line.tags.get(f"{t['namespace']}.{t['key']}") == t.get("value")
-        for t in spec.get("tags") or []
-    ]
+    for tag in spec.get("tags") or []:
+        name = f"{tag['namespace']}.{tag['key']}"
+        wanted = tag.get("value")
+        results.append(name in line.tags if wanted is None else line.tags.get(name) == wanted)
     results += [_matches(line, inner, state) for inner in spec.get("filters") or []]
     if not results:
         return True
