@@ -15,12 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.runtime.layer_builder.build import (
-    LayerBuildError,
-    build_layer,
-    find_interpreter,
-    load_segments_aligned,
-)
+from guardrails.runtime.layer_builder.build import LayerBuildError, build_layer
+from guardrails.runtime.layer_builder.bytecode import find_interpreter
 from guardrails.runtime.layer_builder.spec import (
     RUNTIMES,
     LayerSpec,
@@ -28,6 +24,7 @@ from guardrails.runtime.layer_builder.spec import (
     parse_requirements,
     platform_tags,
 )
+from guardrails.runtime.layer_builder.strip import load_segments_aligned
 from guardrails.tooling.cli import main
 from tests.layer_wheels import HOST_ARCHITECTURE
 
@@ -444,7 +441,7 @@ def test_a_library_that_strip_would_break_is_kept_as_it_was(wheelhouse, tmp_path
     if not list(wheelhouse.glob("nativepkg-*.whl")):
         pytest.skip("this interpreter has no shared-object stdlib module to package")
     monkeypatch.setattr(
-        "guardrails.runtime.layer_builder.build.load_segments_aligned", lambda _: False
+        "guardrails.runtime.layer_builder.strip.load_segments_aligned", lambda _: False
     )
     _, plain = _build(wheelhouse, tmp_path / "a.zip", ["nativepkg==1.0"], bytecode="none")
     _, kept = _build(

@@ -12,12 +12,11 @@ import boto3
 import pytest
 
 from guardrails.tooling.cli import main
-from guardrails.tooling.layer_ops.ops import (
+from guardrails.tooling.layer_ops.ops import LayerOperations, LayerOpsError
+from guardrails.tooling.layer_ops.rollout import (
     ROLLOUT_BATCH_TAG,
     ROLLOUT_LAYER_TAG,
     ROLLOUT_STATUS_TAG,
-    LayerOperations,
-    LayerOpsError,
 )
 from tests.moto_server import REGION
 
