@@ -18,7 +18,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import CloudWatchAlarm, CloudWatchAlarmArgs
+from components.cloudwatch_alarm import CloudWatchAlarm, CloudWatchAlarmArgs
 from components.tagging import GovernanceTagging, merge_aws_tags
 from guardrails.runtime.layer_builder.build import BuildResult, build_layer
 from guardrails.runtime.layer_builder.spec import (

@@ -44,9 +44,11 @@ from guardrails.runtime.layer_builder.spec import pip_index_options
 from guardrails.runtime.stack_schema import (
     StackConfig,
     StackConfigError,
+    config_problem,
     parse_stack_config,
     runtime_config,
 )
+from guardrails.runtime.validation import ComponentArgumentError
 
 # Oracle stamps these on every resource; without ignoring them each `up` shows drift.
 ORACLE_DEFAULT_TAGS = ["Oracle-Tags.CreatedBy", "Oracle-Tags.CreatedOn"]
@@ -63,6 +65,16 @@ def load_config() -> StackConfig:
 
 def main() -> None:
     cfg = load_config()
+    try:
+        declare_stack(cfg)
+    except ComponentArgumentError as exc:
+        # A limit the schema let through: name the stack setting, in the limit's own words.
+        raise pulumi.RunError(
+            f"stack {pulumi.get_stack()}: invalid stack config:\n  {config_problem(exc)}"
+        ) from exc
+
+
+def declare_stack(cfg: StackConfig) -> None:
     secrets = pulumi.Config("guardrails")
     oci_settings = pulumi.Config("oci")
     oci_provider = oci.Provider(

@@ -79,7 +79,7 @@ BAD_CONFIG = [
     ),
     (
         {"databases.orders.costCenter": "CC-999"},
-        "guardrails:databases.orders.costCenter: 'CC-999' is not one of governance.costCenters",
+        "guardrails:databases.orders.costCenter: must be one of CC-101, CC-202, CC-303 (got 'CC-999')",
     ),
     (
         {"databases.orders.adminPassword": "hunter2!"},
@@ -121,7 +121,7 @@ BAD_CONFIG = [
     ),
     (
         {"budgets.costCenters.CC-404": {"monthly": 5, "recipients": ["a@example.com"]}},
-        "guardrails:budgets.costCenters.CC-404: 'CC-404' is not one of governance.costCenters",
+        "guardrails:budgets.costCenters.CC-404: must be one of CC-101, CC-202, CC-303 (got 'CC-404')",
     ),
     (
         {"budgets.tenancyRecipients": ["finops"]},
@@ -133,7 +133,7 @@ BAD_CONFIG = [
     ),
     (
         {"governance.defaultCostCenter": "CC-999"},
-        "guardrails:governance: defaultCostCenter 'CC-999' is not one of costCenters (CC-101, CC-202, CC-303)",
+        "guardrails:governance.defaultCostCenter: must be one of CC-101, CC-202, CC-303 (got 'CC-999')",
     ),
     (
         {"governance.costCenters": []},
