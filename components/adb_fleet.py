@@ -129,6 +129,9 @@ class AutonomousDatabaseFleet(pulumi.ComponentResource):
     backup_lifecycle: oci.objectstorage.ObjectLifecyclePolicy
     nsg: oci.core.NetworkSecurityGroup | None
     nsg_rules: list[oci.core.NetworkSecurityGroupSecurityRule]
+    database_ids: dict[str, pulumi.Output[str]]
+    backup_bucket_name: pulumi.Output[str]
+    nsg_id: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -252,11 +255,14 @@ class AutonomousDatabaseFleet(pulumi.ComponentResource):
                 parent=self,
             )
 
+        self.database_ids = {k: db.id for k, db in self.databases.items()}
+        self.backup_bucket_name = self.backup_bucket.name
+        self.nsg_id = self.nsg.id if self.nsg else None
         self.register_outputs(
             {
-                "database_ids": {k: db.id for k, db in self.databases.items()},
-                "backup_bucket": self.backup_bucket.name,
-                "nsg_id": self.nsg.id if self.nsg else None,
+                "database_ids": self.database_ids,
+                "backup_bucket_name": self.backup_bucket_name,
+                "nsg_id": self.nsg_id,
             }
         )
 

@@ -98,4 +98,4 @@ class AlarmTopic(pulumi.ComponentResource):
                 )
             )
         self.topic_id = self.topic.id
-        self.register_outputs({"topic_id": self.topic.id})
+        self.register_outputs({"topic_id": self.topic_id})

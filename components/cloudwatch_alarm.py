@@ -54,6 +54,7 @@ class CloudWatchAlarm(pulumi.ComponentResource):
     """An `aws.cloudwatch.MetricAlarm` that always notifies an SNS topic."""
 
     alarm: aws.cloudwatch.MetricAlarm
+    alarm_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: CloudWatchAlarmArgs, opts: pulumi.ResourceOptions | None = None
@@ -95,4 +96,5 @@ class CloudWatchAlarm(pulumi.ComponentResource):
             tags=merge_aws_tags(args.tagging),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"alarm_arn": self.alarm.arn})
+        self.alarm_arn = self.alarm.arn
+        self.register_outputs({"alarm_arn": self.alarm_arn})

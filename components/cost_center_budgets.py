@@ -88,6 +88,9 @@ class CostCenterBudgets(pulumi.ComponentResource):
     tenancy_rules: list[oci.budget.Rule]
     aws_topic: aws.sns.Topic | None
     aws_budgets: dict[str, aws.budgets.Budget]
+    budget_ids: dict[str, pulumi.Output[str]]
+    tenancy_budget_id: pulumi.Output[str]
+    aws_budget_names: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: CostCenterBudgetsArgs, opts: pulumi.ResourceOptions | None = None
@@ -153,11 +156,14 @@ class CostCenterBudgets(pulumi.ComponentResource):
         if aws_specs:
             self._aws_budgets(name, args, aws_specs, child)
 
+        self.budget_ids = {cc: b.id for cc, b in self.budgets.items()}
+        self.tenancy_budget_id = self.tenancy_budget.id
+        self.aws_budget_names = {cc: b.name for cc, b in self.aws_budgets.items()}
         self.register_outputs(
             {
-                "budget_ids": {cc: b.id for cc, b in self.budgets.items()},
-                "tenancy_budget_id": self.tenancy_budget.id,
-                "aws_budget_names": {cc: b.name for cc, b in self.aws_budgets.items()},
+                "budget_ids": self.budget_ids,
+                "tenancy_budget_id": self.tenancy_budget_id,
+                "aws_budget_names": self.aws_budget_names,
             }
         )
 

@@ -60,6 +60,9 @@ class EventStreams(pulumi.ComponentResource):
     pool: oci.streaming.StreamPool
     streams: dict[str, oci.streaming.Stream]
     alarms: dict[str, list[OciAlarm]]
+    stream_pool_id: pulumi.Output[str]
+    stream_ids: dict[str, pulumi.Output[str]]
+    messages_endpoints: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: EventStreamsArgs, opts: pulumi.ResourceOptions | None = None
@@ -116,11 +119,14 @@ class EventStreams(pulumi.ComponentResource):
                     parent=self,
                 )
 
+        self.stream_pool_id = self.pool.id
+        self.stream_ids = {k: s.id for k, s in self.streams.items()}
+        self.messages_endpoints = {k: s.messages_endpoint for k, s in self.streams.items()}
         self.register_outputs(
             {
-                "stream_pool_id": self.pool.id,
-                "stream_ids": {k: s.id for k, s in self.streams.items()},
-                "messages_endpoints": {k: s.messages_endpoint for k, s in self.streams.items()},
+                "stream_pool_id": self.stream_pool_id,
+                "stream_ids": self.stream_ids,
+                "messages_endpoints": self.messages_endpoints,
             }
         )
 

@@ -104,6 +104,9 @@ class GovernanceTags(pulumi.ComponentResource):
     tags: dict[str, oci.identity.Tag]
     tag_defaults: list[oci.identity.TagDefault]
     policy: oci.identity.Policy | None
+    namespace_id: pulumi.Output[str] | None
+    tag_ids: dict[str, pulumi.Input[str]]
+    tag_default_ids: list[pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: GovernanceTagsArgs, opts: pulumi.ResourceOptions | None = None
@@ -152,11 +155,14 @@ class GovernanceTags(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.tags.values())),
             )
 
+        self.namespace_id = self.namespace.id if self.namespace else None
+        self.tag_ids = tag_ids
+        self.tag_default_ids = [d.id for d in self.tag_defaults]
         self.register_outputs(
             {
-                "namespace_id": self.namespace.id if self.namespace else None,
-                "tag_ids": tag_ids,
-                "tag_default_ids": [d.id for d in self.tag_defaults],
+                "namespace_id": self.namespace_id,
+                "tag_ids": self.tag_ids,
+                "tag_default_ids": self.tag_default_ids,
             }
         )
 

@@ -65,6 +65,7 @@ class OciAlarm(pulumi.ComponentResource):
     """An OCI Monitoring alarm with sane defaults and a body that links the runbook."""
 
     alarm: oci.monitoring.Alarm
+    alarm_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: OciAlarmArgs, opts: pulumi.ResourceOptions | None = None
@@ -123,7 +124,8 @@ class OciAlarm(pulumi.ComponentResource):
             defined_tags=merge_defined_tags(args.tagging.defined_tags()),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"alarm_id": self.alarm.id})
+        self.alarm_id = self.alarm.id
+        self.register_outputs({"alarm_id": self.alarm_id})
 
 
 @dataclass(frozen=True)

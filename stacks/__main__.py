@@ -123,7 +123,7 @@ def declare_stack(cfg: StackConfig) -> None:
         ),
         opts=opts,
     )
-    pulumi.export("tagNamespaceId", tags.namespace.id if tags.namespace else None)
+    pulumi.export("tagNamespaceId", tags.namespace_id)
     pulumi.export("alarmTopicId", topic.topic_id)
 
     aws_budgets = cfg.budgets is not None and any(
@@ -180,8 +180,8 @@ def declare_budgets(
         ),
         opts=pulumi.ResourceOptions(providers=providers),
     )
-    pulumi.export("budgetIds", {cc: b.id for cc, b in budgets.budgets.items()})
-    pulumi.export("tenancyBudgetId", budgets.tenancy_budget.id)
+    pulumi.export("budgetIds", budgets.budget_ids)
+    pulumi.export("tenancyBudgetId", budgets.tenancy_budget_id)
 
 
 def declare_databases(
@@ -248,7 +248,7 @@ def declare_databases(
             for key, db in fleet.databases.items()
         },
     )
-    pulumi.export("backupBucket", fleet.backup_bucket.name)
+    pulumi.export("backupBucket", fleet.backup_bucket_name)
 
 
 def declare_streams(
@@ -277,8 +277,8 @@ def declare_streams(
         ),
         opts=opts,
     )
-    pulumi.export("streamPoolId", streams.pool.id)
-    pulumi.export("streams", {k: v.id for k, v in streams.streams.items()})
+    pulumi.export("streamPoolId", streams.stream_pool_id)
+    pulumi.export("streams", streams.stream_ids)
 
 
 def declare_layers(cfg: StackConfig, tagging: GovernanceTagging, provider: aws.Provider) -> None:
@@ -310,7 +310,7 @@ def declare_layers(cfg: StackConfig, tagging: GovernanceTagging, provider: aws.P
             ),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )
-        arns[name] = component.layer_version.arn
+        arns[name] = component.arn
     pulumi.export("layerVersionArns", arns)
 
 

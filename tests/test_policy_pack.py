@@ -66,6 +66,9 @@ def test_stack_rule(pack, case: StackCase):
     diagnostics = [d for d in pack.analyze_stack(case.resources, {}) if d.policy == case.rule]
     names = {r.urn: r.name for r in case.resources}
     assert sorted(names.get(d.urn or "", "<stack>") for d in diagnostics) == sorted(case.violating)
+    if case.messages:
+        # the pack prefixes the rule description to the message
+        assert sorted(d.message.split("\n", 1)[-1] for d in diagnostics) == sorted(case.messages)
 
 
 def test_configured_properties_change_verdicts():
