@@ -20,6 +20,9 @@ from guardrails.tooling.layer_ops.rollout import (
 )
 from tests.moto_server import REGION
 
+# every test here talks to the moto server (a child process)
+pytestmark = pytest.mark.subprocess
+
 ACCOUNT = "123456789012"  # moto's default account
 ORG = "o-abcdefghij"
 

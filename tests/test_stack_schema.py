@@ -8,7 +8,7 @@ import pytest
 
 from guardrails.runtime.stack_schema import StackConfigError, parse_stack_config
 from guardrails.tooling.project import load_project, load_stack_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, STACKS
 
 
 def _settings(stack: str = "dev") -> tuple[dict[str, str], set[str]]:
@@ -48,7 +48,7 @@ def _with(
     return config, secret_keys
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_checked_in_stacks_are_valid(stack):
     cfg = parse_stack_config(*_settings(stack))
     assert cfg.environment == stack
