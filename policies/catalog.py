@@ -31,7 +31,3 @@ def _check_catalog(rules: tuple[Rule, ...]) -> dict[str, Rule]:
 
 
 RULES_BY_ID: dict[str, Rule] = _check_catalog(RULES)
-
-
-def rule(rule_id: str) -> Rule:
-    return RULES_BY_ID[rule_id]
