@@ -5,6 +5,7 @@ with its key path, e.g. `guardrails:databases.orders.computeCount: must be >= 2 
 all problems at once. Plain-text secrets are refused: a key that looks like a password,
 token or webhook must be set with `pulumi config set --secret`, or be an OCI Vault OCID.
 
+- `base.py`: the base model and the field types (OCIDs, e-mail, URLs, tag values);
 - `models.py`: the pydantic models, `StackConfig` the whole namespace (limits from
   `guardrails.runtime.limits`, shared with the components);
 - `secret_scan.py`: the plain-text secret scan;

@@ -2,103 +2,67 @@
 
 Limits come from `guardrails.runtime.limits`, the same objects the components check, so a
 stack file and a direct component call apply one rule in one wording. `StackConfig` is the
-whole `guardrails:` namespace; a new config block adds its models in a module of its own and
-one field line here.
+whole `guardrails:` namespace; a new config block puts its models in a module of its own in
+this package (built on `base.py`) and adds one field line to `StackConfig` here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from guardrails.runtime import limits
 from guardrails.runtime.layer_builder.spec import LayerSpec, LayerSpecError, parse_requirements
+from guardrails.runtime.stack_schema.base import (
+    Cidr,
+    CompartmentOcid,
+    ConfigModel,
+    CostCenterName,
+    Email,
+    Environment,
+    HttpsUrl,
+    KeyOcid,
+    NsgOcid,
+    SubnetOcid,
+    TagDefinitionOcid,
+    TenancyOcid,
+    VaultSecretOcid,
+    VcnOcid,
+    check_cidr,
+    limited,
+)
 from guardrails.runtime.stack_schema.errors import KeyedProblems
 from guardrails.runtime.validation import (
     LAMBDA_FUNCTION_NAME,
     LAMBDA_LAYER_NAME,
     SNS_TOPIC_ARN,
-    ComponentArgumentError,
-    is_ocid,
     layer_principal_problem,
-    parse_cidr,
 )
 
 
-def _limit(limit: limits.Choice | limits.Range | limits.Pattern) -> AfterValidator:
-    """A pydantic check that words a broken limit exactly as the components do."""
-
-    def check(value: Any) -> Any:
-        problem = limit.problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    return AfterValidator(check)
-
-
-def _ocid(*kinds: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if not is_ocid(value, *kinds):
-            raise ValueError(f"must be an OCID of type {' or '.join(kinds)} (got {value!r})")
-        return value
-
-    return check
-
-
-def _cidr(value: str) -> str:
-    try:
-        parse_cidr("config", "cidr", value)
-    except ComponentArgumentError as exc:
-        raise ValueError(exc.problem) from None
-    return value
-
-
-TenancyOcid = Annotated[str, AfterValidator(_ocid("tenancy"))]
-CompartmentOcid = Annotated[str, AfterValidator(_ocid("compartment", "tenancy"))]
-SubnetOcid = Annotated[str, AfterValidator(_ocid("subnet"))]
-VcnOcid = Annotated[str, AfterValidator(_ocid("vcn"))]
-NsgOcid = Annotated[str, AfterValidator(_ocid("networksecuritygroup"))]
-KeyOcid = Annotated[str, AfterValidator(_ocid("key"))]
-VaultSecretOcid = Annotated[str, AfterValidator(_ocid("vaultsecret"))]
-Cidr = Annotated[str, AfterValidator(_cidr)]
-Email = Annotated[str, _limit(limits.EMAIL)]
-HttpsUrl = Annotated[str, _limit(limits.HTTPS_URL)]
-CostCenterName = Annotated[str, _limit(limits.TAG_VALUE)]
-Environment = Annotated[str, _limit(limits.ENVIRONMENT)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class RequiredTagCompartmentConfig(_Model):
+class RequiredTagCompartmentConfig(ConfigModel):
     compartmentOcid: CompartmentOcid
     costCenter: CostCenterName
 
 
-class TagGrantConfig(_Model):
+class TagGrantConfig(ConfigModel):
     group: str = Field(min_length=1)
-    verb: Annotated[str, _limit(limits.IAM_VERB)]
-    resources: Annotated[str, _limit(limits.IAM_RESOURCE_TYPE)]
+    verb: Annotated[str, limited(limits.IAM_VERB)]
+    resources: Annotated[str, limited(limits.IAM_RESOURCE_TYPE)]
     costCenter: CostCenterName
 
 
-TagDefinitionOcid = Annotated[str, AfterValidator(_ocid("tagdefinition"))]
-
-
-class ExistingTagsConfig(_Model):
+class ExistingTagsConfig(ConfigModel):
     """Tag definition OCIDs, for a stack that shares a tenancy whose namespace another owns."""
 
     cost_center: TagDefinitionOcid
     environment: TagDefinitionOcid
 
 
-class GovernanceConfig(_Model):
-    namespace: Annotated[str, _limit(limits.TAG_NAMESPACE)] = "governance"
+class GovernanceConfig(ConfigModel):
+    namespace: Annotated[str, limited(limits.TAG_NAMESPACE)] = "governance"
     costCenters: list[CostCenterName] = Field(min_length=1)
     defaultCostCenter: CostCenterName
     requiredTagCompartments: list[RequiredTagCompartmentConfig] = Field(default_factory=list)
@@ -124,52 +88,52 @@ class GovernanceConfig(_Model):
         return self
 
 
-class AlertRuleConfig(_Model):
-    type: Annotated[str, _limit(limits.ALERT_RULE_TYPE)]
-    threshold: Annotated[int | float, _limit(limits.ALERT_THRESHOLD_PERCENT)]
+class AlertRuleConfig(ConfigModel):
+    type: Annotated[str, limited(limits.ALERT_RULE_TYPE)]
+    threshold: Annotated[int | float, limited(limits.ALERT_THRESHOLD_PERCENT)]
 
 
-class CostCenterBudgetConfig(_Model):
-    monthly: Annotated[int, _limit(limits.MONTHLY_AMOUNT)]
+class CostCenterBudgetConfig(ConfigModel):
+    monthly: Annotated[int, limited(limits.MONTHLY_AMOUNT)]
     recipients: list[Email] = Field(min_length=1)
-    awsMonthly: Annotated[int, _limit(limits.MONTHLY_AMOUNT)] | None = None
+    awsMonthly: Annotated[int, limited(limits.MONTHLY_AMOUNT)] | None = None
 
 
-class BudgetsConfig(_Model):
-    tenancyMonthly: Annotated[int, _limit(limits.MONTHLY_AMOUNT)]
+class BudgetsConfig(ConfigModel):
+    tenancyMonthly: Annotated[int, limited(limits.MONTHLY_AMOUNT)]
     tenancyRecipients: list[Email] = Field(min_length=1)
     alertRules: list[AlertRuleConfig] | None = None
     costCenters: dict[CostCenterName, CostCenterBudgetConfig] = Field(min_length=1)
 
 
-class AlarmsConfig(_Model):
-    topicName: Annotated[str, _limit(limits.TOPIC_NAME)]
+class AlarmsConfig(ConfigModel):
+    topicName: Annotated[str, limited(limits.TOPIC_NAME)]
     email: list[Email] = Field(default_factory=list)
     https: list[HttpsUrl] = Field(default_factory=list)
     runbookUrl: HttpsUrl | None = None
 
 
-class DatabaseConfig(_Model):
-    dbName: Annotated[str, _limit(limits.DB_NAME)]
+class DatabaseConfig(ConfigModel):
+    dbName: Annotated[str, limited(limits.DB_NAME)]
     displayName: str = Field(min_length=1, max_length=255)
-    workload: Annotated[str, _limit(limits.WORKLOAD)]
-    licenseModel: Annotated[str, _limit(limits.LICENSE_MODEL)]
-    computeCount: Annotated[int, _limit(limits.ECPU_COUNT)]
-    storageTbs: Annotated[int, _limit(limits.STORAGE_TBS)]
-    backupRetentionDays: Annotated[int, _limit(limits.BACKUP_RETENTION_DAYS)] = 7
+    workload: Annotated[str, limited(limits.WORKLOAD)]
+    licenseModel: Annotated[str, limited(limits.LICENSE_MODEL)]
+    computeCount: Annotated[int, limited(limits.ECPU_COUNT)]
+    storageTbs: Annotated[int, limited(limits.STORAGE_TBS)]
+    backupRetentionDays: Annotated[int, limited(limits.BACKUP_RETENTION_DAYS)] = 7
     autoScaling: bool = False
     storageAutoScaling: bool = False
     costCenter: CostCenterName | None = None
     vaultSecretOcid: VaultSecretOcid | None = None
 
 
-class PrivateEndpointConfig(_Model):
+class PrivateEndpointConfig(ConfigModel):
     subnetOcid: SubnetOcid
     vcnOcid: VcnOcid
     clientCidrs: list[Cidr] = Field(min_length=1)
 
 
-class DatabaseAccessConfig(_Model):
+class DatabaseAccessConfig(ConfigModel):
     privateEndpoint: PrivateEndpointConfig | None = None
     allowList: list[str] | None = None
 
@@ -181,33 +145,33 @@ class DatabaseAccessConfig(_Model):
             if not self.allowList:
                 raise ValueError("allowList must not be empty")
             for entry in self.allowList:
-                _cidr(entry.partition(";")[2] if entry.startswith("ocid1.") else entry)
+                check_cidr(entry.partition(";")[2] if entry.startswith("ocid1.") else entry)
         return self
 
 
-class BackupsConfig(_Model):
-    bucketName: Annotated[str, _limit(limits.BUCKET_NAME)]
+class BackupsConfig(ConfigModel):
+    bucketName: Annotated[str, limited(limits.BUCKET_NAME)]
     kmsKeyOcid: KeyOcid | None = None
 
 
-class StreamConfig(_Model):
-    partitions: Annotated[int, _limit(limits.STREAM_PARTITIONS)] = 1
-    retentionHours: Annotated[int, _limit(limits.STREAM_RETENTION_HOURS)] = 24
+class StreamConfig(ConfigModel):
+    partitions: Annotated[int, limited(limits.STREAM_PARTITIONS)] = 1
+    retentionHours: Annotated[int, limited(limits.STREAM_RETENTION_HOURS)] = 24
 
 
-class StreamPoolEndpointConfig(_Model):
+class StreamPoolEndpointConfig(ConfigModel):
     subnetOcid: SubnetOcid
     nsgOcids: list[NsgOcid] = Field(default_factory=list)
 
 
-class StreamsConfig(_Model):
-    poolName: Annotated[str, _limit(limits.STREAM_NAME)]
+class StreamsConfig(ConfigModel):
+    poolName: Annotated[str, limited(limits.STREAM_NAME)]
     kmsKeyOcid: KeyOcid | None = None
     privateEndpoint: StreamPoolEndpointConfig | None = None
     streams: dict[str, StreamConfig] = Field(min_length=1)
 
 
-class LayerShareConfig(_Model):
+class LayerShareConfig(ConfigModel):
     principal: str
     organizationId: str | None = None
     public: bool = False
@@ -220,13 +184,13 @@ class LayerShareConfig(_Model):
         return self
 
 
-class LayerAlarmsConfig(_Model):
+class LayerAlarmsConfig(ConfigModel):
     functions: list[Annotated[str, Field(pattern=LAMBDA_FUNCTION_NAME)]] = Field(min_length=1)
     topicArn: str = Field(pattern=SNS_TOPIC_ARN)
     durationMs: float | None = Field(default=None, gt=0)
 
 
-class LayerConfig(_Model):
+class LayerConfig(ConfigModel):
     """A Lambda layer; runtime, architecture, strip and bytecode are checked by LayerSpec."""
 
     runtime: str
@@ -256,7 +220,7 @@ class LayerConfig(_Model):
         return self
 
 
-class StackConfig(_Model):
+class StackConfig(ConfigModel):
     """Everything under the `guardrails:` namespace of a stack file."""
 
     environment: Environment
