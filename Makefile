@@ -3,7 +3,7 @@
 #                checkov's own .venv-checkov on first use)
 #   make preview the offline preview of the dev stack
 #   make test    the test suite
-#   make lint    ruff and mypy
+#   make lint    ruff, mypy and the import contracts (lint-imports)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -41,6 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

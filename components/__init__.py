@@ -13,15 +13,8 @@ from components.adb_fleet import (
     DatabaseSpec,
     PrivateEndpointAccess,
 )
-from components.alarms import (
-    AlarmTopic,
-    AlarmTopicArgs,
-    CloudWatchAlarm,
-    CloudWatchAlarmArgs,
-    MqlQuery,
-    OciAlarm,
-    OciAlarmArgs,
-)
+from components.alarm_topic import AlarmTopic, AlarmTopicArgs
+from components.cloudwatch_alarm import CloudWatchAlarm, CloudWatchAlarmArgs
 from components.cost_center_budgets import (
     AlertRule,
     CostCenterBudget,
@@ -41,6 +34,8 @@ from components.governance_tags import (
     TagGrant,
 )
 from components.lambda_layer import LambdaLayer, LambdaLayerArgs, LayerAlarms, LayerShare
+from components.mql import MqlQuery
+from components.oci_alarm import OciAlarm, OciAlarmArgs
 from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
 from guardrails.runtime.validation import ComponentArgumentError
 

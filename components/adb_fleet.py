@@ -25,28 +25,34 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_oci as oci
 
-from components.alarms import OciAlarm, ResourceCheck, resource_alarms
+from components.oci_alarm import AlarmCheck, OciAlarm, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
-from guardrails.runtime.validation import (
-    ADB_DB_NAME,
+from guardrails.runtime.limits import (
+    BACKUP_RETENTION_DAYS,
     BUCKET_NAME,
+    DB_NAME,
+    ECPU_COUNT,
+    ENVIRONMENT,
+    LICENSE_MODEL,
+    STORAGE_TBS,
+    WORKLOAD,
+    repeated_problem,
+)
+from guardrails.runtime.validation import (
     ComponentArgumentError,
+    check_limit,
     check_not_empty,
     check_ocid,
     check_one_of,
-    check_range,
     is_ocid,
-    matches,
     parse_cidr,
 )
 
 _COMPONENT = "AutonomousDatabaseFleet"
-WORKLOADS = ("OLTP", "DW", "AJD", "APEX")
-LICENSE_MODELS = ("LICENSE_INCLUDED", "BRING_YOUR_OWN_LICENSE")
 DB_PORTS = (1521, 1522)
 DATABASE_CHECKS = (
-    ResourceCheck("cpu", "CpuUtilization", 80, "WARNING", "CPU above 80%"),
-    ResourceCheck("storage", "StorageUtilization", 85, "CRITICAL", "storage above 85%"),
+    AlarmCheck("cpu", "CpuUtilization", 80, "WARNING", "CPU above 80%"),
+    AlarmCheck("storage", "StorageUtilization", 85, "CRITICAL", "storage above 85%"),
 )
 
 
@@ -123,6 +129,9 @@ class AutonomousDatabaseFleet(pulumi.ComponentResource):
     backup_lifecycle: oci.objectstorage.ObjectLifecyclePolicy
     nsg: oci.core.NetworkSecurityGroup | None
     nsg_rules: list[oci.core.NetworkSecurityGroupSecurityRule]
+    database_ids: dict[str, pulumi.Output[str]]
+    backup_bucket_name: pulumi.Output[str]
+    nsg_id: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -246,11 +255,14 @@ class AutonomousDatabaseFleet(pulumi.ComponentResource):
                 parent=self,
             )
 
+        self.database_ids = {k: db.id for k, db in self.databases.items()}
+        self.backup_bucket_name = self.backup_bucket.name
+        self.nsg_id = self.nsg.id if self.nsg else None
         self.register_outputs(
             {
-                "database_ids": {k: db.id for k, db in self.databases.items()},
-                "backup_bucket": self.backup_bucket.name,
-                "nsg_id": self.nsg.id if self.nsg else None,
+                "database_ids": self.database_ids,
+                "backup_bucket_name": self.backup_bucket_name,
+                "nsg_id": self.nsg_id,
             }
         )
 
@@ -277,21 +289,16 @@ def _validate_access(access: PrivateEndpointAccess | AllowListAccess) -> None:
 
 def _validate_database(key: str, spec: DatabaseSpec, tagging: GovernanceTagging) -> None:
     where = f"databases[{key!r}]"
-    if not matches(ADB_DB_NAME, spec.db_name):
-        raise ComponentArgumentError(
-            _COMPONENT,
-            f"{where}.db_name",
-            "must start with a letter and hold at most 30 letters or digits "
-            f"(got {spec.db_name!r})",
-        )
-    check_one_of(_COMPONENT, f"{where}.workload", spec.workload, WORKLOADS)
-    check_one_of(_COMPONENT, f"{where}.license_model", spec.license_model, LICENSE_MODELS)
-    check_range(_COMPONENT, f"{where}.compute_count", spec.compute_count, 2, 512, whole=True)
-    check_range(_COMPONENT, f"{where}.storage_tbs", spec.storage_tbs, 1, 384, whole=True)
-    check_range(
-        _COMPONENT, f"{where}.backup_retention_days", spec.backup_retention_days, 1, 60, whole=True
-    )
-    if spec.cost_center is not None and tagging.cost_centers is not None:
+    check_limit(_COMPONENT, f"{where}.db_name", spec.db_name, DB_NAME)
+    check_limit(_COMPONENT, f"{where}.workload", spec.workload, WORKLOAD)
+    check_limit(_COMPONENT, f"{where}.license_model", spec.license_model, LICENSE_MODEL)
+    check_limit(_COMPONENT, f"{where}.compute_count", spec.compute_count, ECPU_COUNT)
+    check_limit(_COMPONENT, f"{where}.storage_tbs", spec.storage_tbs, STORAGE_TBS)
+    check_limit(
+        _COMPONENT, f"{where}.backup_retention_days", spec.backup_retention_days,
+        BACKUP_RETENTION_DAYS,
+    )  # fmt: skip
+    if spec.cost_center is not None:
         check_one_of(_COMPONENT, f"{where}.cost_center", spec.cost_center, tagging.cost_centers)
     if spec.vault_secret_id and spec.admin_password is not None:
         raise ComponentArgumentError(
@@ -313,19 +320,14 @@ def _validate_database(key: str, spec: DatabaseSpec, tagging: GovernanceTagging)
 
 def _validate(args: AutonomousDatabaseFleetArgs) -> None:
     check_ocid(_COMPONENT, "compartment_id", args.compartment_id, "compartment")
-    check_one_of(_COMPONENT, "environment", args.environment, ("dev", "staging", "prod"))
+    check_limit(_COMPONENT, "environment", args.environment, ENVIRONMENT)
     check_not_empty(_COMPONENT, "databases", args.databases)
     _validate_access(args.access)
-    if not matches(BUCKET_NAME, args.backup_bucket.name):
-        raise ComponentArgumentError(
-            _COMPONENT,
-            "backup_bucket.name",
-            f"is not a valid bucket name ({args.backup_bucket.name!r})",
-        )
+    check_limit(_COMPONENT, "backup_bucket.name", args.backup_bucket.name, BUCKET_NAME)
     if args.backup_bucket.kms_key_id is not None:
         check_ocid(_COMPONENT, "backup_bucket.kms_key_id", args.backup_bucket.kms_key_id, "key")
-    names = [spec.db_name.upper() for spec in args.databases.values()]
-    if len(set(names)) != len(names):
-        raise ComponentArgumentError(_COMPONENT, "databases", "must not repeat a db_name")
+    repeated = repeated_problem((s.db_name.upper() for s in args.databases.values()), "db name")
+    if repeated:
+        raise ComponentArgumentError(_COMPONENT, "databases", repeated)
     for key, spec in args.databases.items():
         _validate_database(key, spec, args.tagging)

@@ -25,17 +25,17 @@ from components.tagging import (
     merge_aws_tags,
     merge_defined_tags,
 )
+from guardrails.runtime.limits import ALERT_RULE_TYPE, ALERT_THRESHOLD_PERCENT, MONTHLY_AMOUNT
 from guardrails.runtime.validation import (
     ComponentArgumentError,
     check_emails,
+    check_limit,
     check_not_empty,
     check_ocid,
     check_one_of,
-    check_range,
 )
 
 _COMPONENT = "CostCenterBudgets"
-RULE_TYPES = ("ACTUAL", "FORECAST")
 _AWS_NOTIFICATION_TYPE = {"ACTUAL": "ACTUAL", "FORECAST": "FORECASTED"}
 
 
@@ -88,6 +88,9 @@ class CostCenterBudgets(pulumi.ComponentResource):
     tenancy_rules: list[oci.budget.Rule]
     aws_topic: aws.sns.Topic | None
     aws_budgets: dict[str, aws.budgets.Budget]
+    budget_ids: dict[str, pulumi.Output[str]]
+    tenancy_budget_id: pulumi.Output[str]
+    aws_budget_names: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: CostCenterBudgetsArgs, opts: pulumi.ResourceOptions | None = None
@@ -153,11 +156,14 @@ class CostCenterBudgets(pulumi.ComponentResource):
         if aws_specs:
             self._aws_budgets(name, args, aws_specs, child)
 
+        self.budget_ids = {cc: b.id for cc, b in self.budgets.items()}
+        self.tenancy_budget_id = self.tenancy_budget.id
+        self.aws_budget_names = {cc: b.name for cc, b in self.aws_budgets.items()}
         self.register_outputs(
             {
-                "budget_ids": {cc: b.id for cc, b in self.budgets.items()},
-                "tenancy_budget_id": self.tenancy_budget.id,
-                "aws_budget_names": {cc: b.name for cc, b in self.aws_budgets.items()},
+                "budget_ids": self.budget_ids,
+                "tenancy_budget_id": self.tenancy_budget_id,
+                "aws_budget_names": self.aws_budget_names,
             }
         )
 
@@ -266,7 +272,7 @@ def _validate(args: CostCenterBudgetsArgs) -> None:
     check_ocid(_COMPONENT, "tenancy_id", args.tenancy_id, "tenancy")
     check_not_empty(_COMPONENT, "budgets", args.budgets)
     check_not_empty(_COMPONENT, "alert_rules", args.alert_rules)
-    check_range(_COMPONENT, "tenancy_monthly_amount", args.tenancy_monthly_amount, 1, whole=True)
+    check_limit(_COMPONENT, "tenancy_monthly_amount", args.tenancy_monthly_amount, MONTHLY_AMOUNT)
     check_not_empty(_COMPONENT, "tenancy_recipients", args.tenancy_recipients)
     check_emails(_COMPONENT, "tenancy_recipients", args.tenancy_recipients)
     if not re.match(r"^[A-Z]{3}$", args.aws_currency):
@@ -277,8 +283,10 @@ def _validate(args: CostCenterBudgetsArgs) -> None:
         )
     seen_rules = set()
     for index, rule in enumerate(args.alert_rules):
-        check_one_of(_COMPONENT, f"alert_rules[{index}].type", rule.type, RULE_TYPES)
-        check_range(_COMPONENT, f"alert_rules[{index}].threshold", rule.threshold, 1, 10000)
+        check_limit(_COMPONENT, f"alert_rules[{index}].type", rule.type, ALERT_RULE_TYPE)
+        check_limit(
+            _COMPONENT, f"alert_rules[{index}].threshold", rule.threshold, ALERT_THRESHOLD_PERCENT
+        )
         if (rule.type, rule.threshold) in seen_rules:
             raise ComponentArgumentError(
                 _COMPONENT, f"alert_rules[{index}]", "repeats another rule"
@@ -287,17 +295,16 @@ def _validate(args: CostCenterBudgetsArgs) -> None:
     seen = set()
     for spec in args.budgets:
         where = f"budgets[{spec.cost_center}]"
-        if args.tagging.cost_centers is not None:
-            check_one_of(
-                _COMPONENT, f"{where}.cost_center", spec.cost_center, args.tagging.cost_centers
-            )
+        check_one_of(
+            _COMPONENT, f"{where}.cost_center", spec.cost_center, args.tagging.cost_centers
+        )
         if spec.cost_center in seen:
             raise ComponentArgumentError(_COMPONENT, where, "is defined twice")
         seen.add(spec.cost_center)
-        check_range(_COMPONENT, f"{where}.monthly_amount", spec.monthly_amount, 1, whole=True)
+        check_limit(_COMPONENT, f"{where}.monthly_amount", spec.monthly_amount, MONTHLY_AMOUNT)
         if spec.aws_monthly_amount is not None:
-            check_range(
-                _COMPONENT, f"{where}.aws_monthly_amount", spec.aws_monthly_amount, 1, whole=True
+            check_limit(
+                _COMPONENT, f"{where}.aws_monthly_amount", spec.aws_monthly_amount, MONTHLY_AMOUNT
             )
         check_not_empty(_COMPONENT, f"{where}.recipients", spec.recipients)
         check_emails(_COMPONENT, f"{where}.recipients", spec.recipients)

@@ -13,26 +13,15 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_oci as oci
 
-from components.alarms import OciAlarm, ResourceCheck, resource_alarms
+from components.oci_alarm import AlarmCheck, OciAlarm, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
-from guardrails.runtime.validation import (
-    STREAM_NAME,
-    ComponentArgumentError,
-    check_not_empty,
-    check_ocid,
-    check_range,
-    matches,
-)
+from guardrails.runtime.limits import STREAM_NAME, STREAM_PARTITIONS, STREAM_RETENTION_HOURS
+from guardrails.runtime.validation import check_limit, check_not_empty, check_ocid
 
 _COMPONENT = "EventStreams"
-MIN_RETENTION_HOURS = 24
-MAX_RETENTION_HOURS = 168
-MAX_PARTITIONS = 200
 STREAM_CHECKS = (
-    ResourceCheck(
-        "put-failures", "PutMessagesFault.Count", 0, "CRITICAL", "failed puts", "sum", "1m"
-    ),
-    ResourceCheck(
+    AlarmCheck("put-failures", "PutMessagesFault.Count", 0, "CRITICAL", "failed puts", "sum", "1m"),
+    AlarmCheck(
         "put-throttled", "PutMessagesThrottling.Count", 0, "WARNING", "throttled puts", "sum", "1m"
     ),
 )
@@ -71,6 +60,9 @@ class EventStreams(pulumi.ComponentResource):
     pool: oci.streaming.StreamPool
     streams: dict[str, oci.streaming.Stream]
     alarms: dict[str, list[OciAlarm]]
+    stream_pool_id: pulumi.Output[str]
+    stream_ids: dict[str, pulumi.Output[str]]
+    messages_endpoints: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: EventStreamsArgs, opts: pulumi.ResourceOptions | None = None
@@ -127,21 +119,21 @@ class EventStreams(pulumi.ComponentResource):
                     parent=self,
                 )
 
+        self.stream_pool_id = self.pool.id
+        self.stream_ids = {k: s.id for k, s in self.streams.items()}
+        self.messages_endpoints = {k: s.messages_endpoint for k, s in self.streams.items()}
         self.register_outputs(
             {
-                "stream_pool_id": self.pool.id,
-                "stream_ids": {k: s.id for k, s in self.streams.items()},
-                "messages_endpoints": {k: s.messages_endpoint for k, s in self.streams.items()},
+                "stream_pool_id": self.stream_pool_id,
+                "stream_ids": self.stream_ids,
+                "messages_endpoints": self.messages_endpoints,
             }
         )
 
 
 def _validate(args: EventStreamsArgs) -> None:
     check_ocid(_COMPONENT, "compartment_id", args.compartment_id, "compartment")
-    if not matches(STREAM_NAME, args.pool_name):
-        raise ComponentArgumentError(
-            _COMPONENT, "pool_name", f"is not a valid stream pool name ({args.pool_name!r})"
-        )
+    check_limit(_COMPONENT, "pool_name", args.pool_name, STREAM_NAME)
     check_not_empty(_COMPONENT, "streams", args.streams)
     if args.kms_key_id is not None:
         check_ocid(_COMPONENT, "kms_key_id", args.kms_key_id, "key")
@@ -153,12 +145,8 @@ def _validate(args: EventStreamsArgs) -> None:
             check_ocid(_COMPONENT, "private_endpoint.nsg_ids", nsg, "networksecuritygroup")
     for stream_name, spec in args.streams.items():
         where = f"streams[{stream_name!r}]"
-        if not matches(STREAM_NAME, stream_name):
-            raise ComponentArgumentError(_COMPONENT, where, "is not a valid stream name")
-        check_range(
-            _COMPONENT, f"{where}.partitions", spec.partitions, 1, MAX_PARTITIONS, whole=True
+        check_limit(_COMPONENT, where, stream_name, STREAM_NAME)
+        check_limit(_COMPONENT, f"{where}.partitions", spec.partitions, STREAM_PARTITIONS)
+        check_limit(
+            _COMPONENT, f"{where}.retention_hours", spec.retention_hours, STREAM_RETENTION_HOURS
         )
-        check_range(
-            _COMPONENT, f"{where}.retention_hours", spec.retention_hours,
-            MIN_RETENTION_HOURS, MAX_RETENTION_HOURS, whole=True,
-        )  # fmt: skip

@@ -30,21 +30,24 @@ from components.tagging import (
     governance_defined_tags,
     merge_defined_tags,
 )
-from guardrails.runtime.validation import (
+from guardrails.runtime.limits import (
     ENVIRONMENTS,
     IAM_RESOURCE_TYPE,
+    IAM_VERB,
     TAG_NAMESPACE,
     TAG_VALUE,
+    repeated_problem,
+)
+from guardrails.runtime.validation import (
     ComponentArgumentError,
+    check_limit,
     check_not_empty,
     check_ocid,
     check_one_of,
-    matches,
 )
 
 _COMPONENT = "GovernanceTags"
 _IAM_GROUP = re.compile(r"^(?:'[^']+'/)?'?[A-Za-z0-9_.\-@ ]+'?$")
-IAM_VERBS = ("inspect", "read", "use", "manage")
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,9 @@ class GovernanceTags(pulumi.ComponentResource):
     tags: dict[str, oci.identity.Tag]
     tag_defaults: list[oci.identity.TagDefault]
     policy: oci.identity.Policy | None
+    namespace_id: pulumi.Output[str] | None
+    tag_ids: dict[str, pulumi.Input[str]]
+    tag_default_ids: list[pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: GovernanceTagsArgs, opts: pulumi.ResourceOptions | None = None
@@ -149,11 +155,14 @@ class GovernanceTags(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.tags.values())),
             )
 
+        self.namespace_id = self.namespace.id if self.namespace else None
+        self.tag_ids = tag_ids
+        self.tag_default_ids = [d.id for d in self.tag_defaults]
         self.register_outputs(
             {
-                "namespace_id": self.namespace.id if self.namespace else None,
-                "tag_ids": tag_ids,
-                "tag_default_ids": [d.id for d in self.tag_defaults],
+                "namespace_id": self.namespace_id,
+                "tag_ids": self.tag_ids,
+                "tag_default_ids": self.tag_default_ids,
             }
         )
 
@@ -191,45 +200,28 @@ class GovernanceTags(pulumi.ComponentResource):
                 opts=child,
             )
 
-    def tagging(self, cost_center: str, environment: str, owner: str) -> GovernanceTagging:
-        """The tagging context components take, validated against this namespace's ENUMs."""
-        tagging = GovernanceTagging(
-            cost_center=cost_center,
-            environment=environment,
-            owner=owner,
-            namespace=self.args.namespace,
-            cost_centers=tuple(self.args.cost_centers),
-        )
-        tagging.defined_tags()
-        return tagging
-
     def defined_tags(self, cost_center: str, environment: str, owner: str) -> dict[str, str]:
         """The defined-tag map for these values; values outside the ENUMs raise."""
         return governance_defined_tags(
             cost_center,
             environment,
             owner,
-            namespace=self.args.namespace,
             cost_centers=self.args.cost_centers,
+            namespace=self.args.namespace,
             environments=self.args.environments,
         )
 
 
 def _validate(args: GovernanceTagsArgs) -> None:
     check_ocid(_COMPONENT, "compartment_id", args.compartment_id, "tenancy", "compartment")
-    if not matches(TAG_NAMESPACE, args.namespace):
-        raise ComponentArgumentError(
-            _COMPONENT, "namespace", f"must be a tag namespace name (got {args.namespace!r})"
-        )
+    check_limit(_COMPONENT, "namespace", args.namespace, TAG_NAMESPACE)
     check_not_empty(_COMPONENT, "cost_centers", args.cost_centers)
     for label, values in (("cost_centers", args.cost_centers), ("environments", args.environments)):
-        for value in values:
-            if not matches(TAG_VALUE, value):
-                raise ComponentArgumentError(
-                    _COMPONENT, label, f"holds an invalid tag value {value!r}"
-                )
-        if len(set(values)) != len(values):
-            raise ComponentArgumentError(_COMPONENT, label, "must not repeat a value")
+        for index, value in enumerate(values):
+            check_limit(_COMPONENT, f"{label}[{index}]", value, TAG_VALUE)
+        repeated = repeated_problem(values, "value")
+        if repeated:
+            raise ComponentArgumentError(_COMPONENT, label, repeated)
     if args.existing_tag_ids is not None:
         for key in (COST_CENTER_KEY, ENVIRONMENT_KEY):
             if key not in args.existing_tag_ids:
@@ -254,16 +246,10 @@ def _validate(args: GovernanceTagsArgs) -> None:
         check_one_of(_COMPONENT, f"{where}.environment", target.environment, args.environments)
     for index, grant in enumerate(args.grants):
         where = f"grants[{index}]"
-        check_one_of(_COMPONENT, f"{where}.verb", grant.verb, IAM_VERBS)
+        check_limit(_COMPONENT, f"{where}.verb", grant.verb, IAM_VERB)
         check_one_of(_COMPONENT, f"{where}.cost_center", grant.cost_center, args.cost_centers)
         if not _IAM_GROUP.match(grant.group):
             raise ComponentArgumentError(
                 _COMPONENT, f"{where}.group", f"must be an IAM group name (got {grant.group!r})"
             )
-        if not matches(IAM_RESOURCE_TYPE, grant.resources):
-            raise ComponentArgumentError(
-                _COMPONENT,
-                f"{where}.resources",
-                "must be a resource type or family such as database-family "
-                f"(got {grant.resources!r})",
-            )
+        check_limit(_COMPONENT, f"{where}.resources", grant.resources, IAM_RESOURCE_TYPE)

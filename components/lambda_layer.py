@@ -18,7 +18,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import CloudWatchAlarm, CloudWatchAlarmArgs
+from components.cloudwatch_alarm import CloudWatchAlarm, CloudWatchAlarmArgs
 from components.tagging import GovernanceTagging, merge_aws_tags
 from guardrails.runtime.layer_builder.build import BuildResult, build_layer
 from guardrails.runtime.layer_builder.spec import (
@@ -155,6 +155,11 @@ class LambdaLayer(pulumi.ComponentResource):
     archive_object: aws.s3.BucketObjectv2 | None
     permissions: list[aws.lambda_.LayerVersionPermission]
     alarms: list[CloudWatchAlarm]
+    arn: pulumi.Output[str]
+    layer_arn: pulumi.Output[str]
+    version: pulumi.Output[int]
+    sha256: str
+    zipped_bytes: int
 
     def __init__(
         self, name: str, args: LambdaLayerArgs, opts: pulumi.ResourceOptions | None = None
@@ -228,13 +233,18 @@ class LambdaLayer(pulumi.ComponentResource):
                 )
             )
         self.alarms = self._alarms(name, args, child)
+        self.arn = self.layer_version.arn
+        self.layer_arn = self.layer_version.layer_arn
+        self.version = self.layer_version.version
+        self.sha256 = self.build.sha256
+        self.zipped_bytes = self.build.zipped_bytes
         self.register_outputs(
             {
-                "arn": self.layer_version.arn,
-                "layer_arn": self.layer_version.layer_arn,
-                "version": self.layer_version.version,
-                "sha256": self.build.sha256,
-                "zipped_bytes": self.build.zipped_bytes,
+                "arn": self.arn,
+                "layer_arn": self.layer_arn,
+                "version": self.version,
+                "sha256": self.sha256,
+                "zipped_bytes": self.zipped_bytes,
             }
         )
 

@@ -1,4 +1,11 @@
-"""The governance tags every resource carries, and the one function that stamps them.
+"""The governance tags every resource carries: the one way tag maps are built and merged.
+
+A `GovernanceTagging` is who owns what a component creates. It is built with the allowed
+values of the namespace's ENUM validators (the cost centers, the environments), so a value
+outside them fails when the `GovernanceTagging` is constructed, before any resource exists
+and long before OCI would refuse it. `GovernanceTags.defined_tags` (the component) and every
+component's children get their maps from `governance_defined_tags`, and `merge_defined_tags`
+is the one function that stamps them.
 
 Tags are merged in plain Python at construction time, not in a Pulumi transform: under the
 mock runtime (unit tests, the offline gate) transforms are recorded but never run, and a
@@ -8,9 +15,10 @@ policy reads literal tag maps far more reliably than values computed at deploy t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from guardrails.runtime.validation import ENVIRONMENTS, ComponentArgumentError, check_one_of
+from guardrails.runtime.limits import ENVIRONMENTS
+from guardrails.runtime.validation import ComponentArgumentError, check_not_empty, check_one_of
 
 DEFAULT_NAMESPACE = "governance"
 COST_CENTER_KEY = "cost_center"
@@ -23,16 +31,17 @@ def governance_defined_tags(
     environment: str,
     owner: str,
     *,
+    cost_centers: Sequence[str],
     namespace: str = DEFAULT_NAMESPACE,
-    cost_centers: Sequence[str] | None = None,
     environments: Sequence[str] = ENVIRONMENTS,
 ) -> dict[str, str]:
     """The OCI defined-tag map for one owner, e.g. `{"governance.cost_center": "CC-101", ...}`.
 
-    Values outside the tag's ENUM validator are refused here, before OCI refuses them.
+    Values outside the tags' ENUM validators (`cost_centers`, `environments`) are refused here,
+    before OCI refuses them.
     """
-    if cost_centers is not None:
-        check_one_of("governance tags", COST_CENTER_KEY, cost_center, cost_centers)
+    check_not_empty("governance tags", "cost_centers", cost_centers)
+    check_one_of("governance tags", COST_CENTER_KEY, cost_center, cost_centers)
     check_one_of("governance tags", ENVIRONMENT_KEY, environment, environments)
     if not owner.strip():
         raise ComponentArgumentError("governance tags", OWNER_KEY, "must not be empty")
@@ -45,13 +54,21 @@ def governance_defined_tags(
 
 @dataclass(frozen=True)
 class GovernanceTagging:
-    """Who owns what a component creates: the values stamped on every child it makes."""
+    """Who owns what a component creates: the values stamped on every child it makes.
+
+    `cost_centers` are the allowed values of the namespace's `cost_center` tag (its ENUM
+    validator, as given to `GovernanceTags`); construction refuses a cost center, environment
+    or owner the tags would not accept.
+    """
 
     cost_center: str
     environment: str
     owner: str
     namespace: str = DEFAULT_NAMESPACE
-    cost_centers: tuple[str, ...] | None = None
+    cost_centers: tuple[str, ...] = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        self.defined_tags()
 
     def defined_tags(self) -> dict[str, str]:
         return governance_defined_tags(
@@ -64,7 +81,6 @@ class GovernanceTagging:
 
     def aws_tags(self) -> dict[str, str]:
         """The same ownership as AWS tags (activate `cost_center` as a cost allocation tag)."""
-        self.defined_tags()  # same validation as the OCI map
         return {
             COST_CENTER_KEY: self.cost_center,
             ENVIRONMENT_KEY: self.environment,
@@ -72,6 +88,7 @@ class GovernanceTagging:
         }
 
     def for_cost_center(self, cost_center: str) -> GovernanceTagging:
+        """The same owner for another of the allowed cost centers (validated)."""
         return replace(self, cost_center=cost_center)
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-from policies import aws_security, oci_security, tagging
+from policies import aws_security, oci_security, tag_rules
 from policies.model import Rule
 
 PACK_NAME = "guardrails"
 _RULE_ID = re.compile(r"^(oci|aws)-[a-z0-9]+-[a-z0-9]+-[a-z0-9-]+$")
 
-RULES: tuple[Rule, ...] = (*tagging.RULES, *oci_security.RULES, *aws_security.RULES)
+RULES: tuple[Rule, ...] = (*tag_rules.RULES, *oci_security.RULES, *aws_security.RULES)
 
 
 def _check_catalog(rules: tuple[Rule, ...]) -> dict[str, Rule]:
@@ -31,7 +31,3 @@ def _check_catalog(rules: tuple[Rule, ...]) -> dict[str, Rule]:
 
 
 RULES_BY_ID: dict[str, Rule] = _check_catalog(RULES)
-
-
-def rule(rule_id: str) -> Rule:
-    return RULES_BY_ID[rule_id]

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import pulumi_policy.policy
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -25,6 +24,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from guardrails.runtime import pulumi_compat
 from policies.catalog import RULES
 from policies.model import Resource, Rule
 
@@ -176,21 +176,30 @@ class _JsonFormat:
         return getattr(self._module, name)
 
 
-def decode_each_request_once() -> None:
-    """Make the pack decode each request once instead of once per policy.
+def decode_each_request_once() -> bool:
+    """Make the pack decode each request once instead of once per policy; True if installed.
 
     pulumi_policy turns a request's properties into Python (protobuf to dict, deserialize,
     unknown-checking proxy) inside its loop over policies: with one policy per catalog rule
     that was about three quarters of the pack's time. The three conversions are pure and
     their results read-only to our rules, so each is done once per object. Idempotent;
     verdicts are unchanged (the parity and pack tests run with it installed).
+
+    Feature-detected through `guardrails.runtime.pulumi_compat`: when pulumi_policy no longer
+    has those globals, or `GUARDRAILS_POLICY_SHIM=0`, the pack runs without it (slower, same
+    verdicts).
     """
-    module: Any = pulumi_policy.policy
+    if not pulumi_compat.policy_shim_enabled():
+        return False
+    module: Any = pulumi_compat.policy_module()
+    if module is None:
+        return False
     if getattr(module.unknown_checking_proxy, "guardrails_once", False):
-        return
+        return True
     module.json_format = _JsonFormat(module.json_format)
     module.deserialize_properties = _once_per_object(module.deserialize_properties)
     module.unknown_checking_proxy = _once_per_object(module.unknown_checking_proxy)
+    return True
 
 
 def policies() -> list[Policy]:

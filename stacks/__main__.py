@@ -44,9 +44,11 @@ from guardrails.runtime.layer_builder.spec import pip_index_options
 from guardrails.runtime.stack_schema import (
     StackConfig,
     StackConfigError,
+    config_problem,
     parse_stack_config,
     runtime_config,
 )
+from guardrails.runtime.validation import ComponentArgumentError
 
 # Oracle stamps these on every resource; without ignoring them each `up` shows drift.
 ORACLE_DEFAULT_TAGS = ["Oracle-Tags.CreatedBy", "Oracle-Tags.CreatedOn"]
@@ -63,6 +65,16 @@ def load_config() -> StackConfig:
 
 def main() -> None:
     cfg = load_config()
+    try:
+        declare_stack(cfg)
+    except ComponentArgumentError as exc:
+        # A limit the schema let through: name the stack setting, in the limit's own words.
+        raise pulumi.RunError(
+            f"stack {pulumi.get_stack()}: invalid stack config:\n  {config_problem(exc)}"
+        ) from exc
+
+
+def declare_stack(cfg: StackConfig) -> None:
     secrets = pulumi.Config("guardrails")
     oci_settings = pulumi.Config("oci")
     oci_provider = oci.Provider(
@@ -111,7 +123,7 @@ def main() -> None:
         ),
         opts=opts,
     )
-    pulumi.export("tagNamespaceId", tags.namespace.id if tags.namespace else None)
+    pulumi.export("tagNamespaceId", tags.namespace_id)
     pulumi.export("alarmTopicId", topic.topic_id)
 
     aws_budgets = cfg.budgets is not None and any(
@@ -168,8 +180,8 @@ def declare_budgets(
         ),
         opts=pulumi.ResourceOptions(providers=providers),
     )
-    pulumi.export("budgetIds", {cc: b.id for cc, b in budgets.budgets.items()})
-    pulumi.export("tenancyBudgetId", budgets.tenancy_budget.id)
+    pulumi.export("budgetIds", budgets.budget_ids)
+    pulumi.export("tenancyBudgetId", budgets.tenancy_budget_id)
 
 
 def declare_databases(
@@ -236,7 +248,7 @@ def declare_databases(
             for key, db in fleet.databases.items()
         },
     )
-    pulumi.export("backupBucket", fleet.backup_bucket.name)
+    pulumi.export("backupBucket", fleet.backup_bucket_name)
 
 
 def declare_streams(
@@ -265,8 +277,8 @@ def declare_streams(
         ),
         opts=opts,
     )
-    pulumi.export("streamPoolId", streams.pool.id)
-    pulumi.export("streams", {k: v.id for k, v in streams.streams.items()})
+    pulumi.export("streamPoolId", streams.stream_pool_id)
+    pulumi.export("streams", streams.stream_ids)
 
 
 def declare_layers(cfg: StackConfig, tagging: GovernanceTagging, provider: aws.Provider) -> None:
@@ -298,7 +310,7 @@ def declare_layers(cfg: StackConfig, tagging: GovernanceTagging, provider: aws.P
             ),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )
-        arns[name] = component.layer_version.arn
+        arns[name] = component.arn
     pulumi.export("layerVersionArns", arns)
 
 

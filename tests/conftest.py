@@ -6,13 +6,19 @@ and root stack in module state (pulumi#6561, #8280), so nothing is reused betwee
 The monitor is guardrails' RecordingMonitor, the SDK's MockMonitor plus a record of each
 registration (parent, protect, inputs), so tests can assert on the whole resource tree.
 Program-level tests run the real preview runner, which starts a fresh process per run.
+
+A test that starts a child process (the preview runner, the policy pack, checkov, pip, the
+moto server, ...) must carry `@pytest.mark.subprocess`, so that `pytest -m "not subprocess"`
+is a fast inner loop; an unmarked test that starts one fails and says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pulumi
 import pytest
@@ -24,6 +30,9 @@ from tests.layer_wheels import fill_wheelhouse
 from tests.moto_server import aws, moto_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
+# The checked-in stacks. Tests name them rather than list stacks/, so a user's own
+# stacks/Pulumi.qa.yaml breaks no test.
+STACKS = ("dev", "prod", "staging")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -87,6 +96,23 @@ class MockRunner:
         program()
         # registration order depends on the event loop; URN order is stable
         return Recorded(sorted(monitor.recorded, key=lambda r: r.urn), result.get("value"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Refuse child processes in tests (and their fixtures) not marked `subprocess`."""
+    if item.get_closest_marker("subprocess") is not None:
+        yield
+        return
+
+    def refuse(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        raise AssertionError(
+            f"{item.nodeid} starts a child process ({str(args)[:80]}) "
+            "but is not marked @pytest.mark.subprocess"
+        )
+
+    with mock.patch.object(subprocess.Popen, "_execute_child", refuse):
+        yield
 
 
 @pytest.fixture

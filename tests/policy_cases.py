@@ -31,6 +31,8 @@ CW_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS = "aws:sns/topic:Topic"
 SNS_SUB = "aws:sns/topicSubscription:TopicSubscription"
 AWS_BUDGET = "aws:budgets/budget:Budget"
+TAG_NAMESPACE = "oci:Identity/tagNamespace:TagNamespace"
+TAG_DEFINITION = "oci:Identity/tag:Tag"
 S3 = "aws:s3/bucket:Bucket"
 
 TAGS = {
@@ -593,6 +595,8 @@ class StackCase:
     resources: list[CapturedResource]
     violating: list[str]
     """Names of the resources reported (`<stack>` for a stack-wide finding)."""
+    messages: list[str] = field(default_factory=list)
+    """The reported messages, when the case asserts them."""
 
 
 def _urn(type_: str, name: str) -> str:
@@ -600,7 +604,91 @@ def _urn(type_: str, name: str) -> str:
 
 
 TENANCY = ocid("tenancy")
+
+
+def _governance_tags(
+    namespace: str = "governance", *, linked: bool = True
+) -> list[CapturedResource]:
+    """A tag namespace and its ENUM tag definitions, as GovernanceTags declares them."""
+    deps = (_urn(TAG_NAMESPACE, "ns"),) if linked else ()
+    enum = {"validatorType": "ENUM"}
+    return [
+        res(TAG_NAMESPACE, {"name": namespace}, name="ns"),
+        res(
+            TAG_DEFINITION,
+            {"name": "cost_center", "validator": enum | {"values": ["CC-101", "CC-202"]}},
+            name="cc",
+            deps=deps,
+        ),
+        res(
+            TAG_DEFINITION,
+            {"name": "environment", "validator": enum | {"values": ["dev", "prod"]}},
+            name="env",
+            deps=deps,
+        ),
+        res(TAG_DEFINITION, {"name": "owner"}, name="owner", deps=deps),
+    ]
+
+
+_ENUM_RULE = "oci-tagging-stack-allowed-values"
+_ENUM_MESSAGE = "defined tag values not allowed by the tag definitions' ENUM validators: "
+ENUM_CASES: list[StackCase] = [
+    StackCase(
+        _ENUM_RULE,
+        "values in the ENUMs",
+        [*_governance_tags(), res(VCN, {"definedTags": TAGS}, name="v")],
+        [],
+    ),
+    StackCase(
+        _ENUM_RULE,
+        "no ENUM tag definition in the stack",
+        [res(VCN, {"definedTags": {**TAGS, "governance.cost_center": "CC-999"}}, name="v")],
+        [],
+    ),
+    StackCase(
+        _ENUM_RULE,
+        "cost center outside its ENUM",
+        [
+            *_governance_tags(),
+            res(VCN, {"definedTags": {**TAGS, "governance.cost_center": "CC-303"}}, name="v"),
+        ],
+        ["v"],
+        [_ENUM_MESSAGE + "governance.cost_center='CC-303' (allowed: CC-101, CC-202)"],
+    ),
+    StackCase(
+        _ENUM_RULE,
+        "environment outside its ENUM",
+        [
+            *_governance_tags(),
+            res(VCN, {"definedTags": {**TAGS, "governance.environment": "staging"}}, name="v"),
+        ],
+        ["v"],
+        [_ENUM_MESSAGE + "governance.environment='staging' (allowed: dev, prod)"],
+    ),
+    StackCase(
+        _ENUM_RULE,
+        "namespace named by the TagNamespace the tags depend on",
+        [
+            *_governance_tags("finops"),
+            res(VCN, {"definedTags": {"finops.cost_center": "CC-9", **TAGS}}, name="v"),
+        ],
+        ["v"],
+        [_ENUM_MESSAGE + "finops.cost_center='CC-9' (allowed: CC-101, CC-202)"],
+    ),
+    StackCase(
+        _ENUM_RULE,
+        "tags of a namespace another stack owns take the configured namespace",
+        [
+            *_governance_tags("other", linked=False),
+            res(VCN, {"definedTags": {**TAGS, "governance.cost_center": "CC-9"}}, name="v"),
+        ],
+        ["v"],
+        [_ENUM_MESSAGE + "governance.cost_center='CC-9' (allowed: CC-101, CC-202)"],
+    ),
+]
+
 STACK_CASES: list[StackCase] = [
+    *ENUM_CASES,
     StackCase(
         "oci-ons-topic-has-subscription",
         "subscribed",

@@ -213,7 +213,7 @@ def test_children_are_parented_and_named_by_role(run_mocked):
         ),
         (
             {"databases": {"o": _db(db_name="1orders")}},
-            "databases['o'].db_name must start with a letter",
+            "databases['o'].db_name must be a letter followed by at most 29 letters or digits",
         ),
         (
             {"databases": {"o": _db(backup_retention_days=90)}},
@@ -237,7 +237,7 @@ def test_children_are_parented_and_named_by_role(run_mocked):
         ),
         (
             {"databases": {"a": _db(), "b": _db(display_name="b")}},
-            "databases must not repeat a db_name",
+            "databases must not repeat a db name (got 'ORDERS' twice)",
         ),
         ({"access": AllowListAccess([])}, "access.whitelisted_ips must not be empty"),
         (
@@ -267,7 +267,7 @@ def test_children_are_parented_and_named_by_role(run_mocked):
         ({"environment": "qa"}, "environment must be one of dev, staging, prod"),
         (
             {"backup_bucket": BackupBucketSpec("ns", "bad name")},
-            "backup_bucket.name is not a valid bucket name",
+            "backup_bucket.name must be a bucket name: 1-256 letters, digits, _ . or -",
         ),
         (
             {"backup_bucket": BackupBucketSpec("ns", "b", kms_key_id=ocid("vault"))},

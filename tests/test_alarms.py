@@ -17,7 +17,7 @@ from components import (
     OciAlarm,
     OciAlarmArgs,
 )
-from components.alarms import MqlError
+from components.mql import MqlError
 from guardrails.runtime.validation import ComponentArgumentError
 from tests.conftest import COMPARTMENT, TOPIC, ocid
 
@@ -137,7 +137,7 @@ def test_topic_with_every_kind_of_subscription(run_mocked):
     ("overrides", "message"),
     [
         ({"email": []}, "email/https/slack/pagerduty must not be empty"),
-        ({"email": ["oncall"]}, "email must hold e-mail addresses"),
+        ({"email": ["oncall"]}, r"email\[0\] must be an e-mail address \(got 'oncall'\)"),
         ({"https": ["http://insecure.example.com"]}, "https must be an https:// URL"),
         ({"slack": ["https://hooks.slack.com/services/T0/B0/x"]}, "slack endpoints embed a token"),
         ({"topic_name": "has space"}, "topic_name must be 1-256 letters"),

@@ -53,6 +53,7 @@ def _ours(report: dict, key: str) -> set[tuple[str, str]]:
     }
 
 
+@pytest.mark.subprocess
 def test_custom_checks_pass_compliant_terraform():
     report = _checkov_dir(TERRAFORM / "compliant")
     assert report["summary"]["resource_count"] == 4
@@ -68,6 +69,7 @@ def test_custom_checks_pass_compliant_terraform():
     ) in passed
 
 
+@pytest.mark.subprocess
 def test_custom_checks_fail_flawed_terraform():
     report = _checkov_dir(TERRAFORM / "flawed")
     assert _ours(report, "failed_checks") == {
@@ -88,6 +90,7 @@ def test_custom_checks_fail_flawed_terraform():
     assert failed["oci-database-adb-private-access"]["severity"] == "CRITICAL"
 
 
+@pytest.mark.subprocess
 def test_gate_and_checkov_reach_the_same_verdicts():
     """Parity: every case through the policy pack and through checkov's custom checks."""
     cases = [c for c in CASES if c.checkov]
@@ -151,6 +154,7 @@ def test_export_counts_provider_default_tags_and_protect():
     assert db["values"]["defined_tags"]["governance.cost_center"] == "CC-101"  # data keys untouched
 
 
+@pytest.mark.subprocess
 def test_gate_with_checkov_on_the_dev_stack(capsys):
     assert main(["check", "--stack", "dev", "--checkov", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -159,6 +163,7 @@ def test_gate_with_checkov_on_the_dev_stack(capsys):
     assert all(v["level"] == "advisory" for v in report["violations"] if v["engine"] == "checkov")
 
 
+@pytest.mark.subprocess
 def test_gate_with_checkov_on_flawed_program(capsys):
     assert (
         main(["check", "--program", str(FIXTURES / "flawed"), "--checkov", "--format", "json"]) == 1

@@ -125,7 +125,7 @@ def test_no_aws_resources_without_aws_amounts(run_mocked):
         ({"budgets": [CostCenterBudget("CC-101", 10, [])]}, "recipients must not be empty"),
         (
             {"budgets": [CostCenterBudget("CC-101", 10, ["not-an-address"])]},
-            "recipients must hold e-mail addresses",
+            r"recipients\[0\] must be an e-mail address",
         ),
         ({"budgets": [CostCenterBudget("CC-101", 10, ["a@example.com"])] * 2}, "is defined twice"),
         (

@@ -92,13 +92,19 @@ def test_public_pool_without_key_and_no_alarms(run_mocked):
             {"streams": {"s": StreamSpec(retention_hours=169)}},
             "streams['s'].retention_hours must be <= 168 (got 169)",
         ),
-        ({"streams": {"bad name": StreamSpec()}}, "streams['bad name'] is not a valid stream name"),
+        (
+            {"streams": {"bad name": StreamSpec()}},
+            "streams['bad name'] must be 1-255 letters, digits, _ . or - (got 'bad name')",
+        ),
         ({"kms_key_id": ocid("vault")}, "kms_key_id must be ocid1.key"),
         (
             {"private_endpoint": StreamPoolPrivateEndpoint(ocid("vcn"))},
             "private_endpoint.subnet_id must be ocid1.subnet",
         ),
-        ({"pool_name": "no spaces"}, "pool_name is not a valid stream pool name"),
+        (
+            {"pool_name": "no spaces"},
+            "pool_name must be 1-255 letters, digits, _ . or - (got 'no spaces')",
+        ),
     ],
 )
 def test_bad_arguments(run_mocked, overrides, message):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from guardrails.tooling.cli import main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, STACKS
 
 FLAWED = FIXTURES / "flawed"
 FLAWED_RULES = {
@@ -34,7 +34,8 @@ def _json(capsys, *args: str) -> tuple[int, dict]:
     return code, json.loads(out)
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.subprocess
+@pytest.mark.parametrize("stack", STACKS)
 def test_our_stacks_have_no_mandatory_violation(capsys, stack):
     code, report = _json(capsys, "--stack", stack)
     assert code == 0, [v for v in report["violations"] if v["level"] == "mandatory"]
@@ -42,6 +43,7 @@ def test_our_stacks_have_no_mandatory_violation(capsys, stack):
     assert report["resources"] > 50
 
 
+@pytest.mark.subprocess
 def test_flawed_program_fails_with_the_expected_rules(capsys):
     code, report = _json(capsys, "--program", str(FLAWED))
     assert code == 1
@@ -60,6 +62,7 @@ def test_flawed_program_fails_with_the_expected_rules(capsys):
     assert "acme:data:DataTier$oci:Database" in db["urn"]  # inside a third-party component
 
 
+@pytest.mark.subprocess
 def test_text_report(capsys):
     code, out, _ = _check(capsys, "--program", str(FLAWED))
     assert code == 1
@@ -76,6 +79,7 @@ def _ledger(tmp_path: Path, entries: list[dict]) -> Path:
     return path
 
 
+@pytest.mark.subprocess
 def test_suppressions_mark_expire_and_report_unused(capsys, tmp_path):
     future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     past = (dt.date.today() - dt.timedelta(days=1)).isoformat()
@@ -118,6 +122,7 @@ def test_suppressions_mark_expire_and_report_unused(capsys, tmp_path):
     ]
 
 
+@pytest.mark.subprocess
 def test_suppressing_every_mandatory_finding_passes(capsys, tmp_path):
     future = (dt.date.today() + dt.timedelta(days=7)).isoformat()
     ledger = _ledger(
@@ -217,6 +222,7 @@ def test_malformed_policy_config_exits_2(capsys, tmp_path, text, message):
     assert message in err and out == ""
 
 
+@pytest.mark.subprocess
 def test_policy_config_can_make_a_stack_fail(capsys, tmp_path):
     config = tmp_path / "policy.json"
     config.write_text(
@@ -238,6 +244,7 @@ def test_policy_config_can_make_a_stack_fail(capsys, tmp_path):
     assert ("oci-tagging-resource-allowed-values", "adb-search") in mandatory  # CC-202
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -263,6 +270,7 @@ def test_bad_inputs_exit_2(capsys, args, message):
     assert out == ""
 
 
+@pytest.mark.subprocess
 def test_output_file_and_sarif(capsys, tmp_path):
     output = tmp_path / "gate.sarif"
     code, out, _ = _check(

@@ -117,8 +117,11 @@ def test_helper_returns_map_and_rejects_unknown_values(run_mocked):
             "compartment_id must be ocid1.tenancy",
         ),
         ({"cost_centers": []}, "cost_centers must not be empty"),
-        ({"cost_centers": ["CC-1", "CC-1"]}, "cost_centers must not repeat a value"),
-        ({"cost_centers": ["CC 1"]}, "cost_centers holds an invalid tag value 'CC 1'"),
+        (
+            {"cost_centers": ["CC-1", "CC-1"]},
+            "cost_centers must not repeat a value \\(got 'CC-1' twice\\)",
+        ),
+        ({"cost_centers": ["CC 1"]}, r"cost_centers\[0\] must be a tag value: .* \(got 'CC 1'\)"),
         ({"namespace": "1bad"}, "namespace must be a tag namespace name"),
         (
             {"required_in": [RequiredTagCompartment(COMPARTMENT, "CC-9", "dev")]},

@@ -20,7 +20,9 @@ ORG = "o-abcdefghij"
 
 
 @pytest.fixture
-def layer_args(wheelhouse, tmp_path):
+def unbuilt_layer_args(tmp_path):
+    """Arguments for a layer that is refused before anything is built (no wheelhouse)."""
+
     def make(**overrides):
         args = {
             "layer_name": "deps",
@@ -29,13 +31,23 @@ def layer_args(wheelhouse, tmp_path):
             "tagging": TAGGING,
             "requirements": ["tinypkg==1.0"],
             "cache_dir": str(tmp_path / "cache"),
-            "index_options": ["--no-index", "--find-links", str(wheelhouse)],
+            "index_options": ["--no-index"],
         }
         return LambdaLayerArgs(**(args | overrides))
 
     return make
 
 
+@pytest.fixture
+def layer_args(unbuilt_layer_args, wheelhouse):
+    def make(**overrides):
+        index = {"index_options": ["--no-index", "--find-links", str(wheelhouse)]}
+        return unbuilt_layer_args(**(index | overrides))
+
+    return make
+
+
+@pytest.mark.subprocess
 def test_publishes_a_layer_version_with_its_hash_runtimes_and_skip_destroy(
     run_mocked, layer_args, tmp_path
 ):
@@ -55,12 +67,14 @@ def test_publishes_a_layer_version_with_its_hash_runtimes_and_skip_destroy(
     assert rec.of_type("aws:s3/bucketObjectv2:BucketObjectv2") == []
 
 
+@pytest.mark.subprocess
 def test_build_dir_keeps_a_named_copy_of_the_zip(run_mocked, layer_args, tmp_path):
     rec = run_mocked(lambda: LambdaLayer("deps", layer_args(build_dir=str(tmp_path / "build"))))
     assert rec.value.build.zip_path == tmp_path / "build" / "deps.zip"
     assert rec.inputs("deps-version")["code"] == f"<FileArchive {tmp_path / 'build' / 'deps.zip'}>"
 
 
+@pytest.mark.subprocess
 def test_unchanged_inputs_publish_nothing_new(run_mocked, layer_args, tmp_path):
     first = run_mocked(lambda: LambdaLayer("deps", layer_args()))
     first_inputs = first.inputs("deps-version")
@@ -75,6 +89,7 @@ def test_unchanged_inputs_publish_nothing_new(run_mocked, layer_args, tmp_path):
     assert rebuilt.inputs("deps-version")["sourceCodeHash"] == first_inputs["sourceCodeHash"]
 
 
+@pytest.mark.subprocess
 def test_changed_requirements_change_the_hash(run_mocked, layer_args):
     one = run_mocked(lambda: LambdaLayer("deps", layer_args()))
     other = run_mocked(lambda: LambdaLayer("deps", layer_args(requirements=["tinydep==2.0"])))
@@ -84,6 +99,7 @@ def test_changed_requirements_change_the_hash(run_mocked, layer_args):
     )
 
 
+@pytest.mark.subprocess
 def test_a_zip_over_50_mb_goes_through_s3(run_mocked, layer_args):
     rec = run_mocked(
         lambda: LambdaLayer(
@@ -108,6 +124,7 @@ def test_a_zip_over_50_mb_goes_through_s3(run_mocked, layer_args):
     assert "code" not in version
 
 
+@pytest.mark.subprocess
 def test_a_zip_over_50_mb_without_a_bucket_is_refused(run_mocked, layer_args):
     with pytest.raises(ComponentArgumentError) as caught:
         run_mocked(
@@ -120,6 +137,7 @@ def test_a_zip_over_50_mb_without_a_bucket_is_refused(run_mocked, layer_args):
     assert run_mocked.registered == []
 
 
+@pytest.mark.subprocess
 def test_shares_are_one_permission_per_principal(run_mocked, layer_args):
     shares = [
         LayerShare("210987654321"),
@@ -138,6 +156,7 @@ def test_shares_are_one_permission_per_principal(run_mocked, layer_args):
     assert all(p.parent == rec.named("deps").urn for p in permissions)
 
 
+@pytest.mark.subprocess
 def test_public_share_needs_the_explicit_flag(run_mocked, layer_args):
     rec = run_mocked(lambda: LambdaLayer("deps", layer_args(shares=[LayerShare("*", public=True)])))
     assert rec.inputs("deps-public")["principal"] == "*"
@@ -153,14 +172,15 @@ def test_public_share_needs_the_explicit_flag(run_mocked, layer_args):
     ],
 )
 def test_bad_shares_are_refused_before_anything_is_built(
-    run_mocked, layer_args, share, message, tmp_path
+    run_mocked, unbuilt_layer_args, share, message, tmp_path
 ):
     with pytest.raises(ComponentArgumentError, match=re.escape(message)):
-        run_mocked(lambda: LambdaLayer("deps", layer_args(shares=[share])))
+        run_mocked(lambda: LambdaLayer("deps", unbuilt_layer_args(shares=[share])))
     assert run_mocked.registered == []
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.subprocess
 def test_alarms_watch_errors_throttles_and_duration_of_each_function(run_mocked, layer_args):
     alarms = LayerAlarms(["orders", "billing"], TOPIC, duration_threshold_ms=3000)
     rec = run_mocked(lambda: LambdaLayer("deps", layer_args(alarms=alarms)))
@@ -175,6 +195,7 @@ def test_alarms_watch_errors_throttles_and_duration_of_each_function(run_mocked,
     assert rec.named("deps-orders-errors").parent == rec.named("deps").urn
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -196,6 +217,7 @@ def test_bad_arguments_are_refused_and_nothing_is_declared(
     assert run_mocked.registered == []
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("package", "message"),
     [

@@ -15,12 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.runtime.layer_builder.build import (
-    LayerBuildError,
-    build_layer,
-    find_interpreter,
-    load_segments_aligned,
-)
+from guardrails.runtime.layer_builder.build import LayerBuildError, build_layer
+from guardrails.runtime.layer_builder.bytecode import find_interpreter
 from guardrails.runtime.layer_builder.spec import (
     RUNTIMES,
     LayerSpec,
@@ -28,6 +24,7 @@ from guardrails.runtime.layer_builder.spec import (
     parse_requirements,
     platform_tags,
 )
+from guardrails.runtime.layer_builder.strip import load_segments_aligned
 from guardrails.tooling.cli import main
 from tests.layer_wheels import HOST_ARCHITECTURE
 
@@ -141,6 +138,7 @@ def test_platform_tags_follow_the_runtime_glibc():
 # --- builds ----------------------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_a_build_installs_the_resolved_set_under_python_with_hash_bytecode(wheelhouse, tmp_path):
     _, result = _build(wheelhouse, tmp_path / "out" / "layer.zip", ["tinypkg==1.0"])
     names = _names(result.zip_path)
@@ -161,6 +159,7 @@ def test_a_build_installs_the_resolved_set_under_python_with_hash_bytecode(wheel
     assert result.final.bytes > result.installed.bytes
 
 
+@pytest.mark.subprocess
 def test_the_layer_imports_with_metadata_intact_and_no_stale_bytecode(wheelhouse, tmp_path):
     _, result = _build(wheelhouse, tmp_path / "layer.zip", ["tinypkg==1.0"])
     opt = tmp_path / "opt"
@@ -196,6 +195,7 @@ def test_the_layer_imports_with_metadata_intact_and_no_stale_bytecode(wheelhouse
     assert marshal.loads(pyc.read_bytes()[16:]).co_filename == "/opt/python/tinypkg/__init__.py"
 
 
+@pytest.mark.subprocess
 def test_two_builds_in_different_directories_are_byte_identical(wheelhouse, tmp_path):
     _, first = _build(wheelhouse, tmp_path / "a" / "l.zip", ["tinypkg==1.0"], use_cache=False)
     _, second = _build(wheelhouse, tmp_path / "b" / "l.zip", ["tinypkg==1.0"], use_cache=False)
@@ -209,6 +209,7 @@ def test_two_builds_in_different_directories_are_byte_identical(wheelhouse, tmp_
     assert not any(i.is_dir() for i in infos)
 
 
+@pytest.mark.subprocess
 def test_the_cache_skips_a_rebuild_and_a_damaged_entry_is_rebuilt(wheelhouse, tmp_path):
     cache = tmp_path / "cache"
     _, first = _build(wheelhouse, tmp_path / "1.zip", ["tinypkg==1.0"], cache_dir=cache)
@@ -227,6 +228,7 @@ def test_the_cache_skips_a_rebuild_and_a_damaged_entry_is_rebuilt(wheelhouse, tm
     assert not other.cache_hit and other.cache_key != first.cache_key
 
 
+@pytest.mark.subprocess
 def test_strip_options_remove_only_what_was_asked_and_never_dist_info(wheelhouse, tmp_path):
     _, result = _build(
         wheelhouse,
@@ -246,6 +248,7 @@ def test_strip_options_remove_only_what_was_asked_and_never_dist_info(wheelhouse
     assert result.stripped["docs"].bytes == len(b"# guide\n" * 50) + len(b"notes\n")
 
 
+@pytest.mark.subprocess
 def test_strip_so_removes_debug_symbols_from_shared_objects(wheelhouse, tmp_path):
     if not list(wheelhouse.glob("nativepkg-*.whl")):
         pytest.skip("this interpreter has no shared-object stdlib module to package")
@@ -277,6 +280,7 @@ def test_strip_so_without_a_strip_tool_is_refused_before_any_work(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.subprocess
 def test_bytecode_none_ships_sources_only(wheelhouse, tmp_path):
     _, result = _build(wheelhouse, tmp_path / "l.zip", ["tinydep==2.0"], bytecode="none")
     assert _names(result.zip_path) == sorted(
@@ -288,6 +292,7 @@ def test_bytecode_none_ships_sources_only(wheelhouse, tmp_path):
     )
 
 
+@pytest.mark.subprocess
 def test_console_scripts_point_at_the_lambda_interpreter(wheelhouse, tmp_path):
     _, result = _build(wheelhouse, tmp_path / "l.zip", ["withscript==1.0"], bytecode="none")
     with zipfile.ZipFile(result.zip_path) as archive:
@@ -295,6 +300,7 @@ def test_console_scripts_point_at_the_lambda_interpreter(wheelhouse, tmp_path):
     assert script.startswith(f"#!/var/lang/bin/python3.{sys.version_info[1]}\n".encode())
 
 
+@pytest.mark.subprocess
 def test_bytecode_without_a_matching_interpreter_is_refused_before_any_work(tmp_path):
     spec = LayerSpec(parse_requirements(["tinydep==2.0"]), runtime="python3.13")
     with pytest.raises(LayerBuildError) as caught:
@@ -306,12 +312,14 @@ def test_bytecode_without_a_matching_interpreter_is_refused_before_any_work(tmp_
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.subprocess
 def test_find_interpreter_checks_the_version_it_finds():
     assert find_interpreter(RUNTIMES[RUNTIME]) is not None
     with pytest.raises(LayerBuildError, match=r"/nonexistent/python is not one"):
         find_interpreter(RUNTIMES[RUNTIME], "/nonexistent/python")
 
 
+@pytest.mark.subprocess
 def test_credentials_are_refused_with_every_finding_and_nothing_written(wheelhouse, tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(LayerBuildError) as caught:
@@ -325,6 +333,7 @@ def test_credentials_are_refused_with_every_finding_and_nothing_written(wheelhou
     assert not cache.exists()
 
 
+@pytest.mark.subprocess
 def test_allowed_secret_globs_are_reported_not_refused(wheelhouse, tmp_path):
     with pytest.raises(LayerBuildError, match=r"settings\.py"):
         _build(wheelhouse, tmp_path / "l.zip", ["leaky==1.0"], allow_secrets=("*/tests/*",))
@@ -342,11 +351,13 @@ def test_allowed_secret_globs_are_reported_not_refused(wheelhouse, tmp_path):
     ]
 
 
+@pytest.mark.subprocess
 def test_aws_documentation_example_keys_are_not_findings(wheelhouse, tmp_path):
     _, result = _build(wheelhouse, tmp_path / "l.zip", ["tinypkg==1.0"], bytecode="none")
     assert result.allowed_findings == []
 
 
+@pytest.mark.subprocess
 def test_a_layer_over_lambdas_unzipped_limit_is_refused(wheelhouse, tmp_path):
     with pytest.raises(LayerBuildError) as caught:
         _build(wheelhouse, tmp_path / "out" / "l.zip", ["hugepkg==1.0"], bytecode="none")
@@ -355,6 +366,7 @@ def test_a_layer_over_lambdas_unzipped_limit_is_refused(wheelhouse, tmp_path):
     assert not (tmp_path / "out" / "cache").exists()
 
 
+@pytest.mark.subprocess
 def test_an_unresolvable_requirement_is_a_clear_error(wheelhouse, tmp_path):
     with pytest.raises(LayerBuildError) as caught:
         _build(wheelhouse, tmp_path / "l.zip", ["nosuchpkg==1.0"])
@@ -374,6 +386,7 @@ def _cli_build(wheelhouse: Path, tmp_path: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.mark.subprocess
 def test_cli_build_prints_a_json_report(wheelhouse, tmp_path, capsys):
     code = main(_cli_build(wheelhouse, tmp_path, "--strip", "tests,docs", "--format", "json"))
     assert code == 0
@@ -384,6 +397,7 @@ def test_cli_build_prints_a_json_report(wheelhouse, tmp_path, capsys):
     assert report["sha256"] == hashlib.sha256((tmp_path / "l.zip").read_bytes()).hexdigest()
 
 
+@pytest.mark.subprocess
 def test_cli_build_table_names_sizes_strip_and_hash(wheelhouse, tmp_path, capsys):
     arguments = _cli_build(wheelhouse, tmp_path, "--strip", "tests")
     assert main(arguments) == 0
@@ -440,11 +454,12 @@ def test_load_segment_alignment_is_read_from_the_elf_headers(tmp_path, offset, a
     assert load_segments_aligned(library) is aligned
 
 
+@pytest.mark.subprocess
 def test_a_library_that_strip_would_break_is_kept_as_it_was(wheelhouse, tmp_path, monkeypatch):
     if not list(wheelhouse.glob("nativepkg-*.whl")):
         pytest.skip("this interpreter has no shared-object stdlib module to package")
     monkeypatch.setattr(
-        "guardrails.runtime.layer_builder.build.load_segments_aligned", lambda _: False
+        "guardrails.runtime.layer_builder.strip.load_segments_aligned", lambda _: False
     )
     _, plain = _build(wheelhouse, tmp_path / "a.zip", ["nativepkg==1.0"], bytecode="none")
     _, kept = _build(

@@ -12,14 +12,16 @@ import boto3
 import pytest
 
 from guardrails.tooling.cli import main
-from guardrails.tooling.layer_ops.ops import (
+from guardrails.tooling.layer_ops.ops import LayerOperations, LayerOpsError
+from guardrails.tooling.layer_ops.rollout import (
     ROLLOUT_BATCH_TAG,
     ROLLOUT_LAYER_TAG,
     ROLLOUT_STATUS_TAG,
-    LayerOperations,
-    LayerOpsError,
 )
 from tests.moto_server import REGION
+
+# every test here talks to the moto server (a child process)
+pytestmark = pytest.mark.subprocess
 
 ACCOUNT = "123456789012"  # moto's default account
 ORG = "o-abcdefghij"

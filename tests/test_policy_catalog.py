@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from guardrails.tooling.taggable_types import OUTPUT, build
 from policies.catalog import RULES, _check_catalog
 from policies.model import Rule
@@ -36,6 +38,7 @@ def test_catalog_refuses_duplicates_and_bad_ids():
         _check_catalog((bad,))
 
 
+@pytest.mark.slow
 def test_taggable_types_are_current_with_the_installed_providers():
     assert json.loads(OUTPUT.read_text()) == build(), (
         "run: python -m guardrails.tooling.taggable_types"

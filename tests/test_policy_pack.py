@@ -39,6 +39,7 @@ def test_every_rule_has_cases_that_pass_and_fail():
             assert any(c.violates for c in cases) and any(not c.violates for c in cases), rule.id
 
 
+@pytest.mark.subprocess
 def test_pack_reports_the_catalog(pack):
     info = pack.info()
     assert info.name == "guardrails"
@@ -52,6 +53,7 @@ def test_pack_reports_the_catalog(pack):
     }
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.rule}:{c.label}" for c in CASES])
 def test_resource_rule(pack, case: Case):
     diagnostics = [d for d in pack.analyze(case.resource, _provider(case)) if d.policy == case.rule]
@@ -61,13 +63,18 @@ def test_resource_rule(pack, case: Case):
         assert d.level == next(r.enforcement for r in RULES if r.id == case.rule)
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("case", STACK_CASES, ids=[f"{c.rule}:{c.label}" for c in STACK_CASES])
 def test_stack_rule(pack, case: StackCase):
     diagnostics = [d for d in pack.analyze_stack(case.resources, {}) if d.policy == case.rule]
     names = {r.urn: r.name for r in case.resources}
     assert sorted(names.get(d.urn or "", "<stack>") for d in diagnostics) == sorted(case.violating)
+    if case.messages:
+        # the pack prefixes the rule description to the message
+        assert sorted(d.message.split("\n", 1)[-1] for d in diagnostics) == sorted(case.messages)
 
 
+@pytest.mark.subprocess
 def test_configured_properties_change_verdicts():
     config = parse_policy_config(
         {
@@ -108,6 +115,7 @@ def test_all_sets_every_level():
     assert config["oci-objectstorage-bucket-customer-managed-key"][0] == "advisory"
 
 
+@pytest.mark.subprocess
 def test_remediation_adds_missing_default_tags(pack):
     from pulumi.runtime.proto import analyzer_pb2
 

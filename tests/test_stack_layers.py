@@ -92,6 +92,7 @@ def test_the_gate_passes_a_governed_layer_and_fails_a_public_one(wheelhouse, tmp
     ]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -119,6 +120,7 @@ def test_bad_layer_config_names_the_key_path(wheelhouse, tmp_path, overrides, me
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.subprocess
 def test_a_bad_layer_name_is_a_config_error(wheelhouse, tmp_path):
     with pytest.raises(GuardrailsError, match=r"guardrails:layers\.bad name"):
         capture_program(_project(tmp_path, {"bad name": _layer(wheelhouse)}), "layers")

@@ -8,7 +8,7 @@ import pytest
 
 from guardrails.runtime.stack_schema import StackConfigError, parse_stack_config
 from guardrails.tooling.project import load_project, load_stack_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, STACKS
 
 
 def _settings(stack: str = "dev") -> tuple[dict[str, str], set[str]]:
@@ -48,7 +48,7 @@ def _with(
     return config, secret_keys
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_checked_in_stacks_are_valid(stack):
     cfg = parse_stack_config(*_settings(stack))
     assert cfg.environment == stack
@@ -79,7 +79,7 @@ BAD_CONFIG = [
     ),
     (
         {"databases.orders.costCenter": "CC-999"},
-        "guardrails:databases.orders.costCenter: 'CC-999' is not one of governance.costCenters",
+        "guardrails:databases.orders.costCenter: must be one of CC-101, CC-202, CC-303 (got 'CC-999')",
     ),
     (
         {"databases.orders.adminPassword": "hunter2!"},
@@ -121,7 +121,7 @@ BAD_CONFIG = [
     ),
     (
         {"budgets.costCenters.CC-404": {"monthly": 5, "recipients": ["a@example.com"]}},
-        "guardrails:budgets.costCenters.CC-404: 'CC-404' is not one of governance.costCenters",
+        "guardrails:budgets.costCenters.CC-404: must be one of CC-101, CC-202, CC-303 (got 'CC-404')",
     ),
     (
         {"budgets.tenancyRecipients": ["finops"]},
@@ -133,7 +133,7 @@ BAD_CONFIG = [
     ),
     (
         {"governance.defaultCostCenter": "CC-999"},
-        "guardrails:governance: defaultCostCenter 'CC-999' is not one of costCenters (CC-101, CC-202, CC-303)",
+        "guardrails:governance.defaultCostCenter: must be one of CC-101, CC-202, CC-303 (got 'CC-999')",
     ),
     (
         {"governance.costCenters": []},

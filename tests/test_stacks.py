@@ -9,7 +9,7 @@ import pytest
 from guardrails.tooling.preview import capture_program
 from guardrails.tooling.provider_types import accepts_input
 from guardrails.tooling.record import Capture
-from tests.conftest import ROOT
+from tests.conftest import ROOT, STACKS
 
 COMMON = {
     "pulumi:providers:oci": 1,
@@ -76,7 +76,8 @@ def render(stack: str) -> Capture:
     return _CACHE[stack]
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.subprocess
+@pytest.mark.parametrize("stack", STACKS)
 def test_stack_renders_with_expected_resource_counts(stack):
     capture = render(stack)
     assert capture.project == "guardrails" and capture.stack == stack
@@ -85,7 +86,8 @@ def test_stack_renders_with_expected_resource_counts(stack):
     )
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.subprocess
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_taggable_resource_carries_the_governance_tags(stack):
     capture = render(stack)
     checked = 0
@@ -104,12 +106,14 @@ def test_every_taggable_resource_carries_the_governance_tags(stack):
     assert checked > 20
 
 
+@pytest.mark.subprocess
 def test_production_databases_are_protected_and_others_are_not():
     for stack, protected in (("dev", False), ("staging", False), ("prod", True)):
         dbs = [r for r in render(stack).resources if r.type.endswith(":AutonomousDatabase")]
         assert dbs and all(r.protect is protected for r in dbs), stack
 
 
+@pytest.mark.subprocess
 def test_resources_use_the_explicit_provider_that_ignores_oracle_tags():
     capture = render("dev")
     provider = next(r for r in capture.resources if r.type == "pulumi:providers:oci")
@@ -122,11 +126,13 @@ def test_resources_use_the_explicit_provider_that_ignores_oracle_tags():
     assert custom and all(r.provider and r.provider.startswith(provider.urn) for r in custom)
 
 
+@pytest.mark.subprocess
 def test_dev_uses_the_user_event_stream_with_four_partitions():
     stream = next(r for r in render("dev").resources if r.type == "oci:Streaming/stream:Stream")
     assert stream.inputs["name"] == "user-event-stream" and stream.inputs["partitions"] == 4
 
 
+@pytest.mark.subprocess
 def test_outputs_carry_ids_and_no_secrets():
     capture = render("prod")
     outputs = capture.outputs
@@ -148,6 +154,7 @@ def test_outputs_carry_ids_and_no_secrets():
     }
 
 
+@pytest.mark.subprocess
 def test_no_secret_reaches_the_capture():
     for stack in ("dev", "prod"):
         text = json.dumps(render(stack).to_json())
@@ -164,6 +171,7 @@ def test_no_secret_reaches_the_capture():
     assert db.secret_inputs == ["adminPassword"] and db.inputs["adminPassword"] == "[secret]"
 
 
+@pytest.mark.subprocess
 def test_rendering_twice_gives_identical_inputs():
     first = render("staging")
     second = capture_program(ROOT, "staging")
@@ -173,6 +181,7 @@ def test_rendering_twice_gives_identical_inputs():
     assert first.outputs == second.outputs
 
 
+@pytest.mark.subprocess
 def test_source_locations_point_at_the_declaring_line():
     capture = render("dev")
     fleet = next(r for r in capture.resources if r.type == "guardrails:oci:AutonomousDatabaseFleet")

@@ -17,7 +17,9 @@ def test_defined_tag_map_uses_namespace_and_keys():
         "governance.owner": "platform",
     }
     assert (
-        governance_defined_tags("CC-101", "prod", "x", namespace="finops")["finops.environment"]
+        governance_defined_tags("CC-101", "prod", "x", cost_centers=CCS, namespace="finops")[
+            "finops.environment"
+        ]
         == "prod"
     )
 
@@ -57,11 +59,28 @@ def test_merge_refuses_to_contradict_governance():
         )
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"cost_center": "CC-999"}, "cost_center must be one of CC-101, CC-202 (got 'CC-999')"),
+        ({"environment": "qa"}, "environment must be one of dev, staging, prod (got 'qa')"),
+        ({"owner": ""}, "owner must not be empty"),
+        ({"cost_centers": ()}, "cost_centers must not be empty"),
+    ],
+)
+def test_a_tagging_outside_the_allowed_values_fails_at_construction(kwargs, message):
+    args = {"cost_center": "CC-101", "environment": "dev", "owner": "platform"}
+    args |= {"cost_centers": CCS} | kwargs
+    with pytest.raises(ComponentArgumentError) as caught:
+        GovernanceTagging(**args)
+    assert str(caught.value) == f"governance tags: {message}"
+
+
 def test_tagging_for_another_cost_center_validates_it():
     tagging = GovernanceTagging("CC-101", "dev", "platform", cost_centers=CCS)
     assert tagging.for_cost_center("CC-202").defined_tags()["governance.cost_center"] == "CC-202"
     with pytest.raises(ComponentArgumentError, match="cost_center must be one of"):
-        tagging.for_cost_center("CC-404").defined_tags()
+        tagging.for_cost_center("CC-404")
 
 
 def test_aws_tags_carry_the_same_ownership():

@@ -15,25 +15,13 @@ import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from guardrails.runtime.limits import EMAIL, HTTPS_URL, Choice, Pattern, Range
+
 # ocid1.<resource type>.<realm>.[region][.future use].<unique id>
 _OCID = re.compile(
     r"^ocid1\.(?P<kind>[a-z0-9_]+)\.(?P<realm>oc[0-9]+)\.(?P<region>[a-z0-9-]*)"
     r"(?:\.[a-z0-9-]+)?\.(?P<unique>[a-z0-9]{16,})$"
 )
-
-# Name formats OCI accepts. The stack schema checks the same patterns before any component
-# runs, so that config errors carry their key path.
-TAG_VALUE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
-TAG_NAMESPACE = r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$"
-IAM_RESOURCE_TYPE = r"^[a-z][a-z0-9\-]*$"
-TOPIC_NAME = r"^[A-Za-z0-9_\-]{1,256}$"
-ADB_DB_NAME = r"^[A-Za-z][A-Za-z0-9]{0,29}$"
-BUCKET_NAME = r"^[A-Za-z0-9_.\-]{1,256}$"
-STREAM_NAME = r"^[A-Za-z0-9_.\-]{1,255}$"
-EMAIL = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$"
-HTTPS_URL = r"^https://[^\s/]+(/\S*)?$"
-
-ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
 
 class ComponentArgumentError(ValueError):
@@ -43,10 +31,14 @@ class ComponentArgumentError(ValueError):
         super().__init__(f"{component}: {argument} {problem}")
         self.component = component
         self.argument = argument
+        self.problem = problem
 
 
-def _shown(value: Any) -> str:
-    return repr(value)
+def check_limit(component: str, argument: str, value: Any, limit: Choice | Range | Pattern) -> None:
+    """Raise with the limit's own words (`guardrails.runtime.limits`) unless `value` keeps it."""
+    problem = limit.problem(value)
+    if problem:
+        raise ComponentArgumentError(component, argument, problem)
 
 
 def ocid_kind(value: str) -> str | None:
@@ -73,11 +65,7 @@ def check_ocid(component: str, argument: str, value: Any, *kinds: str) -> None:
 
 
 def check_one_of(component: str, argument: str, value: Any, allowed: Collection[Any]) -> None:
-    if value not in allowed:
-        choices = ", ".join(str(a) for a in allowed)
-        raise ComponentArgumentError(
-            component, argument, f"must be one of {choices} (got {_shown(value)})"
-        )
+    check_limit(component, argument, value, Choice(tuple(str(a) for a in allowed)))
 
 
 def check_range(
@@ -89,14 +77,7 @@ def check_range(
     *,
     whole: bool = False,
 ) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ComponentArgumentError(component, argument, f"must be a number (got {value!r})")
-    if whole and float(value) != int(value):
-        raise ComponentArgumentError(component, argument, f"must be a whole number (got {value!r})")
-    if minimum is not None and value < minimum:
-        raise ComponentArgumentError(component, argument, f"must be >= {minimum:g} (got {value})")
-    if maximum is not None and value > maximum:
-        raise ComponentArgumentError(component, argument, f"must be <= {maximum:g} (got {value})")
+    check_limit(component, argument, value, Range(minimum, maximum, whole))
 
 
 def check_not_empty(component: str, argument: str, values: Iterable[Any]) -> None:
@@ -109,18 +90,14 @@ def matches(pattern: str, value: Any) -> bool:
 
 
 def check_emails(component: str, argument: str, values: Iterable[Any]) -> None:
-    for value in values:
-        if isinstance(value, str) and not matches(EMAIL, value):
-            raise ComponentArgumentError(
-                component, argument, f"must hold e-mail addresses (got {value!r})"
-            )
+    for index, value in enumerate(values):
+        if isinstance(value, str):
+            check_limit(component, f"{argument}[{index}]", value, EMAIL)
 
 
 def check_https_url(component: str, argument: str, value: Any) -> None:
-    if isinstance(value, str) and not matches(HTTPS_URL, value):
-        raise ComponentArgumentError(
-            component, argument, f"must be an https:// URL (got {value!r})"
-        )
+    if isinstance(value, str):
+        check_limit(component, argument, value, HTTPS_URL)
 
 
 def parse_cidr(

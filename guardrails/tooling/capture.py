@@ -31,12 +31,11 @@ from urllib.parse import unquote, urlparse
 
 import pulumi
 import pulumi.runtime
-from pulumi import _types as pulumi_types
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings
+from pulumi.runtime import rpc
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
 
+from guardrails.runtime import pulumi_compat
 from guardrails.tooling.project import SECRET_PLACEHOLDER, load_project, load_stack_settings
 from guardrails.tooling.provider_types import function_result_class, resource_output_types
 from guardrails.tooling.record import (
@@ -47,7 +46,7 @@ from guardrails.tooling.record import (
     SourceLocation,
 )
 
-_SECRET_SIG = (rpc._special_sig_key, rpc._special_secret_sig)
+_SECRET_SIG = pulumi_compat.SECRET_SIGNATURE
 _PLACEHOLDER_ID = "preview-id"
 PLACEHOLDER_ACCOUNT = "123456789012"
 _MAX_DEPTH = 3
@@ -79,7 +78,7 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, pulumi.Resource):
-        return f"<resource {value._name}>"
+        return f"<resource {pulumi_compat.resource_name(value)}>"
     if isinstance(value, pulumi.Asset | pulumi.Archive):
         # Stable across runs: what it points at, never the object's address.
         source = getattr(value, "path", None) or getattr(value, "uri", None)
@@ -136,13 +135,13 @@ def _placeholder(name: str, typ: Any, depth: int = 0) -> Any:
         return False
     if typ in (int, float):
         return 0
-    if isinstance(typ, type) and pulumi_types.is_output_type(typ) and depth < _MAX_DEPTH:
+    if isinstance(typ, type) and pulumi_compat.is_output_type(typ) and depth < _MAX_DEPTH:
         return _placeholder_result(typ, depth + 1)
     return None
 
 
 def _placeholder_result(cls: type, depth: int = 0) -> dict[str, Any]:
-    return _placeholders(pulumi_types.output_type_types(cls), depth)
+    return _placeholders(pulumi_compat.output_type_types(cls), depth)
 
 
 def _placeholders(types: dict[str, Any], depth: int = 0) -> dict[str, Any]:
@@ -198,7 +197,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return placeholder_answer(args.token)
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
+class RecordingMonitor(pulumi_compat.MockMonitor):
     """The SDK's mock monitor, plus a record of every registration request."""
 
     def __init__(self, mocks: RecordingMocks, program_root: Path) -> None:
@@ -290,13 +289,13 @@ def run_program(program_dir: Path, stack: str) -> Capture:
     )
     # set_mocks installs a root stack for unit tests; a program run gets its own, as under
     # the language host, so that `pulumi.export` reaches the registered stack outputs.
-    settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi_compat.clear_root_resource()
     main = str(project.main)
 
     def program() -> None:
         runpy.run_path(main, run_name="__main__")
 
-    _sync_await(run_in_stack(program))
+    pulumi_compat.sync_await(run_in_stack(program))
     return Capture(
         project=project.name,
         stack=stack,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from pulumi import _types as pulumi_types
+from guardrails.runtime import pulumi_compat
 
 _TOKEN = re.compile(r"^(?P<pkg>[\w-]+):(?P<mod>\w+)(?:/\w+)?:(?P<member>\w+)$")
 
@@ -53,7 +53,7 @@ def _class(token: str, name: Callable[[str], str]) -> type | None:
 def function_result_class(token: str) -> type | None:
     """The `@pulumi.output_type` class a data source returns, or None if unknown."""
     cls = _class(token, lambda fn: fn[:1].upper() + fn[1:] + "Result")
-    return cls if cls is not None and pulumi_types.is_output_type(cls) else None
+    return cls if cls is not None and pulumi_compat.is_output_type(cls) else None
 
 
 @functools.cache
@@ -69,7 +69,7 @@ def resource_output_types(token: str) -> dict[str, Any]:
     if cls is None:
         return {}
     try:
-        return dict(pulumi_types.resource_types(cls))
+        return dict(pulumi_compat.resource_types(cls))
     except (NameError, TypeError):  # unresolvable forward references in generated code
         return {}
 
@@ -78,7 +78,7 @@ def resource_output_types(token: str) -> dict[str, Any]:
 def resource_args_class(token: str) -> type | None:
     """The `@pulumi.input_type` Args class of a resource type, or None if unknown."""
     cls = _class(token, lambda member: f"{member}Args")
-    return cls if cls is not None and pulumi_types.is_input_type(cls) else None
+    return cls if cls is not None and pulumi_compat.is_input_type(cls) else None
 
 
 @functools.cache
@@ -87,7 +87,7 @@ def resource_input_names(token: str) -> frozenset[str] | None:
     cls = resource_args_class(token)
     if cls is None:
         return None
-    return frozenset(pulumi_types.input_type_py_to_pulumi_names(cls).values())
+    return frozenset(pulumi_compat.input_type_py_to_pulumi_names(cls).values())
 
 
 def accepts_input(token: str, name: str) -> bool:

@@ -10,12 +10,12 @@ out of date with the installed providers; regenerate it with
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import re
 import sys
 from pathlib import Path
 
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.runtime.pulumi_compat import provider_resource_tokens
 from guardrails.tooling.provider_types import accepts_input
 
 OUTPUT = Path(__file__).resolve().parents[2] / "policies" / "data" / "taggable_types.json"
@@ -23,30 +23,22 @@ OUTPUT = Path(__file__).resolve().parents[2] / "policies" / "data" / "taggable_t
 PROVIDERS = (("pulumi_oci", "definedTags"), ("pulumi_aws", "tags"))
 
 
-def resource_tokens(package: str) -> list[str]:
-    """Every resource type token the provider package registers."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise SystemExit(f"{package} is not installed")
-    source = Path(spec.origin).read_text(encoding="utf-8")
-    match = re.search(r'resource_modules="""(.*?)"""', source, re.S)
-    if match is None:
-        raise SystemExit(f"{package}: no resource module registry found")
-    tokens: set[str] = set()
-    for module in json.loads(match.group(1)):
-        tokens.update(module["classes"])
-    return sorted(tokens)
-
-
 def build() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for package, tag_input in PROVIDERS:
-        out[tag_input] = [t for t in resource_tokens(package) if accepts_input(t, tag_input)]
+        out[tag_input] = [
+            t for t in provider_resource_tokens(package) if accepts_input(t, tag_input)
+        ]
     return out
 
 
 def main() -> int:
-    OUTPUT.write_text(json.dumps(build(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    try:
+        doc = build()
+    except GuardrailsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    OUTPUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {OUTPUT}", file=sys.stderr)
     return 0
 

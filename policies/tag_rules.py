@@ -7,12 +7,12 @@ SDKs' Args classes (`python -m guardrails.tooling.taggable_types`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from policies.model import ConfigField, Resource, Rule
+from policies.model import ConfigField, Resource, Rule, one
 
 _DATA = Path(__file__).resolve().parent / "data" / "taggable_types.json"
 
@@ -24,7 +24,11 @@ def taggable_types(tag_input: str) -> frozenset[str]:
     return frozenset(doc[tag_input])
 
 
+# A copy of guardrails.runtime.limits.ENVIRONMENTS (the catalog imports only policies.*, as it
+# also runs in checkov's environment); tests/test_limits.py keeps the two equal.
 ALLOWED_VALUES = {"environment": ["dev", "staging", "prod"]}
+TAG_NAMESPACE = "oci:Identity/tagNamespace:TagNamespace"
+TAG_DEFINITION = "oci:Identity/tag:Tag"
 OCI_TAG_CONFIG = {
     "namespace": ConfigField(
         "string", "Defined-tag namespace of the governance tags", "governance"
@@ -128,6 +132,51 @@ def _check_aws_values(resource: Resource, config: Mapping[str, Any]) -> Iterable
         yield f"tag values not allowed: {'; '.join(bad)}"
 
 
+def enum_values(resources: Sequence[Resource], default_namespace: str) -> dict[str, list[str]]:
+    """`namespace.key` -> allowed values, for every tag definition in the stack whose
+    validator is an ENUM. A tag's namespace is the TagNamespace it depends on (its name),
+    else `default_namespace` (a namespace another stack owns)."""
+    namespaces = {r.urn: r.get("name") for r in resources if r.type == TAG_NAMESPACE}
+    out: dict[str, list[str]] = {}
+    for tag in resources:
+        if tag.type != TAG_DEFINITION:
+            continue
+        validator = one(tag.get("validator"))
+        values = validator.get("values")
+        if str(validator.get("validatorType", "")).upper() != "ENUM" or not values:
+            continue
+        owner = next((namespaces[d] for d in tag.dependencies if d in namespaces), None)
+        out[f"{owner or default_namespace}.{tag.get('name')}"] = [str(v) for v in values]
+    return out
+
+
+def _check_oci_enum_values(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterable[tuple[str | None, str]]:
+    allowed = enum_values(resources, config["namespace"])
+    if not allowed:
+        return
+    for resource in resources:
+        if resource.type in config["exemptTypes"]:
+            continue
+        tags = resource.get("definedTags", {})
+        if not isinstance(tags, Mapping):
+            continue
+        bad = [
+            f"{key}={tags[key]!r} (allowed: {', '.join(values)})"
+            for key, values in sorted(allowed.items())
+            if key in tags and tags[key] not in values
+        ]
+        if bad:
+            yield (
+                resource.urn,
+                "defined tag values not allowed by the tag definitions' ENUM validators: "
+                + "; ".join(bad),
+            )
+
+
+OCI_STACK_TAG_CONFIG = {key: OCI_TAG_CONFIG[key] for key in ("namespace", "exemptTypes")}
+
 RULES = (
     Rule(
         id="oci-tagging-resource-required-tags",
@@ -148,6 +197,15 @@ RULES = (
         resource_types=taggable_types("definedTags"),
         check=_check_oci_values,
         config=OCI_TAG_CONFIG,
+    ),
+    Rule(
+        id="oci-tagging-stack-allowed-values",
+        description="Defined-tag values are among the values of the ENUM validator of the tag "
+        "definition declared in the same stack.",
+        severity="medium",
+        enforcement="mandatory",
+        check_stack=_check_oci_enum_values,
+        config=OCI_STACK_TAG_CONFIG,
     ),
     Rule(
         id="aws-tagging-resource-required-tags",
