@@ -23,7 +23,8 @@ from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.analyzer import Provider
-from guardrails.tooling.record import Capture, CapturedResource
+from guardrails.tooling.findings import Finding
+from guardrails.tooling.record import UNKNOWN, Capture, CapturedResource
 from policies.catalog import RULES_BY_ID
 from policies.naming import terraform_type, to_terraform
 
@@ -67,6 +68,15 @@ def ensure_checkov(console: Console | None = None) -> Path:
     return command
 
 
+def _known(value: Any) -> Any:
+    """Drop unknown values, as a Terraform plan leaves computed values out of `after`."""
+    if isinstance(value, dict):
+        return {k: _known(v) for k, v in value.items() if v != UNKNOWN}
+    if isinstance(value, list):
+        return [_known(v) for v in value if v != UNKNOWN]
+    return value
+
+
 def _tf_name(name: str) -> str:
     return _TF_NAME.sub("_", name) or "resource"
 
@@ -85,7 +95,7 @@ def export_plan(
         tf_type = terraform_type(r.type)
         if not r.custom or r.type.startswith("pulumi:providers:") or tf_type is None:
             continue
-        values = to_terraform(r.inputs)
+        values = to_terraform(_known(r.inputs))
         provider = providers.get(r.urn)
         if r.package == "aws" and provider is not None:
             defaults = provider.props.get("defaultTags")
@@ -158,10 +168,8 @@ def run_checkov(plan: dict[str, Any], custom_checks: bool = True) -> dict[str, A
 
 def scan(
     capture: Capture, providers: Mapping[str, Provider | None]
-) -> tuple[list[Any], dict[str, Any]]:
+) -> tuple[list[Finding], dict[str, Any]]:
     """checkov findings for the gate, and a summary (exported, scanned, failures)."""
-    from guardrails.tooling.gate import Finding
-
     plan, exported = export_plan(capture, providers)
     report = run_checkov(plan) if exported else {}
     summary = report.get("summary", {})
@@ -192,6 +200,8 @@ def scan(
                 message=check.get("check_name", check["check_id"]),
                 engine="checkov",
                 source=resource.source,
+                related=[s for s in resource.stack if s != resource.source],
+                component_path=capture.component_path(resource),
             )
         )
     return findings, {
