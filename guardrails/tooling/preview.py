@@ -182,14 +182,16 @@ def capture_program(
     return capture(load_program(program_dir, stack, mocks_path), strict=strict)
 
 
+_COMPUTED = "(known after create)"
 _KEY_INPUTS = 4
 _VALUE_WIDTH = 60
 
 
 def _short(value: Any) -> str:
     if value == UNKNOWN:
-        return "(known after create)"
+        return _COMPUTED
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    text = text.replace(f'"{UNKNOWN}"', _COMPUTED)
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
@@ -239,9 +241,15 @@ def render_preview(capture: Capture, console: Console) -> None:
     console.print(table)
 
     if capture.invokes:
+        sources = []
+        for answer in ("mocks", "placeholder"):
+            tokens = sorted({i.token for i in capture.invokes if i.answer == answer})
+            if tokens:
+                sources.append(
+                    f"{'mocks file' if answer == 'mocks' else 'placeholders'}: " + ", ".join(tokens)
+                )
         console.print(
-            f"data-source calls answered offline: {len(capture.invokes)} "
-            f"({', '.join(sorted({i.token for i in capture.invokes}))})",
+            f"data-source calls answered offline: {len(capture.invokes)} ({'; '.join(sources)})",
             markup=False,
         )
     if capture.outputs:

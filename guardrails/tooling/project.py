@@ -162,5 +162,10 @@ def load_stack_settings(project: Project, stack: str) -> StackSettings:
         qualified = _qualify(key, project.name)
         if _has_secure(value):
             secret_keys.append(qualified)
-        config[qualified] = _to_config_string(_mask_secure(value))
+        try:
+            config[qualified] = _to_config_string(_mask_secure(value))
+        except (TypeError, ValueError) as exc:
+            raise GuardrailsError(
+                f"{path}: config {key}: not a value Pulumi can pass ({exc})"
+            ) from exc
     return StackSettings(stack=stack, path=path, config=config, secret_keys=sorted(secret_keys))

@@ -88,17 +88,21 @@ def read_structured(path: Path, what: str) -> Any:
     return read_json(path, what) if path.suffix == ".json" else read_yaml(path, what)
 
 
-def check_output_path(path: Path, what: str = "report") -> None:
-    """Refuse an output path that cannot be written, before any work is done."""
+def check_output_path(path: Path, what: str = "report", *, create_parents: bool = False) -> None:
+    """Refuse an output path that cannot be written, before any work is done. With
+    `create_parents`, missing folders are fine (the writer creates them) as long as the
+    nearest existing one is a writable folder."""
     if path.is_dir():
         raise GuardrailsError(f"--output {path}: is a directory; give a file name for the {what}")
     parent = path.parent
+    while create_parents and not parent.exists() and parent != parent.parent:
+        parent = parent.parent
     if not parent.exists():
         raise GuardrailsError(f"--output {path}: directory {parent} does not exist")
     if not parent.is_dir():
-        raise GuardrailsError(f"--output {path}: {parent} is not a directory")
+        raise GuardrailsError(f"--output {path}: {parent} is a file, not a directory")
     try:
-        if path.exists():
+        if path.is_file():
             with path.open("a", encoding="utf-8"):  # opens for writing, changes nothing
                 pass
         else:
