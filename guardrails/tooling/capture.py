@@ -371,22 +371,40 @@ class _MessageLog(logging.Handler):
         logging.ERROR: "error",
     }
 
-    def __init__(self, messages: list[ProgramMessage]) -> None:
+    def __init__(self, messages: list[ProgramMessage], mapper: SourceMapper) -> None:
         super().__init__(logging.DEBUG)
         self.messages = messages
+        self.mapper = mapper
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno < logging.INFO:  # the SDK's own chatter; `pulumi up` hides it too
             return
         severity = self._SEVERITY.get(record.levelno, "error")
-        self.messages.append(ProgramMessage("log", severity, clean_message(record.getMessage())))
+        text = clean_message(record.getMessage())
+        if severity != "info":
+            # The SDK's warnings (an Output in an f-string) do not say where: the program's
+            # innermost frame on the stack is the line that caused it.
+            here = [f for f in traceback.extract_stack() if self.mapper.in_program(f.filename)]
+            if here:
+                where = Path(self.mapper.original(here[-1].filename))
+                text += f" (at {where.relative_to(self.mapper.program_root)}:{here[-1].lineno})"
+        self.messages.append(ProgramMessage("log", severity, text))
 
 
+_OUTPUT_STR = re.compile(
+    r"Calling __str__ on an Output\[T\] is not supported\..*?more details\."
+    r"(?:\s*This function may throw in a future version of Pulumi\.)?",
+    re.DOTALL,
+)
 _OBJECT_AT = re.compile(r"<(?:pulumi\.output\.)?(\w+(?:\.\w+)*) object at 0x[0-9a-fA-F]+>")
 
 
 def clean_message(text: str) -> str:
-    """Drop `<pulumi.output.Output object at 0x7f...>` noise from messages users read."""
+    """Drop `<pulumi.output.Output object at 0x7f...>` noise, and the SDK's many-line text
+    for an Output turned into a string, from messages users read."""
+    text = _OUTPUT_STR.sub(
+        "Calling __str__ on an Output[T] is not supported (read its value inside .apply)", text
+    )
     return _OBJECT_AT.sub(lambda m: f"<{m.group(1).rsplit('.', 1)[-1]}>", text)
 
 
@@ -436,7 +454,7 @@ def run_program(
     logger = logging.getLogger("guardrails.program")
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
-    logger.addHandler(_MessageLog(messages))
+    logger.addHandler(_MessageLog(messages, monitor.mapper))
     pulumi.runtime.set_mocks(
         mocks,
         project=request.project,

@@ -167,10 +167,12 @@ def capture(
     errors = [m for m in said if m.stream == "log" and m.severity == "error"]
     if errors:
         raise GuardrailsError(f"the program logged an error: {errors[0].text}")
-    warnings = [m for m in said if m.severity == "warning"]
+    # Raw stderr is the program's business (libraries write there); Pulumi's warnings are not.
+    warnings = [m for m in said if m.stream == "log" and m.severity == "warning"]
     if strict and warnings:
         raise GuardrailsError(
-            f"--strict: the program warned {len(warnings)} time(s), first: {warnings[0].text}"
+            f"--strict: {len(warnings)} warning(s) from the program or the Pulumi SDK, "
+            f"first: {warnings[0].text}"
         )
     return result
 
