@@ -7,9 +7,8 @@ import json
 import pytest
 
 from guardrails.tooling.preview import capture_program
-from guardrails.tooling.record import UNKNOWN
 from guardrails.tooling.provider_types import accepts_input
-from guardrails.tooling.record import Capture
+from guardrails.tooling.record import UNKNOWN, Capture
 from tests.conftest import ROOT
 
 COMMON = {
