@@ -171,7 +171,11 @@ def _preview(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     inputs = load_program(args.program or DEFAULT_PROGRAM, args.stack, args.mocks)
     if inputs.mocks_path is not None:
-        err.print(f"data-source answers: {escape(str(inputs.mocks_path))}", highlight=False)
+        err.print(
+            f"data-source answers: {escape(str(inputs.mocks_path))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     result = capture(
         inputs,
         strict=args.strict,
@@ -229,7 +233,7 @@ def _check(args: argparse.Namespace, out: Console, err: Console) -> int:
         if text is not None:
             out.file.write(text)
         raise
-    write(result, args.format, out if args.output is None else err, args.output)
+    write(result, args.format, out, args.output)
     return EXIT_OK if result.passed else EXIT_VIOLATIONS
 
 
