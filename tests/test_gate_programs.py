@@ -358,3 +358,26 @@ def test_capture_errors_are_guardrails_errors():
     with pytest.raises(GuardrailsError, match="unknown stack"):
         capture_program(OKE, "prod")
     assert ocid("compartment")  # helpers importable for fixtures
+
+
+def test_the_program_folders_own_ledger_is_used_and_named(capsys, tmp_path):
+    program = tmp_path / "oke"
+    shutil.copytree(OKE, program)
+    (program / "guardrails-suppressions.yaml").write_text(
+        "suppressions:\n"
+        "- rule: oci-network-securitylist-no-public-admin-ports\n"
+        "  resource: 'urn:pulumi:dev::oke-cluster::*::oke-node-list'\n"
+        "  reason: Workers reachable over SSH during the migration\n"
+        "  expires: 2099-12-31\n"
+    )
+    assert main(["check", "--program", str(program), "--format", "json"]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith(
+        f"policy config: the catalog levels; suppressions: {program / 'guardrails-suppressions.yaml'}"
+    )
+    report = json.loads(out)
+    assert report["inputs"]["suppressions"] == str(program / "guardrails-suppressions.yaml")
+    ssh = next(
+        v for v in report["violations"] if v["policy"].startswith("oci-network-securitylist")
+    )
+    assert ssh["suppressed"] is True
