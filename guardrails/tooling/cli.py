@@ -168,6 +168,7 @@ def _messages_printer(console: Console, verbose: bool) -> Callable[[list[Program
 
 def _preview(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.preview import capture, load_program, render_preview
+    from guardrails.tooling.report import error_object
 
     inputs = load_program(args.program or DEFAULT_PROGRAM, args.stack, args.mocks)
     if inputs.mocks_path is not None:
@@ -176,11 +177,14 @@ def _preview(args: argparse.Namespace, out: Console, err: Console) -> int:
             highlight=False,
             soft_wrap=True,
         )
-    result = capture(
-        inputs,
-        strict=args.strict,
-        on_messages=_messages_printer(err, args.verbose),
-    )
+    try:
+        result = capture(
+            inputs, strict=args.strict, on_messages=_messages_printer(err, args.verbose)
+        )
+    except GuardrailsError as exc:
+        if args.json:  # the requested format, carrying the error
+            sys.stdout.write(json.dumps({"error": error_object(exc)}, indent=2) + "\n")
+        raise
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
     else:
@@ -228,7 +232,7 @@ def _check(args: argparse.Namespace, out: Console, err: Console) -> int:
                 on_messages=_messages_printer(err, args.verbose),
                 inputs=inputs,
             )
-    except GuardrailsError as exc:
+    except Exception as exc:  # a report in the requested format, whatever went wrong
         text = error_report(exc, args.format, args.output, args.stack, program)
         if text is not None:
             out.file.write(text)
