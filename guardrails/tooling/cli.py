@@ -32,7 +32,7 @@ from guardrails.tooling.cli_support import (
     add_command,
     exit_codes_epilog,
 )
-from guardrails.tooling.layer_ops.cli import add_layer_parser, run_layer
+from guardrails.tooling.layer_ops.cli import add_layer_parser
 from guardrails.tooling.record import ProgramMessage
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "main"]
@@ -64,7 +64,10 @@ def _add_program_options(parser: argparse.ArgumentParser) -> None:
         "the program's folder, else placeholders); see README 'Programs we did not write'",
     )
     parser.add_argument(
-        "--strict", action="store_true", help="fail (exit 2) when the program or the SDK warns"
+        "--strict",
+        action="store_true",
+        help="fail (exit 2) on a Pulumi warning (pulumi.log.warn, or the SDK's own, such as an "
+        "Output in an f-string)",
     )
     parser.add_argument(
         "--verbose",
@@ -261,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     out = Console(emoji=False)
     err = Console(stderr=True, emoji=False)
-    run = getattr(args, "run", None) or run_layer
+    run = args.run  # every command sets it: set_defaults(run=...)
     try:
         code: int = run(args, out, err)
         return code

@@ -59,6 +59,7 @@ def add_layer_parser(sub: Any) -> None:
         "roll out layer versions (changing commands are dry runs until --apply).",
         failed="a rollout was rolled back (its alarm fired)",
     )
+    layer.set_defaults(run=run_layer)
     commands = layer.add_subparsers(dest="layer_command", required=True, metavar="COMMAND")
 
     build = add_command(
