@@ -34,12 +34,16 @@ def _adb_access(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     entries = [str(e) for e in resource.get("whitelistedIps", [])]
     if not entries:
         yield (
-            "reachable from the whole internet: no private endpoint (subnetId) and no IP allow-list"
+            "reachable from the whole internet: no private endpoint (subnetId) and no IP "
+            "allow-list; set subnetId (private endpoint) or whitelistedIps"
         )
         return
     open_entries = [e for e in entries if e.split(";")[-1] in WORLD]
     if open_entries:
-        yield f"IP allow-list opens the database to the whole internet ({', '.join(open_entries)})"
+        yield (
+            f"IP allow-list opens the database to the whole internet ({', '.join(open_entries)}); "
+            "list specific CIDRs or use a private endpoint (subnetId)"
+        )
 
 
 def _adb_mtls(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
@@ -49,7 +53,10 @@ def _adb_mtls(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 def _adb_license(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     if not resource.get("licenseModel"):
-        yield "licenseModel is not set (OCI then assumes BRING_YOUR_OWN_LICENSE)"
+        yield (
+            "licenseModel is not set (OCI then assumes BRING_YOUR_OWN_LICENSE); "
+            "set LICENSE_INCLUDED or BRING_YOUR_OWN_LICENSE explicitly"
+        )
 
 
 def _adb_vault(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
@@ -60,7 +67,10 @@ def _adb_vault(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 def _adb_retention(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
     days = resource.get("backupRetentionPeriodInDays")
     if days is not None and float(days) < config["minimumDays"]:
-        yield f"backup retention {days:g} days is below {config['minimumDays']} days"
+        yield (
+            f"backup retention {days:g} days is below {config['minimumDays']} days; "
+            f"set backupRetentionPeriodInDays to at least {config['minimumDays']}"
+        )
 
 
 def _environment(resource: Resource, namespace: str) -> str | None:
@@ -133,7 +143,10 @@ def _nsg_rule(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
         return
     exposed = _exposed_ports(resource.props)
     if exposed:
-        yield f"ingress from {resource.get('source')} to {', '.join(exposed)}"
+        yield (
+            f"ingress from {resource.get('source')} to {', '.join(exposed)}; "
+            "allow a specific CIDR (or a bastion) instead"
+        )
 
 
 def _security_list(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
@@ -142,7 +155,10 @@ def _security_list(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
             exposed = _exposed_ports(rule)
             if exposed:
                 ports = ", ".join(exposed)
-                yield f"ingressSecurityRules[{index}]: ingress from {rule['source']} to {ports}"
+                yield (
+                    f"ingressSecurityRules[{index}]: ingress from {rule['source']} to {ports}; "
+                    "allow a specific CIDR (or a bastion) instead"
+                )
 
 
 # --- Streaming, monitoring, budgets, IAM ----------------------------------------------------
@@ -160,12 +176,12 @@ def _pool_private(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 def _alarm_enabled(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     if resource.get("isEnabled") is not True:
-        yield "alarm is disabled"
+        yield "alarm is disabled; set isEnabled to true"
 
 
 def _alarm_destination(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     if not resource.get("destinations"):
-        yield "alarm has no destination"
+        yield "alarm has no destination; add a notification topic to destinations"
 
 
 def _referrers(resources: Sequence[Resource], types: Iterable[str]) -> dict[str, list[Resource]]:
@@ -192,7 +208,8 @@ def topics_without_subscriptions(
             names = ", ".join(sorted(u.name for u in users[topic.urn]))
             yield (
                 topic.urn,
-                f"topic {topic.name} notifies nobody: no subscription (used by {names})",
+                f"topic {topic.name} notifies nobody: no subscription (used by {names}); "
+                "subscribe an email, Slack or PagerDuty endpoint",
             )
 
 
@@ -208,7 +225,7 @@ def _budget_rules(
     rules = _referrers(resources, [BUDGET_RULE])
     for budget in resources:
         if budget.type == BUDGET and budget.urn not in rules:
-            yield budget.urn, f"budget {budget.name} has no alert rule"
+            yield budget.urn, f"budget {budget.name} has no alert rule; add a budget Rule for it"
 
 
 def _tenancy_forecast(
@@ -225,7 +242,13 @@ def _tenancy_forecast(
         )
         if tenancy_wide and any(r.get("type") == "FORECAST" for r in rules.get(budget.urn, [])):
             return
-    yield None, "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check)"
+    yield (
+        None,
+        (
+            "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check); "
+            "add a FORECAST rule to the root-compartment budget"
+        ),
+    )
 
 
 _MANAGE_ALL = re.compile(
@@ -238,7 +261,10 @@ def _iam_admin(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
     for statement in resource.get("statements", []):
         match = _MANAGE_ALL.match(str(statement))
         if match and match["group"].strip("'\" ").lower() not in admins:
-            yield f"grants manage all-resources in tenancy to group {match['group']}: {statement}"
+            yield (
+                f"grants manage all-resources in tenancy to group {match['group']}: {statement}; "
+                f"only {', '.join(config['adminGroups'])} may, scope it to a compartment"
+            )
 
 
 NAMESPACE_FIELD = ConfigField(
@@ -287,7 +313,9 @@ RULES = (
         enforcement="mandatory",
         resource_types=frozenset({ADB}),
         check=_adb_retention,
-        config={"minimumDays": ConfigField("integer", "Minimum backup retention in days", 7)},
+        config={
+            "minimumDays": ConfigField("integer", "Minimum backup retention in days", 7, minimum=1)
+        },
     ),
     Rule(
         id="oci-database-adb-production-protected",

@@ -37,10 +37,16 @@ OCI_TAG_CONFIG = {
         "array", "Keys every taggable resource must carry", ["cost_center", "environment"], "string"
     ),
     "allowedValues": ConfigField(
-        "object", 'Allowed values per key, e.g. {"cost_center": ["CC-101"]}', ALLOWED_VALUES
+        "object",
+        'Allowed values per key, e.g. {"cost_center": ["CC-101"]}',
+        ALLOWED_VALUES,
+        values="array",
     ),
     "defaultValues": ConfigField(
-        "object", 'Values remediation fills in for missing keys, e.g. {"environment": "dev"}', {}
+        "object",
+        'Values remediation fills in for missing keys, e.g. {"environment": "dev"}',
+        {},
+        values="string",
     ),
     "exemptTypes": ConfigField(
         "array",
@@ -56,7 +62,9 @@ AWS_TAG_CONFIG = {
         ["cost_center", "environment"],
         "string",
     ),
-    "allowedValues": ConfigField("object", "Allowed values per key", ALLOWED_VALUES),
+    "allowedValues": ConfigField(
+        "object", "Allowed values per key", ALLOWED_VALUES, values="array"
+    ),
 }
 
 
@@ -94,7 +102,10 @@ def _check_oci_required(resource: Resource, config: Mapping[str, Any]) -> Iterab
     ns = config["namespace"]
     missing = _missing(_oci_tags(resource, ns), config["requiredKeys"])
     if missing:
-        yield f"missing defined tags {', '.join(f'{ns}.{k}' for k in missing)}"
+        yield (
+            f"missing defined tags {', '.join(f'{ns}.{k}' for k in missing)}; "
+            "add them to definedTags"
+        )
 
 
 def _check_oci_values(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
@@ -123,7 +134,10 @@ def _remediate_oci(resource: Resource, config: Mapping[str, Any]) -> dict[str, A
 def _check_aws_required(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
     missing = _missing(_aws_tags(resource), config["requiredKeys"])
     if missing:
-        yield f"missing tags {', '.join(missing)} (provider defaultTags count)"
+        yield (
+            f"missing tags {', '.join(missing)} (provider defaultTags count); "
+            "add them to tags or to the provider's defaultTags"
+        )
 
 
 def _check_aws_values(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:

@@ -39,6 +39,13 @@ def test_every_rule_has_cases_that_pass_and_fail():
             assert any(c.violates for c in cases) and any(not c.violates for c in cases), rule.id
 
 
+def test_every_violating_case_names_its_message():
+    for case in CASES:
+        assert bool(case.message) is case.violates, (case.rule, case.label)
+    for stack_case in STACK_CASES:
+        assert bool(stack_case.message) is bool(stack_case.violating), stack_case.label
+
+
 @pytest.mark.subprocess
 def test_pack_reports_the_catalog(pack):
     info = pack.info()
@@ -49,6 +56,7 @@ def test_pack_reports_the_catalog(pack):
     assert retention["properties"]["minimumDays"] == {
         "type": "integer",
         "description": "Minimum backup retention in days",
+        "minimum": 1,
         "default": 7,
     }
 
@@ -59,6 +67,7 @@ def test_resource_rule(pack, case: Case):
     diagnostics = [d for d in pack.analyze(case.resource, _provider(case)) if d.policy == case.rule]
     assert bool(diagnostics) is case.violates, [d.message for d in diagnostics]
     for d in diagnostics:
+        assert case.message in d.message, d.message  # fires for the reason the case is about
         assert d.urn == case.resource.urn
         assert d.level == next(r.enforcement for r in RULES if r.id == case.rule)
 
@@ -69,6 +78,7 @@ def test_stack_rule(pack, case: StackCase):
     diagnostics = [d for d in pack.analyze_stack(case.resources, {}) if d.policy == case.rule]
     names = {r.urn: r.name for r in case.resources}
     assert sorted(names.get(d.urn or "", "<stack>") for d in diagnostics) == sorted(case.violating)
+    assert all(case.message in d.message for d in diagnostics), [d.message for d in diagnostics]
     if case.messages:
         # the pack prefixes the rule description to the message
         assert sorted(d.message.split("\n", 1)[-1] for d in diagnostics) == sorted(case.messages)

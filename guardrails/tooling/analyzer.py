@@ -45,6 +45,16 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class Remediation:
+    """What one policy's `remediate` did to a resource: its new properties (None if it
+    could not run, `diagnostic` then says why)."""
+
+    policy: str
+    properties: dict[str, Any] | None
+    diagnostic: str
+
+
+@dataclass(frozen=True)
 class Provider:
     type: str
     urn: str
@@ -161,6 +171,21 @@ class PolicyPackProcess:
 
     def analyze(self, resource: CapturedResource, provider: Provider | None) -> list[Diagnostic]:
         return _diagnostics(self.stub.Analyze(_request(resource, provider)), resource.urn)
+
+    def remediate(self, resource: CapturedResource, provider: Provider | None) -> list[Remediation]:
+        """`Remediate`: the engine asks this before `Analyze` when a policy's level is
+        `remediate`; each remediation's properties replace the resource's inputs."""
+        response = self.stub.Remediate(_request(resource, provider))
+        return [
+            Remediation(
+                policy=r.policyName,
+                properties=(
+                    json_format.MessageToDict(r.properties) if r.HasField("properties") else None
+                ),
+                diagnostic=r.diagnostic,
+            )
+            for r in response.remediations
+        ]
 
     def analyze_all(
         self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]

@@ -23,7 +23,8 @@ from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.analyzer import Provider
-from guardrails.tooling.record import Capture, CapturedResource
+from guardrails.tooling.findings import Finding
+from guardrails.tooling.record import UNKNOWN, Capture, CapturedResource
 from policies.catalog import RULES_BY_ID
 from policies.naming import terraform_type, to_terraform
 
@@ -33,6 +34,13 @@ CHECKOV_VENV = ROOT / ".venv-checkov"
 CHECKS_DIR = ROOT / "policies" / "checkov"
 TIMEOUT_SECONDS = 1800
 _TF_NAME = re.compile(r"[^A-Za-z0-9_-]")
+_RUNNING: set[subprocess.Popen[str]] = set()
+
+
+def stop_running() -> None:
+    """End checkov runs still going (the gate was interrupted while a thread waits on one)."""
+    for proc in list(_RUNNING):
+        proc.kill()
 
 
 def checkov_command() -> Path:
@@ -67,6 +75,15 @@ def ensure_checkov(console: Console | None = None) -> Path:
     return command
 
 
+def _known(value: Any) -> Any:
+    """Drop unknown values, as a Terraform plan leaves computed values out of `after`."""
+    if isinstance(value, dict):
+        return {k: _known(v) for k, v in value.items() if v != UNKNOWN}
+    if isinstance(value, list):
+        return [_known(v) for v in value if v != UNKNOWN]
+    return value
+
+
 def _tf_name(name: str) -> str:
     return _TF_NAME.sub("_", name) or "resource"
 
@@ -85,7 +102,7 @@ def export_plan(
         tf_type = terraform_type(r.type)
         if not r.custom or r.type.startswith("pulumi:providers:") or tf_type is None:
             continue
-        values = to_terraform(r.inputs)
+        values = to_terraform(_known(r.inputs))
         provider = providers.get(r.urn)
         if r.package == "aws" and provider is not None:
             defaults = provider.props.get("defaultTags")
@@ -129,28 +146,28 @@ def run_checkov(plan: dict[str, Any], custom_checks: bool = True) -> dict[str, A
         if custom_checks:
             cmd += ["--external-checks-dir", str(CHECKS_DIR)]
         env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-        try:
-            proc = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                cwd=tmp,
-                env=env,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise GuardrailsError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from exc
+        with subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp,
+            env=env,
+        ) as proc:
+            _RUNNING.add(proc)
+            try:
+                stdout, stderr = proc.communicate(timeout=TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired as exc:
+                proc.kill()
+                raise GuardrailsError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from exc
+            finally:
+                _RUNNING.discard(proc)
     if proc.returncode not in (0, 1):
-        raise GuardrailsError(
-            f"checkov failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
-        )
+        raise GuardrailsError(f"checkov failed (exit {proc.returncode}): {stderr.strip()[-300:]}")
     try:
-        doc = json.loads(proc.stdout)
+        doc = json.loads(stdout)
     except json.JSONDecodeError as exc:
-        raise GuardrailsError(
-            f"checkov printed no JSON report: {proc.stdout.strip()[:200]}"
-        ) from exc
+        raise GuardrailsError(f"checkov printed no JSON report: {stdout.strip()[:200]}") from exc
     if isinstance(doc, list):
         doc = next((d for d in doc if d.get("check_type") == "terraform_plan"), {})
     return doc if isinstance(doc, dict) else {}
@@ -158,10 +175,8 @@ def run_checkov(plan: dict[str, Any], custom_checks: bool = True) -> dict[str, A
 
 def scan(
     capture: Capture, providers: Mapping[str, Provider | None]
-) -> tuple[list[Any], dict[str, Any]]:
+) -> tuple[list[Finding], dict[str, Any]]:
     """checkov findings for the gate, and a summary (exported, scanned, failures)."""
-    from guardrails.tooling.gate import Finding
-
     plan, exported = export_plan(capture, providers)
     report = run_checkov(plan) if exported else {}
     summary = report.get("summary", {})
@@ -192,6 +207,8 @@ def scan(
                 message=check.get("check_name", check["check_id"]),
                 engine="checkov",
                 source=resource.source,
+                related=[s for s in resource.stack if s != resource.source],
+                component_path=capture.component_path(resource),
             )
         )
     return findings, {

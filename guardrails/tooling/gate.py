@@ -11,93 +11,45 @@ the suppression ledger, and decide.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider
+from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider, Remediation
+from guardrails.tooling.findings import Finding, GateResult
 from guardrails.tooling.policy_config import PolicyConfig, load_policy_config
-from guardrails.tooling.preview import capture_program
-from guardrails.tooling.project import load_project, load_stack_settings
-from guardrails.tooling.record import STACK_TYPE, Capture, CapturedResource, SourceLocation
+from guardrails.tooling.preview import ProgramInputs, capture, load_program
+from guardrails.tooling.record import STACK_TYPE, Capture, CapturedResource, ProgramMessage
 from guardrails.tooling.suppressions import Suppression, find_suppression, load_ledger
 from policies.catalog import RULES_BY_ID
-from policies.model import SEVERITIES, Rule
+from policies.model import Rule
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+PROJECT_ROOT = PACK_DIR.parent
 DEFAULT_LEDGER = PACK_DIR / "suppressions.yaml"
+LEDGER_NAMES = ("guardrails-suppressions.yaml", "guardrails-suppressions.yml")
+POLICY_CONFIG_NAMES = ("guardrails-policy-config.json",)
 T = TypeVar("T")
+_CANT_RUN = re.compile(r"^can't run policy '[^']*' from policy pack '[^']*' during preview: (.*)$")
+_UNKNOWN_AT = re.compile(r"^\w+ value at \.(\S+) can't be known during preview$")
 
 
-@dataclass
-class Finding:
-    policy: str
-    level: str
-    severity: str
-    urn: str
-    type: str
-    name: str
-    message: str
-    engine: str
-    suppressed: bool = False
-    suppression: Suppression | None = None
-    expired_suppression: Suppression | None = None
-    source: SourceLocation | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "level": self.level,
-            "severity": self.severity,
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "message": self.message,
-            "engine": self.engine,
-            "suppressed": self.suppressed,
-            "suppression": self.suppression.to_json() if self.suppression else None,
-            "source": {"file": self.source.file, "line": self.source.line} if self.source else None,
-        }
+def default_ledger(program_root: Path) -> Path | None:
+    """The program's own ledger (`guardrails-suppressions.yaml` next to Pulumi.yaml); for
+    the guardrails project itself, `policies/suppressions.yaml`; else none."""
+    found = next((p for n in LEDGER_NAMES if (p := program_root / n).is_file()), None)
+    if found is None and program_root.resolve() == PROJECT_ROOT and DEFAULT_LEDGER.is_file():
+        return DEFAULT_LEDGER
+    return found
 
 
-@dataclass
-class GateResult:
-    capture: Capture
-    findings: list[Finding]
-    ledger: list[Suppression]
-    timings: dict[str, float] = field(default_factory=dict)
-    checkov: dict[str, Any] | None = None
-
-    def count(self, level: str) -> int:
-        return sum(1 for f in self.findings if f.level == level and not f.suppressed)
-
-    @property
-    def suppressed(self) -> int:
-        return sum(1 for f in self.findings if f.suppressed)
-
-    @property
-    def passed(self) -> bool:
-        return self.count("mandatory") == 0
-
-    def expired_entries(self) -> list[Suppression]:
-        """Ledger entries that matched a finding but no longer suppress it."""
-        expired = {
-            f.expired_suppression.index: f.expired_suppression
-            for f in self.findings
-            if f.expired_suppression
-        }
-        return [expired[i] for i in sorted(expired)]
-
-    def unused_entries(self) -> list[Suppression]:
-        return [s for s in self.ledger if s.matched == 0]
-
-
-def severity_rank(severity: str) -> int:
-    ranks: tuple[str, ...] = SEVERITIES
-    return ranks.index(severity) if severity in ranks else len(ranks)
+def default_policy_config(program_root: Path) -> Path | None:
+    """`guardrails-policy-config.json` next to Pulumi.yaml, else none (the catalog's levels)."""
+    return next((p for n in POLICY_CONFIG_NAMES if (p := program_root / n).is_file()), None)
 
 
 def stack_urn(capture: Capture) -> str:
@@ -133,18 +85,71 @@ def resolve_providers(capture: Capture, config: dict[str, str]) -> dict[str, Pro
     return out
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What the pack said: its diagnostics, the remediations it applied, and the capture
+    with remediated inputs (what `pulumi up` would then create)."""
+
+    diagnostics: list[Diagnostic]
+    remediations: list[tuple[CapturedResource, Remediation]]
+    capture: Capture
+
+
+def _remediate(
+    pack: PolicyPackProcess, capture: Capture, providers: dict[str, Provider | None]
+) -> tuple[Capture, list[tuple[CapturedResource, Remediation]]]:
+    """As the engine does before `Analyze` when a policy's level is `remediate`: ask the
+    pack, and let each returned property set replace the resource's inputs."""
+    applied: list[tuple[CapturedResource, Remediation]] = []
+    resources = []
+    for original in capture.resources:
+        current = original
+        if current.custom and not current.type.startswith("pulumi:providers:"):
+            for fix in pack.remediate(current, providers.get(current.urn)):
+                if fix.properties is not None:
+                    applied.append((current, fix))
+                    current = replace(current, inputs=fix.properties)
+        resources.append(current)
+    return replace(capture, resources=resources), applied
+
+
 def evaluate(
     pack: PolicyPackProcess,
     capture: Capture,
     policy_config: PolicyConfig,
     providers: dict[str, Provider | None],
-) -> list[Diagnostic]:
+) -> Evaluation:
     """Send the captured resources through the real policy pack process (started)."""
     pack.connect()
     pack.configure(policy_config)
+    remediations: list[tuple[CapturedResource, Remediation]] = []
+    if any(level == "remediate" for level, _ in policy_config.values()):
+        capture, remediations = _remediate(pack, capture, providers)
     diagnostics = pack.analyze_all(capture.resources, providers)
     diagnostics += pack.analyze_stack(capture.resources, providers)
-    return diagnostics
+    return Evaluation(diagnostics, remediations, capture)
+
+
+def _unknown_message(message: str) -> str | None:
+    """pulumi_policy's "can't run policy ... during preview: string value at .subnetId can't
+    be known during preview", said for users; None for any other message."""
+    match = _CANT_RUN.match(message)
+    if match is None:
+        return None
+    detail = _UNKNOWN_AT.match(match[1])
+    what = f"`{detail[1]}`" if detail else "a value it reads"
+    return (
+        f"not decided offline: {what} is computed by the provider at create time and unknown "
+        "in a preview; the rule runs again under `pulumi preview --policy-pack` and `pulumi up`"
+    )
+
+
+def _located(finding: Finding, capture: Capture, resource: CapturedResource | None) -> Finding:
+    if resource is not None:
+        finding.source = resource.source
+        finding.related = [s for s in resource.stack if s != resource.source]
+        finding.component_path = capture.component_path(resource)
+    return finding
 
 
 def to_findings(
@@ -156,19 +161,47 @@ def to_findings(
     for d in diagnostics:
         resource: CapturedResource | None = by_urn.get(d.urn or "")
         rule = RULES_BY_ID.get(d.policy)
-        findings.append(
-            Finding(
-                policy=d.policy,
-                level="mandatory" if d.level in ("mandatory", "remediate") else "advisory",
-                severity=rule.severity if rule else d.severity,
-                urn=resource.urn if resource else (d.urn or root),
-                type=resource.type if resource else STACK_TYPE,
-                name=resource.name if resource else f"{capture.project}-{capture.stack}",
-                message=_own_message(d.message, rule),
-                engine=engine,
-                source=resource.source if resource else None,
-            )
+        unknown = _unknown_message(d.message)
+        if unknown is not None:
+            level = "unknown"
+        else:
+            level = "mandatory" if d.level in ("mandatory", "remediate") else "advisory"
+        finding = Finding(
+            policy=d.policy,
+            level=level,
+            severity=rule.severity if rule else d.severity,
+            urn=resource.urn if resource else (d.urn or root),
+            type=resource.type if resource else STACK_TYPE,
+            name=resource.name if resource else f"{capture.project}-{capture.stack}",
+            message=unknown or _own_message(d.message, rule),
+            engine=engine,
         )
+        findings.append(_located(finding, capture, resource))
+    return findings
+
+
+def remediated_findings(
+    capture: Capture, remediations: list[tuple[CapturedResource, Remediation]]
+) -> list[Finding]:
+    """One `remediated` finding per fix the pack applied (advisory: `up` creates it fixed)."""
+    findings = []
+    for before, fix in remediations:
+        after = fix.properties or {}
+        changed = sorted(
+            k for k in set(before.inputs) | set(after) if before.inputs.get(k) != after.get(k)
+        )
+        rule = RULES_BY_ID.get(fix.policy)
+        finding = Finding(
+            policy=fix.policy,
+            level="remediated",
+            severity=rule.severity if rule else "unspecified",
+            urn=before.urn,
+            type=before.type,
+            name=before.name,
+            message=f"fixed by the policy pack (remediate): set {', '.join(changed) or 'nothing'}",
+            engine="crossguard",
+        )
+        findings.append(_located(finding, capture, before))
     return findings
 
 
@@ -207,18 +240,28 @@ def run_gate(
     *,
     policy_config_path: Path | None = None,
     ledger_path: Path | None = None,
+    mocks_path: Path | None = None,
     checkov: bool = False,
+    strict: bool = False,
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    on_messages: Callable[[list[ProgramMessage]], None] | None = None,
+    inputs: ProgramInputs | None = None,
 ) -> GateResult:
     """The whole gate. Raises GuardrailsError for bad input (exit 2).
 
-    `progress` is told which phase starts (for a status line in a terminal).
+    `inputs` is the program as `load_program` read it (read here when not given); the
+    policy config and ledger default to the program folder's own (`default_policy_config`,
+    `default_ledger`). `progress` is told which phase starts (for a status line in a
+    terminal); `on_messages` gets what the program printed and logged.
     """
     say = progress or (lambda _: None)
     # Validate every input before the expensive part runs.
-    project = load_project(program)
-    settings = load_stack_settings(project, stack)
+    inputs = inputs or load_program(program, stack, mocks_path)
+    settings = inputs.settings
+    root = inputs.project.root
+    policy_config_path = policy_config_path or default_policy_config(root)
+    ledger_path = ledger_path or default_ledger(root)
     policy_config = load_policy_config(policy_config_path)
     ledger = load_ledger(ledger_path)
     if checkov:
@@ -232,33 +275,44 @@ def run_gate(
     pack = PolicyPackProcess(PACK_DIR)
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
-            # The pack starts in its own process while the program runs in another.
-            pack.start()
-            say(f"running {project.name} / {stack} under the mock runtime")
-            start = time.perf_counter()
-            capture = capture_program(program, stack)
-            timings["program"] = time.perf_counter() - start
+            try:
+                # The pack starts in its own process while the program runs in another.
+                pack.start()
+                say(f"running {inputs.project.name} / {stack} under the mock runtime")
+                start = time.perf_counter()
+                captured = capture(inputs, strict=strict, on_messages=on_messages)
+                timings["program"] = time.perf_counter() - start
 
-            providers = resolve_providers(capture, settings.config)
-            if checkov:
-                # checkov scans the exported plan in its own process meanwhile.
-                scanning = pool.submit(_timed, _checkov_scan, capture, providers)
-            say(f"evaluating {len(capture.resources)} resources with the policy pack")
-            start = time.perf_counter()
-            diagnostics = evaluate(pack, capture, policy_config, providers)
-            timings["policies"] = time.perf_counter() - start
-        finally:
-            pack.close()
-        findings = to_findings(capture, diagnostics)
-        checkov_summary = None
-        if scanning is not None:
-            say("waiting for checkov")
-            (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
-            findings += checkov_findings
+                providers = resolve_providers(captured, settings.config)
+                if checkov:
+                    # checkov scans the exported plan in its own process meanwhile.
+                    scanning = pool.submit(_timed, _checkov_scan, captured, providers)
+                say(f"evaluating {len(captured.resources)} resources with the policy pack")
+                start = time.perf_counter()
+                evaluation = evaluate(pack, captured, policy_config, providers)
+                timings["policies"] = time.perf_counter() - start
+            finally:
+                pack.close()
+            findings = remediated_findings(captured, evaluation.remediations)
+            findings += to_findings(evaluation.capture, evaluation.diagnostics)
+            checkov_summary = None
+            if scanning is not None:
+                say("waiting for checkov")
+                (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
+                findings += checkov_findings
+        except BaseException:
+            if scanning is not None:
+                from guardrails.tooling.checkov_scan import stop_running
+
+                stop_running()  # else leaving the pool would wait for checkov to finish
+            raise
 
     apply_ledger(findings, ledger, today or dt.date.today())
-    findings.sort(
-        key=lambda f: (f.level != "mandatory", severity_rank(f.severity), f.urn, f.policy)
-    )
+    findings.sort(key=Finding.sort_key)
     timings["total"] = time.perf_counter() - began
-    return GateResult(capture, findings, ledger, timings, checkov_summary)
+    used = {
+        "policyConfig": str(policy_config_path) if policy_config_path else None,
+        "suppressions": str(ledger_path) if ledger_path else None,
+        "mocks": str(inputs.mocks_path) if inputs.mocks_path else None,
+    }
+    return GateResult(evaluation.capture, findings, ledger, timings, checkov_summary, used)
