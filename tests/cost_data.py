@@ -11,8 +11,7 @@ planted spike and corrections. From it:
 - `write_focus` writes FOCUS 1.0 files in OCI's flavour (pre-1.0 `Provider`/`Region`, `oci_`
   extension columns, corrections by `oci_BackReferenceNumber`) or AWS's (`ProviderName`,
   `user:` tag keys), as CSV, CSV.gz or Parquet;
-- `usage_items` gives what the Usage API would answer (one item per day, service and tag
-  value), to seed the fake OCI server.
+- `usage_lines` gives the month as daily lines to seed the fake OCI Usage API.
 
 It lives in `tests/` (not in the package): it is test and benchmark support, the benchmark
 imports it from here, and the fake OCI server it seeds lives here too. Files are written by
@@ -144,6 +143,13 @@ class CostMonth:
         return [by_day[d] for d in range(1, self.days + 1)]
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
 def _cells_table(con: duckdb.DuckDBPyConnection, cells: dict[tuple[int, str, str], float]) -> None:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE cells "
@@ -208,7 +214,7 @@ def write_classic_reports(
 ) -> list[Path]:
     """OCI classic cost reports of the month in `directory`; returns the files written."""
     directory.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = _connect()
     _cells_table(con, month.oci)
     con.execute(f"CREATE TEMP TABLE lines AS {_lines_sql(month, lines_per_cell)}")
     total = con.execute("SELECT count(*) FROM lines").fetchone()[0]  # type: ignore[index]
@@ -250,13 +256,18 @@ def write_classic_reports(
             'oracleidentitycloudservice/ops' AS "tags/Oracle-Tags.CreatedBy"
         FROM lines
     """
+    # Lines in time order, corrections last (a later file), numbered into files once.
+    con.execute(
+        f"CREATE TEMP TABLE numbered AS SELECT *, (row_number() OVER "
+        f"(ORDER BY is_correction, started, seq) - 1) // {rows_per_file} AS file_no FROM lines"
+    )
+    con.execute("DROP TABLE lines")
+    con.execute("ALTER TABLE numbered RENAME TO lines")
     files: list[Path] = []
-    count = max(1, math.ceil(total / rows_per_file))
-    for n in range(count):
+    for n in range(max(1, math.ceil(total / rows_per_file))):
         path = directory / f"{month.year:04d}{month.month:02d}{n + 1:08d}.csv.gz"
         con.execute(
-            f"COPY ({query} ORDER BY is_correction, started, seq "
-            f"LIMIT {rows_per_file} OFFSET {n * rows_per_file}) "
+            f"COPY ({query} WHERE file_no = {n} ORDER BY is_correction, started, seq) "
             f"TO '{path}' (HEADER, DELIMITER ',', COMPRESSION gzip)"
         )
         files.append(path)
@@ -290,7 +301,7 @@ def write_focus(
 ) -> Path:
     """One FOCUS file of the month, for `provider` 'oci' (OCI's flavour) or 'aws'."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = _connect()
     _cells_table(con, month.oci if provider == "oci" else month.aws)
     # AWS corrects by adjustment lines, not back references: its lines are written right.
     lines = _lines_sql(month, lines_per_cell, corrections=provider == "oci")
@@ -355,34 +366,26 @@ def write_focus(
     return path
 
 
-def usage_items(
-    month: CostMonth, *, namespace: str = NAMESPACE, key: str = "cost_center"
-) -> list[dict[str, object]]:
-    """What the Usage API answers for the month, DAILY, grouped by service and the tag.
-
-    One dict per day, service and tag value, in the API's camelCase: `timeUsageStarted`,
-    `timeUsageEnded`, `service`, `computedAmount`, `currency`, `tags` (a list of
-    `{namespace, key, value}`; value None for untagged cost), `isForecast`.
-    """
-    totals: dict[tuple[int, str, str], float] = defaultdict(float)
-    for (day, center, service), cost in month.oci.items():
-        value = center if key == "cost_center" else month.extra_tags.get(center, "")
-        totals[(day, value, service)] += cost
-    items: list[dict[str, object]] = []
-    for (day, value, service), cost in sorted(totals.items()):
-        start = month.first_day + timedelta(days=day - 1)
-        items.append(
+def usage_lines(month: CostMonth) -> list[dict[str, object]]:
+    """The month's OCI truth as daily lines for the fake Usage API (`fake_oci.usage.add`):
+    one per day, cost center and service, tagged as the cost reports are."""
+    lines: list[dict[str, object]] = []
+    for (day, center, service), cost in sorted(month.oci.items()):
+        tags = {f"{NAMESPACE}.cost_center": center, f"{NAMESPACE}.environment": "prod"}
+        if not center:
+            tags = {}
+        if month.extra_tags.get(center):
+            tags["application"] = month.extra_tags[center]
+        lines.append(
             {
-                "timeUsageStarted": f"{start.isoformat()}T00:00:00.000Z",
-                "timeUsageEnded": f"{(start + timedelta(days=1)).isoformat()}T00:00:00.000Z",
+                "day": (month.first_day + timedelta(days=day - 1)).isoformat(),
                 "service": service,
-                "computedAmount": round(cost, 6),
+                "cost": cost,
                 "currency": month.currency,
-                "tags": [{"namespace": namespace, "key": key, "value": value or None}],
-                "isForecast": False,
+                "tags": tags,
             }
         )
-    return items
+    return lines
 
 
 def tags_json(pairs: dict[str, str]) -> str:
