@@ -97,8 +97,8 @@ class CostMonth:
         self.oci: dict[tuple[int, str, str], float] = {}
         self.aws: dict[tuple[int, str, str], float] = {}
         centers = {**self.daily, UNTAGGED: self.untagged_daily}
-        if self.unknown_daily:
-            centers[self.unknown_cost_center] = self.unknown_daily
+        centers[self.unknown_cost_center] = self.unknown_daily
+        centers = {c: base for c, base in centers.items() if base}
         for day in range(1, self.days + 1):
             when = date(self.year, self.month, day)
             rhythm = WEEKDAY[when.weekday()] * (1 + self.trend * day)
@@ -390,3 +390,38 @@ def usage_lines(month: CostMonth) -> list[dict[str, object]]:
 
 def tags_json(pairs: dict[str, str]) -> str:
     return json.dumps(pairs, sort_keys=True)
+
+
+def previous_month(today: date) -> tuple[int, int]:
+    """The month before `today`'s (a complete month whatever day the tests run)."""
+    first = today.replace(day=1) - timedelta(days=1)
+    return first.year, first.month
+
+
+def full_month(today: date, **kwargs: object) -> CostMonth:
+    """The previous month, every day of it."""
+    year, month = previous_month(today)
+    days = calendar.monthrange(year, month)[1]
+    return CostMonth(year, month, days, **kwargs)  # type: ignore[arg-type]
+
+
+def write_project(
+    root: Path, *, tenancy: str, budgets: bool = True, source: Path | None = None
+) -> Path:
+    """A copy of the guardrails project's prod stack under `root` (Pulumi.yaml + stacks/),
+    with another tenancy and, optionally, no `guardrails:budgets` block."""
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    doc = yaml.safe_load((source or repo / "stacks" / "Pulumi.prod.yaml").read_text())
+    config = doc["config"]
+    config["guardrails:tenancyOcid"] = tenancy
+    if not budgets:
+        del config["guardrails:budgets"]
+    (root / "stacks").mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text(
+        "name: guardrails\nruntime: python\nmain: stacks/\nstackConfigDir: stacks\n"
+    )
+    (root / "stacks" / "__main__.py").write_text("")
+    (root / "stacks" / "Pulumi.prod.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return root
