@@ -2,8 +2,8 @@
 
 Method (stated in every report):
 1. Weekday factors from the last 28 days of history (this month and the one before): the
-   mean cost of each weekday over the mean of all days, when there are at least 14 days
-   (fewer days: no weekday effect). Factors are normalised to average 1.
+   median cost of each weekday over the mean of the seven medians, when there are at least
+   7 days (fewer: no weekday effect).
 2. The level: the median of the last 7 days' weekday-adjusted costs (a one-day spike does
    not move a median).
 3. The trend: the Theil-Sen slope (median of pairwise slopes) of the weekday-adjusted costs
@@ -46,17 +46,19 @@ class MonthForecast:
 
 
 def weekday_factors(history: Mapping[date, float]) -> list[float]:
+    """Each weekday's median cost over the mean of the seven medians (medians, so that one
+    spike does not make its weekday look expensive)."""
     if len(history) < MIN_DAYS_FOR_WEEKDAYS:
         return [1.0] * 7
-    overall = statistics.fmean(history.values())
-    if overall <= 0:
-        return [1.0] * 7
-    factors = []
+    medians: list[float | None] = []
     for weekday in range(7):
         values = [v for d, v in history.items() if d.weekday() == weekday]
-        factors.append(statistics.fmean(values) / overall if values else 1.0)
-    mean = statistics.fmean(factors)
-    return [f / mean if mean > 0 else 1.0 for f in factors]
+        medians.append(statistics.median(values) if values else None)
+    known = [m for m in medians if m is not None]
+    mean = statistics.fmean(known) if known else 0.0
+    if mean <= 0:
+        return [1.0] * 7
+    return [m / mean if m is not None and m > 0 else 1.0 for m in medians]
 
 
 def _theil_sen(points: list[tuple[int, float]]) -> float:
