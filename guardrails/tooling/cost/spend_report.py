@@ -288,13 +288,8 @@ def compose_report(
     for c in costs:
         by_provider[c.provider][c.group].append(c)
     providers = sorted(
-        set(by_provider)
-        | ({"oci"} if known else set())
-        | (
-            {"aws"}
-            if budgets and any(b.awsMonthly for b in budgets.costCenters.values())
-            else set()
-        ),
+        # AWS rows only with AWS data: a budget against spend never loaded would read as 0
+        set(by_provider) | ({"oci"} if known else set()),
         key=lambda p: (p != "oci", p),
     )
     rows: list[CostCenterRow] = []
