@@ -44,8 +44,8 @@ class FilePlan:
     reader: str
     """A DuckDB table function call with `{files}` for the list of paths; it must add a
     `filename` column."""
-    lines: str
-    """SELECT list over the reader giving LINE_COLUMNS, in order."""
+    lines: tuple[str, ...]
+    """Expressions over the reader giving LINE_COLUMNS, in order."""
     tag_columns: tuple[str, ...]
     """Expressions holding tag values (distinct combinations become tag sets)."""
     tags: str
