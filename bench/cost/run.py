@@ -129,10 +129,13 @@ def main() -> None:
         "floor gzip|wc (s)",
         "guardrails (s)",
         "x floor",
+        "CPU (s)",
         "peak MB",
         "2nd run (s)",
+        "2nd CPU (s)",
         "pandas (s)",
         "pandas / ours",
+        "pandas CPU (s)",
         "pandas peak MB",
     ):
         table.add_column(column, justify="right")

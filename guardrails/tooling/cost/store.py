@@ -267,21 +267,26 @@ class CostStore:
             + " ".join(f"WHEN {literal(p)} THEN {i}" for p, i in ids.items())
             + " END"
         )
+        # Per line: read, hash the reference, add to its group. Dates are cast, tag sets
+        # hashed and keys made once per group, not once per line.
         columns = ", ".join(
-            f"{expr} AS {name}" for name, expr in zip(LINE_COLUMNS, plan.lines, strict=True)
+            f"{expr} AS {name}"
+            for name, expr in zip(LINE_COLUMNS, plan.lines, strict=True)
+            if name != "tagset"
         )
         tag_columns = "".join(f", {c}" for c in plan.tag_columns)
         with self._progress(progress):
             self.con.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE incoming AS
-                SELECT file_id, provider, day, service, currency, tagset{tag_columns},
-                       hash(file_id, provider, day, service, currency, tagset) AS key,
+                SELECT file_id, provider, CAST(day AS DATE) AS day, service, currency,
+                       {plan.tagset} AS tagset{tag_columns},
+                       hash(file_id, provider, day, service, currency, {plan.tagset}) AS key,
                        sum(billed) AS billed, sum(effective) AS effective, count(*) AS n,
                        list(ref) AS refs, list(billed) AS costs, list(effective) AS effs,
                        list(back) FILTER (WHERE back IS NOT NULL) AS backs
                 FROM (SELECT {file_id} AS file_id, {columns}{tag_columns} FROM {reader})
-                GROUP BY ALL
+                GROUP BY file_id, provider, day, service, currency{tag_columns}
                 """
             )
         self.con.execute(
