@@ -274,3 +274,26 @@ def test_a_correction_loaded_later_replaces_a_line_loaded_before(data: Path, tmp
         assert before != pytest.approx(_truth(), abs=0.02)  # wrong originals still count
         store.load_files("classic", files[-1:], classic_plan)
         assert _totals(_daily(store)) == pytest.approx(_truth(), abs=0.02)
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.phases: list[tuple[str, int | None]] = []
+        self.steps = 0
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        self.phases.append((name, total))
+
+    def advance(self, amount: int = 1) -> None:
+        self.steps += amount
+
+
+def test_loading_reports_progress_to_the_bar(data: Path, tmp_path: Path) -> None:
+    recorder = _Recorder()
+    with CostStore(tmp_path / "s.duckdb") as store:
+        store.load_files("classic", _classic(data), classic_plan, progress=recorder)
+        assert recorder.phases == [(f"loading {len(_classic(data))} classic file(s)", 100)]
+        assert recorder.steps == 100  # DuckDB's own progress of the scan, then the rest
+        again = _Recorder()
+        store.load_files("classic", _classic(data), classic_plan, progress=again)
+        assert again.phases == [] and again.steps == 0  # nothing to load, no bar

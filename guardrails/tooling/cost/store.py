@@ -139,7 +139,9 @@ class CostStore:
             ) from None
         except duckdb.Error as exc:
             raise GuardrailsError(f"cost store {self.path}: not a DuckDB store ({exc})") from None
-        self.con.execute("SET enable_progress_bar = false")
+        # progress is tracked (query_progress feeds our bar) but never printed by DuckDB
+        self.con.execute("SET enable_progress_bar = true")
+        self.con.execute("SET enable_progress_bar_print = false")
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET TimeZone = 'UTC'")
