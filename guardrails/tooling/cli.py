@@ -32,6 +32,7 @@ from guardrails.tooling.cli_support import (
     add_command,
     exit_codes_epilog,
 )
+from guardrails.tooling.cost.spend_cli import add_spend_commands
 from guardrails.tooling.layer_ops.cli import add_layer_parser
 from guardrails.tooling.record import ProgramMessage
 
@@ -142,6 +143,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_check)
     add_layer_parser(sub)
+    cost = add_command(
+        sub,
+        "cost",
+        help="cost governance: spend against budgets, and estimates before deploy",
+        description="Cost governance: what each cost center spends against the budgets the "
+        "stack declares, and what a stack will cost before it is deployed.",
+    )
+    cost_commands = cost.add_subparsers(dest="cost_command", required=True, metavar="COMMAND")
+    add_spend_commands(cost_commands)
     return parser
 
 
