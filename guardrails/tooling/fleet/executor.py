@@ -171,15 +171,11 @@ class FleetExecutor:
                     db.id, details, waiter_kwargs=w
                 ),
             )
-            self._outcome.final_state = self._wait_state(
-                label, db.id, step.target_state
-            ).lifecycle_state
+            self._wait_state(label, db.id, step.target_state)
         elif step.action in ("stop", "start"):
             call = getattr(ops, f"{step.action}_autonomous_database_and_wait_for_work_request")
             self._work_request(label, lambda w: call(db.id, waiter_kwargs=w))
-            self._outcome.final_state = self._wait_state(
-                label, db.id, step.target_state
-            ).lifecycle_state
+            self._wait_state(label, db.id, step.target_state)
         elif step.action == "backup":
             details = CreateAutonomousDatabaseBackupDetails(**step.request)
             response = ops.create_autonomous_database_backup_and_wait_for_state(
