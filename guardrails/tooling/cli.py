@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.tooling.fleet.cli import add_fleet_parser, run_fleet
 from guardrails.tooling.layer_ops.cli import add_layer_parser, run_layer
 from guardrails.tooling.preview import capture_program, render_preview
 
@@ -69,6 +70,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--checkov", action="store_true", help="also scan the exported plan with checkov"
     )
     add_layer_parser(sub)
+    add_fleet_parser(sub)
     return parser
 
 
@@ -108,9 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     out = Console(emoji=False)
     err = Console(stderr=True, emoji=False)
-    if args.command in ("check", "layer"):
+    if args.command in ("check", "layer", "fleet"):
+        runners = {"check": _check, "layer": run_layer, "fleet": run_fleet}
         try:
-            return (_check if args.command == "check" else run_layer)(args, out, err)
+            return runners[args.command](args, out, err)
         except GuardrailsError as exc:
             _report_error(err, exc)
             return EXIT_ERROR
