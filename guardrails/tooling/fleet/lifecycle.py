@@ -220,14 +220,17 @@ def plan_scale(
     request: dict[str, Any] = {}
     changes: dict[str, tuple[Any, Any]] = {}
     declared = member.declared
+    # what the stack file says, or (undeclared) what runs: the edit compares against it
+    stack_ecpu = declared.computeCount if declared else db.ecpu
+    stack_auto = declared.autoScaling if declared else db.auto_scaling
     if ecpu is not None and float(ecpu) != db.ecpu:
         request["compute_count"] = float(ecpu)
-    if ecpu is not None and declared is not None and int(ecpu) != declared.computeCount:
-        changes["computeCount"] = (int(ecpu), declared.computeCount)
+    if ecpu is not None and float(ecpu) != stack_ecpu:
+        changes["computeCount"] = (int(ecpu), stack_ecpu)
     if auto_scaling is not None and auto_scaling != db.auto_scaling:
         request["is_auto_scaling_enabled"] = auto_scaling
-    if auto_scaling is not None and declared is not None and auto_scaling != declared.autoScaling:
-        changes["autoScaling"] = (auto_scaling, declared.autoScaling)
+    if auto_scaling is not None and auto_scaling != stack_auto:
+        changes["autoScaling"] = (auto_scaling, stack_auto)
     edit, notes = _declared_changes(stack, member, changes)
     if not request:
         return Plan(
