@@ -10,6 +10,7 @@ plan and becomes an `Outcome` with OCI's error code and the opc-request-id: noth
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,8 @@ class Outcome:
     error_code: str | None = None
     error_message: str | None = None
     request_id: str | None = None
-    """opc-request-id of the call that failed (or of the last poll when a wait failed)."""
+    """opc-request-id of the changing call that failed or whose wait failed (our own
+    `guardrails-fleet-...` id), or OCI's id of a call it refused."""
 
     @property
     def ok(self) -> bool:
@@ -87,8 +89,21 @@ class FleetExecutor:
         self.progress = progress or (lambda _line: None)
         self._deadline = 0.0
         self._started = 0.0
-        self._last_request_id: str | None = None
+        self._request_id: str | None = None
         self._outcome = Outcome(SUCCEEDED)
+
+    def _call_kwargs(self, operation: str = "") -> dict[str, Any]:
+        """Our own opc-request-id on each changing call (the id OCI support asks for, known
+        even when the call's answer is lost in a failed wait) and a retry token on creates.
+        `start_autonomous_database` takes neither: its id is read from the wait's answer."""
+        if operation == "start":
+            self._request_id = None
+            return {}
+        self._request_id = f"guardrails-fleet-{uuid.uuid4().hex}"
+        kwargs = {"opc_request_id": self._request_id}
+        if operation in ("backup", "clone"):
+            kwargs["opc_retry_token"] = self._request_id
+        return kwargs
 
     # -- waiting ---------------------------------------------------------------------------
 
@@ -134,7 +149,7 @@ class FleetExecutor:
         )
         work_request = response.data
         self._outcome.work_requests.append(work_request.id)
-        self._last_request_id = response.headers.get("opc-request-id")
+        self._request_id = self._request_id or response.headers.get("opc-request-id")
         if work_request.status != "SUCCEEDED":
             errors = self.work_requests.list_work_request_errors(work_request.id).data or []
             first = errors[0] if errors else None
@@ -146,7 +161,7 @@ class FleetExecutor:
                     if first
                     else f"work request {work_request.id} {work_request.status}"
                 ),
-                response.headers.get("opc-request-id"),
+                self._request_id,
             )
         return work_request
 
@@ -168,19 +183,25 @@ class FleetExecutor:
             self._work_request(
                 label,
                 lambda w: ops.update_autonomous_database_and_wait_for_work_request(
-                    db.id, details, waiter_kwargs=w
+                    db.id, details, operation_kwargs=self._call_kwargs(), waiter_kwargs=w
                 ),
             )
             self._wait_state(label, db.id, step.target_state)
         elif step.action in ("stop", "start"):
             call = getattr(ops, f"{step.action}_autonomous_database_and_wait_for_work_request")
-            self._work_request(label, lambda w: call(db.id, waiter_kwargs=w))
+            self._work_request(
+                label,
+                lambda w: call(
+                    db.id, operation_kwargs=self._call_kwargs(step.action), waiter_kwargs=w
+                ),
+            )
             self._wait_state(label, db.id, step.target_state)
         elif step.action == "backup":
             details = CreateAutonomousDatabaseBackupDetails(**step.request)
             response = ops.create_autonomous_database_backup_and_wait_for_state(
                 details,
                 wait_for_states=["ACTIVE", "FAILED"],
+                operation_kwargs=self._call_kwargs("backup"),
                 waiter_kwargs=self._waiter(
                     label, lambda b: f"backup {b.lifecycle_state}, waiting for ACTIVE"
                 ),
@@ -193,7 +214,7 @@ class FleetExecutor:
                     "BackupFailed",
                     f"backup {backup.id} is {backup.lifecycle_state}: "
                     f"{backup.lifecycle_details or 'no details'}",
-                    response.headers.get("opc-request-id"),
+                    self._request_id,
                 )
             self._wait_state(label, db.id, "AVAILABLE")
         elif step.action == "clone":
@@ -201,7 +222,7 @@ class FleetExecutor:
             work_request = self._work_request(
                 label,
                 lambda w: ops.create_autonomous_database_and_wait_for_work_request(
-                    details, waiter_kwargs=w
+                    details, operation_kwargs=self._call_kwargs("clone"), waiter_kwargs=w
                 ),
             )
             created = [
@@ -214,7 +235,7 @@ class FleetExecutor:
                     FAILED,
                     "NoCloneId",
                     f"work request {work_request.id} names no created database",
-                    None,
+                    self._request_id,
                 )
             self._outcome.created["clone"] = created[0]
             self._wait_state(label, created[0], step.target_state)
@@ -222,7 +243,7 @@ class FleetExecutor:
             self._work_request(
                 label,
                 lambda w: ops.delete_autonomous_database_and_wait_for_work_request(
-                    db.id, waiter_kwargs=w
+                    db.id, operation_kwargs=self._call_kwargs(), waiter_kwargs=w
                 ),
             )
             self._wait_state(label, db.id, step.target_state)
@@ -247,11 +268,10 @@ class FleetExecutor:
                     TIMED_OUT,
                     "Timeout",
                     f"{step.summary}: not {step.target_state} within {self.timeout:g}s",
-                    self._last_request_id,
+                    self._request_id,
                 )
             except CompositeOperationError as exc:
-                first = exc.partial_results[0] if exc.partial_results else None
-                request_id = first.headers.get("opc-request-id") if first is not None else None
+                request_id = self._request_id
                 cause = exc.cause
                 if isinstance(cause, MaximumWaitTimeExceeded):
                     return self._failed(
