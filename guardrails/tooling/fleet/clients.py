@@ -1,6 +1,7 @@
 """OCI clients for the fleet commands: API-key config from `~/.oci/config` (`--profile`) or
 instance principals, an optional `--endpoint` that every client talks to (a local fake in
-tests), and the region from the config or `--region`."""
+tests), and the region from the config or `--region`. All clients share one signer; each
+thread that needs a client makes its own (the SDK's HTTP session is per client)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ def oci_auth(
         if region:
             config["region"] = region
         oci.config.validate_config(config)
+        # One signer for every client: loading the private key costs ~0.2 s each time.
+        signer = oci.signer.Signer.from_config(config)
     except oci.exceptions.ConfigFileNotFound as exc:
         raise GuardrailsError(
             f"no OCI config at {location}: create it (`oci setup config`), give --config-file, "
@@ -73,4 +76,6 @@ def oci_auth(
         raise GuardrailsError(f"profile {profile!r} is not in {location}") from exc
     except (oci.exceptions.InvalidConfig, oci.exceptions.InvalidKeyFilePath) as exc:
         raise GuardrailsError(f"{location} [{profile}] is invalid: {exc}") from exc
-    return OciAuth(config, None, endpoint)
+    except (OSError, ValueError, TypeError) as exc:
+        raise GuardrailsError(f"{location} [{profile}]: the API key cannot be read: {exc}") from exc
+    return OciAuth(config, signer, endpoint)
