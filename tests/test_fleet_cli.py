@@ -315,6 +315,16 @@ def test_clone_name_taken_is_refused(fleet, capsys):
     assert fleet.changing_calls() == []
 
 
+def test_unwritable_audit_log_is_refused_before_any_call(fleet, capsys, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    audit = str(blocker / "audit.jsonl")
+    code = main(["fleet", "stop", "search", "--apply", "--audit-log", audit, "--config-file", "x"])
+    assert code == 2
+    assert "the audit log is not writable; nothing was done" in capsys.readouterr().err
+    assert fleet.fake.state.calls == []
+
+
 def test_unknown_ocid_is_bad_input(fleet, capsys):
     missing = "ocid1.autonomousdatabase.oc1.eu-frankfurt-1." + "a" * 60
     assert fleet.run("stop", missing, "--apply") == 2

@@ -55,6 +55,7 @@ from tests.fake_oci.lifecycle import (
     json_without_none,
     list_in_compartment,
     read,
+    sort_order,
 )
 from tests.fake_oci.server import (
     FakeRequest,
@@ -538,12 +539,7 @@ def list_autonomous_database_backups(request: FakeRequest) -> FakeResponse:
     state = request.arg("lifecycleState")
     if state is not None and state not in BACKUP_STATES:
         raise invalid_parameter(f"Invalid lifecycle state {state!r}.")
-    sort_by = request.arg("sortBy") or "TIMECREATED"
-    if sort_by not in ("TIMECREATED", "DISPLAYNAME"):
-        raise invalid_parameter(f"Invalid sortBy {sort_by!r}; use TIMECREATED or DISPLAYNAME.")
-    order = request.arg("sortOrder") or ("DESC" if sort_by == "TIMECREATED" else "ASC")
-    if order not in ("ASC", "DESC"):
-        raise invalid_parameter(f"Invalid sortOrder {order!r}; use ASC or DESC.")
+    sort_key = sort_order(request)
     chosen = []
     for record in _database(request).backups.values():
         if adb_id and record.autonomous_database_id != adb_id:
@@ -553,10 +549,7 @@ def list_autonomous_database_backups(request: FakeRequest) -> FakeResponse:
         record.poll()
         if state is None or record.lifecycle_state == state:
             chosen.append(record)
-    if sort_by == "TIMECREATED":
-        chosen.sort(key=lambda r: (r.time_created, r.id), reverse=order == "DESC")
-    else:
-        chosen.sort(key=lambda r: (r.display_name, r.id), reverse=order == "DESC")
+    sort_key(chosen)
     page, headers = page_of(request, chosen)
     return FakeResponse([backup_json(r) for r in page], headers=headers)
 

@@ -54,5 +54,6 @@ def check_writable(path: Path) -> None:
     probe = directory
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
-    if not os.access(probe, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    blocked = not probe.is_dir() or not os.access(probe, os.W_OK)
+    if blocked or path.is_dir() or (path.exists() and not os.access(path, os.W_OK)):
         raise GuardrailsError(f"{path}: the audit log is not writable; nothing was done")
