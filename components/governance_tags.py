@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_oci as oci
 
-from components.tagging import (
+from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
+from guardrails.runtime.tag_keys import (
     COST_CENTER_KEY,
     DEFAULT_NAMESPACE,
     ENVIRONMENT_KEY,
     OWNER_KEY,
-    GovernanceTagging,
-    governance_defined_tags,
-    merge_defined_tags,
 )
 from guardrails.runtime.validation import (
     ENVIRONMENTS,

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from guardrails.runtime.tag_keys import (
+    COST_CENTER_KEY,
+    DEFAULT_NAMESPACE,
+    ENVIRONMENT_KEY,
+    OWNER_KEY,
+)
 from guardrails.runtime.validation import ENVIRONMENTS, ComponentArgumentError, check_one_of
-
-DEFAULT_NAMESPACE = "governance"
-COST_CENTER_KEY = "cost_center"
-ENVIRONMENT_KEY = "environment"
-OWNER_KEY = "owner"
 
 
 def governance_defined_tags(

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.tagging import ENVIRONMENT_KEY
 from guardrails.runtime.adb_rules import is_protected
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import DatabaseConfig, StackConfig, parse_stack_config
 from guardrails.runtime.stack_schema_fleet import FleetConfig
+from guardrails.runtime.tag_keys import ENVIRONMENT_KEY
 from guardrails.runtime.validation import is_ocid
 from guardrails.tooling.project import load_project, load_stack_settings
 

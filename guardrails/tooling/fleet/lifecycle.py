@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from components.tagging import ENVIRONMENT_KEY
 from guardrails.runtime.adb_rules import (
     MAX_LONG_TERM_DAYS,
     MAX_RETENTION_DAYS,
@@ -24,6 +23,7 @@ from guardrails.runtime.adb_rules import (
     is_protected,
 )
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.runtime.tag_keys import ENVIRONMENT_KEY
 from guardrails.runtime.validation import ADB_DB_NAME, ENVIRONMENTS, is_ocid
 from guardrails.tooling.fleet.inventory import FleetMember, FleetStack
 
