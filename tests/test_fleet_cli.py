@@ -80,7 +80,7 @@ def fleet(fake_oci: FakeOci, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         defined_tags=_tags("dev"),
     )
     untagged = db.add_autonomous_database(
-        compartment_id=DEV_COMPARTMENT, display_name="legacy", db_name="LEGACY"
+        compartment_id=DEV_COMPARTMENT, display_name="legacy", db_name="LEGACY", compute_count=4.0
     )
     prod_orders = db.add_autonomous_database(
         compartment_id=PROD_COMPARTMENT,
@@ -93,7 +93,8 @@ def fleet(fake_oci: FakeOci, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     mon = fake_oci.monitoring
     mon.set_pattern(orders.id, CpuUtilization="busy", StorageUtilization="growing", Sessions=40)
     mon.set_pattern(search.id, CpuUtilization="idle", StorageUtilization="flat")
-    mon.set_pattern(stray.id, CpuUtilization="steady", StorageUtilization="flat")
+    mon.set_pattern(stray.id, CpuUtilization="nightly", StorageUtilization="flat")
+    mon.set_pattern(untagged.id, CpuUtilization="low", StorageUtilization="flat")
     db.add_backup(orders.id, time_ended=orders.time_created)
 
     class Fleet:
@@ -162,6 +163,16 @@ def test_status_all_flags_every_undeclared_database(fleet, capsys):
     assert orders["metrics"]["StorageUtilization"]["points"] == 168
     assert orders["last_backup"] is not None
     assert doc["databases"][1]["metrics"]["Sessions"] is None  # not published for search
+    rules = {d["database"]: [r["rule"] for r in d["recommendations"]] for d in doc["databases"]}
+    assert rules == {
+        "orders": ["scale-up", "grow-storage"],
+        "search": ["stop-idle"],
+        "legacy": ["scale-down"],
+        "scratch": ["off-hours-schedule"],
+    }
+    [down] = doc["databases"][2]["recommendations"]
+    assert down["action"] == "scale from 4 to 2 ECPU"
+    assert down["monthly_cost_change"] == round(-2 * 0.336 * 730, 2)
 
 
 def test_status_markdown_and_html_report(fleet, capsys, tmp_path):
@@ -329,6 +340,23 @@ def test_unknown_ocid_is_bad_input(fleet, capsys):
     missing = "ocid1.autonomousdatabase.oc1.eu-frankfurt-1." + "a" * 60
     assert fleet.run("stop", missing, "--apply") == 2
     assert "not found: NotAuthorizedOrNotFound" in capsys.readouterr().err
+
+
+def test_unreachable_oci_is_a_clear_error(fleet, capsys, monkeypatch):
+    import oci
+
+    def unreachable(*_args, **_kwargs):
+        raise oci.exceptions.RequestException("Connection refused")
+
+    monkeypatch.setattr("guardrails.tooling.fleet.status.collect_status", unreachable)
+    assert fleet.run("status") == 2
+    assert "cannot reach OCI: Connection refused" in capsys.readouterr().err
+
+
+def test_bad_window_is_refused(fleet, capsys):
+    assert fleet.run("status", "--days", "0") == 2
+    assert "--days 0 is refused: 1 to 90 days" in capsys.readouterr().err
+    assert fleet.fake.state.calls == []
 
 
 def test_missing_oci_config_is_bad_input(fleet, capsys, tmp_path):

@@ -307,11 +307,15 @@ def _act(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def run_fleet(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from oci.exceptions import ServiceError
+    from oci.exceptions import ConnectTimeout, RequestException, ServiceError
 
-    if args.fleet_command == "status":
-        try:
-            return _status(args, out, err)
-        except ServiceError as exc:
-            return _read_failure(err, exc)
-    return _act(args, out, err)
+    try:
+        if args.fleet_command == "status":
+            try:
+                return _status(args, out, err)
+            except ServiceError as exc:
+                return _read_failure(err, exc)
+        return _act(args, out, err)
+    except (RequestException, ConnectTimeout) as exc:
+        # before any change is sent: the executor turns these into a failed outcome
+        raise GuardrailsError(f"cannot reach OCI: {exc}") from exc

@@ -251,7 +251,13 @@ class FleetExecutor:
             raise ValueError(step.action)
 
     def execute(self, plan: Plan) -> Outcome:
-        from oci.exceptions import CompositeOperationError, MaximumWaitTimeExceeded, ServiceError
+        from oci.exceptions import (
+            CompositeOperationError,
+            ConnectTimeout,
+            MaximumWaitTimeExceeded,
+            RequestException,
+            ServiceError,
+        )
 
         self._outcome = Outcome(SUCCEEDED)
         self._started = time.monotonic()
@@ -263,6 +269,8 @@ class FleetExecutor:
                 return self._failed(exc.status, exc.code, exc.message, exc.request_id)
             except ServiceError as exc:
                 return self._failed(FAILED, str(exc.code), str(exc.message), exc.request_id)
+            except (RequestException, ConnectTimeout) as exc:
+                return self._failed(FAILED, type(exc).__name__, str(exc), self._request_id)
             except MaximumWaitTimeExceeded:
                 return self._failed(
                     TIMED_OUT,
