@@ -455,3 +455,27 @@ def test_json_output_of_an_applied_command(fleet, capsys):
     assert doc["applied"] is True
     assert doc["plan"]["steps"][0]["action"] == "stop"
     assert doc["outcome"]["final_state"] == "STOPPED" and doc["outcome"]["error"] is None
+
+
+def test_status_reports_progress_per_call(fleet):
+    from datetime import UTC, datetime
+
+    from guardrails.tooling.fleet.clients import OciAuth
+    from guardrails.tooling.fleet.inventory import load_fleet_stack
+    from guardrails.tooling.fleet.prices import LIST_PRICES
+    from guardrails.tooling.fleet.status import collect_status
+    from tests.conftest import ROOT
+
+    seen: list[tuple[int, int]] = []
+    auth = OciAuth(fleet.fake.config, endpoint=fleet.fake.url)
+    status = collect_status(
+        load_fleet_stack(ROOT, "dev"),
+        auth,
+        LIST_PRICES,
+        days=7,
+        include_all=False,
+        now=datetime.now(UTC),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert len(status.databases) == 3
+    assert sorted(seen) == [(i, 12) for i in range(1, 13)]  # 3 databases x (3 metrics + backups)

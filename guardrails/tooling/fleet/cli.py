@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -149,6 +149,26 @@ def _read_failure(err: Console, exc: Any) -> int:
     return EXIT_FAILED
 
 
+@contextmanager
+def _bar(err: Console, text: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (nothing in logs and pipes)."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        f"[progress.description]{text}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(text, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def _status(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.fleet.prices import fleet_prices
     from guardrails.tooling.fleet.report import (
@@ -164,8 +184,7 @@ def _status(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not 1 <= days <= 90:
         raise GuardrailsError(f"--days {days} is refused: 1 to 90 days")
     auth = _auth(args)
-    spinner = err.status("reading the fleet", spinner="dots") if err.is_terminal else nullcontext()
-    with spinner:
+    with _bar(err, "reading metrics and backups") as progress:
         status = collect_status(
             stack,
             auth,
@@ -173,6 +192,7 @@ def _status(args: argparse.Namespace, out: Console, err: Console) -> int:
             days=days,
             include_all=args.include_all,
             now=datetime.now(UTC),
+            progress=progress,
         )
     if args.format == "json":
         out.file.write(render_json(status))

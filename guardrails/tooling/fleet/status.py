@@ -186,11 +186,23 @@ def collect_status(
     days: int,
     include_all: bool,
     now: datetime,
-    on_call: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FleetStatus:
-    """Read the fleet and judge it; `on_call` is told of every metric and backup call."""
+    """Read the fleet and judge it; `progress(done, total)` follows the per-database calls."""
     cfg = stack.fleet
     members = find_fleet(auth.database(), stack, include_all=include_all)
+    running = [m.database.id for m in members if m.database is not None]
+    total = len(running) * (len(METRICS) + 1)
+    done = 0
+    lock = threading.Lock()
+
+    def on_call() -> None:
+        nonlocal done
+        with lock:
+            done += 1
+            if progress:
+                progress(done, total)
+
     end = now.replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=days)
     reader = MetricsReader(
@@ -202,7 +214,6 @@ def collect_status(
         concurrency=cfg.concurrency,
         on_query=on_call,
     )
-    running = [m.database.id for m in members if m.database is not None]
     metrics = reader.read(running)
     backups = _last_backups(auth, running, cfg.concurrency, on_call)
     statuses: list[DatabaseStatus] = []
