@@ -43,7 +43,7 @@ def _row(d: DatabaseStatus) -> dict[str, str]:
     metrics = d.metrics
     backup = "-"
     if d.last_backup and d.last_backup.time:
-        backup = f"{d.last_backup.time:%Y-%m-%d %H:%M}"
+        backup = f"{d.last_backup.time:%m-%d %H:%M}"
     elif d.last_backup:
         backup = "none"
     name = d.ref if d.managed else f"{d.ref} (unmanaged)"
