@@ -479,3 +479,17 @@ def test_status_reports_progress_per_call(fleet):
     )
     assert len(status.databases) == 3
     assert sorted(seen) == [(i, 12) for i in range(1, 13)]  # 3 databases x (3 metrics + backups)
+
+
+def test_ctrl_c_while_waiting_is_audited_and_exits_130(fleet, capsys, monkeypatch):
+    from guardrails.tooling.fleet.executor import FleetExecutor
+
+    def interrupt(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FleetExecutor, "_wait_state", interrupt)
+    assert fleet.run("stop", "search", "--apply") == 130
+    assert "interrupted: Interrupted: stop search: stopped waiting" in capsys.readouterr().out
+    [audit] = fleet.audit_records()
+    assert audit["outcome"]["status"] == "interrupted"
+    assert fleet.changing_calls() == ["StopAutonomousDatabase"]

@@ -25,6 +25,7 @@ from guardrails.runtime.errors import GuardrailsError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
 
 ACTIONS = ("scale", "backup", "clone", "stop", "start", "retire")
 
@@ -272,7 +273,7 @@ def _act(args: argparse.Namespace, out: Console, err: Console) -> int:
     from oci.exceptions import ServiceError
 
     from guardrails.tooling.fleet.audit import audit_path, check_writable, write_audit
-    from guardrails.tooling.fleet.executor import FleetExecutor
+    from guardrails.tooling.fleet.executor import INTERRUPTED, FleetExecutor
     from guardrails.tooling.fleet.inventory import check_reference
     from guardrails.tooling.fleet.lifecycle import check_prod_flag
     from guardrails.tooling.fleet.report import render_outcome, render_plan
@@ -323,6 +324,8 @@ def _act(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.file.write(json.dumps(body, indent=2) + "\n")
     else:
         render_outcome(plan, outcome, out)
+    if outcome.status == INTERRUPTED:
+        return EXIT_INTERRUPTED
     return EXIT_OK if outcome.ok else EXIT_FAILED
 
 

@@ -20,6 +20,7 @@ from guardrails.tooling.fleet.lifecycle import Plan, Step
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 TIMED_OUT = "timed out"
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -271,6 +272,13 @@ class FleetExecutor:
                 return self._failed(FAILED, str(exc.code), str(exc.message), exc.request_id)
             except (RequestException, ConnectTimeout) as exc:
                 return self._failed(FAILED, type(exc).__name__, str(exc), self._request_id)
+            except KeyboardInterrupt:
+                return self._failed(
+                    INTERRUPTED,
+                    "Interrupted",
+                    f"{step.summary}: stopped waiting; OCI may still be carrying it out",
+                    self._request_id,
+                )
             except MaximumWaitTimeExceeded:
                 return self._failed(
                     TIMED_OUT,
