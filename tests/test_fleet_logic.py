@@ -260,6 +260,11 @@ def test_state_a_command_cannot_start_from():
         lifecycle.check_allowed("start", member(DEV, lifecycle_state="UNAVAILABLE"), DEV, False)
 
 
+def test_scale_refuses_an_ocpu_database():
+    with pytest.raises(GuardrailsError, match="orders uses the OCPU compute model"):
+        lifecycle.check_allowed("scale", member(DEV, compute_model="OCPU"), DEV, False)
+
+
 def test_database_tagged_prod_needs_allow_prod_in_any_stack():
     m = FleetMember(None, None, db_info(environment="prod", display_name="ledger"))
     with pytest.raises(

@@ -171,6 +171,11 @@ def check_allowed(command: str, member: FleetMember, stack: FleetStack, allow_pr
             f"{label} is {db.lifecycle_state}: OCI is busy with it; try again when it is "
             "AVAILABLE or STOPPED"
         )
+    if command == "scale" and db.compute_model != "ECPU":
+        raise GuardrailsError(
+            f"{label} uses the {db.compute_model} compute model; fleet scale sets ECPU counts "
+            "(move it to ECPU first: OCPU is being retired)"
+        )
     if db.lifecycle_state not in REQUIRED_STATE[command]:
         wanted = " or ".join(REQUIRED_STATE[command])
         raise GuardrailsError(f"{label} is {db.lifecycle_state}; {command} needs it {wanted}")
