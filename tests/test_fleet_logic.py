@@ -328,43 +328,32 @@ def test_backup_plans():
     assert long_term.steps[0].request["retention_period_in_days"] == 365
 
 
+CLONE_SECRET = ocid("vaultsecret", "clone", "eu-frankfurt-1")
+
+
+def _clone(**changes):
+    values = {
+        "name": "ordersqa",
+        "clone_type": "full",
+        "to_environment": None,
+        "secret_id": CLONE_SECRET,
+        "taken_names": {"ORDERSDEV"},
+    } | changes
+    return lifecycle.plan_clone(DEV, member(DEV), **values)
+
+
 def test_clone_plan_and_name_taken():
-    secret = ocid("vaultsecret", "clone", "eu-frankfurt-1")
-    plan = lifecycle.plan_clone(
-        DEV,
-        member(DEV),
-        name="ordersqa",
-        clone_type="metadata",
-        to_environment="staging",
-        secret_id=secret,
-        taken_names={"ORDERSDEV"},
-    )
+    plan = _clone(clone_type="metadata", to_environment="staging")
     [step] = plan.steps
     assert step.request["source"] == "DATABASE" and step.request["clone_type"] == "METADATA"
     assert step.request["db_name"] == "ORDERSQA"
     assert step.request["defined_tags"]["governance"]["environment"] == "staging"
     assert step.request["whitelisted_ips"] == ["203.0.113.0/24"]
-    assert step.request["secret_id"] == secret
+    assert step.request["secret_id"] == CLONE_SECRET
     with pytest.raises(GuardrailsError, match="clone name 'ordersdev' is taken"):
-        lifecycle.plan_clone(
-            DEV,
-            member(DEV),
-            name="ordersdev",
-            clone_type="full",
-            to_environment=None,
-            secret_id=secret,
-            taken_names={"ORDERSDEV"},
-        )
+        _clone(name="ordersdev")
     with pytest.raises(GuardrailsError, match="clone needs the new database's admin password"):
-        lifecycle.plan_clone(
-            DEV,
-            member(DEV),
-            name="ordersqa",
-            clone_type="full",
-            to_environment=None,
-            secret_id=None,
-            taken_names=set(),
-        )
+        _clone(secret_id=None)
 
 
 def test_stop_start_and_retire_plans():
