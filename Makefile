@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: check preview test lint format clean bench-gate bench-layers bench-cost
+.PHONY: check preview test lint format clean bench-gate bench-layers bench-cost bench-fleet
 
 PIP := $(BIN)/python -m pip --quiet --quiet --disable-pip-version-check
 
@@ -58,3 +58,6 @@ bench-layers: $(STAMP)
 
 bench-cost: $(STAMP)
 	$(BIN)/python bench/cost/run.py
+
+bench-fleet: $(STAMP)
+	$(BIN)/python bench/fleet/run.py

@@ -27,6 +27,7 @@ import pulumi_oci as oci
 
 from components.oci_alarm import AlarmCheck, OciAlarm, resource_alarms
 from components.tagging import GovernanceTagging, merge_defined_tags
+from guardrails.runtime.adb_rules import is_protected
 from guardrails.runtime.limits import (
     BACKUP_RETENTION_DAYS,
     BUCKET_NAME,
@@ -143,7 +144,7 @@ class AutonomousDatabaseFleet(pulumi.ComponentResource):
         super().__init__("guardrails:oci:AutonomousDatabaseFleet", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         fleet_tags = merge_defined_tags(args.tagging.defined_tags(), args.extra_defined_tags)
-        protect = args.protect if args.protect is not None else args.environment == "prod"
+        protect = args.protect if args.protect is not None else is_protected(args.environment)
 
         retention_days = max(spec.backup_retention_days for spec in args.databases.values())
         self.backup_bucket = oci.objectstorage.Bucket(

@@ -19,13 +19,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_oci as oci
 
-from components.tagging import (
-    COST_CENTER_KEY,
-    GovernanceTagging,
-    merge_aws_tags,
-    merge_defined_tags,
-)
+from components.tagging import GovernanceTagging, merge_aws_tags, merge_defined_tags
 from guardrails.runtime.limits import ALERT_RULE_TYPE, ALERT_THRESHOLD_PERCENT, MONTHLY_AMOUNT
+from guardrails.runtime.tag_keys import COST_CENTER_KEY
 from guardrails.runtime.validation import (
     ComponentArgumentError,
     check_emails,

@@ -21,15 +21,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_oci as oci
 
-from components.tagging import (
-    COST_CENTER_KEY,
-    DEFAULT_NAMESPACE,
-    ENVIRONMENT_KEY,
-    OWNER_KEY,
-    GovernanceTagging,
-    governance_defined_tags,
-    merge_defined_tags,
-)
+from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
 from guardrails.runtime.limits import (
     ENVIRONMENTS,
     IAM_RESOURCE_TYPE,
@@ -37,6 +29,12 @@ from guardrails.runtime.limits import (
     TAG_NAMESPACE,
     TAG_VALUE,
     repeated_problem,
+)
+from guardrails.runtime.tag_keys import (
+    COST_CENTER_KEY,
+    DEFAULT_NAMESPACE,
+    ENVIRONMENT_KEY,
+    OWNER_KEY,
 )
 from guardrails.runtime.validation import (
     ComponentArgumentError,

@@ -18,12 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from guardrails.runtime.limits import ENVIRONMENTS
+from guardrails.runtime.tag_keys import (
+    COST_CENTER_KEY,
+    DEFAULT_NAMESPACE,
+    ENVIRONMENT_KEY,
+    OWNER_KEY,
+)
 from guardrails.runtime.validation import ComponentArgumentError, check_not_empty, check_one_of
-
-DEFAULT_NAMESPACE = "governance"
-COST_CENTER_KEY = "cost_center"
-ENVIRONMENT_KEY = "environment"
-OWNER_KEY = "owner"
 
 
 def governance_defined_tags(

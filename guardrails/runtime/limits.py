@@ -106,6 +106,8 @@ LICENSE_MODEL = Choice(("LICENSE_INCLUDED", "BRING_YOUR_OWN_LICENSE"))
 ECPU_COUNT = Range(2, 512, whole=True)
 STORAGE_TBS = Range(1, 384, whole=True)
 BACKUP_RETENTION_DAYS = Range(1, 60, whole=True)
+LONG_TERM_BACKUP_DAYS = Range(90, 3650, whole=True)
+"""Long-term (manual) ADB backups are kept 90 days to 10 years."""
 DB_NAME = Pattern(
     r"^[A-Za-z][A-Za-z0-9]{0,29}$", "a letter followed by at most 29 letters or digits"
 )

@@ -33,12 +33,12 @@ from guardrails.tooling.cli_support import (
     exit_codes_epilog,
 )
 from guardrails.tooling.cost.spend_cli import add_spend_commands
+from guardrails.tooling.fleet.cli import add_fleet_parser
 from guardrails.tooling.layer_ops.cli import add_layer_parser
+from guardrails.tooling.project import DEFAULT_PROGRAM
 from guardrails.tooling.record import ProgramMessage
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "main"]
-
-DEFAULT_PROGRAM = Path(__file__).resolve().parents[2]
 
 
 def version() -> str:
@@ -152,6 +152,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     cost_commands = cost.add_subparsers(dest="cost_command", required=True, metavar="COMMAND")
     add_spend_commands(cost_commands)
+    add_fleet_parser(sub)
     return parser
 
 

@@ -19,6 +19,9 @@ from typing import Any
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.textfiles import read_yaml
 
+DEFAULT_PROGRAM = Path(__file__).resolve().parents[2]
+"""The guardrails project itself: the program commands run when `--program` is not given."""
+
 SECRET_PLACEHOLDER = "[secret]"
 """Stands for a secret value in captures and reports."""
 CONFIG_SECRET_VALUE = "offline-preview-secret"

@@ -40,7 +40,11 @@ Seed state (each service's docstring has the details):
   display_name="orders", compute_count=4, defined_tags={"Governance": {...}})`` (any
   ``database.AutonomousDatabaseRecord`` field); ``database.transition_polls`` (reads until a
   stop/start ends, default 2; ``10**6`` never ends); ``database.fail_next(adb.id, code, msg)``
-  (the work request ends FAILED).
+  (the work request ends FAILED); ``database.add_backup(adb.id, time_ended=...)``,
+  ``database.fail_next_backup(code, msg)``, ``database.fail_next_clone(code, msg)``.
+- Metrics: ``fake_oci.monitoring.set_pattern(adb.id, CpuUtilization="busy",
+  StorageUtilization="growing", Sessions=40)`` (patterns: busy, steady, low, idle, nightly,
+  growing, flat, full, or a constant).
 - Instances: ``fake_oci.compute.add_instance(compartment_id=..., display_name="web-1")``.
 
 Observe and break:

@@ -12,9 +12,17 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.fake_oci import compute, database, object_storage, usage_api, work_requests
+from tests.fake_oci import (
+    compute,
+    database,
+    monitoring,
+    object_storage,
+    usage_api,
+    work_requests,
+)
 from tests.fake_oci.compute import ComputeState
 from tests.fake_oci.database import DatabaseState
+from tests.fake_oci.monitoring import MonitoringState
 from tests.fake_oci.object_storage import ObjectStorageState
 from tests.fake_oci.server import FakeOciServer, Router
 from tests.fake_oci.signing import ApiKey, generate_api_key
@@ -34,6 +42,7 @@ SERVICES: tuple[Callable[[Router], None], ...] = (
     object_storage.register,
     database.register,
     compute.register,
+    monitoring.register,
     work_requests.register,
 )
 
@@ -82,6 +91,10 @@ class FakeOci:
     @property
     def compute(self) -> ComputeState:
         return self.state.service(ComputeState)
+
+    @property
+    def monitoring(self) -> MonitoringState:
+        return self.state.service(MonitoringState)
 
     @property
     def work_requests(self) -> WorkRequestState:

@@ -11,7 +11,7 @@ timeout tests).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -185,12 +185,7 @@ def list_in_compartment(
     for value in (state, not_state):
         if value is not None and value not in lifecycle_states:
             raise invalid_parameter(f"Invalid lifecycle state {value!r}.")
-    sort_by = request.arg("sortBy") or "TIMECREATED"
-    if sort_by not in ("TIMECREATED", "DISPLAYNAME"):
-        raise invalid_parameter(f"Invalid sortBy {sort_by!r}; use TIMECREATED or DISPLAYNAME.")
-    order = request.arg("sortOrder") or ("DESC" if sort_by == "TIMECREATED" else "ASC")
-    if order not in ("ASC", "DESC"):
-        raise invalid_parameter(f"Invalid sortOrder {order!r}; use ASC or DESC.")
+    sort_key = sort_order(request)
     name = request.arg("displayName")
     chosen = [r for r in records if r.compartment_id == compartment]
     for record in chosen:
@@ -202,11 +197,27 @@ def list_in_compartment(
         and (not_state is None or r.lifecycle_state != not_state)
         and (name is None or r.display_name == name)
     ]
-    if sort_by == "TIMECREATED":
-        chosen.sort(key=lambda r: (r.time_created, r.id), reverse=order == "DESC")
-    else:
-        chosen.sort(key=lambda r: (r.display_name, r.id), reverse=order == "DESC")
+    sort_key(chosen)
     return page_of(request, chosen)
+
+
+def sort_order(request: FakeRequest) -> Callable[[list[R]], None]:
+    """The ``sortBy`` (TIMECREATED, newest first by default, or DISPLAYNAME, A to Z) and
+    ``sortOrder`` (ASC|DESC) of a list query, checked, as a function that sorts in place."""
+    sort_by = request.arg("sortBy") or "TIMECREATED"
+    if sort_by not in ("TIMECREATED", "DISPLAYNAME"):
+        raise invalid_parameter(f"Invalid sortBy {sort_by!r}; use TIMECREATED or DISPLAYNAME.")
+    order = request.arg("sortOrder") or ("DESC" if sort_by == "TIMECREATED" else "ASC")
+    if order not in ("ASC", "DESC"):
+        raise invalid_parameter(f"Invalid sortOrder {order!r}; use ASC or DESC.")
+
+    def sort(records: list[R]) -> None:
+        if sort_by == "TIMECREATED":
+            records.sort(key=lambda r: (r.time_created, r.id), reverse=order == "DESC")
+        else:
+            records.sort(key=lambda r: (r.display_name, r.id), reverse=order == "DESC")
+
+    return sort
 
 
 def common_json(record: TrackedResource) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from guardrails.runtime.stack_schema.base import (
     limited,
 )
 from guardrails.runtime.stack_schema.errors import KeyedProblems
+from guardrails.runtime.stack_schema.fleet import FleetConfig
 from guardrails.runtime.validation import (
     LAMBDA_FUNCTION_NAME,
     LAMBDA_LAYER_NAME,
@@ -237,6 +238,7 @@ class StackConfig(ConfigModel):
     layers: dict[Annotated[str, Field(pattern=LAMBDA_LAYER_NAME)], LayerConfig] = Field(
         default_factory=dict
     )
+    fleet: FleetConfig = Field(default_factory=FleetConfig)
     # Secret keys: only their presence is validated here; the values never leave Pulumi secrets.
     adbAdminPassword: str | None = None
     slackWebhookUrl: str | None = None

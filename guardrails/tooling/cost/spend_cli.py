@@ -27,8 +27,7 @@ from guardrails.tooling.cost.spend_sources import SpendRequest, SpendSource, bui
 from guardrails.tooling.cost.store import DEFAULT_STORE
 from guardrails.tooling.layer_ops.console import RichProgress
 from guardrails.tooling.oci_auth import AUTH_METHODS, OciAuth
-
-DEFAULT_PROGRAM = Path(__file__).resolve().parents[3]
+from guardrails.tooling.project import DEFAULT_PROGRAM
 
 
 def add_oci_auth_arguments(parser: argparse.ArgumentParser) -> None:
