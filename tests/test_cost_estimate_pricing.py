@@ -107,6 +107,7 @@ def test_adb_legacy_ocpu_model():
 def test_adb_auto_scaling_is_a_range_up_to_three_times_compute():
     r = one([adb(isAutoScalingEnabled=True, computeCount=8)])
     compute, storage = r.components
+    assert storage.monthly_cost_max is None  # storage does not scale with compute
     assert compute.monthly_cost == pytest.approx(8 * H * 0.336)
     assert compute.monthly_cost_max == pytest.approx(3 * 8 * H * 0.336)
     assert r.monthly_cost_max == pytest.approx(3 * 8 * H * 0.336 + 1024 * 0.1953)
