@@ -22,8 +22,22 @@ AWS_BOOK = DATA / "aws_prices.json"
 PAY_AS_YOU_GO = "PAY_AS_YOU_GO"
 
 
-class PriceBookError(ValueError):
+class DataFileError(ValueError):
+    """A JSON data file that cannot be read."""
+
+
+class PriceBookError(DataFileError):
     """A price book file that cannot be read or does not have the expected shape."""
+
+
+def read_json(path: Path, what: str) -> Any:
+    """The parsed JSON file, or DataFileError naming `what` it should have been."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read {what} ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise DataFileError(f"{path}: {what} is not JSON (line {exc.lineno}: {exc.msg})") from exc
 
 
 @dataclass(frozen=True)
@@ -154,11 +168,9 @@ def parse_price_book(doc: Any, name: str = "price book") -> PriceBook:
 
 def read_price_book(path: Path) -> PriceBook:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PriceBookError(f"{path}: cannot read the price book ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise PriceBookError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+        doc = read_json(path, "the price book")
+    except DataFileError as exc:
+        raise PriceBookError(str(exc)) from exc
     return parse_price_book(doc, str(path))
 
 

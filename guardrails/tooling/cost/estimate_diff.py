@@ -10,7 +10,6 @@ Infracost documents; the diff compares them by resource URN: added, removed, or 
 from __future__ import annotations
 
 import io
-import json
 import os
 import subprocess
 import tarfile
@@ -23,6 +22,7 @@ from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.estimate_report import VERSION, dec, money, num
+from policies.pricing.prices import DataFileError, read_json
 
 CHANGE_EPSILON = 0.005
 
@@ -45,11 +45,9 @@ class ResourceChange:
 def load_estimate_file(path: Path) -> dict[str, Any]:
     """A saved `cost estimate --format json` document."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GuardrailsError(f"{path}: cannot read the base estimate ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise GuardrailsError(f"{path}: the base estimate is not JSON (line {exc.lineno})") from exc
+        doc = read_json(path, "the base estimate")
+    except DataFileError as exc:
+        raise GuardrailsError(str(exc)) from exc
     if (
         not isinstance(doc, dict)
         or doc.get("version") != VERSION
