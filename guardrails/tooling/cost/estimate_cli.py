@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from guardrails.tooling.cost.estimate_report import (
     render_markdown,
     render_table,
 )
-from guardrails.tooling.cost.estimate_run import estimate_program, load_books
+from guardrails.tooling.cost.estimate_run import estimate_programs, load_books
 from guardrails.tooling.cost.price_refresh import PRICE_LIST_URL, refresh_price_book
 from guardrails.tooling.project import load_project
 from policies.pricing.prices import OCI_BOOK
@@ -107,10 +108,14 @@ def add_estimate_commands(cost_subparsers: Any) -> None:
 
 
 def _estimate_doc(
-    program: Path, stacks: Sequence[str], usage: Path | None, book: Path | None
+    program: Path,
+    stacks: Sequence[str],
+    usage: Path | None,
+    book: Path | None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     books = load_books(book)
-    costs = [estimate_program(program, stack, usage_path=usage, books=books) for stack in stacks]
+    costs = estimate_programs(program, stacks, usage_path=usage, books=books, progress=progress)
     if not costs:
         doc = estimate_json([])
         doc["currency"] = books[0].currency
@@ -135,10 +140,19 @@ def _check_inputs(args: argparse.Namespace) -> None:
         raise GuardrailsError(f"{args.price_book}: price book not found")
 
 
+@contextmanager
+def _status(err: Console) -> Iterator[Callable[[str], None] | None]:
+    """A status line on a terminal; nothing in logs and pipes."""
+    with err.status("starting", spinner="dots") if err.is_terminal else nullcontext() as status:
+        yield status.update if status is not None else None
+
+
 def run_estimate(args: argparse.Namespace, out: Console, err: Console) -> int:
     _check_inputs(args)
     program = _program(args)
-    doc = _estimate_doc(program, _stacks(program, args.stack), args.usage, args.price_book)
+    stacks = _stacks(program, args.stack)
+    with _status(err) as say:
+        doc = _estimate_doc(program, stacks, args.usage, args.price_book, say)
     if args.format == "json":
         _emit(json.dumps(doc, indent=2) + "\n", args.output)
     elif args.format == "markdown":
@@ -156,16 +170,19 @@ def run_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
     program = _program(args)
     stacks = _stacks(program, args.stack)
     base_path = Path(args.base)
-    if base_path.is_file():
-        base = load_estimate_file(base_path)
-    else:
-        base = base_from_ref(
-            program,
-            args.base,
-            stacks,
-            lambda where, present: _estimate_doc(where, present, args.usage, args.price_book),
-        )
-    current = _estimate_doc(program, stacks, args.usage, args.price_book)
+    with _status(err) as say:
+        if base_path.is_file():
+            base = load_estimate_file(base_path)
+        else:
+            base = base_from_ref(
+                program,
+                args.base,
+                stacks,
+                lambda where, present: _estimate_doc(
+                    where, present, args.usage, args.price_book, say
+                ),
+            )
+        current = _estimate_doc(program, stacks, args.usage, args.price_book, say)
     doc = diff_documents(base, current)
     if args.format == "json":
         _emit(json.dumps(doc, indent=2) + "\n", args.output)

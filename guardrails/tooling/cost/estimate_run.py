@@ -4,7 +4,7 @@ the catalog's view and price them with the shared estimator (policies.pricing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,20 +100,33 @@ def estimate_resources(
     return estimate, stack_budgets(resources, namespace)
 
 
-def estimate_program(
+def estimate_programs(
     program: Path,
-    stack: str,
+    stacks: Sequence[str],
     *,
     usage_path: Path | None = None,
     books: tuple[PriceBook, PriceBook] | None = None,
-) -> StackCost:
-    """Run `program` for `stack` offline and price it. Raises GuardrailsError (exit 2)."""
+    progress: Callable[[str], None] | None = None,
+) -> list[StackCost]:
+    """Run `program` for each stack offline and price it. Raises GuardrailsError (exit 2).
+
+    A usage file's resource names are checked against the resources of all the stacks
+    together, so one file serves stacks that do not share every resource.
+    """
+    say = progress or (lambda _: None)
     project = load_project(program)
-    settings = load_stack_settings(project, stack)
-    doc = read_usage_file(usage_path)  # read before the program runs: fail fast
+    settings = {stack: load_stack_settings(project, stack) for stack in stacks}  # fail fast
+    doc = read_usage_file(usage_path)
     books = books or load_books()
-    capture = capture_program(program, stack)
-    resources = catalog_view(capture, settings.config)
-    usage = usage_for(doc, usage_path, resources)
-    estimate, budgets = estimate_resources(resources, books, usage)
-    return StackCost(capture.project, stack, capture.program, estimate, budgets)
+    views = []
+    for stack in stacks:
+        say(f"running {project.name} / {stack} under the mock runtime")
+        capture = capture_program(program, stack)
+        views.append((capture, catalog_view(capture, settings[stack].config)))
+    usage = usage_for(doc, usage_path, [r for _, resources in views for r in resources])
+    out = []
+    for capture, resources in views:
+        say(f"pricing {len(resources)} resources of {capture.stack}")
+        estimate, budgets = estimate_resources(resources, books, usage)
+        out.append(StackCost(capture.project, capture.stack, capture.program, estimate, budgets))
+    return out
