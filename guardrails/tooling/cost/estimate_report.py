@@ -203,7 +203,7 @@ def render_table(doc: Mapping[str, Any], console: Console) -> None:
         centers = Table(title=f"{project['name']}: per cost center ({currency})")
         for column in ("cost center", "monthly", "with auto-scaling", "budgets"):
             centers.add_column(column, justify="left" if column == "cost center" else "right")
-        for cc, t in project["costCenters"].items():
+        for cc, t in _shown_cost_centers(project):
             budgets = ", ".join(f"{p.upper()} {money(num(v))}" for p, v in t["budgets"].items())
             centers.add_row(
                 escape(cc), money(num(t["monthlyCost"])), money(num(t["monthlyCostMax"])), budgets
@@ -224,6 +224,15 @@ def render_table(doc: Mapping[str, Any], console: Console) -> None:
         console.print(
             f"price book {book['provider']}: {book['date']} ({book['currency']})", style="dim"
         )
+
+
+def _shown_cost_centers(project: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Cost centers with a cost or a budget (not those of free resources only)."""
+    return [
+        (cc, t)
+        for cc, t in project["costCenters"].items()
+        if num(t["monthlyCostMax"]) or t["budgets"]
+    ]
 
 
 def _unpriced_lines(project: Mapping[str, Any], console: Console) -> None:
@@ -256,7 +265,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
             "| Cost center | Monthly | With auto-scaling | Budgets |",
             "|---|---:|---:|---|",
         ]
-        for cc, t in project["costCenters"].items():
+        for cc, t in _shown_cost_centers(project):
             budgets = ", ".join(f"{p.upper()} {money(num(v))}" for p, v in t["budgets"].items())
             lines.append(
                 f"| {cc} | {money(num(t['monthlyCost']))} | {money(num(t['monthlyCostMax']))} "
