@@ -57,9 +57,8 @@ def load_estimate_file(path: Path) -> dict[str, Any]:
             f"{path}: not an estimate in Infracost's layout (version {VERSION} with projects)"
         )
     for project in doc["projects"]:
-        if not isinstance(project, dict) or not isinstance(
-            project.get("breakdown", {}).get("resources"), list
-        ):
+        breakdown = project.get("breakdown") if isinstance(project, dict) else None
+        if not isinstance(breakdown, dict) or not isinstance(breakdown.get("resources"), list):
             raise GuardrailsError(f"{path}: a project has no breakdown.resources list")
     return doc
 
@@ -79,8 +78,9 @@ def git_checkout(program: Path, ref: str) -> Iterator[tuple[Path, Path]]:
     if top.returncode != 0:
         raise GuardrailsError(f"{program} is not in a git repository: --base must be a file")
     root = Path(top.stdout.decode().strip())
-    known = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if ref.startswith("-") or known.returncode != 0:
+    if ref.startswith("-") or (
+        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0
+    ):
         raise GuardrailsError(f"--base {ref!r}: no such file, and no such git ref in {root}")
     archive = _git(root, "archive", "--format=tar", ref)
     if archive.returncode != 0:
