@@ -252,6 +252,8 @@ def render_diff_markdown(doc: Mapping[str, Any]) -> str:
             "|---|---:|---:|---:|",
         ]
         for cc, t in project["costCenterChanges"].items():
+            if not num(t["pastMonthlyCost"]) and not num(t["monthlyCost"]):
+                continue  # free resources only, before and after
             lines.append(
                 f"| {cc} | {money(num(t['pastMonthlyCost']))} | {money(num(t['monthlyCost']))} "
                 f"| {_signed(num(t['diffMonthlyCost']))} |"
