@@ -264,3 +264,32 @@ def test_diff_with_a_file_that_is_no_estimate(shop, tmp_path, capsys):
     bad.write_text('{"version": "0.1"}')
     assert main(["cost", "diff", "--program", str(shop), "--base", str(bad)]) == 2
     assert "not an estimate in Infracost's layout" in capsys.readouterr().err
+
+
+def test_one_usage_file_for_stacks_with_different_resources(shop, tmp_path):
+    """The bucket `logs` exists only in qa: usage names are checked against every estimated
+    stack together (dev alone would refuse it), and each stack prices its own resources."""
+    (shop / "__main__.py").write_text(
+        PROGRAM
+        + textwrap.dedent(
+            """\
+            if config.get_bool("logs"):
+                oci.objectstorage.Bucket("logs", compartment_id="c", namespace="n", name="logs",
+                                         defined_tags={"governance.cost_center": "CC-404"})
+            """
+        )
+    )
+    (shop / "Pulumi.qa.yaml").write_text(
+        yaml.safe_dump(
+            {"config": {"shop:databases": {"q": {"ecpu": 2, "cc": "CC-404"}}, "shop:logs": True}}
+        )
+    )
+    usage = _usage(tmp_path, {"version": "0.1", "resource_usage": {"logs": {"storage_gb": 110}}})
+    out = tmp_path / "estimate.json"
+    assert main(["cost", "estimate", "--program", str(shop), "--usage", str(usage),
+                 "--format", "json", "--output", str(out)]) == 0  # fmt: skip
+    projects = {p["stack"]: p for p in json.loads(out.read_text())["projects"]}
+    assert float(projects["qa"]["costCenters"]["CC-404"]["monthlyCost"]) == pytest.approx(
+        DB2 + (110 - 10) * 0.0255
+    )
+    assert "CC-404" not in projects["dev"]["costCenters"]
