@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import re
 
-from policies import aws_security, oci_security, tag_rules
+from policies import aws_security, budget_estimate, oci_security, tag_rules
 from policies.model import Rule
 
 PACK_NAME = "guardrails"
 _RULE_ID = re.compile(r"^(oci|aws)-[a-z0-9]+-[a-z0-9]+-[a-z0-9-]+$")
 
-RULES: tuple[Rule, ...] = (*tag_rules.RULES, *oci_security.RULES, *aws_security.RULES)
+RULES: tuple[Rule, ...] = (
+    *tag_rules.RULES,
+    *oci_security.RULES,
+    *aws_security.RULES,
+    *budget_estimate.RULES,
+)
 
 
 def _check_catalog(rules: tuple[Rule, ...]) -> dict[str, Rule]:

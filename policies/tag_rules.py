@@ -76,7 +76,7 @@ def _oci_tags(resource: Resource, namespace: str) -> dict[str, str]:
     }
 
 
-def _aws_tags(resource: Resource) -> dict[str, str]:
+def aws_tags(resource: Resource) -> dict[str, str]:
     """The resource's tags plus the provider's default tags (resource tags win)."""
     defaults = resource.provider_value("defaultTags") or {}
     provider_tags = defaults.get("tags", {}) if isinstance(defaults, Mapping) else {}
@@ -132,7 +132,7 @@ def _remediate_oci(resource: Resource, config: Mapping[str, Any]) -> dict[str, A
 
 
 def _check_aws_required(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
-    missing = _missing(_aws_tags(resource), config["requiredKeys"])
+    missing = _missing(aws_tags(resource), config["requiredKeys"])
     if missing:
         yield (
             f"missing tags {', '.join(missing)} (provider defaultTags count); "
@@ -141,7 +141,7 @@ def _check_aws_required(resource: Resource, config: Mapping[str, Any]) -> Iterab
 
 
 def _check_aws_values(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
-    bad = _disallowed(_aws_tags(resource), config["allowedValues"])
+    bad = _disallowed(aws_tags(resource), config["allowedValues"])
     if bad:
         yield f"tag values not allowed: {'; '.join(bad)}"
 

@@ -782,6 +782,30 @@ STACK_CASES: list[StackCase] = [
         ],
         ["<stack>"],
     ),
+    *(
+        StackCase(
+            "oci-budget-costcenter-estimate-within-budget",
+            label,
+            [
+                res(
+                    BUDGET,
+                    {
+                        "targetType": "TAG",
+                        "targets": ["governance.cost_center.CC-101"],
+                        "amount": amount,
+                    },
+                    name="b",
+                ),
+                # 2 ECPU license included, 1 TB: 2 x 730 x 0.336 + 1024 x 0.1953 = 690.55 USD
+                res(ADB, adb(), name="db"),
+            ],
+            violating,
+        )
+        for label, amount, violating in (
+            ("estimate within the budget", 700, []),
+            ("estimate over the budget", 500, ["b"]),
+        )
+    ),
 ]
 
 

@@ -10,7 +10,9 @@ rules, alarms, SNS topics, made in loops), then measures in the same run:
 - policies: the real policy pack process, Configure + Analyze per resource + AnalyzeStack;
 - gate: the whole `guardrails check` (program, policies, ledger, report);
 - checkov alone: checkov with its built-in checks on the exported plan of the same resources
-  (the baseline the gate is measured against).
+  (the baseline the gate is measured against);
+- estimate: the cost estimate of the captured resources (catalog view, pricing, budgets), as
+  `guardrails cost estimate` adds it after the program ran, and its share of the gate's time.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from guardrails.tooling.analyzer import PolicyPackProcess, Provider  # noqa: E402
 from guardrails.tooling.checkov_scan import export_plan, run_checkov  # noqa: E402
+from guardrails.tooling.cost.estimate_run import (  # noqa: E402
+    catalog_view,
+    estimate_resources,
+    load_books,
+)
 from guardrails.tooling.gate import PACK_DIR, resolve_providers, run_gate  # noqa: E402
 from guardrails.tooling.policy_config import parse_policy_config  # noqa: E402
 from guardrails.tooling.preview import capture_program  # noqa: E402
@@ -122,6 +129,8 @@ def main() -> int:
         "gate",
         "checkov alone",
         "gate / checkov",
+        "estimate",
+        "estimate / gate",
     )
     for column in columns:
         table.add_column(column, justify="right")
@@ -137,10 +146,16 @@ def main() -> int:
             gate_s, _ = timed(lambda: run_gate(program, "dev"), args.repeat)  # noqa: B023
             plan, _ = export_plan(capture, providers)
             checkov_s, _ = timed(lambda: checkov_alone(plan), args.repeat)  # noqa: B023
+            books = load_books()
+            estimate_s, _ = timed(
+                lambda: estimate_resources(catalog_view(capture, {}), books),  # noqa: B023
+                args.repeat,
+            )
             n = len(capture.resources)
             table.add_row(
                 str(n), f"{program_s:.2f}", f"{start_s:.2f}", f"{policies_s:.2f}", f"{1000 * policies_s / n:.3f}",
                 f"{gate_s:.2f}", f"{checkov_s:.2f}", f"{gate_s / checkov_s:.2f}x",
+                f"{estimate_s:.3f}", f"{100 * estimate_s / gate_s:.1f} %",
             )  # fmt: skip
             console.print(f"measured {n} resources", style="dim")
     console.print(table)

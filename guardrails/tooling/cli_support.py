@@ -18,6 +18,7 @@ from typing import Any
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
+EXIT_FAILED = EXIT_VIOLATIONS  # 1 also means an action failed (cost enforce, fleet, layer)
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 

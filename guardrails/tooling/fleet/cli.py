@@ -22,10 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guardrails.runtime.errors import GuardrailsError
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
+from guardrails.tooling.cli_support import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 ACTIONS = ("scale", "backup", "clone", "stop", "start", "retire")
 
