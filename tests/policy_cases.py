@@ -598,10 +598,10 @@ class StackCase:
     resources: list[CapturedResource]
     violating: list[str]
     """Names of the resources reported (`<stack>` for a stack-wide finding)."""
-    message: str = ""
-    """A fragment every reported message contains (naming the offending value and the fix)."""
     messages: list[str] = field(default_factory=list)
     """The exact reported messages, when the case asserts them whole."""
+    message: str = ""
+    """A fragment every reported message contains (naming the offending value and the fix)."""
 
 
 def _urn(type_: str, name: str) -> str:

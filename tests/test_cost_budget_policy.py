@@ -41,6 +41,7 @@ def messages(config: dict, resources) -> list[tuple[str, str]]:
         ]
 
 
+@pytest.mark.subprocess
 def test_over_budget_is_advisory_by_default_with_the_amounts():
     [(level, message)] = messages({}, [oci_budget(500), res(ADB, adb(), name="db")])
     assert level == "advisory"
@@ -50,6 +51,7 @@ def test_over_budget_is_advisory_by_default_with_the_amounts():
     )
 
 
+@pytest.mark.subprocess
 def test_share_and_mandatory_enforcement_from_policy_config():
     resources = [oci_budget(1000), res(ADB, adb(), name="db")]
     assert messages({RULE_ID: {"enforcementLevel": "mandatory", "share": 70}}, resources) == []
@@ -60,6 +62,7 @@ def test_share_and_mandatory_enforcement_from_policy_config():
     assert "exceeds 60% of its budget b (600.00 of 1,000.00 USD)" in message
 
 
+@pytest.mark.subprocess
 def test_auto_scaling_maximum_on_request():
     resources = [oci_budget(1000), res(ADB, adb(), name="db")]  # auto-scaling unset: on
     assert messages({}, resources) == []
@@ -68,6 +71,7 @@ def test_auto_scaling_maximum_on_request():
     assert f"OCI maximum (auto-scaling) estimate {maximum:,.2f} USD" in message
 
 
+@pytest.mark.subprocess
 def test_aws_budget_compares_the_cost_centers_aws_resources():
     tags = {"cost_center": "CC-202", "environment": "dev"}
     budget = res(
@@ -89,6 +93,7 @@ def test_aws_budget_compares_the_cost_centers_aws_resources():
     assert messages({}, [budget, *alarms[:20]]) == []  # 10 paid alarms: 1.00 USD
 
 
+@pytest.mark.subprocess
 def test_other_cost_centers_and_stacks_without_budgets_pass():
     assert messages({}, [oci_budget(10, "CC-999"), res(ADB, adb(), name="db")]) == []
     assert messages({}, [res(ADB, adb(), name="db")]) == []

@@ -43,7 +43,8 @@ def test_every_violating_case_names_its_message():
     for case in CASES:
         assert bool(case.message) is case.violates, (case.rule, case.label)
     for stack_case in STACK_CASES:
-        assert bool(stack_case.message) is bool(stack_case.violating), stack_case.label
+        named = bool(stack_case.message or stack_case.messages)
+        assert named is bool(stack_case.violating), stack_case.label
 
 
 @pytest.mark.subprocess

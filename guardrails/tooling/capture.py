@@ -114,11 +114,13 @@ def _mask_properties(props: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 
 def _machinery_dirs() -> tuple[Path, ...]:
-    """Frames in these folders are the runtime's, not the program's (stdlib, SDK, runner)."""
+    """Frames in these places are the runtime's, not the program's (stdlib, SDK, runner, and
+    the compatibility module the runner awaits the program through)."""
     return (
         Path(sysconfig.get_paths()["stdlib"]).resolve(),
         Path(pulumi.__file__).resolve().parent,
         Path(__file__).resolve().parent,
+        Path(pulumi_compat.__file__).resolve(),
     )
 
 
