@@ -39,28 +39,24 @@ DEV_COST_CENTERS = ("CC-101", "CC-202", "CC-303")
 DEV_TAGGING = GovernanceTagging("CC-101", "dev", "platform", cost_centers=DEV_COST_CENTERS)
 
 
-def _fleet(**overrides: Any) -> Callable[[], object]:
-    return lambda: AutonomousDatabaseFleet("adb", test_adb_fleet._args(**overrides))
+def _component(cls: Callable[..., object], name: str, make_args: Callable[..., Any]) -> Any:
+    """`with_(**overrides)`: a builder of the component from its test module's arguments."""
+
+    def with_(**overrides: Any) -> Callable[[], object]:
+        return lambda: cls(name, make_args(**overrides))
+
+    return with_
+
+
+_fleet = _component(AutonomousDatabaseFleet, "adb", test_adb_fleet._args)
+_streams = _component(EventStreams, "events", test_event_streams._args)
+_budgets = _component(CostCenterBudgets, "budgets", test_cost_center_budgets._args)
+_tags = _component(GovernanceTags, "gov", test_governance_tags._args)
+_topic = _component(AlarmTopic, "alarms", test_alarms._topic_args)
 
 
 def _db(**overrides: Any) -> Callable[[], object]:
     return _fleet(databases={"orders": test_adb_fleet._db(**overrides)})
-
-
-def _streams(**overrides: Any) -> Callable[[], object]:
-    return lambda: EventStreams("events", test_event_streams._args(**overrides))
-
-
-def _budgets(**overrides: Any) -> Callable[[], object]:
-    return lambda: CostCenterBudgets("budgets", test_cost_center_budgets._args(**overrides))
-
-
-def _tags(**overrides: Any) -> Callable[[], object]:
-    return lambda: GovernanceTags("gov", test_governance_tags._args(**overrides))
-
-
-def _topic(**overrides: Any) -> Callable[[], object]:
-    return lambda: AlarmTopic("alarms", test_alarms._topic_args(**overrides))
 
 
 # (stack config change, the same value given to a component, the shared problem line)

@@ -7,7 +7,7 @@ import json
 import pytest
 from google.protobuf import json_format
 
-from guardrails.tooling.analyzer import PolicyPackProcess, Provider
+from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider
 from guardrails.tooling.gate import PACK_DIR
 from guardrails.tooling.policy_config import parse_policy_config
 from policies.catalog import RULES
@@ -159,3 +159,22 @@ def test_remediation_adds_missing_default_tags(pack):
         "governance.cost_center": "CC-101",
     }
     assert props["cidrBlocks"] == ["10.0.0.0/16"]
+
+
+@pytest.mark.subprocess
+def test_the_pack_without_its_speed_shim_reaches_the_same_verdicts(pack, monkeypatch):
+    monkeypatch.setenv("GUARDRAILS_POLICY_SHIM", "0")  # read by the pack process at start
+    with PolicyPackProcess(PACK_DIR) as plain:
+        plain.configure(parse_policy_config({}))
+        for case in CASES[::5]:
+            with_shim = pack.analyze(case.resource, _provider(case))
+            without = plain.analyze(case.resource, _provider(case))
+            assert _verdicts(without) == _verdicts(with_shim), case.label
+        for stack_case in STACK_CASES:
+            with_shim = pack.analyze_stack(stack_case.resources, {})
+            without = plain.analyze_stack(stack_case.resources, {})
+            assert _verdicts(without) == _verdicts(with_shim), stack_case.label
+
+
+def _verdicts(diagnostics: list[Diagnostic]) -> list[tuple[str, str | None, str]]:
+    return sorted((d.policy, d.urn, d.message) for d in diagnostics)

@@ -5,7 +5,7 @@ The stack schema (`guardrails.runtime.stack_schema`) and the components' argumen
 broken limit with the limit's own `problem()`. A stack file and a direct component call
 therefore apply the same rule and report it in the same words; only the place differs
 (`guardrails:databases.orders.computeCount` versus `databases['orders'].compute_count`,
-mapped onto each other by `guardrails.runtime.stack_schema.errors.config_path`).
+mapped onto each other by `guardrails.runtime.stack_schema.problems.config_path`).
 
 Standard library only: this module sits at the bottom of the runtime layer.
 """

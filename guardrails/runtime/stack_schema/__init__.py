@@ -9,16 +9,10 @@ token or webhook must be set with `pulumi config set --secret`, or be an OCI Vau
 - `models.py`: the pydantic models, `StackConfig` the whole namespace (limits from
   `guardrails.runtime.limits`, shared with the components);
 - `secret_scan.py`: the plain-text secret scan;
-- `errors.py`: pydantic and component errors as `key.path: problem` lines;
+- `problems.py`: pydantic and component errors as `key.path: problem` lines;
 - `parse.py`: `parse_stack_config` and `runtime_config`.
 """
 
-from guardrails.runtime.stack_schema.errors import (
-    NAMESPACE,
-    StackConfigError,
-    config_path,
-    config_problem,
-)
 from guardrails.runtime.stack_schema.models import (
     AlarmsConfig,
     AlertRuleConfig,
@@ -41,6 +35,12 @@ from guardrails.runtime.stack_schema.models import (
     TagGrantConfig,
 )
 from guardrails.runtime.stack_schema.parse import parse_stack_config, runtime_config
+from guardrails.runtime.stack_schema.problems import (
+    NAMESPACE,
+    StackConfigError,
+    config_path,
+    config_problem,
+)
 from guardrails.runtime.stack_schema.secret_scan import SECRET_KEYS
 
 __all__ = [

@@ -33,8 +33,8 @@ from guardrails.runtime.stack_schema.base import (
     check_cidr,
     limited,
 )
-from guardrails.runtime.stack_schema.errors import KeyedProblems
 from guardrails.runtime.stack_schema.fleet import FleetConfig
+from guardrails.runtime.stack_schema.problems import KeyedProblems
 from guardrails.runtime.validation import (
     LAMBDA_FUNCTION_NAME,
     LAMBDA_LAYER_NAME,

@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from guardrails.runtime.stack_schema.errors import (
+from guardrails.runtime.stack_schema.models import StackConfig
+from guardrails.runtime.stack_schema.problems import (
     NAMESPACE,
     StackConfigError,
     validation_problems,
 )
-from guardrails.runtime.stack_schema.models import StackConfig
 from guardrails.runtime.stack_schema.secret_scan import SECRET_KEYS, plain_secret_problems
 
 
