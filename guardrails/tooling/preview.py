@@ -68,7 +68,7 @@ def load_program(program_dir: Path, stack: str, mocks_path: Path | None = None) 
 def _copy_program(project: Project, into: Path) -> tuple[Path, str]:
     """Copy the program's folder, so that whatever it writes stays away from the user's
     files. Returns the copy's root and the entry point relative to it."""
-    source = project.root if project.main.is_relative_to(project.root) else project.main.parent
+    source = project.root  # load_project keeps `main` inside it
     workdir = into / (source.name or "program")
     try:
         shutil.copytree(source, workdir, symlinks=True, ignore=_NOT_COPIED)
