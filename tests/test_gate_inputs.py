@@ -405,3 +405,13 @@ def test_preview_json_carries_the_error(capsys, program, no_program):
     assert code == EXIT_ERROR
     assert json.loads(out) == {"error": {"type": "GuardrailsError", "message": STOP}}
     assert _error_line(err) == f"error: {STOP}"
+
+
+def test_an_entry_point_outside_the_project_folder_is_refused(capsys, program, no_program):
+    (program / "Pulumi.yaml").write_text("name: p\nruntime: python\nmain: /etc/hostname\n")
+    code, out, err = _run(capsys, "preview", "--program", str(program))
+    assert code == EXIT_ERROR and out == ""
+    assert _error_line(err) == (
+        f"error: {program / 'Pulumi.yaml'}: `main` must be inside the project folder "
+        "(got /etc/hostname)"
+    )
