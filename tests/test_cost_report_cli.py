@@ -280,6 +280,10 @@ def test_forecast_and_run_out_day_in_a_running_month(files: Path, tmp_path: Path
         row.budget == 25000 and row.run_out_day is not None and row.run_out_day.day in range(21, 31)
     )
     assert any("CC-101: forecast" in f and "runs out on" in f for f in report.findings)
+    from guardrails.tooling.cost.burnup_chart import write_chart
+
+    write_chart(report, tmp_path / "c.html")
+    assert f"runs out day {row.run_out_day.day}" in (tmp_path / "c.html").read_text()
 
 
 # -- bad input: exit 2, one clear line, nothing written ------------------------------------
