@@ -26,6 +26,7 @@ from pydantic import (
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.layer_builder.spec import LayerSpec, LayerSpecError, parse_requirements
 from guardrails.runtime.secrets import SECRET_VALUES
+from guardrails.runtime.stack_schema_cost import CostEnforcementField, OffHoursField
 from guardrails.runtime.validation import (
     ADB_DB_NAME,
     BUCKET_NAME,
@@ -306,6 +307,8 @@ class StackConfig(_Model):
     layers: dict[Annotated[str, Field(pattern=LAMBDA_LAYER_NAME)], LayerConfig] = Field(
         default_factory=dict
     )
+    costEnforcement: CostEnforcementField = None
+    offHours: OffHoursField = None
     # Secret keys: only their presence is validated here; the values never leave Pulumi secrets.
     adbAdminPassword: str | None = None
     slackWebhookUrl: str | None = None
