@@ -9,8 +9,13 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # minute hour day-of-month month day-of-week, each `*`, a number, a range, a step or a list
-_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12))
-_FIELDS += (("day of week", 0, 7),)
+_FIELDS: tuple[tuple[str, int, int], ...] = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
 _PART = re.compile(r"^(?:\*|(?P<lo>\d+)(?:-(?P<hi>\d+))?)(?:/(?P<step>\d+))?$")
 
 

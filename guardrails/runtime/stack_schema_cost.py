@@ -146,4 +146,3 @@ def _check_off_hours(value: OffHoursConfig | None, info: ValidationInfo) -> OffH
 
 CostEnforcementField = Annotated[CostEnforcementConfig | None, AfterValidator(_check_enforcement)]
 OffHoursField = Annotated[OffHoursConfig | None, AfterValidator(_check_off_hours)]
-
