@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.tooling.cost.enforce_cli import add_enforce_commands
 from guardrails.tooling.layer_ops.cli import add_layer_parser, run_layer
 from guardrails.tooling.preview import capture_program, render_preview
 
@@ -69,6 +70,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--checkov", action="store_true", help="also scan the exported plan with checkov"
     )
     add_layer_parser(sub)
+    cost = sub.add_parser("cost", help="cost governance: spend against budgets, enforcement")
+    add_enforce_commands(cost.add_subparsers(dest="cost_command", required=True))
     return parser
 
 
@@ -108,9 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     out = Console(emoji=False)
     err = Console(stderr=True, emoji=False)
-    if args.command in ("check", "layer"):
+    if args.command in ("check", "layer", "cost"):
+        run = {"check": _check, "layer": run_layer}.get(args.command, getattr(args, "run", None))
         try:
-            return (_check if args.command == "check" else run_layer)(args, out, err)
+            return run(args, out, err)  # type: ignore[misc]
         except GuardrailsError as exc:
             _report_error(err, exc)
             return EXIT_ERROR
