@@ -41,6 +41,7 @@ from components.governance_tags import (
     TagGrant,
 )
 from components.lambda_layer import LambdaLayer, LambdaLayerArgs, LayerAlarms, LayerShare
+from components.off_hours_schedule import OffHoursSchedule, OffHoursScheduleArgs
 from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
 from guardrails.runtime.validation import ComponentArgumentError
 
@@ -71,6 +72,8 @@ __all__ = [
     "MqlQuery",
     "OciAlarm",
     "OciAlarmArgs",
+    "OffHoursSchedule",
+    "OffHoursScheduleArgs",
     "PrivateEndpointAccess",
     "RequiredTagCompartment",
     "StreamPoolPrivateEndpoint",

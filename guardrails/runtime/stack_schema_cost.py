@@ -23,7 +23,12 @@ from pydantic import (
 )
 
 from guardrails.runtime.cron import cron_problem, time_zone_problem
-from guardrails.runtime.validation import SNS_TOPIC_ARN, TAG_VALUE, is_ocid
+from guardrails.runtime.validation import (
+    PRODUCTION_ENVIRONMENTS,
+    SNS_TOPIC_ARN,
+    TAG_VALUE,
+    is_ocid,
+)
 
 EnforcementAction = Literal["notify", "tag", "stop", "freeze"]
 ENFORCEMENT_ACTIONS: tuple[str, ...] = get_args(EnforcementAction)
@@ -91,7 +96,9 @@ class CostEnforcementConfig(_Model):
     exemptTag: Annotated[str, Field(pattern=TAG_KEY)] | None = None
     """A resource whose defined tag `<namespace>.<exemptTag>` is `true` is never stopped;
     default: `cost_exempt` (components.tagging.COST_EXEMPT_KEY)."""
-    productionEnvironments: list[CostCenter] = Field(default_factory=lambda: ["prod"])
+    productionEnvironments: list[CostCenter] = Field(
+        default_factory=lambda: list(PRODUCTION_ENVIRONMENTS)
+    )
     """Values of the environment tag that are never stopped (no tag counts as production)."""
 
 
@@ -132,8 +139,11 @@ def _check_enforcement(
 def _check_off_hours(value: OffHoursConfig | None, info: ValidationInfo) -> OffHoursConfig | None:
     if value is None:
         return value
-    if info.data.get("environment") == "prod":
-        raise ValueError("off-hours schedules are for non-production stacks (environment prod)")
+    environment = info.data.get("environment")
+    if environment in PRODUCTION_ENVIRONMENTS:
+        raise ValueError(
+            f"off-hours schedules are for non-production stacks (environment {environment})"
+        )
     known = _known_cost_centers(info)
     unknown = [cc for cc in value.costCenters if known is not None and cc not in known]
     if unknown:

@@ -34,6 +34,7 @@ EMAIL = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$"
 HTTPS_URL = r"^https://[^\s/]+(/\S*)?$"
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+PRODUCTION_ENVIRONMENTS: tuple[str, ...] = ("prod",)
 
 
 class ComponentArgumentError(ValueError):
