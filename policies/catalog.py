@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import re
 
-from policies import aws_security, oci_security, tagging
+from policies import aws_security, oci_cost, oci_security, tagging
 from policies.model import Rule
 
 PACK_NAME = "guardrails"
 _RULE_ID = re.compile(r"^(oci|aws)-[a-z0-9]+-[a-z0-9]+-[a-z0-9-]+$")
 
-RULES: tuple[Rule, ...] = (*tagging.RULES, *oci_security.RULES, *aws_security.RULES)
+RULES: tuple[Rule, ...] = (
+    *tagging.RULES,
+    *oci_security.RULES,
+    *oci_cost.RULES,
+    *aws_security.RULES,
+)
 
 
 def _check_catalog(rules: tuple[Rule, ...]) -> dict[str, Rule]:

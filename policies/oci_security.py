@@ -244,6 +244,9 @@ def _iam_admin(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
 NAMESPACE_FIELD = ConfigField(
     "string", "Defined-tag namespace of the governance tags", "governance"
 )
+PRODUCTION_FIELD = ConfigField(
+    "array", "Values of the environment tag that mean production", ["prod"], "string"
+)
 
 RULES = (
     Rule(
@@ -298,9 +301,7 @@ RULES = (
         check=_adb_protected,
         config={
             "namespace": NAMESPACE_FIELD,
-            "productionEnvironments": ConfigField(
-                "array", "Values of the environment tag that mean production", ["prod"], "string"
-            ),
+            "productionEnvironments": PRODUCTION_FIELD,
         },
     ),
     Rule(

@@ -32,6 +32,7 @@ SNS = "aws:sns/topic:Topic"
 SNS_SUB = "aws:sns/topicSubscription:TopicSubscription"
 AWS_BUDGET = "aws:budgets/budget:Budget"
 S3 = "aws:s3/bucket:Bucket"
+SCHEDULE = "oci:ResourceScheduler/schedule:Schedule"
 
 TAGS = {
     "governance.cost_center": "CC-101",
@@ -688,5 +689,55 @@ STACK_CASES: list[StackCase] = [
             res(BUDGET_RULE, {"type": "FORECAST"}, name="r", deps=(_urn(BUDGET, "b"),)),
         ],
         ["<stack>"],
+    ),
+]
+
+
+def schedule(action: str = "STOP_RESOURCE", cost_center: str = "CC-101") -> dict[str, Any]:
+    def tag(key: str, value: str) -> dict[str, Any]:
+        return {
+            "attribute": "DEFINED_TAGS",
+            "values": [{"namespace": "governance", "tagKey": key, "value": value}],
+        }
+
+    return {
+        "action": action,
+        "recurrenceType": "CRON",
+        "recurrenceDetails": "0 19 * * 1-5",
+        "resourceFilters": [
+            {"attribute": "COMPARTMENT_ID", "values": [{"value": ocid("compartment")}]},
+            tag("cost_center", cost_center),
+            tag("environment", "dev"),
+        ],
+        "definedTags": TAGS,
+    }
+
+
+OFF_HOURS = "oci-resourcescheduler-schedule-offhours-nonprod"
+STACK_CASES += [
+    StackCase(
+        OFF_HOURS,
+        "dev database with a stop schedule for its cost center",
+        [res(ADB, adb(), name="db"), res(SCHEDULE, schedule(), name="stop")],
+        [],
+    ),
+    StackCase(
+        OFF_HOURS,
+        "production database without schedule",
+        [res(ADB, adb(definedTags=PROD_TAGS), name="db", protect=True)],
+        [],
+    ),
+    StackCase(OFF_HOURS, "dev database without schedule", [res(ADB, adb(), name="db")], ["db"]),
+    StackCase(
+        OFF_HOURS,
+        "only a start schedule",
+        [res(ADB, adb(), name="db"), res(SCHEDULE, schedule("START_RESOURCE"), name="start")],
+        ["db"],
+    ),
+    StackCase(
+        OFF_HOURS,
+        "stop schedule of another cost center",
+        [res(ADB, adb(), name="db"), res(SCHEDULE, schedule(cost_center="CC-202"), name="stop")],
+        ["db"],
     ),
 ]
