@@ -19,6 +19,7 @@ import pytest
 
 from guardrails.tooling.capture import RecordingMocks, RecordingMonitor
 from guardrails.tooling.record import CapturedResource
+from tests.fake_oci.fixture import fake_oci, fake_oci_server  # noqa: F401  (fixtures)
 from tests.layer_wheels import fill_wheelhouse
 from tests.moto_server import aws, moto_server  # noqa: F401  (fixtures)
 

@@ -1,0 +1,138 @@
+"""The ``fake_oci`` pytest fixture, the SDK config for the fake's API key, and a client helper.
+
+One FakeOciServer per test worker (session scope, started on first use); ``fake_oci`` gives
+each test a fresh state and fails the test at teardown when the code under test called an
+operation the fake has no route for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import oci
+import pytest
+
+from tests.fake_oci import compute, database, object_storage, usage_api, work_requests
+from tests.fake_oci.compute import ComputeState
+from tests.fake_oci.database import DatabaseState
+from tests.fake_oci.object_storage import ObjectStorageState
+from tests.fake_oci.server import FakeOciServer, Router
+from tests.fake_oci.signing import ApiKey, generate_api_key
+from tests.fake_oci.state import FakeOciState, ocid
+from tests.fake_oci.usage_api import UsageState
+from tests.fake_oci.work_requests import WorkRequestState
+
+C = TypeVar("C")
+
+TENANCY = ocid("tenancy", "tenancy")
+USER = ocid("user", "fakeuser")
+REGION = "eu-frankfurt-1"
+
+#: Every service module's ``register(router)``; a new service adds one line here.
+SERVICES: tuple[Callable[[Router], None], ...] = (
+    usage_api.register,
+    object_storage.register,
+    database.register,
+    compute.register,
+    work_requests.register,
+)
+
+
+class FakeOci:
+    """What a test gets from ``fake_oci``: the server's URL and state, config, clients, seeds."""
+
+    def __init__(self, server: FakeOciServer) -> None:
+        self.server = server
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def state(self) -> FakeOciState:
+        return self.server.state
+
+    @property
+    def api_key(self) -> ApiKey:
+        return self.server.api_key
+
+    @property
+    def tenancy(self) -> str:
+        return self.server.state.tenancy
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return oci_config(self)
+
+    def client(self, cls: Callable[..., C], **kwargs: Any) -> C:
+        return client(cls, self, **kwargs)
+
+    @property
+    def usage(self) -> UsageState:
+        return self.state.service(UsageState)
+
+    @property
+    def objects(self) -> ObjectStorageState:
+        return self.state.service(ObjectStorageState)
+
+    @property
+    def database(self) -> DatabaseState:
+        return self.state.service(DatabaseState)
+
+    @property
+    def compute(self) -> ComputeState:
+        return self.state.service(ComputeState)
+
+    @property
+    def work_requests(self) -> WorkRequestState:
+        return self.state.service(WorkRequestState)
+
+
+def oci_config(fake: FakeOci | FakeOciServer, key: ApiKey | None = None) -> dict[str, Any]:
+    """An ``oci`` config dict signing with the fake's API key (or ``key``, e.g. a wrong one)."""
+    server = fake.server if isinstance(fake, FakeOci) else fake
+    api_key = key or server.api_key
+    return {
+        "user": api_key.user,
+        "tenancy": api_key.tenancy,
+        "fingerprint": api_key.fingerprint,
+        "key_content": api_key.private_pem,
+        "region": REGION,
+    }
+
+
+def client(cls: Callable[..., C], fake: FakeOci | FakeOciServer, **kwargs: Any) -> C:
+    """A real SDK client (``oci.usage_api.UsageapiClient``, ...) talking to the fake.
+
+    ``service_endpoint`` is the bare ``http://127.0.0.1:<port>``: the SDK appends the client's
+    base path itself (``/20200107``, ``/20160918``; Object Storage has none). Retries and the
+    circuit breaker are off unless passed, so an injected fault is seen once, at once.
+    """
+    kwargs.setdefault("retry_strategy", oci.retry.NoneRetryStrategy())
+    kwargs.setdefault("circuit_breaker_strategy", oci.circuit_breaker.NoCircuitBreakerStrategy())
+    config = kwargs.pop("config", None) or oci_config(fake)
+    return cls(config, service_endpoint=fake.url, **kwargs)
+
+
+def start_server() -> FakeOciServer:
+    return FakeOciServer(generate_api_key(TENANCY, USER), SERVICES).start()
+
+
+@pytest.fixture(scope="session")
+def fake_oci_server() -> Iterator[FakeOciServer]:
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fake_oci(fake_oci_server: FakeOciServer) -> Iterator[FakeOci]:
+    """The fake OCI API with a fresh state for this test."""
+    fake_oci_server.reset()
+    yield FakeOci(fake_oci_server)
+    unrouted = fake_oci_server.state.unrouted
+    if unrouted:
+        pytest.fail("the fake OCI API got requests it does not implement: " + "; ".join(unrouted))
