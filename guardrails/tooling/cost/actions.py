@@ -49,6 +49,7 @@ def oci_access(
     auth: str, config_file: Path | None, profile: str, endpoint: str | None = None
 ) -> OciAccess:
     """Credentials from `~/.oci/config` (a profile) or instance/resource principals."""
+    path = str(config_file) if config_file else oci.config.DEFAULT_LOCATION
     try:
         if auth == "instance_principal":
             signer = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
@@ -56,13 +57,12 @@ def oci_access(
         if auth == "resource_principal":
             signer = oci.auth.signers.get_resource_principals_signer()
             return OciAccess({"region": signer.region}, signer, endpoint)
-        path = str(config_file) if config_file else oci.config.DEFAULT_LOCATION
         config = oci.config.from_file(path, profile)
         oci.config.validate_config(config)
     except oci.exceptions.ConfigFileNotFound as exc:
-        raise GuardrailsError(f"OCI config file not found: {exc}") from exc
+        raise GuardrailsError(f"OCI config file {path} not found (--config-file)") from exc
     except oci.exceptions.ProfileNotFound as exc:
-        raise GuardrailsError(f"OCI config: {exc}") from exc
+        raise GuardrailsError(f"OCI config: profile {profile!r} not found in {path}") from exc
     except oci.exceptions.InvalidConfig as exc:
         raise GuardrailsError(f"OCI config profile {profile!r} is invalid: {exc}") from exc
     except Exception as exc:  # principals: no metadata service, no RP environment

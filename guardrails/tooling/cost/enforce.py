@@ -164,6 +164,7 @@ class Step:
             "cost_center": self.cost_center,
             "action": self.action,
             "resource": self.resource,
+            "name": self.target.name if self.target else "",
             "type": self.kind,
             "why": self.why,
             "outcome": "skip" if self.skip and self.outcome == "planned" else self.outcome,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from guardrails.tooling.cost.spend_status import SpendStatus, check_known, read_
 EXIT_OK = 0
 EXIT_FAILED = 1
 DEFAULT_PROGRAM = Path(__file__).resolve().parents[3]
-COLUMNS = ("cost_center", "action", "resource", "type", "why", "outcome", "detail")
+COLUMNS = ("cost_center", "action", "resource", "name", "type", "why", "outcome", "detail")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -191,14 +191,9 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
     access = _access(args)
     audit = AuditLog(args.audit_log)
     inventory = OciInventory(access, settings.tenancy)
+    notified = audit.notified(args.stack, month)
     with err.status("planning", spinner="dots") if err.is_terminal else _nothing():
-        steps = plan(
-            found,
-            settings,
-            inventory,
-            month=month,
-            notified=audit.notified(args.stack, month),
-        )
+        steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
     if args.apply:
         remediator = CloudRemediator(
             access,
@@ -230,7 +225,8 @@ def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
             f"({', '.join(settings.config.costCenters)})"
         )
     access = _access(args)
-    steps = plan_unfreeze(settings, OciInventory(access, settings.tenancy), args.cost_center)
+    inventory = OciInventory(access, settings.tenancy)
+    steps = _reading(lambda: plan_unfreeze(settings, inventory, args.cost_center))
     if args.apply:
         remediator = CloudRemediator(
             access, tenancy=settings.tenancy, compartment=settings.compartment
@@ -245,6 +241,19 @@ def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
             describe_error=describe_error,
         )
     return _finish(steps, args, out, f"cost unfreeze {args.stack}")
+
+
+def _reading(read: Callable[[], list[Step]]) -> list[Step]:
+    """Run the read-only planning calls; a service error there means the run cannot start."""
+    from guardrails.tooling.cost.actions import describe_error
+
+    try:
+        return read()
+    except Exception as exc:
+        reason = describe_error(exc)
+        if reason is None:
+            raise
+        raise GuardrailsError(f"reading the tenancy failed, nothing was changed: {reason}") from exc
 
 
 def _nothing() -> Any:
