@@ -8,7 +8,9 @@ from tests.policy_cases import ADB, OFF_HOURS, PROD_TAGS, SCHEDULE, adb, schedul
 
 
 def _view(type_: str, name: str, props: dict) -> Resource:
-    return Resource(type=type_, name=name, urn=f"urn:pulumi:dev::cases::{type_}::{name}", props=props)
+    return Resource(
+        type=type_, name=name, urn=f"urn:pulumi:dev::cases::{type_}::{name}", props=props
+    )
 
 
 def _findings(*resources: Resource, config: dict | None = None) -> list[tuple[str | None, str]]:
