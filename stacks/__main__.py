@@ -96,6 +96,7 @@ def main() -> None:
             grants=[TagGrant(g.group, g.verb, g.resources, g.costCenter) for g in gov.grants],
             tagging=tagging,
             existing_tag_ids=(gov.existingTags.model_dump() if gov.existingTags else None),
+            enforcement_tags=cfg.costEnforcement is not None and gov.existingTags is None,
         ),
         opts=opts,
     )
