@@ -270,3 +270,20 @@ def test_client_helper_points_the_sdk_at_the_fake_with_its_base_path(fake_oci: F
     assert wr.base_client.endpoint == f"{fake_oci.url}/20160918"
     assert usage.base_client.endpoint == f"{fake_oci.url}/20200107"
     assert objects.base_client.endpoint == fake_oci.url
+
+
+def test_concurrent_signed_requests_are_all_served(fake_oci: FakeOci) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = _seed_work_requests(fake_oci, 8)
+    clients = [fake_oci.client(oci.work_requests.WorkRequestClient) for _ in range(4)]
+
+    def fetch(index: int) -> str:
+        return clients[index % 4].get_work_request(ids[index % 8]).data.id
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(fetch, range(32)))
+
+    assert got == [ids[i % 8] for i in range(32)]
+    assert len(fake_oci.state.calls) == 32
+    assert fake_oci.state.auth_failures == []

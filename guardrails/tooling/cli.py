@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guardrails.runtime.errors import GuardrailsError, ProgramError
-from guardrails.tooling.cost.enforce_cli import add_enforce_commands
+from guardrails.tooling.cost.spend_cli import add_spend_commands
 from guardrails.tooling.layer_ops.cli import add_layer_parser, run_layer
 from guardrails.tooling.preview import capture_program, render_preview
 
@@ -70,8 +70,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--checkov", action="store_true", help="also scan the exported plan with checkov"
     )
     add_layer_parser(sub)
-    cost = sub.add_parser("cost", help="cost governance: spend against budgets, enforcement")
-    add_enforce_commands(cost.add_subparsers(dest="cost_command", required=True))
+    cost = sub.add_parser("cost", help="cost governance: spend against budgets")
+    add_spend_commands(cost.add_subparsers(dest="cost_command", required=True))
     return parser
 
 
@@ -112,12 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     out = Console(emoji=False)
     err = Console(stderr=True, emoji=False)
     if args.command in ("check", "layer", "cost"):
-        run = {"check": _check, "layer": run_layer}.get(args.command, getattr(args, "run", None))
+        run = {"check": _check, "layer": run_layer}.get(args.command) or args.run
         try:
-            return run(args, out, err)  # type: ignore[misc]
+            return int(run(args, out, err))
         except GuardrailsError as exc:
             _report_error(err, exc)
             return EXIT_ERROR
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            return 130
     program = args.program or DEFAULT_PROGRAM
     try:
         capture = capture_program(program, args.stack)
