@@ -192,9 +192,9 @@ class World:
             "dev",
             "--program",
             str(self.project),
-            "--config-file",
+            "--oci-config",
             str(self.oci_config),
-            "--oci-endpoint",
+            "--endpoint-url",
             self.fake.url,
             "--audit-log",
             str(self.audit),
@@ -204,6 +204,33 @@ class World:
         ]
         if command == "enforce" and "--spend" not in extra:
             argv += ["--spend", str(self.spend)]
+        code = main(argv)
+        out, err = capsys.readouterr()
+        return code, (json.loads(out) if out.strip() else None), err
+
+    def run_report_enforce(self, month: str, *, capsys: Any) -> tuple[int, Any, str]:
+        argv = [
+            "cost",
+            "enforce",
+            "--stack",
+            "dev",
+            "--program",
+            str(self.project),
+            "--oci-config",
+            str(self.oci_config),
+            "--endpoint-url",
+            self.fake.url,
+            "--audit-log",
+            str(self.audit),
+            "--format",
+            "json",
+            "--month",
+            month,
+            "--source",
+            "usage-api",
+            "--store",
+            str(self.tmp / "cost.duckdb"),
+        ]
         code = main(argv)
         out, err = capsys.readouterr()
         return code, (json.loads(out) if out.strip() else None), err
@@ -367,9 +394,9 @@ def test_table_output_names_resource_action_and_why(world, capsys, monkeypatch):
         "dev",
         "--program",
         str(world.project),
-        "--config-file",
+        "--oci-config",
         str(world.oci_config),
-        "--oci-endpoint",
+        "--endpoint-url",
         world.fake.url,
         "--audit-log",
         str(world.audit),
@@ -490,7 +517,8 @@ def test_malformed_spend_file(world, capsys):
     assert "costCenters[0].actual: must be a finite amount >= 0 (got -5)" in _bad(world, capsys)
 
 
-def test_missing_spend_and_missing_oci_profile(world, capsys, tmp_path):
+def test_missing_oci_config_and_profile(world, capsys, tmp_path):
+    store = tmp_path / "cost.duckdb"
     argv = [
         "cost",
         "enforce",
@@ -500,10 +528,16 @@ def test_missing_spend_and_missing_oci_profile(world, capsys, tmp_path):
         str(world.project),
         "--audit-log",
         str(world.audit),
+        "--store",
+        str(store),
+        "--oci-config",
+        str(tmp_path / "missing"),
     ]
     assert main(argv) == 2
-    assert "no spend to enforce: pass --spend FILE" in capsys.readouterr().err
-    assert "profile 'NOPE'" in _bad(world, capsys, "--profile", "NOPE")
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"OCI config file {tmp_path / 'missing'} not found" in err
+    assert not store.exists() and not world.audit.exists()
+    assert "profile 'NOPE' not found" in _bad(world, capsys, "--profile", "NOPE")
 
 
 def test_stack_without_enforcement_block(world, capsys):
@@ -542,3 +576,29 @@ def test_freeze_quota_name_is_a_valid_quota_name():
 
     assert freeze_quota_name("CC_1.x") == "guardrails-freeze-cc-1-x"
     assert ocid("quota")  # the fake makes quota OCIDs of this kind
+
+
+def test_without_spend_file_the_cost_report_is_made_in_process(world, capsys):
+    """The report API (Usage API through the fake) feeds the planner the same month to date."""
+    import math
+
+    from guardrails.tooling.cost.period import today_utc
+    from tests.cost_data import full_month, usage_lines
+
+    month = full_month(today_utc())
+    world.fake.usage.add(usage_lines(month))
+    truth = month.month_to_date()
+    budgets = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"][
+        "guardrails:budgets"
+    ]
+    budgets["costCenters"]["CC-101"]["monthly"] = math.floor(truth["CC-101"] / 2)
+    for cc in ("CC-202", "CC-303"):
+        budgets["costCenters"][cc]["monthly"] = math.ceil(truth[cc] * 10)
+    world.write_stack({"costCenters": {"CC-101": {"actions": ["notify"]}}}, budgets=budgets)
+    code, doc, err = world.run_report_enforce(month.label, capsys=capsys)
+    assert code == 0, err
+    (step,) = doc["steps"]
+    assert step["cost_center"] == "CC-101" and step["action"] == "notify"
+    assert step["spend"] == pytest.approx(truth["CC-101"], abs=0.02)
+    assert step["rule"] == "ACTUAL 100%" and doc["month"] == month.label
+    assert world.fake.state.calls_of("RequestSummarizedUsages")

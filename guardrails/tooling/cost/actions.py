@@ -3,8 +3,8 @@ Search, Database, Compute, Notifications, Quotas, Secrets), boto3 for AWS SNS an
 HTTPS POST for a Slack incoming webhook.
 
 `OciInventory` reads (the planner's `Inventory`); `CloudRemediator` changes (the executor's
-`Remediator`). Every client takes the same config and optional signer, and a
-`service_endpoint` when one is given (a local fake OCI server in tests).
+`Remediator`). Clients come from `guardrails.tooling.oci_auth` (config profile or
+instance/resource principals, and `--endpoint-url` for a local fake OCI server).
 """
 
 from __future__ import annotations
@@ -13,63 +13,18 @@ import base64
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import oci
 
-from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.validation import HTTPS_URL, SNS_TOPIC_ARN, is_ocid, matches
 from guardrails.tooling.cost.enforce import ADB, INSTANCE, CostResource
+from guardrails.tooling.oci_auth import OciAuth, OciCredentials, make_client
 
-AUTH_METHODS = ("api_key", "instance_principal", "resource_principal")
 _LOOPBACK_URL = r"^http://127\.0\.0\.1:\d+(/\S*)?$"
-
-
-@dataclass(frozen=True)
-class OciAccess:
-    """Config and signer shared by every client, and the endpoint override (tests)."""
-
-    config: Mapping[str, Any]
-    signer: Any = None
-    endpoint: str | None = None
-
-    def client(self, cls: Callable[..., Any]) -> Any:
-        kwargs: dict[str, Any] = {}
-        if self.signer is not None:
-            kwargs["signer"] = self.signer
-        if self.endpoint:
-            kwargs["service_endpoint"] = self.endpoint
-        return cls(dict(self.config), **kwargs)
-
-
-def oci_access(
-    auth: str, config_file: Path | None, profile: str, endpoint: str | None = None
-) -> OciAccess:
-    """Credentials from `~/.oci/config` (a profile) or instance/resource principals."""
-    path = str(config_file) if config_file else oci.config.DEFAULT_LOCATION
-    try:
-        if auth == "instance_principal":
-            signer = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
-            return OciAccess({"region": signer.region}, signer, endpoint)
-        if auth == "resource_principal":
-            signer = oci.auth.signers.get_resource_principals_signer()
-            return OciAccess({"region": signer.region}, signer, endpoint)
-        config = oci.config.from_file(path, profile)
-        oci.config.validate_config(config)
-    except oci.exceptions.ConfigFileNotFound as exc:
-        raise GuardrailsError(f"OCI config file {path} not found (--config-file)") from exc
-    except oci.exceptions.ProfileNotFound as exc:
-        raise GuardrailsError(f"OCI config: profile {profile!r} not found in {path}") from exc
-    except oci.exceptions.InvalidConfig as exc:
-        raise GuardrailsError(f"OCI config profile {profile!r} is invalid: {exc}") from exc
-    except Exception as exc:  # principals: no metadata service, no RP environment
-        if auth == "api_key":
-            raise
-        raise GuardrailsError(f"OCI {auth.replace('_', ' ')} sign-in failed: {exc}") from exc
-    return OciAccess(config, None, endpoint)
+"""A local relay (tests); any other webhook must be https."""
 
 
 def describe_error(exc: Exception) -> str | None:
@@ -116,9 +71,9 @@ def search_query(namespace: str, key: str, value: str) -> str:
 class OciInventory:
     """Resource Search and the quota list: the reads of planning."""
 
-    def __init__(self, access: OciAccess, tenancy: str) -> None:
-        self._search = access.client(oci.resource_search.ResourceSearchClient)
-        self._quotas = access.client(oci.limits.QuotasClient)
+    def __init__(self, auth: OciAuth, creds: OciCredentials, tenancy: str) -> None:
+        self._search = make_client(oci.resource_search.ResourceSearchClient, auth, creds)
+        self._quotas = make_client(oci.limits.QuotasClient, auth, creds)
         self._tenancy = tenancy
 
     def resources(self, namespace: str, cost_center: str) -> list[CostResource]:
@@ -152,14 +107,15 @@ class CloudRemediator:
 
     def __init__(
         self,
-        access: OciAccess,
+        auth: OciAuth,
+        creds: OciCredentials,
         *,
         tenancy: str,
         compartment: str,
         slack_secret: str | None = None,
         aws_client: Callable[[], Any] | None = None,
     ) -> None:
-        self._access = access
+        self._auth, self._creds = auth, creds
         self._tenancy = tenancy
         self._compartment = compartment
         self._slack_secret = slack_secret
@@ -169,7 +125,7 @@ class CloudRemediator:
 
     def _client(self, cls: Any) -> Any:
         if cls not in self._clients:
-            self._clients[cls] = self._access.client(cls)
+            self._clients[cls] = make_client(cls, self._auth, self._creds)
         return self._clients[cls]
 
     # notify ------------------------------------------------------------------------------

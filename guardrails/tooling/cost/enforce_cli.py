@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.runtime.stack_schema import StackConfig, parse_stack_config
+from guardrails.runtime.stack_schema import StackConfig
 from guardrails.tooling.cost.audit import DEFAULT_AUDIT_LOG, AuditLog
 from guardrails.tooling.cost.enforce import (
     EnforcementSettings,
@@ -29,7 +29,23 @@ from guardrails.tooling.cost.enforce import (
     plan_unfreeze,
     settings_from_stack,
 )
-from guardrails.tooling.cost.spend_status import SpendStatus, check_known, read_spend_file
+from guardrails.tooling.cost.period import parse_month, today_utc
+from guardrails.tooling.cost.spend_cli import add_oci_auth_arguments, oci_auth_from
+from guardrails.tooling.cost.spend_report import load_stack_config
+from guardrails.tooling.cost.spend_sources import (
+    SourceKind,
+    SpendRequest,
+    SpendSource,
+    build_report,
+)
+from guardrails.tooling.cost.spend_status import (
+    SpendStatus,
+    check_known,
+    read_spend_file,
+    spend_from_report,
+)
+from guardrails.tooling.cost.store import DEFAULT_STORE
+from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -55,15 +71,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_AUDIT_LOG,
         help=f"JSON-lines audit trail (default: {DEFAULT_AUDIT_LOG})",
     )
-    oci_group = parser.add_argument_group("OCI access")
-    oci_group.add_argument(
-        "--auth", choices=("api_key", "instance_principal", "resource_principal"), default="api_key"
-    )
-    oci_group.add_argument("--config-file", type=Path, default=None, help="default ~/.oci/config")
-    oci_group.add_argument("--profile", default="DEFAULT", help="OCI config profile")
-    oci_group.add_argument(
-        "--oci-endpoint", default=None, help="one endpoint for every OCI service (a local fake)"
-    )
+    add_oci_auth_arguments(parser)
 
 
 def add_enforce_commands(cost_subparsers: Any) -> None:
@@ -72,13 +80,23 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
         "enforce", help="act on cost centers over their budget alert rules (dry run by default)"
     )
     _add_common(enforce)
-    enforce.add_argument(
+    spend = enforce.add_argument_group("spend (default: the cost report from the Usage API)")
+    spend.add_argument(
         "--spend",
         type=Path,
         default=None,
-        help="cost report JSON (`guardrails cost report --format json`) to enforce",
+        help="a report already made: `guardrails cost report --format json` output",
     )
-    enforce.add_argument("--month", default=None, help="YYYY-MM (default: the report's month)")
+    spend.add_argument(
+        "--source",
+        choices=("usage-api", "reports", "focus"),
+        default=None,
+        help="make the report from the Usage API, cost reports or FOCUS files",
+    )
+    spend.add_argument("--reports", nargs="*", type=Path, default=None, metavar="PATH")
+    spend.add_argument("--focus", nargs="+", type=Path, default=None, metavar="FILE")
+    spend.add_argument("--store", type=Path, default=DEFAULT_STORE, help="the cost store")
+    spend.add_argument("--month", default=None, help="YYYY-MM (default: this month, UTC)")
     aws_group = enforce.add_argument_group("AWS access (SNS notifications for AWS budgets)")
     aws_group.add_argument("--aws-region", default=None)
     aws_group.add_argument("--aws-profile", default=None)
@@ -98,16 +116,8 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
     unfreeze.set_defaults(run=run_unfreeze)
 
 
-def load_stack_config(program: Path | None, stack: str) -> StackConfig:
-    from guardrails.tooling.project import load_project, load_stack_settings
-
-    project = load_project(program or DEFAULT_PROGRAM)
-    settings = load_stack_settings(project, stack)
-    return parse_stack_config(settings.config, set(settings.secret_keys))
-
-
 def _settings(args: argparse.Namespace) -> tuple[StackConfig, EnforcementSettings]:
-    cfg = load_stack_config(args.program, args.stack)
+    cfg = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack)
     settings = settings_from_stack(args.stack, cfg)
     if settings is None:
         raise GuardrailsError(
@@ -122,30 +132,50 @@ def _settings(args: argparse.Namespace) -> tuple[StackConfig, EnforcementSetting
 
 
 def load_spend(args: argparse.Namespace, cfg: StackConfig) -> tuple[str, list[SpendStatus]]:
-    """The month and statuses to enforce.
-
-    Adapter to the cost report: today the report's JSON file (`--spend`); the integrator
-    wires the in-process report here (see the README, Cost governance).
-    """
+    """The month and per-cost-center statuses to enforce: from `--spend` (a report's JSON,
+    e.g. written by the daily report job), else the cost report made here and now."""
     if cfg.budgets is None:
         raise GuardrailsError(f"stack {args.stack} declares no guardrails:budgets")
-    if args.spend is None:
-        raise GuardrailsError(
-            "no spend to enforce: pass --spend FILE, the JSON of "
-            f"`guardrails cost report --stack {args.stack} --format json`"
+    if args.spend is not None:
+        if args.source or args.reports is not None or args.focus:
+            raise GuardrailsError(
+                "--spend is a finished report: give no --source/--reports/--focus"
+            )
+        month, statuses = read_spend_file(args.spend)
+        source = str(args.spend)
+        month = str(parse_month(args.month or month, today_utc()))
+    else:
+        report = build_report(
+            SpendRequest(
+                stack=args.stack,
+                config=cfg,
+                source=spend_source(args),
+                month=parse_month(args.month, today_utc()),
+                store=args.store,
+            )
         )
-    month, statuses = read_spend_file(args.spend)
-    check_known(statuses, cfg.governance.costCenters, str(args.spend))
-    month = args.month or month or datetime.now(UTC).strftime("%Y-%m")
-    if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
-        raise GuardrailsError(f"--month must read YYYY-MM (got {month!r})")
+        month, statuses = spend_from_report(report.to_json(), "cost report")
+        source = "cost report"
+        assert month is not None
+    check_known(statuses, cfg.governance.costCenters, source)
     return month, statuses
 
 
-def _access(args: argparse.Namespace) -> Any:
-    from guardrails.tooling.cost.actions import oci_access
+def _auth(args: argparse.Namespace) -> tuple[OciAuth, OciCredentials]:
+    auth = oci_auth_from(args)
+    return auth, credentials(auth)
 
-    return oci_access(args.auth, args.config_file, args.profile, args.oci_endpoint)
+
+def spend_source(args: argparse.Namespace) -> SpendSource:
+    kind: SourceKind = args.source or (
+        "reports" if args.reports is not None else "focus" if args.focus else "usage-api"
+    )
+    return SpendSource(
+        kind=kind,
+        reports=tuple(args.reports or ()),
+        focus=tuple(args.focus or ()),
+        auth=oci_auth_from(args),
+    )
 
 
 def _aws_client(args: argparse.Namespace) -> Any:
@@ -188,15 +218,16 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
     title = f"cost enforce {args.stack} {month}"
     if not found:
         return _finish([], args, out, title, {"month": month})
-    access = _access(args)
+    auth, creds = _auth(args)
     audit = AuditLog(args.audit_log)
-    inventory = OciInventory(access, settings.tenancy)
+    inventory = OciInventory(auth, creds, settings.tenancy)
     notified = audit.notified(args.stack, month)
     with err.status("planning", spinner="dots") if err.is_terminal else _nothing():
         steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
     if args.apply:
         remediator = CloudRemediator(
-            access,
+            auth,
+            creds,
             tenancy=settings.tenancy,
             compartment=settings.compartment,
             slack_secret=settings.config.slackWebhookSecretOcid,
@@ -224,12 +255,12 @@ def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
             f"--cost-center {unknown[0]!r} is not in costEnforcement.costCenters "
             f"({', '.join(settings.config.costCenters)})"
         )
-    access = _access(args)
-    inventory = OciInventory(access, settings.tenancy)
+    auth, creds = _auth(args)
+    inventory = OciInventory(auth, creds, settings.tenancy)
     steps = _reading(lambda: plan_unfreeze(settings, inventory, args.cost_center))
     if args.apply:
         remediator = CloudRemediator(
-            access, tenancy=settings.tenancy, compartment=settings.compartment
+            auth, creds, tenancy=settings.tenancy, compartment=settings.compartment
         )
         steps = execute(
             steps,
