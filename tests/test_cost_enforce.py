@@ -184,53 +184,17 @@ class World:
             row.setdefault("currency", "USD")
         self.spend.write_text(json.dumps({"month": MONTH, "costCenters": rows}))
 
-    def run(self, command: str, *extra: str, capsys: Any) -> tuple[int, Any, str]:
-        argv = [
-            "cost",
-            command,
-            "--stack",
-            "dev",
-            "--program",
-            str(self.project),
-            "--oci-config",
-            str(self.oci_config),
-            "--endpoint-url",
-            self.fake.url,
-            "--audit-log",
-            str(self.audit),
-            "--format",
-            "json",
-            *extra,
+    def argv(self, command: str, *extra: str) -> list[str]:
+        return [
+            *("cost", command, "--stack", "dev", "--program", str(self.project)),
+            *("--oci-config", str(self.oci_config), "--endpoint-url", self.fake.url),
+            *("--audit-log", str(self.audit), *extra),
         ]
-        if command == "enforce" and "--spend" not in extra:
-            argv += ["--spend", str(self.spend)]
-        code = main(argv)
-        out, err = capsys.readouterr()
-        return code, (json.loads(out) if out.strip() else None), err
 
-    def run_report_enforce(self, month: str, *, capsys: Any) -> tuple[int, Any, str]:
-        argv = [
-            "cost",
-            "enforce",
-            "--stack",
-            "dev",
-            "--program",
-            str(self.project),
-            "--oci-config",
-            str(self.oci_config),
-            "--endpoint-url",
-            self.fake.url,
-            "--audit-log",
-            str(self.audit),
-            "--format",
-            "json",
-            "--month",
-            month,
-            "--source",
-            "usage-api",
-            "--store",
-            str(self.tmp / "cost.duckdb"),
-        ]
+    def run(self, command: str, *extra: str, capsys: Any) -> tuple[int, Any, str]:
+        argv = self.argv(command, "--format", "json", *extra)
+        if command == "enforce" and "--spend" not in extra and "--source" not in extra:
+            argv += ["--spend", str(self.spend)]
         code = main(argv)
         out, err = capsys.readouterr()
         return code, (json.loads(out) if out.strip() else None), err
@@ -387,22 +351,7 @@ def test_a_failed_action_is_recorded_the_rest_is_done_and_the_exit_code_is_1(wor
 
 def test_table_output_names_resource_action_and_why(world, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "500")
-    argv = [
-        "cost",
-        "enforce",
-        "--stack",
-        "dev",
-        "--program",
-        str(world.project),
-        "--oci-config",
-        str(world.oci_config),
-        "--endpoint-url",
-        world.fake.url,
-        "--audit-log",
-        str(world.audit),
-        "--spend",
-        str(world.spend),
-    ]
+    argv = world.argv("enforce", "--spend", str(world.spend))
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert f"cost enforce dev {MONTH}: dry run: nothing changed; add --apply to do this" in out
@@ -595,7 +544,10 @@ def test_without_spend_file_the_cost_report_is_made_in_process(world, capsys):
     for cc in ("CC-202", "CC-303"):
         budgets["costCenters"][cc]["monthly"] = math.ceil(truth[cc] * 10)
     world.write_stack({"costCenters": {"CC-101": {"actions": ["notify"]}}}, budgets=budgets)
-    code, doc, err = world.run_report_enforce(month.label, capsys=capsys)
+    store = str(world.tmp / "cost.duckdb")
+    code, doc, err = world.run(
+        "enforce", "--month", month.label, "--source", "usage-api", "--store", store, capsys=capsys
+    )
     assert code == 0, err
     (step,) = doc["steps"]
     assert step["cost_center"] == "CC-101" and step["action"] == "notify"
