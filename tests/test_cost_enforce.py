@@ -554,3 +554,30 @@ def test_without_spend_file_the_cost_report_is_made_in_process(world, capsys):
     assert step["spend"] == pytest.approx(truth["CC-101"], abs=0.02)
     assert step["rule"] == "ACTUAL 100%" and doc["month"] == month.label
     assert world.fake.state.calls_of("RequestSummarizedUsages")
+
+
+def test_changes_carry_the_etag_of_the_fresh_read(world):
+    """A tag write or stop after someone else changed the resource is refused (412), not
+    applied over their change."""
+    import oci
+
+    from guardrails.tooling.cost.actions import CloudRemediator
+    from guardrails.tooling.cost.enforce import CostResource
+    from guardrails.tooling.oci_auth import OciAuth, credentials
+
+    auth = OciAuth(config_file=world.oci_config, endpoint=world.fake.url)
+    remediator = CloudRemediator(
+        auth, credentials(auth), tenancy=world.fake.tenancy, compartment=DEV_COMPARTMENT
+    )
+    seen = CostResource(
+        world.dev_adb.id, "AutonomousDatabase", "orders-dev", DEV_COMPARTMENT, "AVAILABLE"
+    )
+    fresh = remediator.refresh(seen)
+    assert fresh.etag == world.fake.database.autonomous_databases[world.dev_adb.id].etag
+    world.fake.database.autonomous_databases[world.dev_adb.id].changed()  # someone else
+    with pytest.raises(oci.exceptions.ServiceError) as caught:
+        remediator.tag(fresh, NS, "cost_alerted", TODAY)
+    assert caught.value.status == 412
+    with pytest.raises(oci.exceptions.ServiceError):
+        remediator.stop(fresh)
+    assert world.fake.database.autonomous_databases[world.dev_adb.id].lifecycle_state == "AVAILABLE"

@@ -102,6 +102,10 @@ class OciInventory:
         return str(live[0].id) if live else None
 
 
+def _if_match(resource: CostResource) -> dict[str, str]:
+    return {"if_match": resource.etag} if resource.etag else {}
+
+
 class CloudRemediator:
     """The changing calls: notifications, tag updates, stops and quota policies."""
 
@@ -193,12 +197,12 @@ class CloudRemediator:
             data = self._client(oci.core.ComputeClient).get_instance(resource.id)
         else:
             return resource
-        data = data.data
         return replace(
             resource,
-            state=(data.lifecycle_state or "").upper(),
-            defined_tags=data.defined_tags or {},
-            name=data.display_name or resource.name,
+            state=(data.data.lifecycle_state or "").upper(),
+            defined_tags=data.data.defined_tags or {},
+            name=data.data.display_name or resource.name,
+            etag=data.headers.get("etag"),
         )
 
     def tag(self, resource: CostResource, namespace: str, key: str, value: str) -> str:
@@ -206,11 +210,15 @@ class CloudRemediator:
         tags.setdefault(namespace, {})[key] = value
         if resource.type == ADB:
             self._client(oci.database.DatabaseClient).update_autonomous_database(
-                resource.id, oci.database.models.UpdateAutonomousDatabaseDetails(defined_tags=tags)
+                resource.id,
+                oci.database.models.UpdateAutonomousDatabaseDetails(defined_tags=tags),
+                **_if_match(resource),
             )
         elif resource.type == INSTANCE:
             self._client(oci.core.ComputeClient).update_instance(
-                resource.id, oci.core.models.UpdateInstanceDetails(defined_tags=tags)
+                resource.id,
+                oci.core.models.UpdateInstanceDetails(defined_tags=tags),
+                **_if_match(resource),
             )
         else:
             raise ActionError(f"no tag update for {resource.type}")
@@ -218,9 +226,13 @@ class CloudRemediator:
 
     def stop(self, resource: CostResource) -> str:
         if resource.type == ADB:
-            answer = self._client(oci.database.DatabaseClient).stop_autonomous_database(resource.id)
+            answer = self._client(oci.database.DatabaseClient).stop_autonomous_database(
+                resource.id, **_if_match(resource)
+            )
         elif resource.type == INSTANCE:
-            answer = self._client(oci.core.ComputeClient).instance_action(resource.id, "STOP")
+            answer = self._client(oci.core.ComputeClient).instance_action(
+                resource.id, "STOP", **_if_match(resource)
+            )
         else:
             raise ActionError(f"cannot stop {resource.type}")
         return f"stop requested, now {answer.data.lifecycle_state}"

@@ -91,6 +91,8 @@ class CostResource:
     compartment_id: str
     state: str
     defined_tags: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    etag: str | None = None
+    """From a fresh read: changes are sent with if-match, so a concurrent edit is not lost."""
 
     def tag(self, namespace: str, key: str) -> str | None:
         value = self.defined_tags.get(namespace, {}).get(key)
