@@ -13,22 +13,13 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfig
 from guardrails.tooling.cost.audit import DEFAULT_AUDIT_LOG, AuditLog
-from guardrails.tooling.cost.enforce import (
-    EnforcementSettings,
-    Step,
-    breaches,
-    execute,
-    plan,
-    plan_unfreeze,
-    settings_from_stack,
-)
 from guardrails.tooling.cost.period import parse_month, today_utc
 from guardrails.tooling.cost.spend_cli import add_oci_auth_arguments, oci_auth_from
 from guardrails.tooling.cost.spend_report import load_stack_config
@@ -46,6 +37,9 @@ from guardrails.tooling.cost.spend_status import (
 )
 from guardrails.tooling.cost.store import DEFAULT_STORE
 from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials
+
+if TYPE_CHECKING:  # the planner imports the components (pulumi_oci): only when it runs
+    from guardrails.tooling.cost.enforce import EnforcementSettings, Step
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -117,6 +111,8 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> tuple[StackConfig, EnforcementSettings]:
+    from guardrails.tooling.cost.enforce import settings_from_stack
+
     cfg = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack)
     settings = settings_from_stack(args.stack, cfg)
     if settings is None:
@@ -211,6 +207,7 @@ def _finish(
 
 def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.cost.actions import CloudRemediator, OciInventory, describe_error
+    from guardrails.tooling.cost.enforce import breaches, execute, plan
 
     cfg, settings = _settings(args)
     month, statuses = load_spend(args, cfg)
@@ -247,6 +244,7 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.cost.actions import CloudRemediator, OciInventory, describe_error
+    from guardrails.tooling.cost.enforce import execute, plan_unfreeze
 
     _, settings = _settings(args)
     unknown = [cc for cc in args.cost_center if cc not in settings.config.costCenters]
