@@ -10,7 +10,7 @@ import oci
 import pytest
 from oci._vendor import requests
 
-from tests.fake_oci.fixture import FakeOci, client, oci_config
+from tests.fake_oci.fixture import FakeOci, check_all_routed, client, oci_config
 from tests.fake_oci.lifecycle import LifecycleResource
 from tests.fake_oci.signing import generate_api_key
 from tests.fake_oci.state import new_ocid, ocid
@@ -77,6 +77,8 @@ def test_a_signed_post_with_a_body_passes_the_signature_check(fake_oci: FakeOci)
     assert response.status_code == 404
     assert response.json()["code"] == "NotImplementedInFake"
     assert fake_oci.state.auth_failures == []
+    with pytest.raises(pytest.fail.Exception, match="does not implement: POST /20160918/nothing"):
+        check_all_routed(fake_oci.state)
     fake_oci.state.unrouted.clear()
 
 
@@ -287,3 +289,24 @@ def test_concurrent_signed_requests_are_all_served(fake_oci: FakeOci) -> None:
     assert got == [ids[i % 8] for i in range(32)]
     assert len(fake_oci.state.calls) == 32
     assert fake_oci.state.auth_failures == []
+
+
+def test_a_handler_that_raises_is_a_400_fake_bug_and_fails_the_test(fake_oci: FakeOci) -> None:
+    from datetime import UTC, datetime
+
+    fake_oci.usage.lines.append("not a usage line")  # type: ignore[arg-type]
+    usage = fake_oci.client(oci.usage_api.UsageapiClient)
+    details = oci.usage_api.models.RequestSummarizedUsagesDetails(
+        tenant_id=fake_oci.tenancy,
+        time_usage_started=datetime(2026, 11, 1, tzinfo=UTC),
+        time_usage_ended=datetime(2026, 11, 2, tzinfo=UTC),
+        granularity="DAILY",
+    )
+
+    with pytest.raises(oci.exceptions.ServiceError) as caught:
+        usage.request_summarized_usages(details)
+
+    assert (caught.value.status, caught.value.code) == (400, "FakeOciBug")
+    with pytest.raises(pytest.fail.Exception, match="handler raised AttributeError"):
+        check_all_routed(fake_oci.state)
+    fake_oci.state.unrouted.clear()

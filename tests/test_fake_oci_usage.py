@@ -156,7 +156,11 @@ def test_filter_on_dimensions_and_tags(usage: FakeOci) -> None:
     dev_untagged = _ask(usage, is_aggregate_by_time=True, group_by=["service"], filter=both)
     tagged = _ask(usage, is_aggregate_by_time=True, group_by=["service"], filter=either)
 
+    carrying = Filter(operator="AND", tags=[Tag(namespace=NS, key="environment")])
+    with_environment = _ask(usage, is_aggregate_by_time=True, group_by=["service"], filter=carrying)
+
     assert [(i.service, i.computed_amount) for i in dev_untagged] == [("Object Storage", 5.0)]
+    assert [(i.service, i.computed_amount) for i in with_environment] == [("Database", 50.0)]
     assert {i.service: i.computed_amount for i in tagged} == {"Database": 50.0, "Compute": 30.0}
 
 
@@ -188,8 +192,36 @@ def test_hourly_times_must_be_whole_hours(usage: FakeOci) -> None:
         filter=Filter(operator="AND", dimensions=[Dimension(key="service", value="Database")]),
     )
 
+    half_day = _ask(
+        usage,
+        granularity="HOURLY",
+        time_usage_ended=NOV + timedelta(hours=12),
+        is_aggregate_by_time=True,
+        group_by=["service"],
+    )
+
     assert error.message == "Passed UTC date does not have the right precision"
     assert [round(i.computed_amount, 6) for i in hourly] == [round(10 / 24, 6)] * 2
+    assert {i.service: i.computed_amount for i in half_day} == {
+        "Database": 5.0,
+        "Compute": 1.0,
+        "Object Storage": 0.5,
+    }
+
+
+def test_hourly_lines_keep_their_hour(fake_oci: FakeOci) -> None:
+    fake_oci.usage.add(
+        [
+            {"day": "2026-11-01", "hour": 5, "service": "Compute", "cost": 3.0},
+            {"day": "2026-11-01", "hour": 7, "service": "Compute", "cost": 4.0},
+        ]
+    )
+
+    hourly = _ask(fake_oci, granularity="HOURLY", time_usage_ended=NOV + timedelta(hours=6))
+    daily = _ask(fake_oci, time_usage_ended=NOV + timedelta(days=1))
+
+    assert [(i.time_usage_started.hour, i.computed_amount) for i in hourly] == [(5, 3.0)]
+    assert [i.computed_amount for i in daily] == [7.0]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import oci
 import pytest
 
 from tests.fake_oci import (
@@ -150,6 +149,8 @@ def client(cls: Callable[..., C], fake: FakeOci | FakeOciServer, **kwargs: Any) 
     base path itself (``/20200107``, ``/20160918``; Object Storage has none). Retries and the
     circuit breaker are off unless passed, so an injected fault is seen once, at once.
     """
+    import oci  # here, so a test session that never talks to OCI does not import the SDK
+
     kwargs.setdefault("retry_strategy", oci.retry.NoneRetryStrategy())
     kwargs.setdefault("circuit_breaker_strategy", oci.circuit_breaker.NoCircuitBreakerStrategy())
     config = kwargs.pop("config", None) or oci_config(fake)
@@ -174,6 +175,12 @@ def fake_oci(fake_oci_server: FakeOciServer) -> Iterator[FakeOci]:
     """The fake OCI API with a fresh state for this test."""
     fake_oci_server.reset()
     yield FakeOci(fake_oci_server)
-    unrouted = fake_oci_server.state.unrouted
-    if unrouted:
-        pytest.fail("the fake OCI API got requests it does not implement: " + "; ".join(unrouted))
+    check_all_routed(fake_oci_server.state)
+
+
+def check_all_routed(state: FakeOciState) -> None:
+    """Fail the test when the code called what the fake does not implement (or it crashed)."""
+    if state.unrouted:
+        pytest.fail(
+            "the fake OCI API got requests it does not implement: " + "; ".join(state.unrouted)
+        )

@@ -12,7 +12,8 @@ Every request is authenticated first (signing.verify_request against the registe
 keys); failures answer 401 NotAuthenticated with OCI's generic message, the reason is kept in
 ``state.auth_failures``. A request that matches no route answers 404 ``NotImplementedInFake``
 and is kept in ``state.unrouted`` (the fixture fails the test on it: the fake implements
-exactly the operations we call, so a new call needs a new route).
+exactly the operations we call, so a new call needs a new route); so is a handler that
+raises (answered 400 ``FakeOciBug``).
 """
 
 from __future__ import annotations
@@ -259,9 +260,11 @@ class _Handler(BaseHTTPRequestHandler):
             response = fake.dispatch(self.command, self.path, self.headers, body)
         except OciError as error:
             response = FakeResponse({"code": error.code, "message": error.message}, error.status)
-        except Exception as error:  # a bug in the fake: answer 500 and keep the reason
+        except Exception as error:
+            # a bug in the fake: a 4xx the SDK does not retry (a 5xx would be retried for
+            # minutes), and the reason kept so the fixture fails the test
             state.unrouted.append(f"{self.command} {self.path}: handler raised {error!r}")
-            response = FakeResponse({"code": "InternalServerError", "message": repr(error)}, 500)
+            response = FakeResponse({"code": "FakeOciBug", "message": repr(error)}, 400)
         self._send(response, request_id)
 
     def _send(self, response: FakeResponse, request_id: str) -> None:

@@ -18,8 +18,9 @@ start before end; ``queryType`` COST (default) or USAGE (the credit types are ac
 return no items: the fake has no credits); ``groupBy`` keys only from GROUP_BY_KEYS (so
 ``tag.cost_center`` is refused: use ``groupByTag``); at most one ``groupByTag`` entry, with
 ``namespace`` and ``key``; ``filter`` shaped as ``Filter`` (``operator`` AND|OR|NOT, ``dimensions``
-``[{key, value}]`` with a key from FILTER_DIMENSIONS, ``tags`` ``[{namespace, key, value}]``,
-nested ``filters``); ``forecast`` needs ``timeForecastEnded``.
+``[{key, value}]`` with a key from FILTER_DIMENSIONS, ``tags`` ``[{namespace, key, value}]``
+where a tag without a value matches any line that carries the tag, nested ``filters``; NOT
+matches the lines that match none of its conditions); ``forecast`` needs ``timeForecastEnded``.
 
 Answer: ``UsageAggregation {groupBy, items: [UsageSummary]}``, one item per time bucket
 (day, calendar month or hour; the whole window with ``isAggregateByTime``) and group (the
@@ -28,8 +29,8 @@ Answer: ``UsageAggregation {groupBy, items: [UsageSummary]}``, one item per time
 puts a line in one group per tag it carries (as OCI, which then counts it more than once).
 With ``groupByTag``, an item's ``tags`` is ``[{namespace, key, value}]``; lines without the tag
 give the item whose ``value`` is absent (None in the SDK). Items are sorted by time, then group;
-paged with ``page``/``limit`` and ``opc-next-page``. HOURLY buckets spread a day's cost evenly
-over its 24 hours.
+paged with ``page``/``limit`` and ``opc-next-page``. A line is one day's cost, or one hour's
+when it has ``hour`` (0..23); HOURLY buckets spread a whole-day line evenly over its 24 hours.
 
 Forecast (``forecast``, DAILY or MONTHLY): the fake's method, simple and documented, not
 OCI's ETS model: the history is the days with data in [timeUsageStarted, forecast start); at
@@ -108,6 +109,7 @@ class UsageLine:
     logical_ad: str = ""
     quantity: float = 0.0
     tags: dict[str, str] = field(default_factory=dict)  # {"Namespace.key": "value"}
+    hour: int | None = None  # an hourly line (0..23); None: the whole day
 
     def dimension(self, key: str, state: FakeOciState) -> str:
         if key == "tenantId":
@@ -207,6 +209,8 @@ def _check_filter(value: Any, depth: int = 0) -> dict[str, Any]:
             isinstance(tag.get(k), str) and tag.get(k) for k in ("namespace", "key")
         ):
             raise invalid_parameter("filter.tags items must have a namespace and a key.")
+        if not isinstance(tag.get("value", ""), str):
+            raise invalid_parameter("filter.tags values must be strings.")
     nested = value.get("filters") or []
     if not isinstance(nested, list):
         raise invalid_parameter("filter.filters must be a list of filters.")
@@ -292,10 +296,10 @@ def parse_query(body: Mapping[str, Any], state: FakeOciState) -> _Query:
 
 def _matches(line: UsageLine, spec: Mapping[str, Any], state: FakeOciState) -> bool:
     results = [line.dimension(d["key"], state) == d["value"] for d in spec.get("dimensions") or []]
-    results += [
-        line.tags.get(f"{t['namespace']}.{t['key']}") == t.get("value")
-        for t in spec.get("tags") or []
-    ]
+    for tag in spec.get("tags") or []:
+        name = f"{tag['namespace']}.{tag['key']}"
+        wanted = tag.get("value")
+        results.append(name in line.tags if wanted is None else line.tags.get(name) == wanted)
     results += [_matches(line, inner, state) for inner in spec.get("filters") or []]
     if not results:
         return True
@@ -330,8 +334,16 @@ def _buckets(line: UsageLine, query: _Query) -> list[tuple[datetime, datetime, f
     """The (start, end, share of the line) buckets of a line inside the query window."""
     day_start = datetime(line.day.year, line.day.month, line.day.day, tzinfo=UTC)
     if query.granularity == "HOURLY":
-        hours = [day_start + timedelta(hours=h) for h in range(24)]
-        return [(h, h + timedelta(hours=1), 1 / 24) for h in hours if query.start <= h < query.end]
+        spread = range(24) if line.hour is None else [line.hour]
+        hours = [
+            hour
+            for hour in (day_start + timedelta(hours=h) for h in spread)
+            if query.start <= hour < query.end
+        ]
+        share = 1 / len(spread)
+        if query.aggregate_by_time:
+            return [(query.start, query.end, len(hours) * share)] if hours else []
+        return [(h, h + timedelta(hours=1), share) for h in hours]
     if not query.start <= day_start < query.end:
         return []
     if query.aggregate_by_time:
