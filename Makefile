@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: check preview test lint format clean bench-gate bench-layers
+.PHONY: check preview test lint format clean bench-gate bench-layers bench-cost
 
 PIP := $(BIN)/python -m pip --quiet --quiet --disable-pip-version-check
 
@@ -54,3 +54,6 @@ bench-gate: $(STAMP) $(CHECKOV)
 
 bench-layers: $(STAMP)
 	$(BIN)/python bench/layers/run.py
+
+bench-cost: $(STAMP)
+	$(BIN)/python bench/cost/run.py

@@ -78,7 +78,7 @@ def test_without_corrections_applied_the_wrong_lines_would_count(
     """The generator writes some originals wrong: the correction must replace them."""
     with CostStore(tmp_path / "s.duckdb") as store:
         store.load_files("classic", _classic(data), classic_plan)
-        raw = store.con.execute("SELECT sum(billed) FROM lines WHERE back IS NULL").fetchone()
+        raw = store.con.execute("SELECT sum(billed) FROM sums").fetchone()
     assert raw is not None
     assert raw[0] > sum(MONTH.month_to_date().values()) + 10
 
@@ -264,3 +264,36 @@ def test_history_before_the_month_is_read_for_the_baselines(data: Path, tmp_path
             other_keys=AWS_KEYS,
         )
     assert {c.day for c in costs} == {date(2026, 10, 20), date(2026, 10, 21), date(2026, 10, 22)}
+
+
+def test_a_correction_loaded_later_replaces_a_line_loaded_before(data: Path, tmp_path: Path) -> None:
+    files = _classic(data)
+    with CostStore(tmp_path / "s.duckdb") as store:
+        store.load_files("classic", files[:-1], classic_plan)
+        before = _totals(_daily(store))
+        assert before != pytest.approx(_truth(), abs=0.02)  # wrong originals still count
+        store.load_files("classic", files[-1:], classic_plan)
+        assert _totals(_daily(store)) == pytest.approx(_truth(), abs=0.02)
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.phases: list[tuple[str, int | None]] = []
+        self.steps = 0
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        self.phases.append((name, total))
+
+    def advance(self, amount: int = 1) -> None:
+        self.steps += amount
+
+
+def test_loading_reports_progress_to_the_bar(data: Path, tmp_path: Path) -> None:
+    recorder = _Recorder()
+    with CostStore(tmp_path / "s.duckdb") as store:
+        store.load_files("classic", _classic(data), classic_plan, progress=recorder)
+        assert recorder.phases == [(f"loading {len(_classic(data))} classic file(s)", 100)]
+        assert recorder.steps == 100  # DuckDB's own progress of the scan, then the rest
+        again = _Recorder()
+        store.load_files("classic", _classic(data), classic_plan, progress=again)
+        assert again.phases == [] and again.steps == 0  # nothing to load, no bar

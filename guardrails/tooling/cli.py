@@ -19,7 +19,6 @@ from rich.markup import escape
 from guardrails.runtime.errors import GuardrailsError, ProgramError
 from guardrails.tooling.cost.spend_cli import add_spend_commands
 from guardrails.tooling.layer_ops.cli import add_layer_parser, run_layer
-from guardrails.tooling.preview import capture_program, render_preview
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -121,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             err.print("interrupted")
             return 130
+    from guardrails.tooling.preview import capture_program, render_preview
+
     program = args.program or DEFAULT_PROGRAM
     try:
         capture = capture_program(program, args.stack)

@@ -51,18 +51,16 @@ def plan_for_header(header: Sequence[str]) -> FilePlan:
         )
     else:
         correction = "NULL::UBIGINT"
-    lines = ", ".join(
-        (
-            "'oci'",
-            f"CAST(left({quote(START)}, 10) AS DATE)",
-            quote(SERVICE),
-            quote(CURRENCY),
-            quote(COST),
-            "NULL::DOUBLE",
-            f"hash({quote(REFERENCE)})",
-            correction,
-            tagset_expression(tag_columns),
-        )
+    lines = (
+        "'oci'",
+        f"CAST(left({quote(START)}, 10) AS DATE)",
+        quote(SERVICE),
+        quote(CURRENCY),
+        quote(COST),
+        "NULL::DOUBLE",
+        f"hash({quote(REFERENCE)})",
+        correction,
+        tagset_expression(tag_columns),
     )
     pairs = ", ".join(f"{literal(c[len(TAG_PREFIX) :])}, {quote(c)}" for c in tag_columns)
     return FilePlan(

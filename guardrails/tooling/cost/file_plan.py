@@ -44,8 +44,9 @@ class FilePlan:
     reader: str
     """A DuckDB table function call with `{files}` for the list of paths; it must add a
     `filename` column."""
-    lines: str
-    """SELECT list over the reader giving LINE_COLUMNS, in order."""
+    lines: tuple[str, ...]
+    """Expressions over the reader giving LINE_COLUMNS, in order (`day` as YYYY-MM-DD
+    text: the store casts it once per sum, not once per line)."""
     tag_columns: tuple[str, ...]
     """Expressions holding tag values (distinct combinations become tag sets)."""
     tags: str

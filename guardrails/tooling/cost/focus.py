@@ -93,18 +93,16 @@ def plan_for_header(header: Sequence[str], provider_column: str, *, parquet: boo
     else:
         ref, back = "NULL::UBIGINT", "NULL::UBIGINT"
     tags = f"coalesce(nullif(trim(CAST({quote('Tags')} AS VARCHAR)), ''), '{{}}')"
-    lines = ", ".join(
-        (
-            _provider_sql(provider_column),
-            f"CAST(left(CAST({quote('ChargePeriodStart')} AS VARCHAR), 10) AS DATE)",
-            quote("ServiceName"),
-            quote("BillingCurrency"),
-            f"CAST({quote('BilledCost')} AS DOUBLE)",
-            f"CAST({effective} AS DOUBLE)",
-            ref,
-            back,
-            f"hash({tags})",
-        )
+    lines = (
+        _provider_sql(provider_column),
+        f"CAST(left(CAST({quote('ChargePeriodStart')} AS VARCHAR), 10) AS DATE)",
+        quote("ServiceName"),
+        quote("BillingCurrency"),
+        f"CAST({quote('BilledCost')} AS DOUBLE)",
+        f"CAST({effective} AS DOUBLE)",
+        ref,
+        back,
+        f"hash({tags})",
     )
     reader = (
         "read_parquet({files}, filename = true, union_by_name = true)"

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.runtime.stack_schema import StackConfig, parse_stack_config
+from guardrails.runtime.stack_schema import BudgetsConfig, StackConfig, parse_stack_config
 from guardrails.tooling.cost import anomalies, forecast
 from guardrails.tooling.cost.anomalies import METHOD as ANOMALY_METHOD
 from guardrails.tooling.cost.forecast import METHOD as FORECAST_METHOD
-from guardrails.tooling.cost.period import Month, data_through, parse_month, today_utc
+from guardrails.tooling.cost.period import Month
 from guardrails.tooling.cost.store import DailyCost
 from guardrails.tooling.project import load_project, load_stack_settings
 
@@ -268,6 +268,41 @@ class ReportOptions:
         return self.currencies.get(provider, "")
 
 
+def _budget(budgets: BudgetsConfig | None, name: str, provider: str) -> float | None:
+    """`monthly` for OCI spend, `awsMonthly` for AWS spend; None for other providers."""
+    if budgets is None or name not in budgets.costCenters:
+        return None
+    entry = budgets.costCenters[name]
+    value = {"oci": entry.monthly, "aws": entry.awsMonthly}.get(provider)
+    return float(value) if value is not None else None
+
+
+def _stray_finding(strays: Sequence[str]) -> str:
+    parts = ["untagged"] if "" in strays else []
+    unknown = [n for n in strays if n]
+    if unknown:
+        parts.append("unknown cost_center " + ", ".join(unknown))
+    return " and ".join(parts)
+
+
+def _budget_findings(rows: Sequence[CostCenterRow]) -> list[str]:
+    findings = []
+    for row in rows:
+        where = f"{row.provider.upper()} {row.cost_center}"
+        if row.budget and row.month_to_date >= row.budget:
+            findings.append(
+                f"{where}: over budget ({row.month_to_date:,.2f} of {row.budget:,.0f} "
+                f"{row.currency})"
+            )
+        elif row.budget and row.forecast >= row.budget:
+            when = f", runs out on {row.run_out_day.isoformat()}" if row.run_out_day else ""
+            findings.append(
+                f"{where}: forecast {row.forecast:,.2f} exceeds the budget of "
+                f"{row.budget:,.0f} {row.currency}{when}"
+            )
+    return findings
+
+
 def compose_report(
     costs: Sequence[DailyCost],
     config: StackConfig | None,
@@ -279,126 +314,91 @@ def compose_report(
     api_forecast: dict[str, float] | None = None,
     loaded: Sequence[str] = (),
 ) -> CostReport:
-    """Rows, anomalies and findings from daily costs (pure: no I/O)."""
-    budgets = config.budgets if config is not None and group.is_cost_center else None
-    known = list(config.governance.costCenters) if config and group.is_cost_center else None
+    """Rows, anomalies and findings from daily costs (pure: no I/O).
+
+    With a stack (grouping by cost center) every cost center of `governance.costCenters`
+    gets a row with its budget, and spend without the tag or with a value not in the list
+    is one row, a finding. Without a stack every tag value is a row.
+    """
+    by_cost_center = config is not None and group.is_cost_center
+    budgets = config.budgets if by_cost_center and config is not None else None
+    known = list(config.governance.costCenters) if by_cost_center and config else None
     currencies = {c.provider: c.currency for c in costs if c.currency}
     options = ReportOptions(options.month, options.through, options.basis, options.top, currencies)
     by_provider: dict[str, dict[str, list[DailyCost]]] = defaultdict(lambda: defaultdict(list))
     for c in costs:
         by_provider[c.provider][c.group].append(c)
+    # AWS rows only with AWS data: a budget against spend never loaded would read as 0
     providers = sorted(
-        # AWS rows only with AWS data: a budget against spend never loaded would read as 0
-        set(by_provider) | ({"oci"} if known else set()),
-        key=lambda p: (p != "oci", p),
+        set(by_provider) | ({"oci"} if known else set()), key=lambda p: (p != "oci", p)
     )
+
+    def predicted(provider: str, names: Sequence[str]) -> float | None:
+        if provider != "oci" or api_forecast is None:
+            return None
+        return sum(api_forecast.get(n, 0.0) for n in names)
+
     rows: list[CostCenterRow] = []
     findings: list[str] = []
     for provider in providers:
         groups = by_provider.get(provider, {})
-
-        def budget_of(name: str, provider: str = provider) -> float | None:
-            if budgets is None or name not in budgets.costCenters:
-                return None
-            entry = budgets.costCenters[name]
-            value = (
-                entry.monthly
-                if provider == "oci"
-                else entry.awsMonthly
-                if provider == "aws"
-                else None
-            )
-            return float(value) if value is not None else None
-
         if known is None:
             for name in sorted(groups, key=lambda n: (n == "", n)):
-                label = name or UNTAGGED
-                finding = f"spend without a {group.label} tag" if not name else None
+                finding = None if name else f"spend without a {group.label} tag"
                 rows.append(
                     _row(
                         provider,
-                        label,
+                        name or UNTAGGED,
                         groups[name],
                         None,
                         options,
                         finding,
-                        (api_forecast or {}).get(name)
-                        if provider == "oci" and api_forecast is not None
-                        else None,
+                        predicted(provider, [name]),
                     )
                 )
             continue
         for name in known:
-            if provider != "oci" and name not in groups and budget_of(name) is None:
-                continue
-            rows.append(
-                _row(
-                    provider,
-                    name,
-                    groups.get(name, []),
-                    budget_of(name),
-                    options,
-                    api_forecast=(
-                        api_forecast.get(name, 0.0)
-                        if provider == "oci" and api_forecast is not None
-                        else None
-                    ),
+            budget = _budget(budgets, name, provider)
+            if provider == "oci" or name in groups or budget is not None:
+                rows.append(
+                    _row(
+                        provider,
+                        name,
+                        groups.get(name, []),
+                        budget,
+                        options,
+                        api_forecast=predicted(provider, [name]),
+                    )
                 )
-            )
         strays = sorted(n for n in groups if n not in known)
         if strays:
-            stray_costs = [c for n in strays for c in groups[n]]
-            parts = []
-            if "" in strays:
-                parts.append("untagged")
-            unknown = [n for n in strays if n]
-            if unknown:
-                parts.append("unknown cost_center " + ", ".join(unknown))
-            finding = " and ".join(parts)
+            finding = _stray_finding(strays)
             row = _row(
                 provider,
                 UNTAGGED_OR_UNKNOWN,
-                stray_costs,
+                [c for n in strays for c in groups[n]],
                 None,
                 options,
                 finding,
-                (
-                    sum(api_forecast.get(n, 0.0) for n in strays)
-                    if provider == "oci" and api_forecast is not None
-                    else None
-                ),
+                predicted(provider, strays),
             )
             rows.append(row)
             findings.append(
-                f"{provider.upper()}: {row.month_to_date:,.2f} {row.currency} of spend this month "
-                f"is {finding} (not counted against any budget)"
+                f"{provider.upper()}: {row.month_to_date:,.2f} {row.currency} of spend this "
+                f"month is {finding} (not counted against any budget)"
             )
-    found: list[Anomaly] = []
     month_days = [
-        options.month.first + timedelta(days=i)
-        for i in range(options.month.days)
-        if options.month.first + timedelta(days=i) <= options.through
+        d
+        for d in (options.month.day(i + 1) for i in range(options.month.days))
+        if d <= options.through
     ]
+    found: list[Anomaly] = []
     for provider in providers:
-        groups = by_provider.get(provider, {})
-        for name, group_costs in sorted(groups.items()):
-            label = name or UNTAGGED
-            if known is not None and name not in known:
-                label = name or UNTAGGED_OR_UNKNOWN
+        for name, group_costs in sorted(by_provider.get(provider, {}).items()):
+            label = name or (UNTAGGED if known is None else UNTAGGED_OR_UNKNOWN)
             for a in anomalies.find_anomalies(_series(group_costs, options.basis), month_days):
                 found.append(Anomaly(provider, label, a.day, a.cost, a.baseline, a.threshold))
-    for row in rows:
-        if row.budget and row.month_to_date >= row.budget:
-            findings.append(
-                f"{row.provider.upper()} {row.cost_center}: over budget "
-                f"({row.month_to_date:,.2f} of {row.budget:,.0f} {row.currency})"
-            )
-        elif row.budget and row.forecast >= row.budget:
-            when = f", runs out on {row.run_out_day.isoformat()}" if row.run_out_day else ""
-            findings.append(
-                f"{row.provider.upper()} {row.cost_center}: forecast {row.forecast:,.2f} "
-                f"exceeds the budget of {row.budget:,.0f} {row.currency}{when}"
-            )
+    findings += _budget_findings(rows)
     return CostReport(
         stack=stack,
         month=options.month,
@@ -411,21 +411,3 @@ def compose_report(
         findings=findings,
         loaded=list(loaded),
     )
-
-
-def report_window(month: Month, today: date | None = None) -> tuple[date, date, date]:
-    """(first day of history, last day with data, end exclusive) for a month."""
-    through = data_through(month, today or today_utc())
-    return month.first - timedelta(days=forecast.HISTORY_DAYS), through, through + timedelta(days=1)
-
-
-__all__ = [
-    "Anomaly",
-    "CostCenterRow",
-    "CostReport",
-    "ServiceCost",
-    "compose_report",
-    "grouping",
-    "load_stack_config",
-    "parse_month",
-]

@@ -22,11 +22,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-import oci
-
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfig
-from guardrails.tooling.cost import bling, usage_api
 from guardrails.tooling.cost.classic_reports import classic_plan
 from guardrails.tooling.cost.focus import focus_plan
 from guardrails.tooling.cost.forecast import HISTORY_DAYS
@@ -40,7 +37,7 @@ from guardrails.tooling.cost.spend_report import (
     grouping,
 )
 from guardrails.tooling.cost.store import DEFAULT_STORE, CostStore, Progress
-from guardrails.tooling.oci_auth import OciAuth, credentials, make_client
+from guardrails.tooling.oci_auth import OciAuth
 
 SourceKind = Literal["usage-api", "reports", "focus"]
 REPORT_SUFFIXES = (".csv.gz",)
@@ -115,6 +112,12 @@ def build_report(request: SpendRequest, progress: Progress | None = None) -> Cos
     # Everything that can be checked without writing is checked before the store opens.
     creds = None
     if source.kind == "usage-api" or (source.kind == "reports" and not report_files):
+        # the SDK takes a second to import: only runs that call OCI import it
+        import oci
+
+        from guardrails.tooling.cost import bling, usage_api
+        from guardrails.tooling.oci_auth import credentials, make_client
+
         creds = credentials(source.auth)
     with CostStore(request.store) as store:
         if source.kind == "reports":

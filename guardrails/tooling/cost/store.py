@@ -4,10 +4,17 @@ reads only new files.
 Tables:
 - `files`: one row per loaded source file (kind, name, size, mtime, sha256, lines, the
   object's creation time when it came from `bling`) or Usage API fetch;
-- `lines`: one row per cost line: file, provider, day, service, currency, billed and
-  effective cost, a 64-bit hash of the line's reference and, for a correction, of the line
-  it corrects, and the id of its tag set;
+- `sums`: the file's cost summed per provider, day, service, currency and tag set (`key` is
+  a hash of file and those); reports read this small table;
+- `lines`: one narrow row per cost line: its file, its `sums` key, a 64-bit hash of its
+  reference and its cost, so that a correction (which may come in a later file) can take
+  the line it replaces out of the sums;
+- `corrections`: the reference hashes that correction lines replace;
 - `tagsets`: each distinct tag set once, as JSON object text.
+
+Each file group is read by one DuckDB scan that sums as it reads (a hash aggregate over a
+few thousand groups) and collects the lines' references in lists, which then become the
+`lines` rows.
 
 A file is known by kind and name: the same name with the same size and mtime is skipped
 without reading it; with another mtime its sha256 decides (same content: skipped; changed:
@@ -32,7 +39,7 @@ from typing import Any, Protocol
 import duckdb
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.cost.file_plan import FilePlan, literal, path_list
+from guardrails.tooling.cost.file_plan import LINE_COLUMNS, FilePlan, literal, path_list
 
 DEFAULT_STORE = Path("~/.cache/guardrails/cost.duckdb")
 MEMORY_LIMIT = "700MB"
@@ -46,11 +53,15 @@ CREATE TABLE IF NOT EXISTS files (
     remote_time TIMESTAMP, loaded_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tagsets (tagset UBIGINT PRIMARY KEY, tags VARCHAR NOT NULL);
-CREATE TABLE IF NOT EXISTS lines (
-    file_id INTEGER NOT NULL, provider VARCHAR NOT NULL, day DATE NOT NULL,
-    service VARCHAR, currency VARCHAR, billed DOUBLE, effective DOUBLE,
-    ref UBIGINT, back UBIGINT, tagset UBIGINT
+CREATE TABLE IF NOT EXISTS sums (
+    file_id INTEGER NOT NULL, key UBIGINT NOT NULL, provider VARCHAR NOT NULL,
+    day DATE NOT NULL, service VARCHAR, currency VARCHAR, tagset UBIGINT,
+    billed DOUBLE, effective DOUBLE
 );
+CREATE TABLE IF NOT EXISTS lines (
+    file_id INTEGER NOT NULL, key UBIGINT NOT NULL, ref UBIGINT, billed DOUBLE, effective DOUBLE
+);
+CREATE TABLE IF NOT EXISTS corrections (file_id INTEGER NOT NULL, back UBIGINT NOT NULL);
 """
 
 
@@ -128,7 +139,9 @@ class CostStore:
             ) from None
         except duckdb.Error as exc:
             raise GuardrailsError(f"cost store {self.path}: not a DuckDB store ({exc})") from None
-        self.con.execute("SET enable_progress_bar = false")
+        # progress is tracked (query_progress feeds our bar) but never printed by DuckDB
+        self.con.execute("SET enable_progress_bar = true")
+        self.con.execute("SET enable_progress_bar_print = false")
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -215,8 +228,13 @@ class CostStore:
                 progress.phase(f"loading {len(fresh)} {kind} file(s)", total=100 * len(groups))
             for members in groups.values():
                 total_lines += self._load_group(kind, members, progress, remote_times or {})
-            self._check_currencies(kind)
+            if fresh:
+                self._check_currencies(kind)
         return LoadResult([i[0].name for i in fresh], skipped, total_lines)
+
+    def _forget(self, file_id: int) -> None:
+        for table in ("sums", "lines", "corrections", "files"):
+            self.con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
 
     def _load_group(
         self,
@@ -229,8 +247,7 @@ class CostStore:
         ids: dict[str, int] = {}
         for (path, stat, digest, replaces), _ in members:
             if replaces is not None:
-                self.con.execute("DELETE FROM lines WHERE file_id = ?", [replaces])
-                self.con.execute("DELETE FROM files WHERE file_id = ?", [replaces])
+                self._forget(replaces)
             row = self.con.execute(
                 "INSERT INTO files VALUES (nextval('file_ids'), ?, ?, ?, ?, ?, ?, 0, ?, now()) "
                 "RETURNING file_id",
@@ -246,24 +263,53 @@ class CostStore:
             ).fetchone()
             assert row is not None
             ids[str(path)] = int(row[0])
-        files = [Path(p) for p in ids]
-        reader = plan.reader.replace("{files}", path_list(files))
+        reader = plan.reader.replace("{files}", path_list([Path(p) for p in ids]))
         file_id = (
             "CASE filename "
             + " ".join(f"WHEN {literal(p)} THEN {i}" for p, i in ids.items())
             + " END"
         )
+        # Per line: read, hash the reference, add to its group. Dates are cast, tag sets
+        # hashed and keys made once per group, not once per line.
+        columns = ", ".join(
+            f"{expr} AS {name}"
+            for name, expr in zip(LINE_COLUMNS, plan.lines, strict=True)
+            if name != "tagset"
+        )
+        tag_columns = "".join(f", {c}" for c in plan.tag_columns)
         with self._progress(progress):
-            self.con.execute(f"INSERT INTO lines SELECT {file_id}, {plan.lines} FROM {reader}")
-        tag_columns = ", ".join(plan.tag_columns) or "1"
+            self.con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE incoming AS
+                SELECT file_id, provider, CAST(day AS DATE) AS day, service, currency,
+                       {plan.tagset} AS tagset{tag_columns},
+                       hash(file_id, provider, day, service, currency, {plan.tagset}) AS key,
+                       sum(billed) AS billed, sum(effective) AS effective, count(*) AS n,
+                       list(ref) AS refs, list(billed) AS costs, list(effective) AS effs,
+                       list(back) FILTER (WHERE back IS NOT NULL) AS backs
+                FROM (SELECT {file_id} AS file_id, {columns}{tag_columns} FROM {reader})
+                GROUP BY file_id, provider, day, service, currency{tag_columns}
+                """
+            )
         self.con.execute(
-            f"INSERT OR IGNORE INTO tagsets SELECT DISTINCT {plan.tagset}, {plan.tags} "
-            f"FROM (SELECT DISTINCT {tag_columns} FROM {reader})"
+            "INSERT INTO sums SELECT file_id, key, provider, day, service, currency, tagset, "
+            "billed, effective FROM incoming"
+        )
+        self.con.execute(
+            "INSERT INTO lines SELECT file_id, key, unnest(refs), unnest(costs), unnest(effs) "
+            "FROM incoming"
+        )
+        self.con.execute(
+            "INSERT INTO corrections SELECT file_id, unnest(backs) FROM incoming "
+            "WHERE backs IS NOT NULL AND len(backs) > 0"
+        )
+        self.con.execute(
+            f"INSERT OR IGNORE INTO tagsets SELECT DISTINCT tagset, {plan.tags} FROM incoming"
         )
         counts = self.con.execute(
-            "SELECT file_id, count(*) FROM lines WHERE file_id IN "
-            f"({', '.join(str(i) for i in ids.values())}) GROUP BY file_id"
+            "SELECT file_id, sum(n) FROM incoming GROUP BY file_id"
         ).fetchall()
+        self.con.execute("DROP TABLE incoming")
         for fid, count in counts:
             self.con.execute("UPDATE files SET lines = ? WHERE file_id = ?", [count, fid])
         return sum(int(c) for _, c in counts)
@@ -278,15 +324,13 @@ class CostStore:
                 "SELECT file_id FROM files WHERE kind = ? AND name = ?", [kind, name]
             ).fetchall()
             for (fid,) in old:
-                self.con.execute("DELETE FROM lines WHERE file_id = ?", [fid])
-                self.con.execute("DELETE FROM files WHERE file_id = ?", [fid])
+                self._forget(fid)
             row = self.con.execute(
                 "INSERT INTO files VALUES (nextval('file_ids'), ?, ?, NULL, NULL, NULL, NULL, ?, "
                 "NULL, now()) RETURNING file_id",
                 [kind, name, len(rows)],
             ).fetchone()
             assert row is not None
-            fid = int(row[0])
             self.con.execute(
                 "CREATE OR REPLACE TEMP TABLE incoming (day DATE, service VARCHAR, "
                 "currency VARCHAR, billed DOUBLE, tags VARCHAR)"
@@ -299,9 +343,10 @@ class CostStore:
                 "INSERT OR IGNORE INTO tagsets SELECT DISTINCT hash(tags), tags FROM incoming"
             )
             self.con.execute(
-                "INSERT INTO lines SELECT ?, ?, day, service, currency, billed, NULL, NULL, "
-                "NULL, hash(tags) FROM incoming",
-                [fid, provider],
+                "INSERT INTO sums SELECT $fid, hash($fid, $provider, day, service, currency, "
+                "hash(tags)), $provider, day, service, currency, hash(tags), sum(billed), NULL "
+                "FROM incoming GROUP BY ALL",
+                {"fid": int(row[0]), "provider": provider},
             )
             self.con.execute("DROP TABLE incoming")
             self._check_currencies(kind)
@@ -309,7 +354,7 @@ class CostStore:
     def _check_currencies(self, kind: str) -> None:
         mixed = self.con.execute(
             "SELECT provider, string_agg(DISTINCT currency, ', ' ORDER BY currency) "
-            "FROM lines JOIN files USING (file_id) WHERE kind = ? "
+            "FROM sums JOIN files USING (file_id) WHERE kind = ? "
             "GROUP BY provider HAVING count(DISTINCT currency) > 1",
             [kind],
         ).fetchall()
@@ -386,11 +431,18 @@ class CostStore:
         rows = self.con.execute(
             f"""
             WITH scoped AS (
-                SELECT l.* FROM lines l JOIN files f USING (file_id)
-                WHERE (l.provider = 'oci' AND f.kind = $kind)
-                   OR (l.provider <> 'oci' AND f.kind = 'focus')
+                SELECT file_id FROM files
+                WHERE kind = $kind OR kind = 'focus'
             ),
-            corrected AS (SELECT DISTINCT back FROM scoped WHERE back IS NOT NULL),
+            corrected AS (
+                SELECT DISTINCT back FROM corrections WHERE file_id IN (SELECT file_id FROM scoped)
+            ),
+            replaced AS (
+                SELECT key, sum(billed) AS billed, sum(effective) AS effective FROM lines
+                WHERE ref IN (SELECT back FROM corrected)
+                  AND file_id IN (SELECT file_id FROM scoped)
+                GROUP BY key
+            ),
             groups AS (
                 SELECT tagset, {lookup(oci_keys)} AS oci_group,
                        {lookup(other_keys)} AS other_group
@@ -400,11 +452,15 @@ class CostStore:
                    coalesce(CASE WHEN s.provider = 'oci' THEN g.oci_group ELSE g.other_group END,
                             '') AS grp,
                    s.day, coalesce(s.service, ''), coalesce(s.currency, ''),
-                   sum(s.billed), sum(s.effective)
-            FROM scoped s
-            LEFT JOIN corrected c ON s.ref = c.back
+                   sum(s.billed - coalesce(r.billed, 0)),
+                   sum(s.effective - coalesce(r.effective, 0))
+            FROM sums s
+            JOIN files f USING (file_id)
+            LEFT JOIN replaced r USING (key)
             LEFT JOIN groups g USING (tagset)
-            WHERE c.back IS NULL AND s.day >= $start AND s.day < $end
+            WHERE ((s.provider = 'oci' AND f.kind = $kind)
+                   OR (s.provider <> 'oci' AND f.kind = 'focus'))
+              AND s.day >= $start AND s.day < $end
             GROUP BY ALL
             ORDER BY 1, 2, 3, 4
             """,
