@@ -48,6 +48,7 @@ def _profiles(path: Path) -> list[str]:
 def credentials(auth: OciAuth) -> OciCredentials:
     """Read the credentials `auth` names; GuardrailsError when they are missing or invalid."""
     import oci  # a second to import: only for runs that call OCI
+
     if auth.method == "instance_principal":
         try:
             signer = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
@@ -99,6 +100,7 @@ def make_client(cls: Callable[..., C], auth: OciAuth, creds: OciCredentials | No
 def service_error(doing: str, exc: Exception) -> GuardrailsError:
     """One line for an SDK failure: the service's status and code, or the connection error."""
     import oci
+
     if isinstance(exc, oci.exceptions.ServiceError):
         return GuardrailsError(f"{doing}: {exc.status} {exc.code}: {exc.message}")
     return GuardrailsError(f"{doing}: {exc}")

@@ -45,6 +45,15 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path.expanduser()
 
+    def check_writable(self) -> None:
+        """Fail before the first action, not after it, when the log cannot be written."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise GuardrailsError(f"{self.path}: cannot write the audit log: {exc}") from exc
+
     def append(self, record: AuditRecord) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

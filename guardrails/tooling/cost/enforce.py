@@ -443,6 +443,8 @@ def execute(
     `describe_error` turns an SDK exception into a one-line reason (None: not an error the
     cloud returned, which is re-raised: a bug must not be reported as a failed action).
     """
+    if any(not step.skip for step in steps):
+        audit.check_writable()
     done: list[Step] = []
     for step in steps:
         if step.skip:

@@ -87,8 +87,17 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
         default=None,
         help="make the report from the Usage API, cost reports or FOCUS files",
     )
-    spend.add_argument("--reports", nargs="*", type=Path, default=None, metavar="PATH")
-    spend.add_argument("--focus", nargs="+", type=Path, default=None, metavar="FILE")
+    spend.add_argument(
+        "--reports",
+        nargs="*",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="classic cost reports (CSV.gz files or folders); none: download from bling",
+    )
+    spend.add_argument(
+        "--focus", nargs="+", type=Path, default=None, metavar="FILE", help="FOCUS files"
+    )
     spend.add_argument("--store", type=Path, default=DEFAULT_STORE, help="the cost store")
     spend.add_argument("--month", default=None, help="YYYY-MM (default: this month, UTC)")
     aws_group = enforce.add_argument_group("AWS access (SNS notifications for AWS budgets)")
