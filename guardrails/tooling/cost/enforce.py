@@ -254,6 +254,49 @@ def _notify_steps(
     return steps
 
 
+def _freeze_step(breach: Breach, compartments: Sequence[str], inventory: Inventory) -> Step:
+    cc = breach.status.cost_center
+    name = freeze_quota_name(cc)
+    existing = inventory.quota(name)
+    return Step(
+        cc,
+        "freeze",
+        name,
+        "Quota",
+        breach.why(),
+        breach,
+        f"already frozen (quota {existing})" if existing else None,
+        statements=freeze_statements(compartments),
+    )
+
+
+def _resource_steps(
+    breach: Breach,
+    action: str,
+    resources: Sequence[CostResource],
+    settings: EnforcementSettings,
+    month: str,
+) -> list[Step]:
+    """`tag` or `stop` for each resource of the cost center, with its guard's verdict."""
+    cc = breach.status.cost_center
+    if not resources:
+        reason = f"no resources tagged {settings.namespace}.{COST_CENTER_KEY} = {cc}"
+        return [Step(cc, action, "-", "-", breach.why(), breach, reason)]
+    steps = []
+    for resource in resources:
+        if action == "stop" and resource.type not in STOPPABLE_STATES:
+            continue
+        refusal = (
+            stop_refusal(resource, settings)
+            if action == "stop"
+            else tag_refusal(resource, settings, month)
+        )
+        steps.append(
+            Step(cc, action, resource.id, resource.type, breach.why(), breach, refusal, resource)
+        )
+    return steps
+
+
 def plan(
     found: Sequence[Breach],
     settings: EnforcementSettings,
@@ -268,73 +311,23 @@ def plan(
         cc = breach.status.cost_center
         entry = settings.config.costCenters.get(cc)
         if entry is None:
-            steps.append(
-                Step(cc, "none", "-", "-", breach.why(), breach, "no costEnforcement entry")
-            )
+            reason = "no costEnforcement entry"
+            steps.append(Step(cc, "none", "-", "-", breach.why(), breach, reason))
             continue
-        oci_only = breach.status.provider != "oci"
         resources: list[CostResource] | None = None
         for action in entry.actions:
             if action == "notify":
                 steps += _notify_steps(breach, settings, notified)
-                continue
-            if oci_only:
-                steps.append(
-                    Step(cc, action, "-", "-", breach.why(), breach, "OCI action; AWS spend")
-                )
-                continue
-            if action == "freeze":
-                name = freeze_quota_name(cc)
-                existing = inventory.quota(name)
-                steps.append(
-                    Step(
-                        cc,
-                        "freeze",
-                        name,
-                        "Quota",
-                        breach.why(),
-                        breach,
-                        f"already frozen (quota {existing})" if existing else None,
-                        statements=freeze_statements(entry.freezeCompartments),
-                    )
-                )
-                continue
-            if resources is None:
-                resources = sorted(
-                    inventory.resources(settings.namespace, cc), key=lambda r: (r.type, r.id)
-                )
-            for resource in resources:
-                if action == "stop" and resource.type not in STOPPABLE_STATES:
-                    continue
-                refusal = (
-                    stop_refusal(resource, settings)
-                    if action == "stop"
-                    else tag_refusal(resource, settings, month)
-                )
-                steps.append(
-                    Step(
-                        cc,
-                        action,
-                        resource.id,
-                        resource.type,
-                        breach.why(),
-                        breach,
-                        refusal,
-                        target=resource,
-                    )
-                )
-            if not resources:
-                steps.append(
-                    Step(
-                        cc,
-                        action,
-                        "-",
-                        "-",
-                        breach.why(),
-                        breach,
-                        f"no resources tagged {settings.namespace}.{COST_CENTER_KEY} = {cc}",
-                    )
-                )
+            elif breach.status.provider != "oci":
+                reason = "OCI action; AWS spend"
+                steps.append(Step(cc, action, "-", "-", breach.why(), breach, reason))
+            elif action == "freeze":
+                steps.append(_freeze_step(breach, entry.freezeCompartments, inventory))
+            else:
+                if resources is None:  # one search serves tag and stop
+                    found_resources = inventory.resources(settings.namespace, cc)
+                    resources = sorted(found_resources, key=lambda r: (r.type, r.id))
+                steps += _resource_steps(breach, action, resources, settings, month)
     return steps
 
 
