@@ -41,7 +41,11 @@ def _config(fake: FakeOci, tmp_path: Path) -> Path:
 
 
 def run(
-    capsys: pytest.CaptureFixture[str], fake: FakeOci, tmp_path: Path, *args: Any
+    capsys: pytest.CaptureFixture[str],
+    fake: FakeOci,
+    tmp_path: Path,
+    *args: Any,
+    config: Path | None = None,
 ) -> tuple[int, dict[str, Any] | None, str]:
     project = write_project(tmp_path / "project", tenancy=fake.tenancy)
     code = main(
@@ -55,7 +59,7 @@ def run(
             "--month",
             MONTH.label,
             "--oci-config",
-            str(_config(fake, tmp_path)),
+            str(config or _config(fake, tmp_path)),
             "--endpoint-url",
             fake.url,
             "--format",
@@ -175,28 +179,16 @@ def test_a_wrong_key_is_refused_with_the_service_message(
 ) -> None:
     config = _config(fake_oci, tmp_path)
     config.write_text(config.read_text().replace(fake_oci.api_key.fingerprint, "aa:" * 15 + "aa"))
-    project = write_project(tmp_path / "project", tenancy=fake_oci.tenancy)
-    code = main(
-        [
-            "cost",
-            "report",
-            "--program",
-            str(project),
-            "--stack",
-            "prod",
-            "--month",
-            MONTH.label,
-            "--oci-config",
-            str(config),
-            "--endpoint-url",
-            fake_oci.url,
-            "--source",
-            "usage-api",
-            "--store",
-            str(tmp_path / "s.duckdb"),
-        ]
+    code, _, err = run(
+        capsys,
+        fake_oci,
+        tmp_path,
+        "--source",
+        "usage-api",
+        "--store",
+        tmp_path / "s.duckdb",
+        config=config,
     )
-    err = capsys.readouterr().err
     assert code == 2
     assert "Usage API request_summarized_usages: 401 NotAuthenticated" in err
     assert not (tmp_path / "s.duckdb").exists()

@@ -28,6 +28,20 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _prod(files: Path, tmp_path: Path) -> tuple[str | Path, ...]:
+    """The prod stack's report of the generated month from the classic reports."""
+    return (
+        "--stack",
+        "prod",
+        "--month",
+        MONTH.label,
+        "--reports",
+        files / "reports",
+        "--store",
+        tmp_path / "s.duckdb",
+    )
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
     code = main(["cost", "report", *(str(a) for a in args)])
     captured = capsys.readouterr()
@@ -92,16 +106,7 @@ def test_report_against_the_prod_budgets(
 def test_a_second_run_reads_no_file_again(
     capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
 ) -> None:
-    args = (
-        "--stack",
-        "prod",
-        "--month",
-        MONTH.label,
-        "--reports",
-        files / "reports",
-        "--store",
-        tmp_path / "s.duckdb",
-    )
+    args = (*_prod(files, tmp_path),)
     first = report_json(capsys, *args)
     second = report_json(capsys, *args)
     assert first["loaded"] and second["loaded"] == []
@@ -196,7 +201,7 @@ def test_effective_basis_needs_focus(
         tmp_path / "a.duckdb",
     )
     assert data["costBasis"] == "effective"
-    code, out, err = run(
+    code, _out, err = run(
         capsys,
         "--month",
         MONTH.label,
@@ -213,16 +218,7 @@ def test_effective_basis_needs_focus(
 def test_csv_markdown_table_and_output_file(
     capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
 ) -> None:
-    base = (
-        "--stack",
-        "prod",
-        "--month",
-        MONTH.label,
-        "--reports",
-        files / "reports",
-        "--store",
-        tmp_path / "s.duckdb",
-    )
+    base = (*_prod(files, tmp_path),)
     code, out, _ = run(capsys, *base, "--format", "csv")
     assert code == 0
     table = list(csv.DictReader(io.StringIO(out)))
@@ -232,7 +228,7 @@ def test_csv_markdown_table_and_output_file(
     code, out, _ = run(capsys, *base)
     assert code == 0 and "CC-101" in out and "25,000" in out and "finding:" in out
     target = tmp_path / "report.json"
-    code, out, err = run(capsys, *base, "--format", "json", "--output", target)
+    code, out, _err = run(capsys, *base, "--format", "json", "--output", target)
     assert code == 0 and out == "" and json.loads(target.read_text())["stack"] == "prod"
 
 
@@ -243,14 +239,7 @@ def test_burn_up_chart(
     chart = tmp_path / f"burnup{suffix}"
     code, _, err = run(
         capsys,
-        "--stack",
-        "prod",
-        "--month",
-        MONTH.label,
-        "--reports",
-        files / "reports",
-        "--store",
-        tmp_path / "s.duckdb",
+        *_prod(files, tmp_path),
         "--chart",
         chart,
     )
@@ -291,6 +280,10 @@ def test_forecast_and_run_out_day_in_a_running_month(files: Path, tmp_path: Path
         row.budget == 25000 and row.run_out_day is not None and row.run_out_day.day in range(21, 31)
     )
     assert any("CC-101: forecast" in f and "runs out on" in f for f in report.findings)
+    from guardrails.tooling.cost.burnup_chart import write_chart
+
+    write_chart(report, tmp_path / "c.html")
+    assert f"runs out day {row.run_out_day.day}" in (tmp_path / "c.html").read_text()
 
 
 # -- bad input: exit 2, one clear line, nothing written ------------------------------------
@@ -318,7 +311,7 @@ def test_bad_arguments(
     args: tuple[str, ...],
     message: str,
 ) -> None:
-    code, out, err = run(
+    code, _out, err = run(
         capsys,
         "--reports",
         files / "reports",

@@ -178,9 +178,11 @@ def test_a_corrupt_gzip_file_is_refused_and_nothing_is_written(data: Path, tmp_p
     bad = tmp_path / "bad.csv.gz"
     bad.write_bytes(b"\x1f\x8b\x08\x00garbage" * 10)
     store_path = tmp_path / "s.duckdb"
-    with pytest.raises(GuardrailsError, match=r"bad\.csv\.gz: not a readable gzip-compressed CSV"):
-        with CostStore(store_path) as store:
-            store.load_files("classic", [*_classic(data), bad], classic_plan)
+    with (
+        pytest.raises(GuardrailsError, match=r"bad\.csv\.gz: not a readable gzip-compressed CSV"),
+        CostStore(store_path) as store,
+    ):
+        store.load_files("classic", [*_classic(data), bad], classic_plan)
     assert not store_path.exists()
 
 
@@ -220,12 +222,14 @@ def test_a_cost_report_missing_columns_is_refused(tmp_path: Path) -> None:
 def test_a_focus_file_missing_required_columns_is_refused(tmp_path: Path, fmt: str) -> None:
     bad = write_focus(MONTH, tmp_path / f"f.{fmt}", fmt=fmt, drop_columns=["BilledCost", "Tags"])
     store_path = tmp_path / "s.duckdb"
-    with pytest.raises(
-        GuardrailsError,
-        match=rf"f\.{fmt}: not a FOCUS file: missing required column\(s\) BilledCost, Tags",
+    with (
+        pytest.raises(
+            GuardrailsError,
+            match=rf"f\.{fmt}: not a FOCUS file: missing required column\(s\) BilledCost, Tags",
+        ),
+        CostStore(store_path) as store,
     ):
-        with CostStore(store_path) as store:
-            store.load_files("focus", [bad], focus_plan)
+        store.load_files("focus", [bad], focus_plan)
     assert not store_path.exists()
 
 
@@ -242,11 +246,13 @@ def test_a_currency_mix_is_refused_and_nothing_is_written(data: Path, tmp_path: 
     store_path = tmp_path / "s.duckdb"
     with CostStore(store_path) as store:
         store.load_files("focus", [data / "oci.csv.gz"], focus_plan)
-    with pytest.raises(
-        GuardrailsError, match="wrong currency mix in the focus data: OCI lines in EUR, USD"
+    with (
+        pytest.raises(
+            GuardrailsError, match="wrong currency mix in the focus data: OCI lines in EUR, USD"
+        ),
+        CostStore(store_path) as store,
     ):
-        with CostStore(store_path) as store:
-            store.load_files("focus", [usd], focus_plan)
+        store.load_files("focus", [usd], focus_plan)
     with CostStore(store_path) as store:
         assert [r[0] for r in store.con.execute("SELECT name FROM files").fetchall()] == [
             "oci.csv.gz"
@@ -266,7 +272,9 @@ def test_history_before_the_month_is_read_for_the_baselines(data: Path, tmp_path
     assert {c.day for c in costs} == {date(2026, 10, 20), date(2026, 10, 21), date(2026, 10, 22)}
 
 
-def test_a_correction_loaded_later_replaces_a_line_loaded_before(data: Path, tmp_path: Path) -> None:
+def test_a_correction_loaded_later_replaces_a_line_loaded_before(
+    data: Path, tmp_path: Path
+) -> None:
     files = _classic(data)
     with CostStore(tmp_path / "s.duckdb") as store:
         store.load_files("classic", files[:-1], classic_plan)

@@ -28,6 +28,8 @@ class Burnup:
     forecast: list[tuple[int, float]]
     budget: float | None
     days: int
+    run_out: int | None = None
+    """Day of month the budget runs out (actual or forecast), if it does."""
 
     @property
     def top(self) -> float:
@@ -54,7 +56,8 @@ def _burnup(row: CostCenterRow, days: int) -> Burnup:
     else:
         forecast = []
     title = f"{row.provider.upper()} {row.cost_center}"
-    return Burnup(title, row.currency, actual, forecast, row.budget, days)
+    run_out = row.run_out_day.day if row.run_out_day else None
+    return Burnup(title, row.currency, actual, forecast, row.budget, days, run_out)
 
 
 def write_chart(report: CostReport, path: Path) -> None:
@@ -114,6 +117,13 @@ def _svg(panel: Burnup) -> str:
             f'y2="{y(panel.budget):.1f}" stroke="{BUDGET}" stroke-width="2"/>'
             f'<text x="{PAD_LEFT + plot_w - 4}" y="{y(panel.budget) - 4:.1f}" font-size="10" '
             f'fill="{BUDGET}" text-anchor="end">budget {panel.budget:,.0f}</text>'
+        )
+    if panel.run_out is not None:
+        parts.append(
+            f'<line x1="{x(panel.run_out):.1f}" x2="{x(panel.run_out):.1f}" y1="{PAD_TOP}" '
+            f'y2="{PAD_TOP + plot_h}" stroke="{BUDGET}" stroke-dasharray="2 3"/>'
+            f'<text x="{x(panel.run_out) - 4:.1f}" y="{PAD_TOP + 12}" font-size="10" '
+            f'fill="{BUDGET}" text-anchor="end">runs out day {panel.run_out}</text>'
         )
     if panel.forecast:
         parts.append(
@@ -178,6 +188,17 @@ def write_png(report: CostReport, panels: list[Burnup], path: Path) -> None:
             )
         if panel.budget is not None:
             axis.axhline(panel.budget, color=BUDGET, linewidth=1.6, label="budget")
+        if panel.run_out is not None:
+            axis.axvline(panel.run_out, color=BUDGET, linewidth=1, linestyle=":")
+            axis.annotate(
+                f"runs out day {panel.run_out}",
+                (panel.run_out, panel.top * 0.04),
+                xytext=(-4, 0),
+                textcoords="offset points",
+                ha="right",
+                fontsize=8,
+                color=BUDGET,
+            )
         axis.set_title(panel.title, fontsize=11, fontweight="bold")
         axis.set_xlim(0, panel.days)
         axis.set_ylim(0, panel.top)

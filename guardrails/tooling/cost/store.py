@@ -28,13 +28,13 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 import duckdb
 
@@ -182,7 +182,7 @@ class CostStore:
         self,
         kind: str,
         paths: Sequence[Path],
-        plan_of: Any,
+        plan_of: Callable[[Path], FilePlan],
         *,
         progress: Progress | None = None,
         remote_times: dict[str, datetime] | None = None,
