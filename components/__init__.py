@@ -36,6 +36,7 @@ from components.governance_tags import (
 from components.lambda_layer import LambdaLayer, LambdaLayerArgs, LayerAlarms, LayerShare
 from components.mql import MqlQuery
 from components.oci_alarm import OciAlarm, OciAlarmArgs
+from components.off_hours_schedule import OffHoursSchedule, OffHoursScheduleArgs
 from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
 from guardrails.runtime.validation import ComponentArgumentError
 
@@ -66,6 +67,8 @@ __all__ = [
     "MqlQuery",
     "OciAlarm",
     "OciAlarmArgs",
+    "OffHoursSchedule",
+    "OffHoursScheduleArgs",
     "PrivateEndpointAccess",
     "RequiredTagCompartment",
     "StreamPoolPrivateEndpoint",

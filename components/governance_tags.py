@@ -10,6 +10,11 @@ What OCI can and cannot enforce with tags (and why this component is built this 
   request has no target tags yet and list results are not filtered. Grants here are for
   day-2 access, never a substitute for the tag defaults.
 - A tenancy has at most 10 cost-tracking tag keys; only `cost_center` is marked as one.
+- OCI refuses a defined tag that does not exist, so the tags `guardrails cost enforce`
+  writes (`cost_alerted`, the date a budget rule was crossed) and reads (`cost_exempt`,
+  ENUM true/false) are created here with `enforcement_tags=True` (off by default: a stack
+  without `guardrails:costEnforcement` does not need them; the stack program turns it on
+  when the block is present).
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from guardrails.runtime.limits import (
     repeated_problem,
 )
 from guardrails.runtime.tag_keys import (
+    COST_ALERTED_KEY,
     COST_CENTER_KEY,
+    COST_EXEMPT_KEY,
     DEFAULT_NAMESPACE,
     ENVIRONMENT_KEY,
     OWNER_KEY,
@@ -93,6 +100,8 @@ class GovernanceTagsArgs:
     existing_tag_ids: Mapping[str, str] | None = None
     """Tag definition OCIDs of `cost_center` and `environment` when another stack owns the
     namespace (it is tenancy-wide): no namespace or tags are created, only defaults and grants."""
+    enforcement_tags: bool = False
+    """Also create `cost_alerted` and `cost_exempt`, the tags `guardrails cost enforce` uses."""
 
 
 class GovernanceTags(pulumi.ComponentResource):
@@ -183,6 +192,17 @@ class GovernanceTags(pulumi.ComponentResource):
             ENVIRONMENT_KEY: ("Deployment environment", list(args.environments), False),
             OWNER_KEY: ("Team or person accountable for the resource", None, False),
         }
+        if args.enforcement_tags:
+            specs[COST_ALERTED_KEY] = (
+                "Date a budget alert rule of the resource's cost center was crossed",
+                None,
+                False,
+            )
+            specs[COST_EXEMPT_KEY] = (
+                "true: guardrails cost enforce never stops the resource",
+                ["true", "false"],
+                False,
+            )
         for key, (description, values, cost_tracking) in specs.items():
             self.tags[key] = oci.identity.Tag(
                 f"{name}-{key.replace('_', '-')}",
@@ -221,6 +241,13 @@ def _validate(args: GovernanceTagsArgs) -> None:
         if repeated:
             raise ComponentArgumentError(_COMPONENT, label, repeated)
     if args.existing_tag_ids is not None:
+        if args.enforcement_tags:
+            raise ComponentArgumentError(
+                _COMPONENT,
+                "enforcement_tags",
+                "needs the namespace created here; with existing_tag_ids its owner creates "
+                f"{COST_ALERTED_KEY} and {COST_EXEMPT_KEY}",
+            )
         for key in (COST_CENTER_KEY, ENVIRONMENT_KEY):
             if key not in args.existing_tag_ids:
                 raise ComponentArgumentError(

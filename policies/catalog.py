@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from policies import aws_security, budget_estimate, oci_security, tag_rules
+from policies import aws_security, budget_estimate, oci_cost, oci_security, tag_rules
 from policies.model import Rule
 
 PACK_NAME = "guardrails"
@@ -15,6 +15,7 @@ _RULE_ID = re.compile(r"^(oci|aws)-[a-z0-9]+-[a-z0-9]+-[a-z0-9-]+$")
 RULES: tuple[Rule, ...] = (
     *tag_rules.RULES,
     *oci_security.RULES,
+    *oci_cost.RULES,
     *aws_security.RULES,
     *budget_estimate.RULES,
 )

@@ -270,6 +270,9 @@ def _iam_admin(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
 NAMESPACE_FIELD = ConfigField(
     "string", "Defined-tag namespace of the governance tags", "governance"
 )
+PRODUCTION_FIELD = ConfigField(
+    "array", "Values of the environment tag that mean production", ["prod"], "string"
+)
 
 RULES = (
     Rule(
@@ -326,9 +329,7 @@ RULES = (
         check=_adb_protected,
         config={
             "namespace": NAMESPACE_FIELD,
-            "productionEnvironments": ConfigField(
-                "array", "Values of the environment tag that mean production", ["prod"], "string"
-            ),
+            "productionEnvironments": PRODUCTION_FIELD,
         },
     ),
     Rule(

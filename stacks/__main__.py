@@ -33,6 +33,8 @@ from components import (
     LambdaLayerArgs,
     LayerAlarms,
     LayerShare,
+    OffHoursSchedule,
+    OffHoursScheduleArgs,
     PrivateEndpointAccess,
     RequiredTagCompartment,
     StreamPoolPrivateEndpoint,
@@ -106,6 +108,7 @@ def declare_stack(cfg: StackConfig) -> None:
             grants=[TagGrant(g.group, g.verb, g.resources, g.costCenter) for g in gov.grants],
             tagging=tagging,
             existing_tag_ids=(gov.existingTags.model_dump() if gov.existingTags else None),
+            enforcement_tags=cfg.costEnforcement is not None and gov.existingTags is None,
         ),
         opts=opts,
     )
@@ -144,6 +147,8 @@ def declare_stack(cfg: StackConfig) -> None:
         declare_databases(cfg, tagging, topic, secrets, opts)
     if cfg.streams:
         declare_streams(cfg, tagging, topic, opts)
+    if cfg.offHours:
+        declare_off_hours(cfg, tagging, opts)
     if cfg.layers:
         assert aws_provider is not None
         declare_layers(cfg, tagging, aws_provider)
@@ -279,6 +284,29 @@ def declare_streams(
     )
     pulumi.export("streamPoolId", streams.stream_pool_id)
     pulumi.export("streams", streams.stream_ids)
+
+
+def declare_off_hours(
+    cfg: StackConfig, tagging: GovernanceTagging, opts: pulumi.ResourceOptions
+) -> None:
+    assert cfg.offHours is not None
+    hours = cfg.offHours
+    schedules = {
+        cc: OffHoursSchedule(
+            f"offhours-{cc.lower()}",
+            OffHoursScheduleArgs(
+                compartment_id=cfg.compartmentOcid,
+                tagging=tagging.for_cost_center(cc),
+                target_compartment_ids=hours.compartments,
+                time_zone=hours.timeZone,
+                stop_cron=hours.stopCron,
+                start_cron=hours.startCron,
+            ),
+            opts=opts,
+        )
+        for cc in hours.costCenters or cfg.governance.costCenters
+    }
+    pulumi.export("offHoursSchedules", {cc: s.stop_schedule.id for cc, s in schedules.items()})
 
 
 def declare_layers(cfg: StackConfig, tagging: GovernanceTagging, provider: aws.Provider) -> None:

@@ -34,6 +34,7 @@ AWS_BUDGET = "aws:budgets/budget:Budget"
 TAG_NAMESPACE = "oci:Identity/tagNamespace:TagNamespace"
 TAG_DEFINITION = "oci:Identity/tag:Tag"
 S3 = "aws:s3/bucket:Bucket"
+SCHEDULE = "oci:ResourceScheduler/schedule:Schedule"
 
 TAGS = {
     "governance.cost_center": "CC-101",
@@ -809,6 +810,56 @@ STACK_CASES: list[StackCase] = [
 ]
 
 
+def schedule(action: str = "STOP_RESOURCE", cost_center: str = "CC-101") -> dict[str, Any]:
+    def tag(key: str, value: str) -> dict[str, Any]:
+        return {
+            "attribute": "DEFINED_TAGS",
+            "values": [{"namespace": "governance", "tagKey": key, "value": value}],
+        }
+
+    return {
+        "action": action,
+        "recurrenceType": "CRON",
+        "recurrenceDetails": "0 19 * * 1-5",
+        "resourceFilters": [
+            {"attribute": "COMPARTMENT_ID", "values": [{"value": ocid("compartment")}]},
+            tag("cost_center", cost_center),
+            tag("environment", "dev"),
+        ],
+        "definedTags": TAGS,
+    }
+
+
+OFF_HOURS = "oci-resourcescheduler-schedule-offhours-nonprod"
+STACK_CASES += [
+    StackCase(
+        OFF_HOURS,
+        "dev database with a stop schedule for its cost center",
+        [res(ADB, adb(), name="db"), res(SCHEDULE, schedule(), name="stop")],
+        [],
+    ),
+    StackCase(
+        OFF_HOURS,
+        "production database without schedule",
+        [res(ADB, adb(definedTags=PROD_TAGS), name="db", protect=True)],
+        [],
+    ),
+    StackCase(OFF_HOURS, "dev database without schedule", [res(ADB, adb(), name="db")], ["db"]),
+    StackCase(
+        OFF_HOURS,
+        "only a start schedule",
+        [res(ADB, adb(), name="db"), res(SCHEDULE, schedule("START_RESOURCE"), name="start")],
+        ["db"],
+    ),
+    StackCase(
+        OFF_HOURS,
+        "stop schedule of another cost center",
+        [res(ADB, adb(), name="db"), res(SCHEDULE, schedule(cost_center="CC-202"), name="stop")],
+        ["db"],
+    ),
+]
+
+
 # What each violating case must say: the offending value and the fix.
 MESSAGES: dict[tuple[str, str], str] = {
     (
@@ -981,6 +1032,18 @@ MESSAGES: dict[tuple[str, str], str] = {
         "oci-budget-tenancy-forecast-rule",
         "forecast only on a tag budget",
     ): "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check); add a FORECAST rule to the root-compartment budget",
+    (
+        OFF_HOURS,
+        "dev database without schedule",
+    ): "has no off-hours STOP_RESOURCE schedule selecting it; add an",
+    (
+        OFF_HOURS,
+        "only a start schedule",
+    ): "has no off-hours STOP_RESOURCE schedule selecting it; add an",
+    (
+        OFF_HOURS,
+        "stop schedule of another cost center",
+    ): "has no off-hours STOP_RESOURCE schedule selecting it; add an",
 }
 
 

@@ -50,13 +50,19 @@ def test_flawed_program_fails_with_the_expected_rules(capsys):
     assert code == 1
     found = {(v["policy"], v["name"]) for v in report["violations"] if v["level"] == "mandatory"}
     assert found == FLAWED_RULES
+    # advisory: its dev database has no off-hours schedule
     assert report["summary"] == {
         "mandatory": 6,
-        "advisory": 0,
+        "advisory": 1,
         "remediated": 0,
         "unknown": 0,
         "suppressed": 0,
     }
+    (advisory,) = [v for v in report["violations"] if v["level"] == "advisory"]
+    assert (advisory["policy"], advisory["name"]) == (
+        "oci-resourcescheduler-schedule-offhours-nonprod",
+        "data-db",
+    )
     assert report["passed"] is False
     ssh = next(v for v in report["violations"] if v["name"] == "bastion-ingress-1")
     assert (
@@ -75,7 +81,7 @@ def test_text_report(capsys):
     assert code == 1
     assert "CRITICAL (4)" in out and "HIGH (2)" in out
     assert "oci-network-nsgrule-no-public-admin-ports" in out
-    assert out.rstrip().endswith("FAIL: 6 mandatory, 0 advisory, 0 suppressed")
+    assert out.rstrip().endswith("FAIL: 6 mandatory, 1 advisory, 0 suppressed")
 
 
 def _ledger(tmp_path: Path, entries: list[dict]) -> Path:
@@ -122,7 +128,7 @@ def test_suppressions_mark_expire_and_report_unused(capsys, tmp_path):
     assert layer["suppressed"] is False
     assert report["summary"] == {
         "mandatory": 5,
-        "advisory": 0,
+        "advisory": 1,
         "remediated": 0,
         "unknown": 0,
         "suppressed": 1,
@@ -152,7 +158,7 @@ def test_suppressing_every_mandatory_finding_passes(capsys, tmp_path):
     )
     code, out, _ = _check(capsys, "--program", str(FLAWED), "--suppressions", str(ledger))
     assert code == 0
-    assert "PASS: 0 mandatory, 0 advisory, 6 suppressed" in out
+    assert "PASS: 0 mandatory, 1 advisory, 6 suppressed" in out
 
 
 BAD_LEDGERS = [

@@ -40,7 +40,7 @@ def test_console_script_previews_the_dev_stack():
     assert "guardrails / stack dev" in proc.stdout
     assert "adb-orders oci:Database/autonomousDatabase:AutonomousDatabase" in proc.stdout
     assert "Resources per type" in proc.stdout
-    assert "│ total" in proc.stdout and "│    51 │" in proc.stdout
+    assert "│ total" in proc.stdout and "│    65 │" in proc.stdout
 
 
 @pytest.mark.subprocess

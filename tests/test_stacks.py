@@ -15,7 +15,7 @@ COMMON = {
     "pulumi:providers:oci": 1,
     "guardrails:oci:GovernanceTags": 1,
     "oci:Identity/tagNamespace:TagNamespace": 1,
-    "oci:Identity/tag:Tag": 3,
+    "oci:Identity/tag:Tag": 5,  # + cost_alerted, cost_exempt (costEnforcement)
     "oci:Identity/tagDefault:TagDefault": 4,
     "oci:Identity/policy:Policy": 1,
     "guardrails:oci:AlarmTopic": 1,
@@ -28,6 +28,11 @@ COMMON = {
     "guardrails:oci:EventStreams": 1,
     "oci:Streaming/streamPool:StreamPool": 1,
 }
+OFF_HOURS = {  # one OffHoursSchedule per cost center: stop, start, policy
+    "guardrails:oci:OffHoursSchedule": 3,
+    "oci:ResourceScheduler/schedule:Schedule": 6,
+    "oci:Identity/policy:Policy": 4,
+}
 EXPECTED = {
     "dev": COMMON
     | {
@@ -37,7 +42,8 @@ EXPECTED = {
         "guardrails:oci:OciAlarm": 6,
         "oci:Monitoring/alarm:Alarm": 6,
         "oci:Streaming/stream:Stream": 1,
-    },
+    }
+    | OFF_HOURS,
     "staging": COMMON
     | {
         "oci:Ons/subscription:Subscription": 1,
@@ -48,7 +54,8 @@ EXPECTED = {
         "guardrails:oci:OciAlarm": 6,
         "oci:Monitoring/alarm:Alarm": 6,
         "oci:Streaming/stream:Stream": 1,
-    },
+    }
+    | OFF_HOURS,
     "prod": COMMON
     | {
         "oci:Ons/subscription:Subscription": 3,

@@ -5,9 +5,14 @@ counts and backup retention (ADB Serverless, ECPU compute model), named from
 
 from __future__ import annotations
 
-from guardrails.runtime.limits import BACKUP_RETENTION_DAYS, ECPU_COUNT, LONG_TERM_BACKUP_DAYS
+from guardrails.runtime.limits import (
+    BACKUP_RETENTION_DAYS,
+    ECPU_COUNT,
+    LONG_TERM_BACKUP_DAYS,
+    PRODUCTION_ENVIRONMENTS,
+)
 
-PROTECTED_ENVIRONMENTS: tuple[str, ...] = ("prod",)
+PROTECTED_ENVIRONMENTS = PRODUCTION_ENVIRONMENTS
 
 
 def _bound(value: float | None) -> int:

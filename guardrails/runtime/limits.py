@@ -80,6 +80,8 @@ def repeated_problem(values: Iterable[str], what: str) -> str | None:
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 ENVIRONMENT = Choice(ENVIRONMENTS)
+PRODUCTION_ENVIRONMENTS: tuple[str, ...] = ("prod",)
+"""Environments whose resources are protected: never stopped, frozen or deleted by a tool."""
 IAM_VERB = Choice(("inspect", "read", "use", "manage"))
 TAG_VALUE = Pattern(
     r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$",

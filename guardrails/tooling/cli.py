@@ -32,6 +32,7 @@ from guardrails.tooling.cli_support import (
     add_command,
     exit_codes_epilog,
 )
+from guardrails.tooling.cost.enforce_cli import add_enforce_commands
 from guardrails.tooling.cost.estimate_cli import add_estimate_commands
 from guardrails.tooling.cost.spend_cli import add_spend_commands
 from guardrails.tooling.fleet.cli import add_fleet_parser
@@ -153,6 +154,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     cost_commands = cost.add_subparsers(dest="cost_command", required=True, metavar="COMMAND")
     add_spend_commands(cost_commands)
+    add_enforce_commands(cost_commands)
     add_estimate_commands(cost_commands)
     add_fleet_parser(sub)
     return parser

@@ -17,6 +17,11 @@ from tests.fake_oci import (
     database,
     monitoring,
     object_storage,
+    ons,
+    quotas,
+    resource_search,
+    secrets,
+    tags,
     usage_api,
     work_requests,
 )
@@ -24,9 +29,14 @@ from tests.fake_oci.compute import ComputeState
 from tests.fake_oci.database import DatabaseState
 from tests.fake_oci.monitoring import MonitoringState
 from tests.fake_oci.object_storage import ObjectStorageState
+from tests.fake_oci.ons import OnsState
+from tests.fake_oci.quotas import QuotasState
+from tests.fake_oci.resource_search import SearchState
+from tests.fake_oci.secrets import SecretsState
 from tests.fake_oci.server import FakeOciServer, Router
 from tests.fake_oci.signing import ApiKey, generate_api_key
 from tests.fake_oci.state import FakeOciState, ocid
+from tests.fake_oci.tags import TagsState
 from tests.fake_oci.usage_api import UsageState
 from tests.fake_oci.work_requests import WorkRequestState
 
@@ -44,6 +54,11 @@ SERVICES: tuple[Callable[[Router], None], ...] = (
     compute.register,
     monitoring.register,
     work_requests.register,
+    resource_search.register,
+    ons.register,
+    quotas.register,
+    secrets.register,
+    tags.register,
 )
 
 
@@ -99,6 +114,26 @@ class FakeOci:
     @property
     def work_requests(self) -> WorkRequestState:
         return self.state.service(WorkRequestState)
+
+    @property
+    def search(self) -> SearchState:
+        return self.state.service(SearchState)
+
+    @property
+    def ons(self) -> OnsState:
+        return self.state.service(OnsState)
+
+    @property
+    def quotas(self) -> QuotasState:
+        return self.state.service(QuotasState)
+
+    @property
+    def secrets(self) -> SecretsState:
+        return self.state.service(SecretsState)
+
+    @property
+    def tags(self) -> TagsState:
+        return self.state.service(TagsState)
 
 
 def oci_config(fake: FakeOci | FakeOciServer, key: ApiKey | None = None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from guardrails.runtime.stack_schema.base import (
     check_cidr,
     limited,
 )
+from guardrails.runtime.stack_schema.cost import CostEnforcementField, OffHoursField
 from guardrails.runtime.stack_schema.fleet import FleetConfig
 from guardrails.runtime.stack_schema.problems import KeyedProblems
 from guardrails.runtime.validation import (
@@ -238,6 +239,8 @@ class StackConfig(ConfigModel):
     layers: dict[Annotated[str, Field(pattern=LAMBDA_LAYER_NAME)], LayerConfig] = Field(
         default_factory=dict
     )
+    costEnforcement: CostEnforcementField = None
+    offHours: OffHoursField = None
     fleet: FleetConfig = Field(default_factory=FleetConfig)
     # Secret keys: only their presence is validated here; the values never leave Pulumi secrets.
     adbAdminPassword: str | None = None

@@ -99,7 +99,7 @@ def add_report_parser(commands: Any) -> None:
 
 
 def add_spend_commands(commands: Any) -> None:
-    """Register `cost report` (and, from the enforcement module, `enforce`/`unfreeze`)."""
+    """Register `cost report`."""
     add_report_parser(commands)
 
 
