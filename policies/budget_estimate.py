@@ -107,7 +107,8 @@ def _check(
             f"cost center {budget.cost_center}: {budget.provider.upper()} {what} "
             f"{cost:,.2f} {currency} a month exceeds {share:g}% of its budget "
             f"{budget.name} ({allowed:,.2f} of {budget.amount:,.2f} {currency}) "
-            f"by {cost - allowed:,.2f} {currency}",
+            f"by {cost - allowed:,.2f} {currency}; lower the estimate (compute count, "
+            "license model, auto-scaling, off-hours schedule) or raise the budget",
         )
 
 

@@ -1033,6 +1033,10 @@ MESSAGES: dict[tuple[str, str], str] = {
         "forecast only on a tag budget",
     ): "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check); add a FORECAST rule to the root-compartment budget",
     (
+        "oci-budget-costcenter-estimate-within-budget",
+        "estimate over the budget",
+    ): "a month exceeds 100% of its budget b",
+    (
         OFF_HOURS,
         "dev database without schedule",
     ): "has no off-hours STOP_RESOURCE schedule selecting it; add an",

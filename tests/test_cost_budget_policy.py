@@ -47,7 +47,8 @@ def test_over_budget_is_advisory_by_default_with_the_amounts():
     assert level == "advisory"
     assert message.endswith(
         f"cost center CC-101: OCI estimate {DB_COST:,.2f} USD a month exceeds 100% of its "
-        f"budget b (500.00 of 500.00 USD) by {DB_COST - 500:,.2f} USD"
+        f"budget b (500.00 of 500.00 USD) by {DB_COST - 500:,.2f} USD; lower the estimate "
+        "(compute count, license model, auto-scaling, off-hours schedule) or raise the budget"
     )
 
 
@@ -127,5 +128,7 @@ def test_a_stack_whose_databases_exceed_a_budget(tmp_path: Path):
     assert finding.name == "budgets-cc-101"
     assert finding.message == (
         f"cost center CC-101: OCI estimate {orders:,.2f} USD a month exceeds 100% of its budget "
-        f"budgets-cc-101 (2,500.00 of 2,500.00 USD) by {orders - 2500:,.2f} USD"
+        f"budgets-cc-101 (2,500.00 of 2,500.00 USD) by {orders - 2500:,.2f} USD; lower the "
+        "estimate (compute count, license model, auto-scaling, off-hours schedule) or raise the "
+        "budget"
     )
