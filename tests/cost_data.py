@@ -32,6 +32,8 @@ from pathlib import Path
 
 import duckdb
 
+from guardrails.tooling.cost.period import Month
+
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaacostdatatenancy000000000000000000000000000000000000000"
 NAMESPACE = "governance"
 UNTAGGED = ""
@@ -117,16 +119,20 @@ class CostMonth:
                     self.aws[(day, center, service)] = round(value, 4)
 
     @property
+    def period(self) -> Month:
+        return Month(self.year, self.month)
+
+    @property
     def first_day(self) -> date:
-        return date(self.year, self.month, 1)
+        return self.period.first
 
     @property
     def month_days(self) -> int:
-        return calendar.monthrange(self.year, self.month)[1]
+        return self.period.days
 
     @property
     def label(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
+        return str(self.period)
 
     def month_to_date(self, provider: str = "oci") -> dict[str, float]:
         """Cost per cost center (UNTAGGED for lines without the tag)."""
