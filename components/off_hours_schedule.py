@@ -63,6 +63,9 @@ class OffHoursSchedule(pulumi.ComponentResource):
     start_schedule: oci.resourcescheduler.Schedule
     policy: oci.identity.Policy
     targets: list[str]
+    stop_schedule_id: pulumi.Output[str]
+    start_schedule_id: pulumi.Output[str]
+    policy_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: OffHoursScheduleArgs, opts: pulumi.ResourceOptions | None = None
@@ -107,11 +110,14 @@ class OffHoursSchedule(pulumi.ComponentResource):
             defined_tags=tags,
             opts=child,
         )
+        self.stop_schedule_id = self.stop_schedule.id
+        self.start_schedule_id = self.start_schedule.id
+        self.policy_id = self.policy.id
         self.register_outputs(
             {
-                "stop_schedule_id": self.stop_schedule.id,
-                "start_schedule_id": self.start_schedule.id,
-                "policy_id": self.policy.id,
+                "stop_schedule_id": self.stop_schedule_id,
+                "start_schedule_id": self.start_schedule_id,
+                "policy_id": self.policy_id,
             }
         )
 

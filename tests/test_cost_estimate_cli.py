@@ -20,14 +20,22 @@ EXAMPLE_USAGE = ROOT / "docs" / "examples" / "cost-usage.yml"
 
 # Per stack and cost center, from stacks/Pulumi.<stack>.yaml and the snapshot prices:
 # OLTP storage 0.1953 and DW storage 0.0299 per GB-month; ECPU 0.336, BYOL and AJD 0.0807 per hour.
+# dev and staging declare off-hours schedules (guardrails:offHours), which stop their databases'
+# compute (storage is still billed): dev stops 19:00-07:00 on weekdays and from Friday 19:00 to
+# Monday 07:00, 4 x 12 + 60 = 108 of 168 hours, so it runs 60/168 of the week; staging stops
+# 20:00-06:00, 4 x 10 + 58 = 98 hours, and runs 70/168.
+DEV_RUNNING = 60 / 168
+STAGING_RUNNING = 70 / 168
 EXPECTED = {
     "dev": {
-        "CC-101": 2 * H * 0.336 + 1 * 1024 * 0.1953,  # orders: OLTP, license included
-        "CC-202": 2 * H * 0.0807 + 1 * 1024 * 0.1953,  # search: AJD
+        # orders: OLTP, license included
+        "CC-101": 2 * H * 0.336 * DEV_RUNNING + 1 * 1024 * 0.1953,
+        "CC-202": 2 * H * 0.0807 * DEV_RUNNING + 1 * 1024 * 0.1953,  # search: AJD
     },
     "staging": {
-        "CC-101": 4 * H * 0.0807 + 2 * 1024 * 0.1953,  # orders: OLTP, BYOL
-        "CC-202": 2 * H * 0.0807 + 1 * 1024 * 0.1953,
+        # orders: OLTP, BYOL
+        "CC-101": 4 * H * 0.0807 * STAGING_RUNNING + 2 * 1024 * 0.1953,
+        "CC-202": 2 * H * 0.0807 * STAGING_RUNNING + 1 * 1024 * 0.1953,
     },
     "prod": {
         "CC-101": 8 * H * 0.0807 + 4 * 1024 * 0.1953,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.catalog import rule
+from policies.catalog import RULES_BY_ID
 from policies.model import Resource
 from tests.policy_cases import ADB, OFF_HOURS, PROD_TAGS, SCHEDULE, adb, schedule
 
@@ -14,7 +14,7 @@ def _view(type_: str, name: str, props: dict) -> Resource:
 
 
 def _findings(*resources: Resource, config: dict | None = None) -> list[tuple[str | None, str]]:
-    return rule(OFF_HOURS).evaluate_stack(list(resources), config)
+    return RULES_BY_ID[OFF_HOURS].evaluate_stack(list(resources), config)
 
 
 def test_dev_database_with_matching_stop_schedule_passes():

@@ -362,6 +362,10 @@ def _check_retention(body: dict[str, Any]) -> None:
 
 def update_autonomous_database(request: FakeRequest) -> FakeResponse:
     body = request.json_object()
+    from tests.fake_oci import tags  # tags builds on this module
+
+    if tags.is_tag_update(body):
+        return tags.update_autonomous_database(request)
     unknown = sorted(set(body) - set(UPDATE_FIELDS) - set(NOT_WITH_COMPUTE))
     if unknown:
         raise invalid_parameter(f"The fake does not update {', '.join(unknown)}.")

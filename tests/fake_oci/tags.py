@@ -5,9 +5,10 @@ definitions of the tenancy (``define``) and enforces the same::
 
     fake_oci.tags.define("governance", "cost_center", "environment", "cost_alerted")
 
-Routes (base path /20160918): UpdateAutonomousDatabase ``PUT /autonomousDatabases/{id}``
-and UpdateInstance ``PUT /instances/{id}``, for their ``definedTags`` and ``freeformTags``
-(any other member is 400: the fake implements tag updates only). ``definedTags`` must be a
+Routes (base path /20160918): UpdateInstance ``PUT /instances/{id}``, and the tag-only
+bodies of UpdateAutonomousDatabase ``PUT /autonomousDatabases/{id}`` (routed by the database
+module), for their ``definedTags`` and ``freeformTags`` (any other member of an instance
+update is 400: the fake implements tag updates only). ``definedTags`` must be a
 map of namespaces to maps of keys; every namespace.key must be defined (else 400
 InvalidParameter naming it); the given map replaces the resource's defined tags, as OCI
 does. ``if-match`` is checked (412); a terminated resource is 409; an unknown id 404.
@@ -75,11 +76,12 @@ def update_instance(request: FakeRequest) -> FakeResponse:
     return FakeResponse(instance_json(record), headers={"etag": record.etag})
 
 
+def is_tag_update(body: dict[str, Any]) -> bool:
+    """True for an update body that changes tags only (the database module hands it here)."""
+    return bool(body) and set(body) <= set(TAG_MEMBERS)
+
+
 def register(router: Router) -> None:
-    router.add(
-        "PUT",
-        f"{BASE}/autonomousDatabases/{{autonomousDatabaseId}}",
-        "UpdateAutonomousDatabase",
-        update_autonomous_database,
-    )
+    # UpdateAutonomousDatabase is routed by the database module, which hands tag-only
+    # bodies to `update_autonomous_database` here; one route per operation.
     router.add("PUT", f"{BASE}/instances/{{instanceId}}", "UpdateInstance", update_instance)
