@@ -381,6 +381,7 @@ def test_unfreeze_lifts_the_quota_once(world, capsys):
     )
 
 
+@pytest.mark.subprocess
 def test_aws_spend_is_announced_on_sns(world, aws, capsys):
     sns = boto3.client("sns", endpoint_url=aws)
     sqs = boto3.client("sqs", endpoint_url=aws)
