@@ -65,10 +65,27 @@ def load_program(program_dir: Path, stack: str, mocks_path: Path | None = None) 
     return ProgramInputs(project, settings, mocks, path)
 
 
+MAX_COPIED_FILES = 20_000
+
+
+def _refuse_large(folder: Path) -> None:
+    """A program folder is small; refuse to copy a whole tree (`main: /x.py` would copy /)."""
+    count = 0
+    for _dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not _NOT_COPIED(_dirpath, [d])]
+        count += len(filenames)
+        if count > MAX_COPIED_FILES:
+            raise GuardrailsError(
+                f"{folder}: over {MAX_COPIED_FILES} files; the preview runs a copy of the "
+                "program's folder, so point `main` in Pulumi.yaml at the program's own folder"
+            )
+
+
 def _copy_program(project: Project, into: Path) -> tuple[Path, str]:
     """Copy the program's folder, so that whatever it writes stays away from the user's
     files. Returns the copy's root and the entry point relative to it."""
-    source = project.root  # load_project keeps `main` inside it
+    source = project.root if project.main.is_relative_to(project.root) else project.main.parent
+    _refuse_large(source)
     workdir = into / (source.name or "program")
     try:
         shutil.copytree(source, workdir, symlinks=True, ignore=_NOT_COPIED)

@@ -82,10 +82,6 @@ def load_project(program_dir: Path) -> Project:
         main = main / "__main__.py"
     if not main.is_file():
         raise GuardrailsError(f"{path}: program entry point {main} does not exist")
-    if not main.resolve().is_relative_to(root):
-        # The preview runs a copy of the project folder; an entry point outside it would not
-        # be in the copy (and its folder is not ours to copy).
-        raise GuardrailsError(f"{path}: `main` must be inside the project folder (got {main})")
     config_dir = root / str(doc.get("stackConfigDir") or ".")
     return Project(
         name=doc["name"],
