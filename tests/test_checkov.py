@@ -55,7 +55,7 @@ def _ours(report: dict, key: str) -> set[tuple[str, str]]:
 
 def test_custom_checks_pass_compliant_terraform():
     report = _checkov_dir(TERRAFORM / "compliant")
-    assert report["summary"]["resource_count"] == 4
+    assert report["summary"]["resource_count"] == 6
     assert _ours(report, "failed_checks") == set()
     passed = _ours(report, "passed_checks")
     assert (
@@ -66,6 +66,11 @@ def test_custom_checks_pass_compliant_terraform():
         "aws-lambda-layerpermission-no-public",
         "aws_lambda_layer_version_permission.org",
     ) in passed
+    assert {
+        ("oci-containerengine-cluster-private-api-endpoint", "oci_containerengine_cluster.private"),
+        ("oci-network-nsgrule-no-public-admin-ports", "oci_core_network_security_group_security_rule.kube_api"),
+        ("oci-network-ingress-no-public-nodeports", "oci_core_network_security_group_security_rule.kube_api"),
+    } <= passed  # fmt: skip
 
 
 def test_custom_checks_fail_flawed_terraform():
@@ -83,7 +88,10 @@ def test_custom_checks_fail_flawed_terraform():
         ("oci-tagging-resource-required-tags", "oci_core_security_list.open"),
         ("aws-lambda-layerpermission-no-public", "aws_lambda_layer_version_permission.public"),
         ("aws-lambda-layerversion-runtimes-supported", "aws_lambda_layer_version.old"),
-    }
+        ("oci-containerengine-cluster-private-api-endpoint", "oci_containerengine_cluster.public"),
+        ("oci-network-nsgrule-no-public-admin-ports", "oci_core_network_security_group_security_rule.kube_api"),
+        ("oci-network-ingress-no-public-nodeports", "oci_core_security_list.nodeports"),
+    }  # fmt: skip
     failed = {c["check_id"]: c for c in report["results"]["failed_checks"]}
     assert failed["oci-database-adb-private-access"]["severity"] == "CRITICAL"
 
@@ -107,6 +115,10 @@ def test_gate_and_checkov_reach_the_same_verdicts():
         for c in report["results"]["failed_checks"]
         if c["check_id"] in RULES_BY_ID
     }
+    checkov_details = {
+        (c["check_id"], c["resource_address"]): c.get("details") or []
+        for c in report["results"]["failed_checks"]
+    }
 
     with PolicyPackProcess(PACK_DIR) as pack:
         pack.configure(parse_policy_config({}))
@@ -121,6 +133,8 @@ def test_gate_and_checkov_reach_the_same_verdicts():
         key = (case.rule, resource.urn)
         assert (key in checkov_failed) is case.violates, f"checkov: {case.rule}: {case.label}"
         assert (key in pack_failed) is case.violates, f"pack: {case.rule}: {case.label}"
+        if case.message is not None:
+            assert case.message in checkov_details[key], f"checkov: {case.rule}: {case.label}"
     assert checkov_failed == pack_failed
 
 

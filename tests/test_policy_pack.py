@@ -59,6 +59,8 @@ def test_resource_rule(pack, case: Case):
     for d in diagnostics:
         assert d.urn == case.resource.urn
         assert d.level == next(r.enforcement for r in RULES if r.id == case.rule)
+    if case.message is not None:
+        assert case.message in [_own(d.message) for d in diagnostics]
 
 
 @pytest.mark.parametrize("case", STACK_CASES, ids=[f"{c.rule}:{c.label}" for c in STACK_CASES])
@@ -66,6 +68,13 @@ def test_stack_rule(pack, case: StackCase):
     diagnostics = [d for d in pack.analyze_stack(case.resources, {}) if d.policy == case.rule]
     names = {r.urn: r.name for r in case.resources}
     assert sorted(names.get(d.urn or "", "<stack>") for d in diagnostics) == sorted(case.violating)
+    if case.message is not None:
+        assert _own(diagnostics[0].message) == case.message
+
+
+def _own(message: str) -> str:
+    """The rule's message without the policy description pulumi_policy puts before it."""
+    return message.split("\n", 1)[-1]
 
 
 def test_configured_properties_change_verdicts():
@@ -140,3 +149,25 @@ def test_remediation_adds_missing_default_tags(pack):
         "governance.cost_center": "CC-101",
     }
     assert props["cidrBlocks"] == ["10.0.0.0/16"]
+
+
+def test_admin_ports_are_configurable():
+    from tests.policy_cases import NSG_RULE, nsg_rule, port
+
+    rule = "oci-network-nsgrule-no-public-admin-ports"
+    ssh = res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(22)), name="ssh")
+    web = res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(8000, 8443)), name="web")
+    with PolicyPackProcess(PACK_DIR) as pack:
+        pack.configure(parse_policy_config({rule: {"adminPorts": [8443, 9000]}}))
+        assert [d for d in pack.analyze(ssh, None) if d.policy == rule] == []
+        [finding] = [d for d in pack.analyze(web, None) if d.policy == rule]
+    assert finding.message.endswith("\ningress from 0.0.0.0/0 to 8443")
+
+
+def test_admin_ports_must_be_integers():
+    from guardrails.runtime.errors import GuardrailsError
+
+    with pytest.raises(GuardrailsError, match="adminPorts: must be an array of integers"):
+        parse_policy_config(
+            {"oci-network-securitylist-no-public-admin-ports": {"adminPorts": ["22"]}}
+        )
