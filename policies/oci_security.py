@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from policies.model import ConfigField, Resource, Rule, many, one
+from policies.model import ConfigField, Resource, Rule, is_unknown_error, many, one
 
 ADB = "oci:Database/autonomousDatabase:AutonomousDatabase"
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
@@ -204,10 +204,25 @@ def _cluster_endpoint(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]
 def _routes_to_internet(table: Resource, gateways: set[str]) -> bool:
     if any(dep in gateways for dep in table.dependencies):
         return True
-    return any(
-        str(rule.get("networkEntityId", "")).startswith("ocid1.internetgateway.")
-        for rule in many(table.get("routeRules"))
-    )
+    try:
+        return any(
+            str(rule.get("networkEntityId", "")).startswith("ocid1.internetgateway.")
+            for rule in many(table.get("routeRules"))
+        )
+    except Exception as exc:
+        if is_unknown_error(exc):
+            return False  # a target known only after apply, and no gateway of the stack
+        raise
+
+
+def _allows_public_ips(subnet: Resource) -> bool:
+    """prohibitPublicIpOnVnic is not true (OCI's default is false); unknown: not judged."""
+    try:
+        return subnet.get("prohibitPublicIpOnVnic") is not True
+    except Exception as exc:
+        if is_unknown_error(exc):
+            return False
+        raise
 
 
 def _public_subnets(
@@ -222,11 +237,11 @@ def _public_subnets(
             for dep in table.dependencies:
                 default_tables.setdefault(dep, []).append(table)
     for subnet in resources:
-        if subnet.type != SUBNET or subnet.get("prohibitPublicIpOnVnic") is True:
+        if subnet.type != SUBNET or not _allows_public_ips(subnet):
             continue
         deps = [by_urn[d] for d in subnet.dependencies if d in by_urn]
         tables = [d for d in deps if d.type in (ROUTE_TABLE, DEFAULT_ROUTE_TABLE)]
-        if not subnet.get("routeTableId"):  # the subnet uses its VCN's default route table
+        if not subnet.is_set("routeTableId"):  # the subnet uses its VCN's default route table
             tables += [t for d in deps for t in default_tables.get(d.urn, [])]
         routed = [t.name for t in tables if _routes_to_internet(t, gateways)]
         if routed:

@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from guardrails.runtime.errors import GuardrailsError, ProgramError
 from guardrails.tooling.layer_ops.cli import add_layer_parser, run_layer
+from guardrails.tooling.plans.cli import add_plan_option, run_plan_check
 from guardrails.tooling.preview import capture_program, render_preview
 
 EXIT_OK = 0
@@ -63,6 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="suppression ledger (default: policies/suppressions.yaml)",
     )
+    add_plan_option(check)
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     check.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
     check.add_argument(
@@ -90,6 +92,8 @@ def _check(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     if args.suppressions is not None and not args.suppressions.is_file():
         raise GuardrailsError(f"{args.suppressions}: suppression ledger not found")
+    if args.plan is not None:
+        return run_plan_check(args, out, err)
     # A status line in a terminal only; logs and pipes get the report alone.
     with err.status("starting", spinner="dots") if err.is_terminal else nullcontext() as status:
         result = run_gate(

@@ -70,6 +70,7 @@ class GateResult:
     ledger: list[Suppression]
     timings: dict[str, float] = field(default_factory=dict)
     checkov: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None  # set by `check --plan` (guardrails.tooling.plans)
 
     def count(self, level: str) -> int:
         return sum(1 for f in self.findings if f.level == level and not f.suppressed)

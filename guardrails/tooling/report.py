@@ -76,6 +76,8 @@ def render_text(result: GateResult, console: Console) -> None:
         console.print(
             f"checkov: scanned {scanned} of {exported} exported resources", highlight=False
         )
+    for note in (result.plan or {}).get("notes", []):
+        console.print(f"[yellow]plan:[/] {escape(note)}", highlight=False)
     counts = summary(result)
     verdict = "[bold green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
     console.print(
@@ -101,6 +103,7 @@ def to_json(result: GateResult) -> dict[str, Any]:
             "unused": [s.to_json() for s in result.unused_entries()],
         },
         "checkov": result.checkov,
+        "plan": result.plan,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
 

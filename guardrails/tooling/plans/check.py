@@ -1,0 +1,108 @@
+"""`guardrails check --plan FILE`: the gate on a plan another tool wrote, no program run.
+
+read_plan (Terraform or Pulumi JSON -> Capture)        } the pack starts meanwhile
+-> PolicyPackProcess: Configure, Analyze x N, AnalyzeStack (the whole catalog)
+   | [--checkov: checkov on the Terraform plan itself, or on the exported preview]
+-> one finding per problem -> suppressions -> GateResult (same reports, exit codes)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from guardrails.tooling.analyzer import PolicyPackProcess, Provider
+from guardrails.tooling.gate import (
+    PACK_DIR,
+    Finding,
+    GateResult,
+    apply_ledger,
+    evaluate,
+    resolve_providers,
+    severity_rank,
+    to_findings,
+)
+from guardrails.tooling.plans import PlanFile, read_plan, strip_unknowns
+from guardrails.tooling.policy_config import load_policy_config
+from guardrails.tooling.record import Capture
+from guardrails.tooling.suppressions import load_ledger
+
+
+def checkov_on_plan(
+    plan: PlanFile, providers: dict[str, Provider | None]
+) -> tuple[list[Finding], dict[str, Any]]:
+    """checkov's findings on the same plan: Terraform's own plan file as it is; a Pulumi
+    preview exported as the gate exports a program (unknown values left out, as Terraform
+    leaves them out of `planned_values`)."""
+    from guardrails.tooling.checkov_scan import scan, scan_plan
+
+    if plan.checkov_plan is not None:
+        return scan_plan(plan.checkov_plan, plan.checkov_resources, plan.capture.by_urn())
+    known = dataclasses.replace(
+        plan.capture,
+        resources=[
+            dataclasses.replace(r, inputs=strip_unknowns(r.inputs)) for r in plan.capture.resources
+        ],
+    )
+    return scan(known, providers)
+
+
+def run_plan_gate(
+    path: Path,
+    *,
+    policy_config_path: Path | None = None,
+    ledger_path: Path | None = None,
+    checkov: bool = False,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GateResult:
+    """The gate on a plan file. Raises GuardrailsError for bad input (exit 2)."""
+    say = progress or (lambda _: None)
+    policy_config = load_policy_config(policy_config_path)
+    ledger = load_ledger(ledger_path)
+    if checkov:
+        from guardrails.tooling.checkov_scan import ensure_checkov
+
+        ensure_checkov()
+
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    pack = PolicyPackProcess(PACK_DIR)
+    scanning: Future[tuple[list[Finding], dict[str, Any]]] | None = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            pack.start()  # starts while the plan is read
+            say(f"reading {path}")
+            plan = read_plan(path)
+            capture: Capture = plan.capture
+            timings["read"] = time.perf_counter() - began
+            providers = resolve_providers(capture, plan.config)
+            if checkov:
+                scanning = pool.submit(checkov_on_plan, plan, providers)
+            say(f"evaluating {len(capture.resources)} resources with the policy pack")
+            start = time.perf_counter()
+            diagnostics = evaluate(pack, capture, policy_config, providers)
+            timings["policies"] = time.perf_counter() - start
+        finally:
+            pack.close()
+        findings = to_findings(capture, diagnostics)
+        checkov_summary = None
+        if scanning is not None:
+            say("waiting for checkov")
+            checkov_findings, checkov_summary = scanning.result()
+            findings += checkov_findings
+            timings["checkov"] = time.perf_counter() - began
+
+    apply_ledger(findings, ledger, today or dt.date.today())
+    findings.sort(
+        key=lambda f: (f.level != "mandatory", severity_rank(f.severity), f.urn, f.policy)
+    )
+    timings["total"] = time.perf_counter() - began
+    result = GateResult(capture, findings, ledger, timings, checkov_summary)
+    result.plan = plan.summary()
+    return result
