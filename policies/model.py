@@ -131,6 +131,9 @@ class Rule:
     remediate: Remediation | None = None
     remediation_steps: str = ""
     frameworks: tuple[str, ...] = ()
+    checkov_ids: tuple[str, ...] = ()
+    """checkov built-in checks that report the same problem on the same resource: the gate
+    shows one finding naming both engines when both fire."""
 
     @property
     def is_stack_rule(self) -> bool:

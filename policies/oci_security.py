@@ -425,6 +425,7 @@ RULES = (
         resource_types=frozenset({BUCKET}),
         check=_bucket_public,
         frameworks=("CIS OCI 5.1.1",),
+        checkov_ids=("CKV_OCI_10",),
     ),
     Rule(
         id="oci-objectstorage-bucket-versioning-enabled",
@@ -434,6 +435,7 @@ RULES = (
         resource_types=frozenset({BUCKET}),
         check=_bucket_versioning,
         frameworks=("CIS OCI 5.1.3",),
+        checkov_ids=("CKV_OCI_8",),
     ),
     Rule(
         id="oci-objectstorage-bucket-customer-managed-key",
@@ -443,6 +445,7 @@ RULES = (
         resource_types=frozenset({BUCKET}),
         check=_bucket_cmk,
         frameworks=("CIS OCI 5.1.2",),
+        checkov_ids=("CKV_OCI_9",),
     ),
     Rule(
         id="oci-network-nsgrule-no-public-admin-ports",
@@ -454,6 +457,10 @@ RULES = (
         check=_admin_ports,
         config={"adminPorts": ADMIN_PORTS_FIELD},
         frameworks=("CIS OCI 2.1", "CIS OCI 2.2", "CIS OCI 2.3", "CIS OCI 2.4", "CIS OCI 2.5"),
+        checkov_ids=(
+            "CKV_OCI_22",
+            "CKV2_OCI_2",
+        ),
     ),
     Rule(
         id="oci-network-securitylist-no-public-admin-ports",
@@ -465,6 +472,10 @@ RULES = (
         check=_admin_ports,
         config={"adminPorts": ADMIN_PORTS_FIELD},
         frameworks=("CIS OCI 2.1", "CIS OCI 2.2"),
+        checkov_ids=(
+            "CKV_OCI_19",
+            "CKV_OCI_20",
+        ),
     ),
     Rule(
         id="oci-network-ingress-no-public-nodeports",

@@ -46,6 +46,7 @@ class Finding:
     suppression: Suppression | None = None
     expired_suppression: Suppression | None = None
     source: SourceLocation | None = None
+    also: tuple[str, ...] = ()  # checkov checks that reported the same problem (dedupe.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,8 @@ class Finding:
             "name": self.name,
             "message": self.message,
             "engine": self.engine,
+            "engines": [self.engine, "checkov"] if self.also else [self.engine],
+            "also": list(self.also),
             "suppressed": self.suppressed,
             "suppression": self.suppression.to_json() if self.suppression else None,
             "source": {"file": self.source.file, "line": self.source.line} if self.source else None,
@@ -255,7 +258,11 @@ def run_gate(
         if scanning is not None:
             say("waiting for checkov")
             (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
-            findings += checkov_findings
+            from guardrails.tooling.dedupe import one_finding_per_problem
+
+            findings = one_finding_per_problem(
+                findings + checkov_findings, capture, checkov_summary
+            )
 
     apply_ledger(findings, ledger, today or dt.date.today())
     findings.sort(

@@ -59,9 +59,10 @@ def render_text(result: GateResult, console: Console) -> None:
                 else ("[bold red]mandatory[/]" if f.level == "mandatory" else "advisory")
             )
             where = f"\n[dim]{escape(str(f.source))}[/]" if f.source else ""
+            also = f"\n[dim]also checkov {escape(', '.join(f.also))}[/]" if f.also else ""
             table.add_row(
                 f"{escape(f.name)}{where}",
-                f"[bold]{escape(f.policy)}[/]\n{escape(f.message)}",
+                f"[bold]{escape(f.policy)}[/]\n{escape(f.message)}{also}",
                 level,
             )
         console.print(table)
@@ -157,6 +158,7 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
                 "urn": f.urn,
                 "resourceType": f.type,
                 "engine": f.engine,
+                "alsoReportedBy": [{"engine": "checkov", "check": c} for c in f.also],
                 "severity": f.severity,
             },
         }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.tooling.analyzer import PolicyPackProcess, Provider
+from guardrails.tooling.dedupe import one_finding_per_problem
 from guardrails.tooling.gate import (
     PACK_DIR,
     Finding,
@@ -95,7 +96,9 @@ def run_plan_gate(
         if scanning is not None:
             say("waiting for checkov")
             checkov_findings, checkov_summary = scanning.result()
-            findings += checkov_findings
+            findings = one_finding_per_problem(
+                findings + checkov_findings, capture, checkov_summary
+            )
             timings["checkov"] = time.perf_counter() - began
 
     apply_ledger(findings, ledger, today or dt.date.today())
