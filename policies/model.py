@@ -96,20 +96,41 @@ Remediation = Callable[[Resource, Mapping[str, Any]], dict[str, Any] | None]
 
 @dataclass(frozen=True)
 class ConfigField:
-    """One setting of a rule, described in JSON Schema terms for `--policy-pack-config`."""
+    """One setting of a rule, described in JSON Schema terms for `--policy-pack-config`.
+
+    `items` types an array's items; `values` types an object's values (`array` meaning an
+    array of strings); `minimum` bounds a number. Strings are never empty.
+    """
 
     type: Literal["string", "integer", "number", "boolean", "array", "object"]
     description: str
     default: Any = None
     items: Literal["string", "integer"] | None = None
+    values: Literal["string", "array"] | None = None
+    minimum: int | None = None
 
     def schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "description": self.description}
         if self.items:
-            out["items"] = {"type": self.items}
+            out["items"] = _leaf_schema(self.items)
+        if self.values:
+            value = (
+                {"type": "array", "items": _leaf_schema("string")}
+                if self.values == "array"
+                else _leaf_schema("string")
+            )
+            out["additionalProperties"] = value
+        if self.type == "string":
+            out["minLength"] = 1
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
         if self.default is not None:
             out["default"] = self.default
         return out
+
+
+def _leaf_schema(kind: str) -> dict[str, Any]:
+    return {"type": kind, "minLength": 1} if kind == "string" else {"type": kind}
 
 
 @dataclass(frozen=True)

@@ -401,7 +401,9 @@ RULES = (
         enforcement="mandatory",
         resource_types=frozenset({ADB}),
         check=_adb_retention,
-        config={"minimumDays": ConfigField("integer", "Minimum backup retention in days", 7)},
+        config={
+            "minimumDays": ConfigField("integer", "Minimum backup retention in days", 7, minimum=1)
+        },
     ),
     Rule(
         id="oci-database-adb-production-protected",

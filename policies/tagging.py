@@ -33,10 +33,16 @@ OCI_TAG_CONFIG = {
         "array", "Keys every taggable resource must carry", ["cost_center", "environment"], "string"
     ),
     "allowedValues": ConfigField(
-        "object", 'Allowed values per key, e.g. {"cost_center": ["CC-101"]}', ALLOWED_VALUES
+        "object",
+        'Allowed values per key, e.g. {"cost_center": ["CC-101"]}',
+        ALLOWED_VALUES,
+        values="array",
     ),
     "defaultValues": ConfigField(
-        "object", 'Values remediation fills in for missing keys, e.g. {"environment": "dev"}', {}
+        "object",
+        'Values remediation fills in for missing keys, e.g. {"environment": "dev"}',
+        {},
+        values="string",
     ),
     "exemptTypes": ConfigField(
         "array",
@@ -52,7 +58,9 @@ AWS_TAG_CONFIG = {
         ["cost_center", "environment"],
         "string",
     ),
-    "allowedValues": ConfigField("object", "Allowed values per key", ALLOWED_VALUES),
+    "allowedValues": ConfigField(
+        "object", "Allowed values per key", ALLOWED_VALUES, values="array"
+    ),
 }
 
 

@@ -48,6 +48,7 @@ def test_pack_reports_the_catalog(pack):
     assert retention["properties"]["minimumDays"] == {
         "type": "integer",
         "description": "Minimum backup retention in days",
+        "minimum": 1,
         "default": 7,
     }
 

@@ -13,6 +13,7 @@ import pytest
 from guardrails.runtime.errors import GuardrailsError, ProgramError
 from guardrails.tooling.cli import main
 from guardrails.tooling.preview import capture_program
+from guardrails.tooling.record import UNKNOWN
 from tests.conftest import FIXTURES, ROOT
 
 PLAIN = FIXTURES / "plain_oci"
@@ -51,11 +52,20 @@ def test_unseen_program_with_data_sources_components_loops_and_applies(capsys):
         by_name["web-subnet-1"]["urn"]
         == "urn:pulumi:dev::plain-oci::acme:network:WebTier$oci:Core/subnet:Subnet::web-subnet-1"
     )
-    assert by_name["web-subnet-1"]["inputs"]["vcnId"] == "main-vcn-preview-id"
+    # the VCN's id is computed at create time: unknown, as in `pulumi preview`
+    assert by_name["web-subnet-1"]["inputs"]["vcnId"] == UNKNOWN
+    assert doc["unknownValues"] == 2
     assert by_name["web-subnet-1"]["source"] == {
         "file": "network.py",
         "line": line_of(PLAIN / "network.py", "oci.core.Subnet("),
+        "inProgram": True,
     }
+    # the declaring chain, from the program's entry point down to the declaring line
+    assert [(s["file"], s["line"]) for s in by_name["web-subnet-1"]["stack"]] == [
+        ("__main__.py", line_of(PLAIN / "__main__.py", "WebTier(")),
+        ("network.py", line_of(PLAIN / "network.py", "self.subnets = [")),
+        ("network.py", line_of(PLAIN / "network.py", "oci.core.Subnet(")),
+    ]
     # a value computed through apply, and a data-source answer that is empty but well-formed
     assert by_name["logs"]["inputs"]["name"] == "main-logs"
     assert by_name["logs"]["inputs"]["namespace"] == "preview-namespace"

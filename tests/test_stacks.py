@@ -8,7 +8,7 @@ import pytest
 
 from guardrails.tooling.preview import capture_program
 from guardrails.tooling.provider_types import accepts_input
-from guardrails.tooling.record import Capture
+from guardrails.tooling.record import UNKNOWN, Capture
 from tests.conftest import ROOT
 
 COMMON = {
@@ -139,12 +139,13 @@ def test_outputs_carry_ids_and_no_secrets():
         "tagNamespaceId",
     }
     assert set(outputs["budgetIds"]) == {"CC-101", "CC-202", "CC-303"}
-    # connection details are provider outputs: offline they are well-formed placeholders
+    # ids and connection details are provider outputs: unknown offline, as in a preview;
+    # dbName is the program's own input, known
     assert outputs["databases"]["orders"] == {
-        "id": "adb-orders-preview-id",
+        "id": UNKNOWN,
         "dbName": "ORDERS",
-        "privateEndpoint": "preview-private-endpoint",
-        "connectionUrls": [],
+        "privateEndpoint": UNKNOWN,
+        "connectionUrls": UNKNOWN,
     }
 
 

@@ -1,5 +1,5 @@
 """Run a Pulumi program under the SDK's own mock runtime and record nothing: the floor an
-offline gate on a program cannot go under. `bench/gate/plan_gate.py` compares it with our
+offline gate on a program cannot go under (preview semantics, as the capture runs it). `bench/gate/overhead.py` compares it with our
 capture (`python -m guardrails.tooling.capture`), which runs the same program the same way
 plus the recording monitor.
 
@@ -42,7 +42,7 @@ def main() -> int:
     os.chdir(project.main.parent)
     sys.path.insert(0, str(project.main.parent))
     pulumi.runtime.set_all_config(config.config, config.secret_keys)
-    pulumi.runtime.set_mocks(EchoMocks(), project=project.name, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(EchoMocks(), project=project.name, stack=stack, preview=True)
     settings.set_root_resource(None)  # type: ignore[arg-type]
     main_py = str(project.main)
     _sync_await(run_in_stack(lambda: runpy.run_path(main_py, run_name="__main__")))

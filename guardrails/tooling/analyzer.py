@@ -12,7 +12,7 @@ import select
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,16 @@ class Diagnostic:
     severity: str
     urn: str | None
     message: str
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """What one policy's `remediate` did to a resource: its new properties (None if it
+    could not run, `diagnostic` then says why)."""
+
+    policy: str
+    properties: dict[str, Any] | None
+    diagnostic: str
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,28 @@ class PolicyPackProcess:
 
     def analyze(self, resource: CapturedResource, provider: Provider | None) -> list[Diagnostic]:
         return _diagnostics(self.stub.Analyze(_request(resource, provider)), resource.urn)
+
+    def remediate(self, resource: CapturedResource, provider: Provider | None) -> list[Remediation]:
+        """`Remediate`: the engine asks this before `Analyze` when a policy's level is
+        `remediate`; each remediation's properties replace the resource's inputs."""
+        response = self.stub.Remediate(_request(resource, provider))
+        return [
+            Remediation(
+                policy=r.policyName,
+                properties=(
+                    json_format.MessageToDict(r.properties) if r.HasField("properties") else None
+                ),
+                diagnostic=r.diagnostic,
+            )
+            for r in response.remediations
+        ]
+
+    def analyze_async(
+        self, resource: CapturedResource, provider: Provider | None
+    ) -> Callable[[], list[Diagnostic]]:
+        """Send `Analyze` without waiting; call the result to wait for its diagnostics."""
+        future = self.stub.Analyze.future(_request(resource, provider))
+        return lambda: _diagnostics(future.result(), resource.urn)
 
     def analyze_all(
         self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]

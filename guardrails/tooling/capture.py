@@ -16,15 +16,21 @@ provider, protect, source position).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import io
 import json
+import logging
 import os
 import re
 import runpy
 import sys
+import sysconfig
 import traceback
 import typing
 from collections import abc
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -32,18 +38,24 @@ from urllib.parse import unquote, urlparse
 import pulumi
 import pulumi.runtime
 from pulumi import _types as pulumi_types
+from pulumi import output as pulumi_output
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from guardrails.tooling.project import SECRET_PLACEHOLDER, load_project, load_stack_settings
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.capture_request import CaptureRequest
+from guardrails.tooling.mock_answers import MockAnswers, check_answers, pick
+from guardrails.tooling.project import SECRET_PLACEHOLDER
 from guardrails.tooling.provider_types import function_result_class, resource_output_types
 from guardrails.tooling.record import (
     STACK_TYPE,
+    UNKNOWN,
     Capture,
     CapturedInvoke,
     CapturedResource,
+    ProgramMessage,
     SourceLocation,
 )
 
@@ -78,6 +90,8 @@ def _jsonable(value: Any) -> Any:
     """Resource references and other SDK objects become strings in the record."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, pulumi_output.Unknown):
+        return UNKNOWN
     if isinstance(value, pulumi.Resource):
         return f"<resource {value._name}>"
     if isinstance(value, pulumi.Asset | pulumi.Archive):
@@ -97,16 +111,80 @@ def _mask_properties(props: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return masked, sorted(secret)
 
 
-def _source_location(request: Any, program_root: Path) -> SourceLocation | None:
-    pos = request.sourcePosition
-    if not pos.uri:
+def _machinery_dirs() -> tuple[Path, ...]:
+    """Frames in these folders are the runtime's, not the program's (stdlib, SDK, runner)."""
+    return (
+        Path(sysconfig.get_paths()["stdlib"]).resolve(),
+        Path(pulumi.__file__).resolve().parent,
+        Path(__file__).resolve().parent,
+    )
+
+
+_MACHINERY = _machinery_dirs()
+
+
+@functools.cache
+def _frame_path(uri: str) -> Path | None:
+    if not uri:
         return None
-    path = Path(unquote(urlparse(pos.uri).path))
-    try:
-        shown = str(path.relative_to(program_root))
-    except ValueError:
-        shown = str(path)
-    return SourceLocation(file=shown, line=int(pos.line))
+    path = Path(unquote(urlparse(uri).path))
+    if not path.is_absolute() or any(path.resolve().is_relative_to(d) for d in _MACHINERY):
+        return None
+    return path
+
+
+class SourceMapper:
+    """Turns absolute file names into program-relative ones.
+
+    The program runs in a temporary copy of its folder (`copy_root`); positions in the copy
+    and in the original folder are both "in the program" and shown relative to it. Anything
+    else (an installed package) is shown relative to the import root it was found under,
+    never as an absolute path of the install.
+    """
+
+    def __init__(self, program_root: Path, copy_root: Path | None = None) -> None:
+        self.roots = [r for r in (copy_root, program_root) if r is not None]
+        self.program_root = program_root
+
+    def locate(self, path: Path, line: int) -> SourceLocation:
+        for root in self.roots:
+            if path.is_relative_to(root):
+                return SourceLocation(path.relative_to(root).as_posix(), line, True)
+        bases = [Path(p) for p in sys.path if p and path.is_relative_to(p)]
+        if bases:
+            base = max(bases, key=lambda b: len(b.parts))
+            return SourceLocation(path.relative_to(base).as_posix(), line, False)
+        return SourceLocation(path.name, line, False)
+
+    def original(self, filename: str) -> str:
+        """The user's own path for a file of the temporary copy (for tracebacks)."""
+        path = Path(filename)
+        if len(self.roots) == 2 and path.is_relative_to(self.roots[0]):
+            return str(self.program_root / path.relative_to(self.roots[0]))
+        return filename
+
+    def in_program(self, filename: str) -> bool:
+        path = Path(filename)
+        return path.is_absolute() and any(path.is_relative_to(r) for r in self.roots)
+
+
+def source_chain(request: Any, mapper: SourceMapper) -> list[SourceLocation]:
+    """The declaring chain of a registration, outermost (the program's entry point) first."""
+    frames = [(f.pc.uri, f.pc.line) for f in request.stackTrace.frames]
+    if not frames and request.sourcePosition.uri:
+        frames = [(request.sourcePosition.uri, request.sourcePosition.line)]
+    chain = []
+    for uri, line in frames:  # topmost (the declaring line) first
+        path = _frame_path(uri)
+        if path is not None:
+            chain.append(mapper.locate(path, int(line)))
+    return list(reversed(chain))
+
+
+def primary_source(chain: list[SourceLocation]) -> SourceLocation | None:
+    """Where users act: the innermost position inside the program, else the declaring line."""
+    inside = [s for s in chain if s.in_program]
+    return inside[-1] if inside else (chain[-1] if chain else None)
 
 
 # --- data sources ---------------------------------------------------------------------------
@@ -180,33 +258,72 @@ def placeholder_answer(token: str) -> dict[str, Any]:
 # --- the recording engine -------------------------------------------------------------------
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Echo inputs as outputs (so `apply` sees real values) and answer data sources."""
+def _unknowns_as_sentinel(value: Any) -> Any:
+    """The SDK's `Unknown` objects as the wire sentinel (what the engine echoes in a preview)."""
+    if isinstance(value, pulumi_output.Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _unknowns_as_sentinel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknowns_as_sentinel(v) for v in value]
+    return value
 
-    def __init__(self) -> None:
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answer registrations and data-source calls as the engine would.
+
+    With `preview=True` (the offline preview and gate) a created resource reports its
+    inputs and nothing else, and no id: everything the provider computes is unknown, so
+    `apply` on it does not run, as in `pulumi preview`. With `preview=False` (component
+    tests) inputs are echoed and every other output gets a well-formed placeholder.
+    Data sources answer from `answers` (a mocks file) or with placeholders.
+    """
+
+    def __init__(self, answers: MockAnswers | None = None, *, preview: bool = False) -> None:
         self.invokes: list[CapturedInvoke] = []
+        self.answers = answers or {}
+        self.preview = preview
+        self.error: GuardrailsError | None = None
 
     def new_resource(
         self, args: pulumi_mocks.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
+        if self.preview:
+            return args.resource_id or "", _unknowns_as_sentinel(dict(args.inputs))
         resource_id = args.resource_id or f"{args.name}-{_PLACEHOLDER_ID}"
         return resource_id, resource_outputs(args.typ, args.name, dict(args.inputs))
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         masked, _ = _mask_properties(args.args)
-        self.invokes.append(CapturedInvoke(token=args.token, args=masked))
-        return placeholder_answer(args.token)
+        try:
+            given = pick(self.answers, args.token, dict(args.args))
+        except GuardrailsError as exc:
+            self.error = self.error or exc
+            raise
+        self.invokes.append(
+            CapturedInvoke(
+                token=args.token, args=masked, answer="placeholder" if given is None else "mocks"
+            )
+        )
+        answer = placeholder_answer(args.token)
+        answer.update(given or {})
+        return answer
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, plus a record of every registration request."""
 
-    def __init__(self, mocks: RecordingMocks, program_root: Path) -> None:
+    def __init__(
+        self, mocks: RecordingMocks, program_root: Path, copy_root: Path | None = None
+    ) -> None:
         super().__init__(mocks)
         self.program_root = program_root
+        self.mapper = SourceMapper(program_root, copy_root)
         self.recorded: list[CapturedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self._stack_urn: str | None = None
+        self.on_record: Callable[[CapturedResource], None] | None = None
+        """Told of each resource as it registers (the gate streams them to the pack)."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack's type out of its children's URNs; the SDK's mock
@@ -221,6 +338,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return super().RegisterResource(request)  # type: ignore[no-untyped-call]
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         inputs, secret = _mask_properties(rpc.deserialize_properties(request.object))
+        chain = source_chain(request, self.mapper)
         self.recorded.append(
             CapturedResource(
                 urn=response.urn,
@@ -234,9 +352,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=sorted(set(request.dependencies)),
                 secret_inputs=secret,
-                source=_source_location(request, self.program_root),
+                source=primary_source(chain),
+                stack=chain,
             )
         )
+        if self.on_record is not None:
+            self.on_record(self.recorded[-1])
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
@@ -246,95 +367,199 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
-def _program_frames(exc: BaseException, program_root: Path) -> list[traceback.FrameSummary]:
-    """The frames of the traceback (and of its causes) that lie in the program's own folder."""
+class _MessageLog(logging.Handler):
+    """Keeps what the program logs through `pulumi.log` (the mock engine's logger)."""
+
+    _SEVERITY: typing.ClassVar[dict[int, str]] = {
+        logging.INFO: "info",
+        logging.WARNING: "warning",
+        logging.ERROR: "error",
+    }
+
+    def __init__(self, messages: list[ProgramMessage], mapper: SourceMapper) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages = messages
+        self.mapper = mapper
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.INFO:  # the SDK's own chatter; `pulumi up` hides it too
+            return
+        severity = self._SEVERITY.get(record.levelno, "error")
+        text = clean_message(record.getMessage())
+        if severity != "info":
+            # The SDK's warnings (an Output in an f-string) do not say where: the program's
+            # innermost frame on the stack is the line that caused it.
+            here = [f for f in traceback.extract_stack() if self.mapper.in_program(f.filename)]
+            if here:
+                where = Path(self.mapper.original(here[-1].filename))
+                text += f" (at {where.relative_to(self.mapper.program_root)}:{here[-1].lineno})"
+        self.messages.append(ProgramMessage("log", severity, text))
+
+
+_OUTPUT_STR = re.compile(
+    r"Calling __str__ on an Output\[T\] is not supported\..*?more details\."
+    r"(?:\s*This function may throw in a future version of Pulumi\.)?",
+    re.DOTALL,
+)
+_OBJECT_AT = re.compile(r"<(?:pulumi\.output\.)?(\w+(?:\.\w+)*) object at 0x[0-9a-fA-F]+>")
+
+
+def clean_message(text: str) -> str:
+    """Drop `<pulumi.output.Output object at 0x7f...>` noise, and the SDK's many-line text
+    for an Output turned into a string, from messages users read."""
+    text = _OUTPUT_STR.sub(
+        "Calling __str__ on an Output[T] is not supported (read its value inside .apply)", text
+    )
+    return _OBJECT_AT.sub(lambda m: f"<{m.group(1).rsplit('.', 1)[-1]}>", text)
+
+
+def _program_frames(exc: BaseException, mapper: SourceMapper) -> list[traceback.FrameSummary]:
+    """The frames of the traceback (and of its causes) that lie in the program's own folder,
+    with the user's own file names (not the temporary copy's)."""
     frames: list[traceback.FrameSummary] = []
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         chain = [
-            f
+            traceback.FrameSummary(
+                mapper.original(f.filename), f.lineno, f.name, line=f.line, lookup_line=False
+            )
             for f in traceback.extract_tb(current.__traceback__)
-            if Path(f.filename).is_absolute() and Path(f.filename).is_relative_to(program_root)
+            if mapper.in_program(f.filename)
         ]
         frames = chain + frames
         current = current.__cause__ or current.__context__
     return frames
 
 
-def _describe_failure(exc: BaseException, program_root: Path) -> tuple[str | None, str]:
+def _describe_failure(exc: BaseException, mapper: SourceMapper) -> tuple[str | None, str]:
     """Where in the program it failed (`file:line`) and the program's part of the traceback."""
-    frames = _program_frames(exc, program_root)
+    frames = _program_frames(exc, mapper)
     if not frames:
         return None, ""
     last = frames[-1]
-    location = f"{Path(last.filename).relative_to(program_root)}:{last.lineno}"
+    location = f"{Path(last.filename).relative_to(mapper.program_root)}:{last.lineno}"
     text = "".join(traceback.format_list(frames))
     return location, text
 
 
-def run_program(program_dir: Path, stack: str) -> Capture:
+def run_program(
+    request: CaptureRequest,
+    messages: list[ProgramMessage],
+    mocks: RecordingMocks,
+    on_record: Callable[[CapturedResource], None] | None = None,
+) -> Capture:
     """Run the program in this process (call it from a fresh process) and return the record."""
-    project = load_project(program_dir)
-    stack_settings = load_stack_settings(project, stack)
+    if request.mocks:
+        check_answers(request.mocks, request.mocks_source)
+    main = request.workdir / request.main
+    os.chdir(main.parent)
+    sys.path.insert(0, str(main.parent))
+    pulumi.runtime.set_all_config(request.config, request.secret_keys)
 
-    os.chdir(project.main.parent)
-    sys.path.insert(0, str(project.main.parent))
-    pulumi.runtime.set_all_config(stack_settings.config, stack_settings.secret_keys)
-
-    mocks = RecordingMocks()
-    monitor = RecordingMonitor(mocks, project.root)
+    monitor = RecordingMonitor(mocks, request.program_root, request.workdir)
+    monitor.on_record = on_record
+    logger = logging.getLogger("guardrails.program")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(_MessageLog(messages, monitor.mapper))
     pulumi.runtime.set_mocks(
-        mocks, project=project.name, stack=stack, preview=False, monitor=monitor
+        mocks,
+        project=request.project,
+        stack=request.stack,
+        preview=True,
+        monitor=monitor,
+        logger=logger,
     )
     # set_mocks installs a root stack for unit tests; a program run gets its own, as under
     # the language host, so that `pulumi.export` reaches the registered stack outputs.
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    main = str(project.main)
 
     def program() -> None:
-        runpy.run_path(main, run_name="__main__")
+        runpy.run_path(str(main), run_name="__main__")
 
     _sync_await(run_in_stack(program))
     return Capture(
-        project=project.name,
-        stack=stack,
-        program=str(project.root),
+        project=request.project,
+        stack=request.stack,
+        program=str(request.program_root),
         # Registration order depends on event-loop scheduling; URN order does not.
         resources=sorted(monitor.recorded, key=lambda r: r.urn),
         invokes=mocks.invokes,
         outputs=monitor.stack_outputs,
+        messages=messages,
     )
+
+
+def _stream_messages(stream: str, text: str, severity: str) -> list[ProgramMessage]:
+    return [ProgramMessage(stream, severity, line) for line in text.splitlines() if line.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m guardrails.tooling.capture")
-    parser.add_argument("--program", required=True, type=Path)
-    parser.add_argument("--stack", required=True)
+    parser.add_argument("--request", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument(
+        "--stream-fd", type=int, default=None, help="write each resource as a JSON line here"
+    )
     args = parser.parse_args(argv)
-    program_root = args.program.resolve()
+    stream = os.fdopen(args.stream_fd, "w", encoding="utf-8") if args.stream_fd else None
+    request = CaptureRequest.from_json(json.loads(args.request.read_text(encoding="utf-8")))
+    mapper = SourceMapper(request.program_root, request.workdir)
+    messages: list[ProgramMessage] = []
+    mocks = RecordingMocks(request.mocks, preview=True)
+    stdout, stderr = io.StringIO(), io.StringIO()
     try:
-        capture = run_program(args.program, args.stack)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            capture = run_program(request, messages, mocks, _streamer(stream))
+        capture.messages = (
+            _stream_messages("stdout", stdout.getvalue(), "info")
+            + _stream_messages("stderr", stderr.getvalue(), "warning")
+            + messages
+        )
         doc: dict[str, Any] = {"capture": capture.to_json()}
     except BaseException as exc:
-        from guardrails.runtime.errors import GuardrailsError
-
+        error = mocks.error or exc
         # RunError is Pulumi's "clean exit with a message"; ours are user errors as well.
-        user_error = isinstance(exc, GuardrailsError | pulumi.RunError)
-        location, frames = (None, "") if user_error else _describe_failure(exc, program_root)
+        user_error = isinstance(error, GuardrailsError | pulumi.RunError)
+        location, frames = (None, "") if user_error else _describe_failure(error, mapper)
         doc = {
             "error": {
-                "type": type(exc).__name__,
-                "message": str(exc) or type(exc).__name__,
+                "type": type(error).__name__,
+                "message": clean_message(str(error)) or type(error).__name__,
                 "user_error": user_error,
                 "location": location,
                 "traceback": frames,
+                "placeholders": sorted(
+                    {i.token for i in mocks.invokes if i.answer == "placeholder"}
+                ),
+                "messages": [
+                    asdict(m)
+                    for m in _stream_messages("stdout", stdout.getvalue(), "info")
+                    + _stream_messages("stderr", stderr.getvalue(), "warning")
+                    + messages
+                ],
             }
         }
+    finally:
+        if stream is not None:
+            stream.close()  # the reader sees the end before the final record is written
     args.out.write_text(json.dumps(doc, sort_keys=True), encoding="utf-8")
     return 0
+
+
+def _streamer(stream: typing.TextIO | None) -> Callable[[CapturedResource], None] | None:
+    """One JSON line per resource, flushed as it registers, for the gate to evaluate while
+    the program runs (`preview.capture(on_resource=...)`)."""
+    if stream is None:
+        return None
+
+    def write(resource: CapturedResource) -> None:
+        stream.write(json.dumps(resource.to_json()) + "\n")
+        stream.flush()
+
+    return write
 
 
 if __name__ == "__main__":

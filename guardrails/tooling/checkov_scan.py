@@ -23,7 +23,8 @@ from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.analyzer import Provider
-from guardrails.tooling.record import Capture, CapturedResource
+from guardrails.tooling.findings import Finding
+from guardrails.tooling.record import UNKNOWN, Capture, CapturedResource
 from policies.catalog import RULES_BY_ID
 from policies.naming import terraform_type, to_terraform
 
@@ -67,6 +68,15 @@ def ensure_checkov(console: Console | None = None) -> Path:
     return command
 
 
+def _known(value: Any) -> Any:
+    """Drop unknown values, as a Terraform plan leaves computed values out of `after`."""
+    if isinstance(value, dict):
+        return {k: _known(v) for k, v in value.items() if v != UNKNOWN}
+    if isinstance(value, list):
+        return [_known(v) for v in value if v != UNKNOWN]
+    return value
+
+
 def _tf_name(name: str) -> str:
     return _TF_NAME.sub("_", name) or "resource"
 
@@ -85,7 +95,7 @@ def export_plan(
         tf_type = terraform_type(r.type)
         if not r.custom or r.type.startswith("pulumi:providers:") or tf_type is None:
             continue
-        values = to_terraform(r.inputs)
+        values = to_terraform(_known(r.inputs))
         provider = providers.get(r.urn)
         if r.package == "aws" and provider is not None:
             defaults = provider.props.get("defaultTags")
@@ -158,20 +168,19 @@ def run_checkov(plan: dict[str, Any], custom_checks: bool = True) -> dict[str, A
 
 def scan(
     capture: Capture, providers: Mapping[str, Provider | None]
-) -> tuple[list[Any], dict[str, Any]]:
+) -> tuple[list[Finding], dict[str, Any]]:
     """checkov findings for the gate, and a summary (exported, scanned, failures)."""
     plan, exported = export_plan(capture, providers)
-    return scan_plan(plan, len(exported), capture.by_urn())
+    return scan_plan(plan, len(exported), capture)
 
 
 def scan_plan(
-    plan: dict[str, Any], expected: int, by_address: Mapping[str, CapturedResource]
-) -> tuple[list[Any], dict[str, Any]]:
+    plan: dict[str, Any], expected: int, capture: Capture
+) -> tuple[list[Finding], dict[str, Any]]:
     """Run checkov on a Terraform plan (ours or Terraform's own) that holds `expected`
-    resources; its built-in failures on the resources of `by_address` (keyed by the plan's
+    resources; its built-in failures on the captured resources (their URNs are the plan's
     addresses) become findings."""
-    from guardrails.tooling.gate import Finding
-
+    by_address = capture.by_urn()
     report = run_checkov(plan) if expected else {}
     summary = report.get("summary", {})
     scanned = int(summary.get("resource_count", 0))
@@ -200,6 +209,8 @@ def scan_plan(
                 message=check.get("check_name", check["check_id"]),
                 engine="checkov",
                 source=resource.source,
+                related=[s for s in resource.stack if s != resource.source],
+                component_path=capture.component_path(resource),
             )
         )
     return findings, {

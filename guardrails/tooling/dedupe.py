@@ -22,13 +22,11 @@ from typing import Any
 import yaml
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.gate import Finding
+from guardrails.tooling.findings import Finding
 from guardrails.tooling.record import Capture
 from policies.catalog import RULES
 
 CHECKOV_SETTINGS = Path(__file__).resolve().parents[2] / "policies" / "checkov.yaml"
-# pulumi_policy's message for a rule that read a value known only after apply.
-_CANT_RUN = "can't run policy"
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)")
 
 # checkov id -> catalog rules that report the same problem (from the rule declarations)
@@ -100,7 +98,7 @@ def one_finding_per_problem(
     ours = {
         (f.policy, f.urn): f
         for f in findings
-        if f.engine != "checkov" and not f.message.startswith(_CANT_RUN)
+        if f.engine != "checkov" and f.level != "unknown"  # a rule that could not decide
     }
     merged: dict[tuple[str, str], list[str]] = {}
     kept: list[Finding] = []

@@ -11,97 +11,47 @@ the suppression ledger, and decide.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider
+from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider, Remediation
+from guardrails.tooling.dedupe import one_finding_per_problem
+from guardrails.tooling.findings import Finding, GateResult
 from guardrails.tooling.policy_config import PolicyConfig, load_policy_config
-from guardrails.tooling.preview import capture_program
-from guardrails.tooling.project import load_project, load_stack_settings
-from guardrails.tooling.record import STACK_TYPE, Capture, CapturedResource, SourceLocation
+from guardrails.tooling.preview import ProgramInputs, capture, load_program
+from guardrails.tooling.record import STACK_TYPE, Capture, CapturedResource, ProgramMessage
+from guardrails.tooling.streaming import StreamingAnalysis
 from guardrails.tooling.suppressions import Suppression, find_suppression, load_ledger
 from policies.catalog import RULES_BY_ID
-from policies.model import SEVERITIES, Rule
+from policies.model import Rule
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+PROJECT_ROOT = PACK_DIR.parent
 DEFAULT_LEDGER = PACK_DIR / "suppressions.yaml"
+LEDGER_NAMES = ("guardrails-suppressions.yaml", "guardrails-suppressions.yml")
+POLICY_CONFIG_NAMES = ("guardrails-policy-config.json",)
 T = TypeVar("T")
+_CANT_RUN = re.compile(r"^can't run policy '[^']*' from policy pack '[^']*' during preview: (.*)$")
+_UNKNOWN_AT = re.compile(r"^\w+ value at \.(\S+) can't be known during preview$")
 
 
-@dataclass
-class Finding:
-    policy: str
-    level: str
-    severity: str
-    urn: str
-    type: str
-    name: str
-    message: str
-    engine: str
-    suppressed: bool = False
-    suppression: Suppression | None = None
-    expired_suppression: Suppression | None = None
-    source: SourceLocation | None = None
-    also: tuple[str, ...] = ()  # checkov checks that reported the same problem (dedupe.py)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "level": self.level,
-            "severity": self.severity,
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "message": self.message,
-            "engine": self.engine,
-            "engines": [self.engine, "checkov"] if self.also else [self.engine],
-            "also": list(self.also),
-            "suppressed": self.suppressed,
-            "suppression": self.suppression.to_json() if self.suppression else None,
-            "source": {"file": self.source.file, "line": self.source.line} if self.source else None,
-        }
+def default_ledger(program_root: Path) -> Path | None:
+    """The program's own ledger (`guardrails-suppressions.yaml` next to Pulumi.yaml); for
+    the guardrails project itself, `policies/suppressions.yaml`; else none."""
+    found = next((p for n in LEDGER_NAMES if (p := program_root / n).is_file()), None)
+    if found is None and program_root.resolve() == PROJECT_ROOT and DEFAULT_LEDGER.is_file():
+        return DEFAULT_LEDGER
+    return found
 
 
-@dataclass
-class GateResult:
-    capture: Capture
-    findings: list[Finding]
-    ledger: list[Suppression]
-    timings: dict[str, float] = field(default_factory=dict)
-    checkov: dict[str, Any] | None = None
-    plan: dict[str, Any] | None = None  # set by `check --plan` (guardrails.tooling.plans)
-
-    def count(self, level: str) -> int:
-        return sum(1 for f in self.findings if f.level == level and not f.suppressed)
-
-    @property
-    def suppressed(self) -> int:
-        return sum(1 for f in self.findings if f.suppressed)
-
-    @property
-    def passed(self) -> bool:
-        return self.count("mandatory") == 0
-
-    def expired_entries(self) -> list[Suppression]:
-        """Ledger entries that matched a finding but no longer suppress it."""
-        expired = {
-            f.expired_suppression.index: f.expired_suppression
-            for f in self.findings
-            if f.expired_suppression
-        }
-        return [expired[i] for i in sorted(expired)]
-
-    def unused_entries(self) -> list[Suppression]:
-        return [s for s in self.ledger if s.matched == 0]
-
-
-def severity_rank(severity: str) -> int:
-    ranks: tuple[str, ...] = SEVERITIES
-    return ranks.index(severity) if severity in ranks else len(ranks)
+def default_policy_config(program_root: Path) -> Path | None:
+    """`guardrails-policy-config.json` next to Pulumi.yaml, else none (the catalog's levels)."""
+    return next((p for n in POLICY_CONFIG_NAMES if (p := program_root / n).is_file()), None)
 
 
 def stack_urn(capture: Capture) -> str:
@@ -109,32 +59,70 @@ def stack_urn(capture: Capture) -> str:
     return f"urn:pulumi:{capture.stack}::{capture.project}::{STACK_TYPE}::{name}"
 
 
-def resolve_providers(capture: Capture, config: dict[str, str]) -> dict[str, Provider | None]:
-    """The provider each resource uses, as the engine would pass it to the analyzer.
+def provider_of(
+    r: CapturedResource,
+    registered: Mapping[str, CapturedResource],
+    config: Mapping[str, str],
+    project: str,
+    stack: str,
+) -> Provider | None:
+    """The provider a resource uses, as the engine would pass it to the analyzer.
 
-    An explicit provider is a captured `pulumi:providers:<pkg>` resource; otherwise the
-    default provider of the package, configured from the stack's `<pkg>:*` keys.
+    An explicit provider is a `pulumi:providers:<pkg>` resource among those `registered`
+    (providers register before the resources that use them); otherwise the default provider
+    of the package, configured from the stack's `<pkg>:*` keys.
     """
+    if r.type.startswith("pulumi:providers:") or not r.custom:
+        return None
+    if r.provider:
+        ref = registered.get(r.provider.rsplit("::", 1)[0])
+        if ref is not None:
+            return Provider(ref.type, ref.urn, ref.name, ref.inputs)
+    pkg = r.package
+    props = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{pkg}:")}
+    return Provider(
+        f"pulumi:providers:{pkg}",
+        f"urn:pulumi:{stack}::{project}::pulumi:providers:{pkg}::default",
+        "default",
+        props,
+    )
+
+
+def resolve_providers(capture: Capture, config: dict[str, str]) -> dict[str, Provider | None]:
+    """`provider_of` every captured resource."""
     by_urn = capture.by_urn()
-    out: dict[str, Provider | None] = {}
-    for r in capture.resources:
-        if r.type.startswith("pulumi:providers:") or not r.custom:
-            out[r.urn] = None
-            continue
-        if r.provider:
-            ref = by_urn.get(r.provider.rsplit("::", 1)[0])
-            if ref is not None:
-                out[r.urn] = Provider(ref.type, ref.urn, ref.name, ref.inputs)
-                continue
-        pkg = r.package
-        props = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{pkg}:")}
-        out[r.urn] = Provider(
-            f"pulumi:providers:{pkg}",
-            f"urn:pulumi:{capture.stack}::{capture.project}::pulumi:providers:{pkg}::default",
-            "default",
-            props,
-        )
-    return out
+    return {
+        r.urn: provider_of(r, by_urn, config, capture.project, capture.stack)
+        for r in capture.resources
+    }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the pack said: its diagnostics, the remediations it applied, and the capture
+    with remediated inputs (what `pulumi up` would then create)."""
+
+    diagnostics: list[Diagnostic]
+    remediations: list[tuple[CapturedResource, Remediation]]
+    capture: Capture
+
+
+def _remediate(
+    pack: PolicyPackProcess, capture: Capture, providers: dict[str, Provider | None]
+) -> tuple[Capture, list[tuple[CapturedResource, Remediation]]]:
+    """As the engine does before `Analyze` when a policy's level is `remediate`: ask the
+    pack, and let each returned property set replace the resource's inputs."""
+    applied: list[tuple[CapturedResource, Remediation]] = []
+    resources = []
+    for original in capture.resources:
+        current = original
+        if current.custom and not current.type.startswith("pulumi:providers:"):
+            for fix in pack.remediate(current, providers.get(current.urn)):
+                if fix.properties is not None:
+                    applied.append((current, fix))
+                    current = replace(current, inputs=fix.properties)
+        resources.append(current)
+    return replace(capture, resources=resources), applied
 
 
 def evaluate(
@@ -142,13 +130,38 @@ def evaluate(
     capture: Capture,
     policy_config: PolicyConfig,
     providers: dict[str, Provider | None],
-) -> list[Diagnostic]:
+) -> Evaluation:
     """Send the captured resources through the real policy pack process (started)."""
     pack.connect()
     pack.configure(policy_config)
+    remediations: list[tuple[CapturedResource, Remediation]] = []
+    if any(level == "remediate" for level, _ in policy_config.values()):
+        capture, remediations = _remediate(pack, capture, providers)
     diagnostics = pack.analyze_all(capture.resources, providers)
     diagnostics += pack.analyze_stack(capture.resources, providers)
-    return diagnostics
+    return Evaluation(diagnostics, remediations, capture)
+
+
+def _unknown_message(message: str) -> str | None:
+    """pulumi_policy's "can't run policy ... during preview: string value at .subnetId can't
+    be known during preview", said for users; None for any other message."""
+    match = _CANT_RUN.match(message)
+    if match is None:
+        return None
+    detail = _UNKNOWN_AT.match(match[1])
+    what = f"`{detail[1]}`" if detail else "a value it reads"
+    return (
+        f"not decided offline: {what} is computed by the provider at create time and unknown "
+        "in a preview; the rule runs again under `pulumi preview --policy-pack` and `pulumi up`"
+    )
+
+
+def _located(finding: Finding, capture: Capture, resource: CapturedResource | None) -> Finding:
+    if resource is not None:
+        finding.source = resource.source
+        finding.related = [s for s in resource.stack if s != resource.source]
+        finding.component_path = capture.component_path(resource)
+    return finding
 
 
 def to_findings(
@@ -160,19 +173,47 @@ def to_findings(
     for d in diagnostics:
         resource: CapturedResource | None = by_urn.get(d.urn or "")
         rule = RULES_BY_ID.get(d.policy)
-        findings.append(
-            Finding(
-                policy=d.policy,
-                level="mandatory" if d.level in ("mandatory", "remediate") else "advisory",
-                severity=rule.severity if rule else d.severity,
-                urn=resource.urn if resource else (d.urn or root),
-                type=resource.type if resource else STACK_TYPE,
-                name=resource.name if resource else f"{capture.project}-{capture.stack}",
-                message=_own_message(d.message, rule),
-                engine=engine,
-                source=resource.source if resource else None,
-            )
+        unknown = _unknown_message(d.message)
+        if unknown is not None:
+            level = "unknown"
+        else:
+            level = "mandatory" if d.level in ("mandatory", "remediate") else "advisory"
+        finding = Finding(
+            policy=d.policy,
+            level=level,
+            severity=rule.severity if rule else d.severity,
+            urn=resource.urn if resource else (d.urn or root),
+            type=resource.type if resource else STACK_TYPE,
+            name=resource.name if resource else f"{capture.project}-{capture.stack}",
+            message=unknown or _own_message(d.message, rule),
+            engine=engine,
         )
+        findings.append(_located(finding, capture, resource))
+    return findings
+
+
+def remediated_findings(
+    capture: Capture, remediations: list[tuple[CapturedResource, Remediation]]
+) -> list[Finding]:
+    """One `remediated` finding per fix the pack applied (advisory: `up` creates it fixed)."""
+    findings = []
+    for before, fix in remediations:
+        after = fix.properties or {}
+        changed = sorted(
+            k for k in set(before.inputs) | set(after) if before.inputs.get(k) != after.get(k)
+        )
+        rule = RULES_BY_ID.get(fix.policy)
+        finding = Finding(
+            policy=fix.policy,
+            level="remediated",
+            severity=rule.severity if rule else "unspecified",
+            urn=before.urn,
+            type=before.type,
+            name=before.name,
+            message=f"fixed by the policy pack (remediate): set {', '.join(changed) or 'nothing'}",
+            engine="crossguard",
+        )
+        findings.append(_located(finding, capture, before))
     return findings
 
 
@@ -205,30 +246,65 @@ def _checkov_scan(
     return scan(capture, providers)
 
 
-def run_gate(
-    program: Path,
-    stack: str,
-    *,
-    policy_config_path: Path | None = None,
-    ledger_path: Path | None = None,
-    checkov: bool = False,
-    today: dt.date | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> GateResult:
-    """The whole gate. Raises GuardrailsError for bad input (exit 2).
-
-    `progress` is told which phase starts (for a status line in a terminal).
-    """
-    say = progress or (lambda _: None)
-    # Validate every input before the expensive part runs.
-    project = load_project(program)
-    settings = load_stack_settings(project, stack)
+def load_gate_settings(
+    policy_config_path: Path | None, ledger_path: Path | None, checkov: bool
+) -> tuple[PolicyConfig, list[Suppression]]:
+    """The policy config and the ledger, read and checked; checkov's environment made sure
+    of when it will run. GuardrailsError (exit 2) before any expensive work."""
     policy_config = load_policy_config(policy_config_path)
     ledger = load_ledger(ledger_path)
     if checkov:
         from guardrails.tooling.checkov_scan import ensure_checkov
 
         ensure_checkov()
+    return policy_config, ledger
+
+
+def _streaming(
+    stream: bool, pack: PolicyPackProcess, policy_config: PolicyConfig, inputs: ProgramInputs
+) -> StreamingAnalysis | None:
+    """Analysis while the program runs, unless a policy remediates: the engine asks for
+    remediations before `Analyze`, and those change the inputs `Analyze` must see."""
+    if not stream or any(level == "remediate" for level, _ in policy_config.values()):
+        return None
+    config, project, stack = inputs.settings.config, inputs.project.name, inputs.stack
+    return StreamingAnalysis(
+        pack, policy_config, lambda r, seen: provider_of(r, seen, config, project, stack)
+    )
+
+
+def run_gate(
+    program: Path,
+    stack: str,
+    *,
+    policy_config_path: Path | None = None,
+    ledger_path: Path | None = None,
+    mocks_path: Path | None = None,
+    checkov: bool = False,
+    strict: bool = False,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+    on_messages: Callable[[list[ProgramMessage]], None] | None = None,
+    inputs: ProgramInputs | None = None,
+    stream: bool = True,
+) -> GateResult:
+    """The whole gate. Raises GuardrailsError for bad input (exit 2).
+
+    `inputs` is the program as `load_program` read it (read here when not given); the
+    policy config and ledger default to the program folder's own (`default_policy_config`,
+    `default_ledger`). `progress` is told which phase starts (for a status line in a
+    terminal); `on_messages` gets what the program printed and logged. With `stream`, each
+    resource is analyzed as the program registers it (`streaming.py`); `policies` then
+    times what is left after the program: the last answers and `AnalyzeStack`.
+    """
+    say = progress or (lambda _: None)
+    # Validate every input before the expensive part runs.
+    inputs = inputs or load_program(program, stack, mocks_path)
+    settings = inputs.settings
+    root = inputs.project.root
+    policy_config_path = policy_config_path or default_policy_config(root)
+    ledger_path = ledger_path or default_ledger(root)
+    policy_config, ledger = load_gate_settings(policy_config_path, ledger_path, checkov)
 
     timings: dict[str, float] = {}
     began = time.perf_counter()
@@ -238,35 +314,46 @@ def run_gate(
         try:
             # The pack starts in its own process while the program runs in another.
             pack.start()
-            say(f"running {project.name} / {stack} under the mock runtime")
+            say(f"running {inputs.project.name} / {stack} under the mock runtime")
+            streaming = _streaming(stream, pack, policy_config, inputs)
             start = time.perf_counter()
-            capture = capture_program(program, stack)
+            captured = capture(
+                inputs,
+                strict=strict,
+                on_messages=on_messages,
+                on_resource=streaming.add if streaming is not None else None,
+            )
             timings["program"] = time.perf_counter() - start
 
-            providers = resolve_providers(capture, settings.config)
+            providers = resolve_providers(captured, settings.config)
             if checkov:
                 # checkov scans the exported plan in its own process meanwhile.
-                scanning = pool.submit(_timed, _checkov_scan, capture, providers)
-            say(f"evaluating {len(capture.resources)} resources with the policy pack")
+                scanning = pool.submit(_timed, _checkov_scan, captured, providers)
+            say(f"evaluating {len(captured.resources)} resources with the policy pack")
             start = time.perf_counter()
-            diagnostics = evaluate(pack, capture, policy_config, providers)
+            if streaming is not None:
+                evaluation = Evaluation(streaming.finish(captured, providers), [], captured)
+            else:
+                evaluation = evaluate(pack, captured, policy_config, providers)
             timings["policies"] = time.perf_counter() - start
         finally:
             pack.close()
-        findings = to_findings(capture, diagnostics)
+        findings = remediated_findings(captured, evaluation.remediations)
+        findings += to_findings(evaluation.capture, evaluation.diagnostics)
         checkov_summary = None
         if scanning is not None:
             say("waiting for checkov")
             (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
-            from guardrails.tooling.dedupe import one_finding_per_problem
-
             findings = one_finding_per_problem(
-                findings + checkov_findings, capture, checkov_summary
+                findings + checkov_findings, captured, checkov_summary
             )
 
     apply_ledger(findings, ledger, today or dt.date.today())
-    findings.sort(
-        key=lambda f: (f.level != "mandatory", severity_rank(f.severity), f.urn, f.policy)
-    )
+    findings.sort(key=Finding.sort_key)
     timings["total"] = time.perf_counter() - began
-    return GateResult(capture, findings, ledger, timings, checkov_summary)
+    used = {
+        "policyConfig": str(policy_config_path) if policy_config_path else None,
+        "suppressions": str(ledger_path) if ledger_path else None,
+        "mocks": str(inputs.mocks_path) if inputs.mocks_path else None,
+    }
+    return GateResult(evaluation.capture, findings, ledger, timings, checkov_summary, used)

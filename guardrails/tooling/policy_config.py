@@ -12,12 +12,13 @@ properties or property types are errors: a typo must not silently switch a rule 
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.textfiles import read_json
 from policies.catalog import RULES, RULES_BY_ID
 from policies.model import Rule
 
@@ -43,21 +44,48 @@ def _level(where: str, value: Any) -> str:
     return str(value)
 
 
+def _is(value: Any, kind: str) -> bool:
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False
+    if isinstance(value, float) and kind == "number" and not math.isfinite(value):
+        return False
+    if kind == "string" and value == "":
+        return False
+    return isinstance(value, _JSON_TYPES[kind])
+
+
 def _check_property(where: str, rule: Rule, key: str, value: Any) -> None:
+    """Type-check a setting to its full depth, with its bounds (a typo or a wrong shape must
+    not quietly change what a rule means: a string where a list belongs would turn a
+    membership test into a substring test)."""
     field = rule.config.get(key)
     if field is None:
         known = ", ".join(sorted(rule.config)) or "none"
         raise GuardrailsError(f"{where}: unknown property {key!r} (known: {known})")
-    types = _JSON_TYPES[field.type]
-    if isinstance(value, bool) and field.type in ("integer", "number"):
-        types = ()
-    if not isinstance(value, types):
-        raise GuardrailsError(f"{where}.{key}: must be a JSON {field.type} (got {value!r})")
+    at = f"{where}.{key}"
+    if not _is(value, field.type):
+        shown = "a non-empty JSON string" if field.type == "string" else f"a JSON {field.type}"
+        raise GuardrailsError(f"{at}: must be {shown} (got {value!r})")
+    if field.minimum is not None and value < field.minimum:
+        raise GuardrailsError(f"{at}: must be at least {field.minimum} (got {value!r})")
     if field.type == "array" and field.items:
-        item_types = _JSON_TYPES[field.items]
-        items = cast(list[Any], value)
-        if not all(isinstance(v, item_types) for v in items):
-            raise GuardrailsError(f"{where}.{key}: must be an array of {field.items}s")
+        for i, item in enumerate(cast(list[Any], value)):
+            if not _is(item, field.items):
+                raise GuardrailsError(
+                    f"{at}: must be an array of {field.items}s "
+                    f"(item {i} is {item!r}{'; strings must not be empty' if item == '' else ''})"
+                )
+    if field.type == "object" and field.values:
+        for name, item in cast(dict[str, Any], value).items():
+            if field.values == "string" and not _is(item, "string"):
+                raise GuardrailsError(f"{at}.{name}: must be a non-empty string (got {item!r})")
+            if field.values == "array" and not (
+                isinstance(item, list) and all(_is(v, "string") for v in item)
+            ):
+                raise GuardrailsError(
+                    f'{at}.{name}: must be an array of non-empty strings, e.g. ["CC-101"] '
+                    f"(got {item!r})"
+                )
 
 
 def parse_policy_config(doc: Any, source: str = "policy config") -> PolicyConfig:
@@ -67,7 +95,16 @@ def parse_policy_config(doc: Any, source: str = "policy config") -> PolicyConfig
     default_level: str | None = None
     if "all" in doc:
         entry = doc["all"]
-        level = entry.get("enforcementLevel") if isinstance(entry, Mapping) else entry
+        if isinstance(entry, Mapping):
+            unknown = sorted(str(k) for k in entry if k != "enforcementLevel")
+            if unknown:
+                raise GuardrailsError(
+                    f"{source}: all: unknown keys {', '.join(unknown)} "
+                    "(only enforcementLevel applies to every policy)"
+                )
+            level = entry.get("enforcementLevel")
+        else:
+            level = entry
         default_level = _level(f"{source}: all", level)
     resolved: PolicyConfig = {rule.id: (default_level or rule.enforcement, {}) for rule in RULES}
     for name, entry in doc.items():
@@ -96,10 +133,4 @@ def parse_policy_config(doc: Any, source: str = "policy config") -> PolicyConfig
 def load_policy_config(path: Path | None) -> PolicyConfig:
     if path is None:
         return parse_policy_config({})
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GuardrailsError(f"{path}: cannot be read: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise GuardrailsError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})") from exc
-    return parse_policy_config(doc, str(path))
+    return parse_policy_config(read_json(path, "policy config"), str(path))

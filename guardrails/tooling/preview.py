@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,37 +24,173 @@ from rich.table import Table
 from rich.tree import Tree
 
 from guardrails.runtime.errors import GuardrailsError, ProgramError
-from guardrails.tooling.project import load_project, load_stack_settings
-from guardrails.tooling.record import Capture, CapturedResource
+from guardrails.tooling.capture_request import CaptureRequest
+from guardrails.tooling.mock_answers import (
+    MockAnswers,
+    find_mocks_file,
+    how_to_mock,
+    load_mock_answers,
+)
+from guardrails.tooling.project import Project, StackSettings, load_project, load_stack_settings
+from guardrails.tooling.record import UNKNOWN, Capture, CapturedResource, ProgramMessage
 
 CAPTURE_TIMEOUT_SECONDS = 600
+_NOT_COPIED = shutil.ignore_patterns(
+    ".git", ".venv*", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".hypothesis", "*.egg-info",
+)  # fmt: skip
 
 
-def capture_program(program_dir: Path, stack: str) -> Capture:
-    """Run `program_dir` with `stack`'s config under Pulumi mocks in a fresh process.
+@dataclass(frozen=True)
+class ProgramInputs:
+    """A program's project file, one stack's settings and its data-source answers, each read
+    once per command; everything after (capture, gate, reports) works from this."""
 
-    Raises GuardrailsError for a missing project or stack file and ProgramError when the
-    program itself raises (invalid config included).
-    """
-    # Fail fast, with the parent's clear message, before paying for a child process.
+    project: Project
+    settings: StackSettings
+    mocks: MockAnswers = field(default_factory=dict)
+    mocks_path: Path | None = None
+
+    @property
+    def stack(self) -> str:
+        return self.settings.stack
+
+
+def load_program(program_dir: Path, stack: str, mocks_path: Path | None = None) -> ProgramInputs:
+    """Read and check Pulumi.yaml, the stack file and the mocks file (given, or the
+    conventional one in the program's folder). GuardrailsError for anything wrong."""
     project = load_project(program_dir)
-    load_stack_settings(project, stack)
-    with tempfile.TemporaryDirectory(prefix="guardrails-capture-") as tmp:
+    settings = load_stack_settings(project, stack)
+    path = mocks_path or find_mocks_file(project.root)
+    mocks = load_mock_answers(path) if path is not None else {}
+    return ProgramInputs(project, settings, mocks, path)
+
+
+def _copy_program(project: Project, into: Path) -> tuple[Path, str]:
+    """Copy the program's folder, so that whatever it writes stays away from the user's
+    files. Returns the copy's root and the entry point relative to it."""
+    source = project.root if project.main.is_relative_to(project.root) else project.main.parent
+    workdir = into / (source.name or "program")
+    try:
+        shutil.copytree(source, workdir, symlinks=True, ignore=_NOT_COPIED)
+    except (OSError, shutil.Error) as exc:
+        raise GuardrailsError(f"{source}: cannot copy the program to run it: {exc}") from exc
+    return workdir, project.main.relative_to(source).as_posix()
+
+
+def _raise_error(err: dict[str, Any]) -> NoReturn:
+    hint = f" ({how_to_mock(err['placeholders'])})" if err.get("placeholders") else ""
+    if err["user_error"]:
+        raise GuardrailsError(err["message"] + hint)
+    raise ProgramError(
+        err["message"] + hint,
+        exc_type=err["type"],
+        location=err["location"],
+        traceback_text=err["traceback"],
+    )
+
+
+def _relay(stream: int, on_resource: Callable[[CapturedResource], None]) -> BaseException | None:
+    """Read the runner's resource lines until it closes the stream; what `on_resource`
+    raised first (the rest is drained, so the runner never blocks on a full pipe)."""
+    failed: BaseException | None = None
+    with os.fdopen(stream, encoding="utf-8") as lines:
+        for line in lines:
+            if failed is None:
+                try:
+                    on_resource(CapturedResource.from_json(json.loads(line)))
+                except BaseException as exc:
+                    failed = exc
+    return failed
+
+
+def _run_runner(
+    cmd: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    on_resource: Callable[[CapturedResource], None] | None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the preview runner; with `on_resource`, relay its registrations as they happen."""
+    if on_resource is None:
+        return subprocess.run(
+            cmd,
+            check=False,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=env,
+            cwd=cwd,
+            timeout=CAPTURE_TIMEOUT_SECONDS,
+        )
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [*cmd, "--stream-fd", str(write_end)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            env=env,
+            cwd=cwd,
+            pass_fds=(write_end,),
+        )
+    finally:
+        os.close(write_end)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardrails-relay") as pool:
+        relayed = pool.submit(_relay, read_end, on_resource)
+        try:
+            stdout, stderr = proc.communicate(timeout=CAPTURE_TIMEOUT_SECONDS)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        failed = relayed.result()
+    if failed is not None:
+        raise failed
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def capture(
+    inputs: ProgramInputs,
+    *,
+    strict: bool = False,
+    on_messages: Callable[[list[ProgramMessage]], None] | None = None,
+    on_resource: Callable[[CapturedResource], None] | None = None,
+) -> Capture:
+    """Run the program with the stack's config under Pulumi mocks, in a fresh process and a
+    temporary copy of its folder, as `pulumi preview` would (computed values unknown).
+
+    `on_resource` is told of each resource as the program registers it, from another thread,
+    while the program still runs (the gate evaluates them meanwhile).
+
+    `on_messages` is given what the program printed and logged, also when it failed, before
+    any error is raised. Raises ProgramError when the program raises, GuardrailsError for a
+    bad mocks file, a `pulumi.log.error`, or (with `strict`) a warning.
+    """
+    project = inputs.project
+    with tempfile.TemporaryDirectory(prefix="guardrails-run-") as tmp:
+        workdir, main = _copy_program(project, Path(tmp))
+        request = CaptureRequest(
+            project=project.name,
+            stack=inputs.stack,
+            program_root=project.root,
+            workdir=workdir,
+            main=main,
+            config=inputs.settings.config,
+            secret_keys=inputs.settings.secret_keys,
+            mocks=inputs.mocks,
+            mocks_source=str(inputs.mocks_path or ""),
+        )
+        request_path = Path(tmp) / "request.json"
+        request_path.write_text(json.dumps(request.to_json()), encoding="utf-8")
         out = Path(tmp) / "capture.json"
         env = {**os.environ, "PYTHONHASHSEED": "0", "PULUMI_PREVIEW_OFFLINE": "1"}
         cmd = [
             sys.executable, "-m", "guardrails.tooling.capture",
-            "--program", str(project.root), "--stack", stack, "--out", str(out),
+            "--request", str(request_path), "--out", str(out),
         ]  # fmt: skip
         try:
-            proc = subprocess.run(
-                cmd,
-                check=False,
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=CAPTURE_TIMEOUT_SECONDS,
-            )
+            proc = _run_runner(cmd, env, Path(tmp), on_resource)
         except subprocess.TimeoutExpired as exc:
             raise GuardrailsError(
                 f"the program did not finish within {CAPTURE_TIMEOUT_SECONDS} s"
@@ -62,25 +202,54 @@ def capture_program(program_dir: Path, stack: str) -> Capture:
                 + (detail[-1] if detail else f"exit code {proc.returncode}")
             )
         doc = json.loads(out.read_text(encoding="utf-8"))
-    if "error" in doc:
-        err = doc["error"]
-        if err["user_error"]:
-            raise GuardrailsError(err["message"])
-        raise ProgramError(
-            err["message"],
-            exc_type=err["type"],
-            location=err["location"],
-            traceback_text=err["traceback"],
+    # Output written below Python (child processes of the program) reaches the pipes.
+    raw = [
+        ProgramMessage(stream, severity, line)
+        for stream, severity, text in (
+            ("stdout", "info", proc.stdout),
+            ("stderr", "warning", proc.stderr),
         )
-    return Capture.from_json(doc["capture"])
+        for line in text.splitlines()
+        if line.strip()
+    ]
+    messages = (doc["error"] if "error" in doc else doc["capture"]).get("messages", [])
+    said = [ProgramMessage(**m) for m in messages] + raw
+    if on_messages is not None:
+        on_messages(said)
+    if "error" in doc:
+        _raise_error(doc["error"])
+    result = Capture.from_json(doc["capture"])
+    result.messages = said
+    errors = [m for m in said if m.stream == "log" and m.severity == "error"]
+    if errors:
+        raise GuardrailsError(f"the program logged an error: {errors[0].text}")
+    # Raw stderr is the program's business (libraries write there); Pulumi's warnings are not.
+    warnings = [m for m in said if m.stream == "log" and m.severity == "warning"]
+    if strict and warnings:
+        raise GuardrailsError(
+            f"--strict: {len(warnings)} warning(s) from the program or the Pulumi SDK, "
+            f"first: {warnings[0].text}"
+        )
+    return result
 
 
+def capture_program(
+    program_dir: Path, stack: str, *, mocks_path: Path | None = None, strict: bool = False
+) -> Capture:
+    """`load_program` and `capture` in one call (for tests and benchmarks)."""
+    return capture(load_program(program_dir, stack, mocks_path), strict=strict)
+
+
+_COMPUTED = "(known after create)"
 _KEY_INPUTS = 4
 _VALUE_WIDTH = 60
 
 
 def _short(value: Any) -> str:
+    if value == UNKNOWN:
+        return _COMPUTED
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    text = text.replace(f'"{UNKNOWN}"', _COMPUTED)
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
@@ -130,9 +299,15 @@ def render_preview(capture: Capture, console: Console) -> None:
     console.print(table)
 
     if capture.invokes:
+        sources = []
+        for answer in ("mocks", "placeholder"):
+            tokens = sorted({i.token for i in capture.invokes if i.answer == answer})
+            if tokens:
+                sources.append(
+                    f"{'mocks file' if answer == 'mocks' else 'placeholders'}: " + ", ".join(tokens)
+                )
         console.print(
-            f"data-source calls answered offline: {len(capture.invokes)} "
-            f"({', '.join(sorted({i.token for i in capture.invokes}))})",
+            f"data-source calls answered offline: {len(capture.invokes)} ({'; '.join(sources)})",
             markup=False,
         )
     if capture.outputs:

@@ -9,15 +9,15 @@ are marked secret, which is what `config.require_secret` needs to return a secre
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.textfiles import read_yaml
 
 SECRET_PLACEHOLDER = "[secret]"
 """Stands for a secret value in captures and reports."""
@@ -59,22 +59,13 @@ class StackSettings:
     secret_keys: list[str] = field(default_factory=list)
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise GuardrailsError(f"{path}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise GuardrailsError(f"{path}: cannot be read: {exc.strerror}") from exc
-
-
 def load_project(program_dir: Path) -> Project:
     """Read `Pulumi.yaml` in `program_dir`; raise GuardrailsError naming what is wrong."""
     root = program_dir.resolve()
     path = root / "Pulumi.yaml"
     if not path.is_file():
         raise GuardrailsError(f"{root}: no Pulumi.yaml here; is this a Pulumi project?")
-    doc = _read_yaml(path)
+    doc = read_yaml(path, "Pulumi project file")
     if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not doc["name"]:
         raise GuardrailsError(f"{path}: `name` must be a non-empty string")
     runtime = doc.get("runtime")
@@ -132,7 +123,15 @@ def _to_config_string(value: Any) -> str:
         return str(value)
     if value is None:
         return ""
-    return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, dt.date):  # YAML reads 2027-03-31 as a date; Pulumi passes the text
+        return value.isoformat()
+    return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a config value")
 
 
 def load_stack_settings(project: Project, stack: str) -> StackSettings:
@@ -149,7 +148,7 @@ def load_stack_settings(project: Project, stack: str) -> StackSettings:
         raise GuardrailsError(
             f"unknown stack {stack!r}: {path} does not exist (stacks with a settings file: {known})"
         )
-    doc = _read_yaml(path) or {}
+    doc = read_yaml(path, "stack settings file") or {}
     if not isinstance(doc, dict):
         raise GuardrailsError(f"{path}: expected a mapping at the top level")
     raw = doc.get("config") or {}
@@ -163,5 +162,10 @@ def load_stack_settings(project: Project, stack: str) -> StackSettings:
         qualified = _qualify(key, project.name)
         if _has_secure(value):
             secret_keys.append(qualified)
-        config[qualified] = _to_config_string(_mask_secure(value))
+        try:
+            config[qualified] = _to_config_string(_mask_secure(value))
+        except (TypeError, ValueError) as exc:
+            raise GuardrailsError(
+                f"{path}: config {key}: not a value Pulumi can pass ({exc})"
+            ) from exc
     return StackSettings(stack=stack, path=path, config=config, secret_keys=sorted(secret_keys))

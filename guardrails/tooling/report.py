@@ -1,5 +1,6 @@
 """Gate reports: a terminal view (rich tables), JSON (schema in docs/report-schema.md) and
-SARIF 2.1.0 for GitHub code scanning.
+SARIF 2.1.0 for GitHub code scanning. When the gate could not run (exit 2), `error_report`
+writes the same formats with an `error` object instead of findings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from guardrails.tooling.gate import Finding, GateResult
+from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.tooling.findings import LEVELS, Finding, GateResult
+from guardrails.tooling.record import SourceLocation
 from policies.catalog import RULES, RULES_BY_ID
 from policies.model import SEVERITIES
 
@@ -24,11 +27,77 @@ _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": 
 
 
 def summary(result: GateResult) -> dict[str, int]:
-    return {
-        "mandatory": result.count("mandatory"),
-        "advisory": result.count("advisory"),
-        "suppressed": result.suppressed,
-    }
+    counts = {level: result.count(level) for level in LEVELS}
+    return {**counts, "suppressed": result.suppressed}
+
+
+def verdict(result: GateResult) -> str:
+    """The one line that decides: PASS/FAIL and the counts (rich markup)."""
+    counts = summary(result)
+    word = "[bold green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
+    extra = "".join(f", {counts[k]} {k}" for k in ("remediated", "unknown") if counts[k])
+    return (
+        f"{word}: {counts['mandatory']} mandatory, {counts['advisory']} advisory, "
+        f"{counts['suppressed']} suppressed{extra}"
+    )
+
+
+def _level_cell(f: Finding) -> str:
+    if f.suppressed:
+        return "[dim]suppressed[/]"
+    return {"mandatory": "[bold red]mandatory[/]", "unknown": "[yellow]unknown[/]"}.get(
+        f.level, f.level
+    )
+
+
+def _where(f: Finding) -> str:
+    """Where to act, and the component path when the resource sits inside components."""
+    parts = [str(f.source)] if f.source else []
+    if " -> " in f.component_path:
+        parts.append(f.component_path)
+    return " · ".join(parts)
+
+
+_LEVEL_WIDTH = len("suppressed")
+_MIN_MESSAGE = 30
+_PADDING = 10
+
+
+def _fits_as_table(rows: list[Finding], width: int) -> bool:
+    """Whether names and policy ids fit unbroken beside a message column."""
+    name = max(len(f.name) for f in rows)
+    policy = max(len(f.policy) for f in rows)
+    return name + policy + _LEVEL_WIDTH + _MIN_MESSAGE + _PADDING <= width
+
+
+def _message(finding: Finding) -> str:
+    """The message, naming the checkov checks that reported the same problem."""
+    return finding.message + (f" (also checkov {', '.join(finding.also)})" if finding.also else "")
+
+
+def _render_rows(title: str, style: str, rows: list[Finding], console: Console) -> None:
+    if _fits_as_table(rows, console.width):
+        table = Table(title=title, title_style=style, title_justify="left", box=box.SIMPLE_HEAD)
+        # Names and rule ids are copied into ledgers and searches: never broken.
+        table.add_column("resource", no_wrap=True)
+        table.add_column("policy", no_wrap=True)
+        table.add_column("level", no_wrap=True)
+        table.add_column("message", overflow="fold", ratio=1)
+        for f in rows:
+            where = _where(f)
+            message = escape(_message(f)) + (f"\n[dim]{escape(where)}[/]" if where else "")
+            table.add_row(escape(f.name), f"[bold]{escape(f.policy)}[/]", _level_cell(f), message)
+        console.print(table)
+        return
+    # Too narrow for a table: one finding per block, long tokens on lines of their own.
+    console.print(f"[{style}]{escape(title)}[/]" if style else escape(title), highlight=False)
+    for f in rows:
+        console.print(f"  {_level_cell(f)} [bold]{escape(f.policy)}[/]", soft_wrap=True)
+        console.print(f"    {escape(f.name)}", soft_wrap=True, highlight=False)
+        where = _where(f)
+        if where:
+            console.print(f"    [dim]{escape(where)}[/]", soft_wrap=True, highlight=False)
+        console.print(f"    {escape(_message(f))}", highlight=False)
 
 
 def render_text(result: GateResult, console: Console) -> None:
@@ -41,31 +110,9 @@ def render_text(result: GateResult, console: Console) -> None:
     )
     for severity in (*SEVERITIES, "unspecified"):
         rows = [f for f in result.findings if f.severity == severity]
-        if not rows:
-            continue
-        table = Table(
-            title=f"{severity.upper()} ({len(rows)})",
-            title_style=_SEVERITY_STYLE.get(severity, ""),
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-        )
-        table.add_column("resource", overflow="fold", ratio=2)
-        table.add_column("policy / message", overflow="fold", ratio=4)
-        table.add_column("level", no_wrap=True)
-        for f in rows:
-            level = (
-                "[dim]suppressed[/]"
-                if f.suppressed
-                else ("[bold red]mandatory[/]" if f.level == "mandatory" else "advisory")
-            )
-            where = f"\n[dim]{escape(str(f.source))}[/]" if f.source else ""
-            also = f"\n[dim]also checkov {escape(', '.join(f.also))}[/]" if f.also else ""
-            table.add_row(
-                f"{escape(f.name)}{where}",
-                f"[bold]{escape(f.policy)}[/]\n{escape(f.message)}{also}",
-                level,
-            )
-        console.print(table)
+        if rows:
+            title = f"{severity.upper()} ({len(rows)})"
+            _render_rows(title, _SEVERITY_STYLE.get(severity, ""), rows, console)
     for entry in result.expired_entries():
         what = f"#{entry.index} {entry.rule} {entry.resource} (expired {entry.expires})"
         console.print(f"[yellow]expired suppression[/] {escape(what)}", highlight=False)
@@ -77,15 +124,16 @@ def render_text(result: GateResult, console: Console) -> None:
         console.print(
             f"checkov: scanned {scanned} of {exported} exported resources", highlight=False
         )
+    unknown_values = capture.unknown_values()
+    if unknown_values:
+        console.print(
+            f"{unknown_values} input values are computed by the provider at create time "
+            "(unknown offline, as in `pulumi preview`)",
+            highlight=False,
+        )
     for note in (result.plan or {}).get("notes", []):
         console.print(f"[yellow]plan:[/] {escape(note)}", highlight=False)
-    counts = summary(result)
-    verdict = "[bold green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
-    console.print(
-        f"{verdict}: {counts['mandatory']} mandatory, {counts['advisory']} advisory, "
-        f"{counts['suppressed']} suppressed",
-        highlight=False,
-    )
+    console.print(verdict(result), highlight=False)
 
 
 def to_json(result: GateResult) -> dict[str, Any]:
@@ -96,7 +144,10 @@ def to_json(result: GateResult) -> dict[str, Any]:
         "project": capture.project,
         "program": capture.program,
         "resources": len(capture.resources),
+        "unknownValues": capture.unknown_values(),
         "passed": result.passed,
+        "error": None,
+        "inputs": result.inputs,
         "violations": [f.to_json() for f in result.findings],
         "summary": summary(result),
         "suppressions": {
@@ -109,14 +160,30 @@ def to_json(result: GateResult) -> dict[str, Any]:
     }
 
 
-def _artifact_uri(result: GateResult, finding: Finding) -> str | None:
-    if finding.source is None:
-        return None
-    path = Path(result.capture.program) / finding.source.file
+def repository_root(program: Path) -> Path:
+    """The Git work tree holding the program (SARIF paths are relative to it), else the
+    program's own folder; never the working directory."""
+    for folder in (program, *program.parents):
+        if (folder / ".git").exists():
+            return folder
+    return program
+
+
+def _artifact_uri(program: Path, source: SourceLocation) -> str:
+    path = program / source.file
+    base = repository_root(program)
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return path.relative_to(base).as_posix()
     except ValueError:
-        return path.resolve().as_uri()
+        return source.file
+
+
+def _physical(program: Path, source: SourceLocation) -> dict[str, Any]:
+    if source.in_program:
+        artifact: dict[str, Any] = {"uri": _artifact_uri(program, source)}
+    else:  # installed code: relative to its import root, never an absolute path
+        artifact = {"uri": source.file, "uriBaseId": "PYTHON_PACKAGES"}
+    return {"artifactLocation": artifact, "region": {"startLine": source.line}}
 
 
 def _sarif_rule(rule_id: str) -> dict[str, Any]:
@@ -162,17 +229,24 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
                 "severity": f.severity,
             },
         }
-        uri = _artifact_uri(result, f)
-        if uri is not None and f.source is not None:
-            item["locations"] = [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri},
-                        "region": {"startLine": f.source.line},
-                    },
-                    "logicalLocations": [{"fullyQualifiedName": f.urn, "kind": "resource"}],
-                }
+        program = Path(result.capture.program)
+        location: dict[str, Any] = {
+            "logicalLocations": [{"fullyQualifiedName": f.urn, "kind": "resource"}]
+        }
+        if f.source is not None and f.source.in_program:
+            location["physicalLocation"] = _physical(program, f.source)
+        item["locations"] = [location]
+        related = [
+            s
+            for s in ([f.source] if f.source else []) + f.related
+            if s != (f.source if f.source and f.source.in_program else None)
+        ]
+        if related:
+            item["relatedLocations"] = [
+                {"id": i, "physicalLocation": _physical(program, s)} for i, s in enumerate(related)
             ]
+        if f.component_path:
+            item["properties"]["componentPath"] = f.component_path
         if f.suppression is not None:
             item["suppressions"] = [
                 {"kind": "external", "status": "accepted", "justification": f.suppression.reason}
@@ -197,17 +271,78 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
     }
 
 
+def _dump(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
 def write(result: GateResult, fmt: str, console: Console, output: Path | None) -> None:
+    """The report to `output` (or the console); with `output`, the verdict line still goes
+    to the console."""
     if fmt == "text" and output is None:
         render_text(result, console)
         return
     if fmt == "text":
         with output.open("w", encoding="utf-8") as handle:  # type: ignore[union-attr]
             render_text(result, Console(file=handle, width=120, emoji=False, color_system=None))
-        return
-    doc = to_json(result) if fmt == "json" else to_sarif(result)
-    text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
-    if output is None:
-        console.file.write(text)
     else:
+        text = _dump(to_json(result) if fmt == "json" else to_sarif(result))
+        if output is None:
+            console.file.write(text)
+            return
         output.write_text(text, encoding="utf-8")
+    console.print(f"{verdict(result)} (report: {escape(str(output))})", highlight=False)
+
+
+def error_object(exc: BaseException) -> dict[str, Any]:
+    """The `error` of a report when the gate could not decide (exit 2)."""
+    doc: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, ProgramError):
+        doc.update(type=exc.exc_type, location=exc.location, traceback=exc.traceback_text or None)
+    return doc
+
+
+def error_report(
+    exc: GuardrailsError, fmt: str, output: Path | None, stack: str, program: Path
+) -> str | None:
+    """A JSON or SARIF report that carries the error (exit 2); None for text (the error line
+    on stderr is the report). Written to `output` when given, else returned for stdout."""
+    if fmt == "text":
+        return None
+    error = error_object(exc)
+    doc: dict[str, Any]
+    if fmt == "json":
+        doc = {
+            "version": REPORT_VERSION,
+            "stack": stack,
+            "program": str(program),
+            "passed": False,
+            "error": error,
+            "violations": [],
+        }
+    else:
+        doc = {
+            "$schema": _SARIF_SCHEMA,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "guardrails", "version": "0.1.0", "rules": []}},
+                    "automationDetails": {"id": f"guardrails/{stack}/"},
+                    "invocations": [
+                        {
+                            "executionSuccessful": False,
+                            "exitCode": 2,
+                            "toolExecutionNotifications": [
+                                {"level": "error", "message": {"text": error["message"]}}
+                            ],
+                        }
+                    ],
+                    "results": [],
+                    "properties": {"error": error},
+                }
+            ],
+        }
+    text = _dump(doc)
+    if output is None:
+        return text
+    output.write_text(text, encoding="utf-8")
+    return None

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.textfiles import read_yaml
 from policies.catalog import RULES_BY_ID
 
 MIN_REASON_LENGTH = 10
@@ -70,7 +69,7 @@ def _entry(index: int, raw: Any, source: str) -> Suppression:
         )
     unknown = set(raw) - _KEYS
     if unknown:
-        raise GuardrailsError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        raise GuardrailsError(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
     for key in ("rule", "resource", "reason", "expires"):
         if raw.get(key) in (None, ""):
             raise GuardrailsError(f"{where}: {key} is required")
@@ -106,10 +105,7 @@ def load_ledger(path: Path | None) -> list[Suppression]:
     """Read and validate a ledger; a missing default ledger is an empty one."""
     if path is None or not path.exists():
         return []
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise GuardrailsError(f"{path}: not valid YAML: {exc}") from exc
+    doc = read_yaml(path, "suppression ledger")
     if doc is None:
         return []
     if (

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.layer_builder.spec import (
     ARCHITECTURES,
     BYTECODE_MODES,
@@ -24,6 +26,8 @@ from guardrails.runtime.layer_builder.spec import (
     pip_index_options,
     read_requirements,
 )
+from guardrails.tooling.cli_support import HelpFormatter, add_command, exit_codes_epilog
+from guardrails.tooling.textfiles import check_output_path
 
 EXIT_OK = 0
 EXIT_ROLLED_BACK = 1
@@ -35,7 +39,7 @@ def _comma_list(value: str) -> frozenset[str]:
 
 def _add_aws(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", default=None, help="AWS region (default: from the profile)")
-    parser.add_argument("--profile", default=None, help="AWS profile")
+    parser.add_argument("--profile", default=None, help="AWS profile (default: the default)")
     parser.add_argument("--endpoint-url", default=None, help="AWS endpoint, e.g. a local emulator")
 
 
@@ -43,14 +47,28 @@ def _add_apply(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--apply", action="store_true", help="make the change (default: dry run, print the plan)"
     )
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output")
 
 
 def add_layer_parser(sub: Any) -> None:
-    layer = sub.add_parser("layer", help="build and operate AWS Lambda layers")
-    commands = layer.add_subparsers(dest="layer_command", required=True)
+    layer = sub.add_parser(
+        "layer",
+        help="build and operate AWS Lambda layers",
+        description="Build deterministic, checked Lambda layer zips, and see, prune, share and "
+        "roll out layer versions (changing commands are dry runs until --apply).",
+        epilog=exit_codes_epilog(failed="a rollout was rolled back (its alarm fired)"),
+        formatter_class=HelpFormatter,
+    )
+    commands = layer.add_subparsers(dest="layer_command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="build a deterministic, checked layer zip")
+    build = add_command(
+        commands,
+        "build",
+        help="build a deterministic, checked layer zip",
+        description="Resolve pinned requirements for a Lambda runtime and architecture, "
+        "install wheels only, strip (opt-in), compile bytecode, check size limits and "
+        "credentials, and write a deterministic zip (cached by content).",
+    )
     build.add_argument("packages", nargs="*", help="pinned requirements, e.g. requests==2.32.3")
     build.add_argument("--requirements", "-r", type=Path, help="a pinned requirements file")
     build.add_argument("--runtime", required=True, help=f"one of {', '.join(RUNTIMES)}")
@@ -64,12 +82,14 @@ def add_layer_parser(sub: Any) -> None:
         help="comma-separated, opt-in: " + "; ".join(f"{k}: {v}" for k, v in STRIP_OPTIONS.items()),
     )
     build.add_argument(
-        "--bytecode",
-        default="checked-hash",
-        help=f"one of {', '.join(BYTECODE_MODES)} (default: checked-hash)",
+        "--bytecode", default="checked-hash", help=f"one of {', '.join(BYTECODE_MODES)}"
     )
-    build.add_argument("--python", default=None, help="interpreter of the runtime's version")
-    build.add_argument("--allow-unpinned", action="store_true")
+    build.add_argument(
+        "--python", default=None, help="interpreter of the runtime's version (default: found)"
+    )
+    build.add_argument(
+        "--allow-unpinned", action="store_true", help="accept requirements without ==version"
+    )
     build.add_argument(
         "--allow-secret",
         action="append",
@@ -77,20 +97,26 @@ def add_layer_parser(sub: Any) -> None:
         metavar="GLOB",
         help="accept credential findings under this path glob (e.g. a package's test keys)",
     )
-    build.add_argument("--output", "-o", type=Path, default=None, help="zip path")
-    build.add_argument("--cache-dir", type=Path, default=None)
-    build.add_argument("--no-cache", action="store_true")
-    build.add_argument("--index-url", default=None)
-    build.add_argument("--find-links", action="append", default=[])
-    build.add_argument("--no-index", action="store_true")
-    build.add_argument("--format", choices=("table", "json"), default="table")
+    build.add_argument(
+        "--output", "-o", type=Path, default=None, help="zip path (default: under ./dist)"
+    )
+    build.add_argument(
+        "--cache-dir", type=Path, default=None, help="build cache (default: the user cache)"
+    )
+    build.add_argument("--no-cache", action="store_true", help="build without the cache")
+    build.add_argument("--index-url", default=None, help="package index (default: pip's)")
+    build.add_argument(
+        "--find-links", action="append", default=[], help="a local wheel folder (repeatable)"
+    )
+    build.add_argument("--no-index", action="store_true", help="use --find-links only")
+    build.add_argument("--format", choices=("table", "json"), default="table", help="report")
 
-    usage = commands.add_parser("usage", help="which functions use which layer versions")
+    usage = add_command(commands, "usage", help="which functions use which layer versions")
     usage.add_argument("--layer", default=None, help="only this layer (name or ARN)")
-    usage.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    usage.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output")
     _add_aws(usage)
 
-    prune = commands.add_parser("prune", help="delete old layer versions (dry run by default)")
+    prune = add_command(commands, "prune", help="delete old layer versions (dry run by default)")
     prune.add_argument("--layer", required=True, help="layer name or ARN")
     prune.add_argument("--keep", type=int, required=True, help="newest versions to keep")
     prune.add_argument(
@@ -100,7 +126,7 @@ def add_layer_parser(sub: Any) -> None:
     _add_aws(prune)
 
     for verb, text in (("share", "grant"), ("unshare", "revoke")):
-        command = commands.add_parser(verb, help=f"{text} use of a layer version")
+        command = add_command(commands, verb, help=f"{text} use of a layer version")
         command.add_argument("--layer-arn", required=True, help="layer version ARN")
         command.add_argument(
             "--principal",
@@ -108,7 +134,9 @@ def add_layer_parser(sub: Any) -> None:
             default=[],
             help="12-digit account id, account root ARN, or '*' (with --organization-id)",
         )
-        command.add_argument("--organization-id", default=None)
+        command.add_argument(
+            "--organization-id", default=None, help="AWS Organizations id (o-...) for '*'"
+        )
         if verb == "share":
             command.add_argument(
                 "--public",
@@ -118,18 +146,33 @@ def add_layer_parser(sub: Any) -> None:
         _add_apply(command)
         _add_aws(command)
 
-    rollout = commands.add_parser(
-        "rollout", help="move a batch of functions to a layer version, roll back on alarm"
+    rollout = add_command(
+        commands,
+        "rollout",
+        help="move a batch of functions to a layer version, roll back on alarm",
+        failed="the batch was rolled back (the alarm fired)",
     )
     rollout.add_argument("--layer-arn", required=True, help="layer version ARN to roll out")
-    rollout.add_argument("--functions", nargs="+", required=True)
-    rollout.add_argument("--percent", type=float, required=True)
+    rollout.add_argument("--functions", nargs="+", required=True, help="function names")
+    rollout.add_argument(
+        "--percent", type=float, required=True, help="share of --functions in this batch"
+    )
     rollout.add_argument("--alarm", required=True, help="CloudWatch alarm that guards the batch")
     rollout.add_argument(
-        "--bake-seconds", type=float, default=300, help="wait before reading the alarm"
+        "--bake-seconds", type=float, default=300, help="wait before reading the alarm (>= 0)"
     )
     _add_apply(rollout)
     _add_aws(rollout)
+
+
+def _check_rollout(args: argparse.Namespace) -> None:
+    """Refuse numbers that would skip the alarm guard, before any AWS call."""
+    if not math.isfinite(args.bake_seconds) or args.bake_seconds < 0:
+        raise GuardrailsError(
+            f"--bake-seconds must be a number of seconds >= 0 (got {args.bake_seconds})"
+        )
+    if not math.isfinite(args.percent) or not 0 < args.percent <= 100:
+        raise GuardrailsError(f"--percent must be > 0 and <= 100 (got {args.percent})")
 
 
 def _spec(args: argparse.Namespace) -> LayerSpec:
@@ -157,6 +200,8 @@ def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.runtime.layer_builder.build import build_layer, default_output
     from guardrails.tooling.layer_ops.console import RichProgress, render_build
 
+    if args.output is not None:
+        check_output_path(args.output, "layer zip", create_parents=True)
     spec = _spec(args)
     output = args.output or default_output(f"{spec.requirements.names[0]}-{spec.runtime}")
     with RichProgress(err) as progress:
@@ -206,6 +251,8 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
     command = args.layer_command
     if command == "build":
         return _build(args, out, err)
+    if command == "rollout":
+        _check_rollout(args)
     ops = _operations(args, err)
     if command == "usage":
         rows = [r.as_dict() for r in ops.usage(args.layer)]

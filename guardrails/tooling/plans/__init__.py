@@ -18,13 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.record import Capture
+from guardrails.tooling.record import UNKNOWN, Capture, count_unknowns
 
-# Pulumi's unknown-value sentinel (`pulumi.runtime.rpc.UNKNOWN`; a test keeps them equal),
-# spelled out so that the CLI does not import the Pulumi SDK to parse its options.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-__all__ = ["UNKNOWN", "PlanFile", "has_unknown", "read_plan", "strip_unknowns"]
+__all__ = ["UNKNOWN", "PlanFile", "read_plan"]
 
 
 @dataclass
@@ -45,7 +41,7 @@ class PlanFile:
     """How many resources checkov must report scanned on `checkov_plan`."""
 
     def summary(self) -> dict[str, Any]:
-        unknown = sum(1 for r in self.capture.resources if has_unknown(r.inputs))
+        unknown = sum(1 for r in self.capture.resources if count_unknowns(r.inputs))
         return {
             "file": str(self.path),
             "tool": self.tool,
@@ -54,25 +50,6 @@ class PlanFile:
             "unmapped_types": dict(sorted(self.unmapped.items())),
             "notes": list(self.notes),
         }
-
-
-def has_unknown(value: Any) -> bool:
-    if isinstance(value, str):
-        return value == UNKNOWN
-    if isinstance(value, dict):
-        return any(has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_unknown(v) for v in value)
-    return False
-
-
-def strip_unknowns(value: Any) -> Any:
-    """`value` without unknown leaves, as a Terraform plan's `planned_values` omits them."""
-    if isinstance(value, dict):
-        return {k: strip_unknowns(v) for k, v in value.items() if v != UNKNOWN}
-    if isinstance(value, list):
-        return [strip_unknowns(v) for v in value if v != UNKNOWN]
-    return value
 
 
 def read_plan(path: Path) -> PlanFile:

@@ -8,7 +8,6 @@ read_plan (Terraform or Pulumi JSON -> Capture)        } the pack starts meanwhi
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -18,20 +17,18 @@ from typing import Any
 
 from guardrails.tooling.analyzer import PolicyPackProcess, Provider
 from guardrails.tooling.dedupe import one_finding_per_problem
+from guardrails.tooling.findings import Finding, GateResult
 from guardrails.tooling.gate import (
     PACK_DIR,
-    Finding,
-    GateResult,
     apply_ledger,
     evaluate,
+    load_gate_settings,
+    remediated_findings,
     resolve_providers,
-    severity_rank,
     to_findings,
 )
-from guardrails.tooling.plans import PlanFile, read_plan, strip_unknowns
-from guardrails.tooling.policy_config import load_policy_config
+from guardrails.tooling.plans import PlanFile, read_plan
 from guardrails.tooling.record import Capture
-from guardrails.tooling.suppressions import load_ledger
 
 
 def checkov_on_plan(
@@ -43,14 +40,8 @@ def checkov_on_plan(
     from guardrails.tooling.checkov_scan import scan, scan_plan
 
     if plan.checkov_plan is not None:
-        return scan_plan(plan.checkov_plan, plan.checkov_resources, plan.capture.by_urn())
-    known = dataclasses.replace(
-        plan.capture,
-        resources=[
-            dataclasses.replace(r, inputs=strip_unknowns(r.inputs)) for r in plan.capture.resources
-        ],
-    )
-    return scan(known, providers)
+        return scan_plan(plan.checkov_plan, plan.checkov_resources, plan.capture)
+    return scan(plan.capture, providers)
 
 
 def run_plan_gate(
@@ -64,12 +55,7 @@ def run_plan_gate(
 ) -> GateResult:
     """The gate on a plan file. Raises GuardrailsError for bad input (exit 2)."""
     say = progress or (lambda _: None)
-    policy_config = load_policy_config(policy_config_path)
-    ledger = load_ledger(ledger_path)
-    if checkov:
-        from guardrails.tooling.checkov_scan import ensure_checkov
-
-        ensure_checkov()
+    policy_config, ledger = load_gate_settings(policy_config_path, ledger_path, checkov)
 
     timings: dict[str, float] = {}
     began = time.perf_counter()
@@ -87,11 +73,12 @@ def run_plan_gate(
                 scanning = pool.submit(checkov_on_plan, plan, providers)
             say(f"evaluating {len(capture.resources)} resources with the policy pack")
             start = time.perf_counter()
-            diagnostics = evaluate(pack, capture, policy_config, providers)
+            evaluation = evaluate(pack, capture, policy_config, providers)
             timings["policies"] = time.perf_counter() - start
         finally:
             pack.close()
-        findings = to_findings(capture, diagnostics)
+        findings = remediated_findings(capture, evaluation.remediations)
+        findings += to_findings(evaluation.capture, evaluation.diagnostics)
         checkov_summary = None
         if scanning is not None:
             say("waiting for checkov")
@@ -102,10 +89,12 @@ def run_plan_gate(
             timings["checkov"] = time.perf_counter() - began
 
     apply_ledger(findings, ledger, today or dt.date.today())
-    findings.sort(
-        key=lambda f: (f.level != "mandatory", severity_rank(f.severity), f.urn, f.policy)
-    )
+    findings.sort(key=Finding.sort_key)
     timings["total"] = time.perf_counter() - began
-    result = GateResult(capture, findings, ledger, timings, checkov_summary)
-    result.plan = plan.summary()
-    return result
+    used = {
+        "policyConfig": str(policy_config_path) if policy_config_path else None,
+        "suppressions": str(ledger_path) if ledger_path else None,
+    }
+    return GateResult(
+        evaluation.capture, findings, ledger, timings, checkov_summary, used, plan.summary()
+    )

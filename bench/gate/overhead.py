@@ -1,8 +1,13 @@
-"""Benchmark of `guardrails check --plan` against checkov alone, and of what a program run
-costs per resource (the SDK's mock runtime vs our recording).
+"""What the gate costs beyond the program it runs, what a program run costs per resource
+(the SDK's mock runtime vs our recording), and `guardrails check --plan` against checkov
+alone.
 
     make bench-gate                       # with run.py
-    .venv/bin/python bench/gate/plan_gate.py --sizes 1000 5000
+    .venv/bin/python bench/gate/overhead.py --sizes 1000 5000
+
+Program gate: per size, in one run, the program alone (`capture_program`, the preview's
+child process) and the whole gate (`run_gate`) streaming registrations to the pack (the
+default) and evaluating the finished record (`stream=False`); overhead = gate - program.
 
 Plan gate: the program of run.py at each size is captured once and written as a Terraform
 plan (`terraform show -json` shape: addresses `type.name`, `resource_changes` with
@@ -43,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import write_program  # noqa: E402
 
 from guardrails.tooling.checkov_scan import run_checkov  # noqa: E402
+from guardrails.tooling.gate import run_gate  # noqa: E402
 from guardrails.tooling.plans.check import run_plan_gate  # noqa: E402
 from guardrails.tooling.preview import capture_program  # noqa: E402
 from guardrails.tooling.record import Capture  # noqa: E402
@@ -137,6 +143,27 @@ def program_costs(tmp: Path, sizes: list[int], repeat: int, console: Console) ->
     return table
 
 
+def program_gate(tmp: Path, sizes: list[int], repeat: int, console: Console) -> Table:
+    table = Table(title="program gate: overhead over the program run (seconds, wall)")
+    for column in ("resources", "program", "gate (streamed)", "overhead", "after program",
+                   "gate (not streamed)", "overhead"):  # fmt: skip
+        table.add_column(column, justify="right")
+    for size in sizes:
+        program = tmp / f"g{size}"
+        write_program(program, size)
+        program_s, captured = median_run(lambda: capture_program(program, "dev"), repeat)  # noqa: B023
+        streamed_s, streamed = median_run(lambda: run_gate(program, "dev"), repeat)  # noqa: B023
+        batch_s, _ = median_run(lambda: run_gate(program, "dev", stream=False), repeat)  # noqa: B023
+        after = streamed.timings["total"] - streamed.timings["program"]
+        table.add_row(
+            str(len(captured.resources)), f"{program_s:.2f}", f"{streamed_s:.2f}",
+            f"{100 * (streamed_s - program_s) / program_s:+.1f}%", f"{after:.2f}",
+            f"{batch_s:.2f}", f"{100 * (batch_s - program_s) / program_s:+.1f}%",
+        )  # fmt: skip
+        console.print(f"program gate measured at {len(captured.resources)} resources", style="dim")
+    return table
+
+
 def plan_gate(tmp: Path, sizes: list[int], repeat: int, console: Console) -> Table:
     table = Table(title="guardrails check --plan vs checkov alone, same Terraform plan (seconds)")
     for column in ("resources", "read", "policies", "plan gate", "per resource (ms)",
@@ -166,13 +193,20 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure (median)")
-    parser.add_argument("--skip", choices=("plan", "program"), default=None)
+    parser.add_argument(
+        "--only",
+        choices=("gate", "plan", "program"),
+        nargs="+",
+        default=("gate", "plan", "program"),
+    )
     args = parser.parse_args()
     console = Console() if sys.stdout.isatty() else Console(width=140)
-    with tempfile.TemporaryDirectory(prefix="guardrails-bench-plan-") as tmp:
-        if args.skip != "plan":
+    with tempfile.TemporaryDirectory(prefix="guardrails-bench-overhead-") as tmp:
+        if "gate" in args.only:
+            console.print(program_gate(Path(tmp), args.sizes, args.repeat, console))
+        if "plan" in args.only:
             console.print(plan_gate(Path(tmp), args.sizes, args.repeat, console))
-        if args.skip != "program":
+        if "program" in args.only:
             console.print(program_costs(Path(tmp), args.sizes, args.repeat, console))
     console.print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
