@@ -8,6 +8,8 @@ alone.
 Program gate: per size, in one run, the program alone (`capture_program`, the preview's
 child process) and the whole gate (`run_gate`) streaming registrations to the pack (the
 default) and evaluating the finished record (`stream=False`); overhead = gate - program.
+CPU seconds beside wall seconds: on a machine busy with other work, wall time says little
+about overlap, CPU time says what each part costs.
 
 Plan gate: the program of run.py at each size is captured once and written as a Terraform
 plan (`terraform show -json` shape: addresses `type.name`, `resource_changes` with
@@ -30,13 +32,13 @@ import os
 import platform
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -55,6 +57,7 @@ from guardrails.tooling.record import Capture  # noqa: E402
 from policies.naming import terraform_type, to_terraform  # noqa: E402
 
 BARE = Path(__file__).resolve().parent / "bare_program.py"
+T = TypeVar("T")
 
 
 def terraform_plan(capture: Capture) -> dict[str, Any]:
@@ -91,126 +94,116 @@ def terraform_plan(capture: Capture) -> dict[str, Any]:
     }
 
 
-def median_run(fn: Any, repeat: int) -> tuple[float, Any]:
-    samples, value = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples), value
-
-
-def child_run(cmd: list[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def timed(fn: Callable[[], T]) -> tuple[float, float, float, T]:
+    """(wall, own CPU, children's CPU) seconds of `fn()`, and its value."""
+    self0, kids0 = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    value = fn()
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    self1, kids1 = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    own = (self1.ru_utime - self0.ru_utime) + (self1.ru_stime - self0.ru_stime)
+    kids = (kids1.ru_utime - kids0.ru_utime) + (kids1.ru_stime - kids0.ru_stime)
+    return wall, own, kids, value
+
+
+def bare_run(program: Path) -> tuple[float, float]:
+    """(wall, CPU) of the program under the bare SDK, in a fresh process."""
+    cmd = [sys.executable, str(BARE), str(program)]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    wall, _, cpu, _ = timed(lambda: subprocess.run(cmd, check=True, capture_output=True, env=env))
     return wall, cpu
 
 
-def program_costs(tmp: Path, sizes: list[int], repeat: int, console: Console) -> Table:
-    table = Table(title="program run under the mock runtime: SDK vs our recording (seconds)")
-    for column in ("resources", "bare SDK wall", "bare SDK CPU", "capture wall", "capture CPU",
-                   "recording CPU share"):  # fmt: skip
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    table = Table(title=title)
+    for column in columns:
         table.add_column(column, justify="right")
-    rows: dict[int, tuple[float, float, float, float]] = {}
-    for size in sizes:
-        program = tmp / f"cost{size}"
-        write_program(program, size)
-        capture_cmd = [sys.executable, "-m", "guardrails.tooling.capture", "--program",
-                       str(program), "--stack", "dev", "--out", str(tmp / "c.json")]  # fmt: skip
-        bare = [child_run([sys.executable, str(BARE), str(program)]) for _ in range(repeat)]
-        ours = [child_run(capture_cmd) for _ in range(repeat)]
-        n = len(json.loads((tmp / "c.json").read_text())["capture"]["resources"])
-        row = (
-            statistics.median(b[0] for b in bare), statistics.median(b[1] for b in bare),
-            statistics.median(o[0] for o in ours), statistics.median(o[1] for o in ours),
-        )  # fmt: skip
-        rows[n] = row
-        share = (row[3] - row[1]) / row[3]
-        table.add_row(str(n), *(f"{v:.2f}" for v in row), f"{100 * share:.0f}%")
-        console.print(f"program cost measured at {n} resources", style="dim")
-    if len(rows) >= 2:
-        (n0, r0), (n1, r1) = sorted(rows.items())[0], sorted(rows.items())[-1]
-        per = [1000 * (r1[i] - r0[i]) / (n1 - n0) for i in range(4)]
-        table.add_row(
-            "per resource (ms)", *(f"{v:.2f}" for v in per),
-            f"{100 * (per[3] - per[1]) / per[3]:.0f}%",
-        )  # fmt: skip
     return table
 
 
-def program_gate(tmp: Path, sizes: list[int], repeat: int, console: Console) -> Table:
-    table = Table(title="program gate: overhead over the program run (seconds, wall)")
-    for column in ("resources", "program", "gate (streamed)", "overhead", "after program",
-                   "gate (not streamed)", "overhead"):  # fmt: skip
-        table.add_column(column, justify="right")
-    for size in sizes:
-        program = tmp / f"g{size}"
-        write_program(program, size)
-        program_s, captured = median_run(lambda: capture_program(program, "dev"), repeat)  # noqa: B023
-        streamed_s, streamed = median_run(lambda: run_gate(program, "dev"), repeat)  # noqa: B023
-        batch_s, _ = median_run(lambda: run_gate(program, "dev", stream=False), repeat)  # noqa: B023
-        after = streamed.timings["total"] - streamed.timings["program"]
-        table.add_row(
-            str(len(captured.resources)), f"{program_s:.2f}", f"{streamed_s:.2f}",
-            f"{100 * (streamed_s - program_s) / program_s:+.1f}%", f"{after:.2f}",
-            f"{batch_s:.2f}", f"{100 * (batch_s - program_s) / program_s:+.1f}%",
-        )  # fmt: skip
-        console.print(f"program gate measured at {len(captured.resources)} resources", style="dim")
-    return table
-
-
-def plan_gate(tmp: Path, sizes: list[int], repeat: int, console: Console) -> Table:
-    table = Table(title="guardrails check --plan vs checkov alone, same Terraform plan (seconds)")
-    for column in ("resources", "read", "policies", "plan gate", "per resource (ms)",
-                   "checkov alone", "checkov / plan gate"):  # fmt: skip
-        table.add_column(column, justify="right")
+def measure(tmp: Path, sizes: list[int], run_checkov_too: bool, console: Console) -> list[Table]:
+    gate = _table(
+        "program gate: what the gate adds to the program run (wall seconds)",
+        ("resources", "program", "gate (streamed)", "overhead", "after program",
+         "gate (not streamed)", "overhead"),
+    )  # fmt: skip
+    cpu = _table(
+        "CPU seconds: the SDK's mock runtime, our recording, the gate beyond the program",
+        ("resources", "bare SDK", "capture", "ours in capture", "gate (all processes)",
+         "gate beyond program"),
+    )  # fmt: skip
+    plan = _table(
+        "guardrails check --plan vs checkov alone, same Terraform plan (wall seconds)",
+        ("resources", "read", "policies", "plan gate", "per resource (ms)", "checkov alone",
+         "checkov / plan gate"),
+    )  # fmt: skip
+    rows: dict[int, tuple[float, float]] = {}
     for size in sizes:
         program = tmp / f"p{size}"
         write_program(program, size)
-        plan = terraform_plan(capture_program(program, "dev"))
-        path = tmp / f"plan{size}.json"
-        path.write_text(json.dumps(plan))
-        n = len(plan["resource_changes"])
-        gate_s, result = median_run(lambda: run_plan_gate(path), repeat)  # noqa: B023
-        checkov_s, report = median_run(lambda: run_checkov(plan, custom_checks=False), repeat)  # noqa: B023
-        if report.get("summary", {}).get("resource_count") != n:
-            raise SystemExit(f"checkov scanned {report.get('summary')}, expected {n} resources")
-        table.add_row(
-            str(n), f"{result.timings['read']:.2f}", f"{result.timings['policies']:.2f}",
-            f"{gate_s:.2f}", f"{1000 * gate_s / n:.2f}", f"{checkov_s:.2f}",
-            f"{checkov_s / gate_s:.2f}x",
+        _, bare_cpu = bare_run(program)
+        prog_wall, _, prog_cpu, captured = timed(lambda: capture_program(program, "dev"))  # noqa: B023
+        n = len(captured.resources)
+        s_wall, s_own, s_kids, streamed = timed(lambda: run_gate(program, "dev"))  # noqa: B023
+        b_wall, _, _, _ = timed(lambda: run_gate(program, "dev", stream=False))  # noqa: B023
+        after = streamed.timings["total"] - streamed.timings["program"]
+        gate.add_row(
+            str(n), f"{prog_wall:.2f}", f"{s_wall:.2f}", f"{100 * (s_wall - prog_wall) / prog_wall:+.1f}%",
+            f"{after:.2f}", f"{b_wall:.2f}", f"{100 * (b_wall - prog_wall) / prog_wall:+.1f}%",
         )  # fmt: skip
-        console.print(f"plan gate measured at {n} resources", style="dim")
-    return table
+        gate_cpu = s_own + s_kids
+        cpu.add_row(
+            str(n), f"{bare_cpu:.2f}", f"{prog_cpu:.2f}",
+            f"{100 * (prog_cpu - bare_cpu) / prog_cpu:.0f}%", f"{gate_cpu:.2f}",
+            f"{100 * (gate_cpu - prog_cpu) / prog_cpu:+.0f}%",
+        )  # fmt: skip
+        rows[n] = (bare_cpu, prog_cpu)
+        console.print(f"program gate measured at {n} resources", style="dim")
+        doc = terraform_plan(captured)
+        path = tmp / f"plan{size}.json"
+        path.write_text(json.dumps(doc))
+        count = len(doc["resource_changes"])
+        g_wall, _, _, result = timed(lambda: run_plan_gate(path))  # noqa: B023
+        c_text = "-"
+        ratio = "-"
+        if run_checkov_too:
+            c_wall, _, _, report = timed(lambda: run_checkov(doc, custom_checks=False))  # noqa: B023
+            if report.get("summary", {}).get("resource_count") != count:
+                raise SystemExit(f"checkov scanned {report.get('summary')}, expected {count}")
+            c_text, ratio = f"{c_wall:.2f}", f"{c_wall / g_wall:.2f}x"
+        plan.add_row(
+            str(count), f"{result.timings['read']:.2f}", f"{result.timings['policies']:.2f}",
+            f"{g_wall:.2f}", f"{1000 * g_wall / count:.2f}", c_text, ratio,
+        )  # fmt: skip
+        console.print(f"plan gate measured at {count} resources", style="dim")
+    if len(rows) >= 2:
+        (n0, (b0, p0)), (n1, (b1, p1)) = sorted(rows.items())[0], sorted(rows.items())[-1]
+        bare_ms, prog_ms = 1000 * (b1 - b0) / (n1 - n0), 1000 * (p1 - p0) / (n1 - n0)
+        cpu.add_row(
+            "per resource (ms)", f"{bare_ms:.2f}", f"{prog_ms:.2f}",
+            f"{100 * (prog_ms - bare_ms) / prog_ms:.0f}%", "", "",
+        )  # fmt: skip
+    return [gate, cpu, plan]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measure (median)")
-    parser.add_argument(
-        "--only",
-        choices=("gate", "plan", "program"),
-        nargs="+",
-        default=("gate", "plan", "program"),
-    )
+    parser.add_argument("--no-checkov", action="store_true", help="skip checkov alone")
     args = parser.parse_args()
-    console = Console() if sys.stdout.isatty() else Console(width=140)
+    console = Console() if sys.stdout.isatty() else Console(width=150)
     with tempfile.TemporaryDirectory(prefix="guardrails-bench-overhead-") as tmp:
-        if "gate" in args.only:
-            console.print(program_gate(Path(tmp), args.sizes, args.repeat, console))
-        if "plan" in args.only:
-            console.print(plan_gate(Path(tmp), args.sizes, args.repeat, console))
-        if "program" in args.only:
-            console.print(program_costs(Path(tmp), args.sizes, args.repeat, console))
+        for table in measure(Path(tmp), args.sizes, not args.no_checkov, console):
+            console.print(table)
     console.print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
-        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
+        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}; one run per size"
     )
     return 0
 
