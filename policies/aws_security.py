@@ -33,7 +33,7 @@ def _layer_public(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 def _layer_runtimes_declared(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     if not resource.get("compatibleRuntimes"):
-        yield "compatibleRuntimes is not declared"
+        yield "compatibleRuntimes is not declared; list the runtimes the layer was built for"
 
 
 def _layer_runtimes_supported(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
@@ -41,12 +41,15 @@ def _layer_runtimes_supported(resource: Resource, config: Mapping[str, Any]) -> 
         r for r in resource.get("compatibleRuntimes", []) if r in config["deprecatedRuntimes"]
     ]
     if deprecated:
-        yield f"compatibleRuntimes lists deprecated runtimes: {', '.join(deprecated)}"
+        yield (
+            f"compatibleRuntimes lists deprecated runtimes: {', '.join(deprecated)}; "
+            "build the layer for a supported runtime"
+        )
 
 
 def _alarm_actions(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     if not resource.get("alarmActions"):
-        yield "alarm has no alarmActions: nobody is notified"
+        yield "alarm has no alarmActions: nobody is notified; add an SNS topic ARN to alarmActions"
 
 
 def _topic_kms(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:

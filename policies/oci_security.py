@@ -43,12 +43,16 @@ def _adb_access(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     entries = [str(e) for e in resource.get("whitelistedIps", [])]
     if not entries:
         yield (
-            "reachable from the whole internet: no private endpoint (subnetId) and no IP allow-list"
+            "reachable from the whole internet: no private endpoint (subnetId) and no IP "
+            "allow-list; set subnetId (private endpoint) or whitelistedIps"
         )
         return
     open_entries = [e for e in entries if e.split(";")[-1] in WORLD]
     if open_entries:
-        yield f"IP allow-list opens the database to the whole internet ({', '.join(open_entries)})"
+        yield (
+            f"IP allow-list opens the database to the whole internet ({', '.join(open_entries)}); "
+            "list specific CIDRs or use a private endpoint (subnetId)"
+        )
 
 
 def _adb_mtls(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
@@ -58,7 +62,10 @@ def _adb_mtls(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 def _adb_license(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     if not resource.get("licenseModel"):
-        yield "licenseModel is not set (OCI then assumes BRING_YOUR_OWN_LICENSE)"
+        yield (
+            "licenseModel is not set (OCI then assumes BRING_YOUR_OWN_LICENSE); "
+            "set LICENSE_INCLUDED or BRING_YOUR_OWN_LICENSE explicitly"
+        )
 
 
 def _adb_vault(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
@@ -69,7 +76,10 @@ def _adb_vault(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 def _adb_retention(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
     days = resource.get("backupRetentionPeriodInDays")
     if days is not None and float(days) < config["minimumDays"]:
-        yield f"backup retention {days:g} days is below {config['minimumDays']} days"
+        yield (
+            f"backup retention {days:g} days is below {config['minimumDays']} days; "
+            f"set backupRetentionPeriodInDays to at least {config['minimumDays']}"
+        )
 
 
 def _environment(resource: Resource, namespace: str) -> str | None:
@@ -173,7 +183,10 @@ def _admin_ports(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]
     for where, rule in _public_ingress(resource):
         exposed = _exposed_ports(rule, config["adminPorts"])
         if exposed:
-            yield f"{where}ingress from {rule['source']} to {', '.join(exposed)}"
+            yield (
+                f"{where}ingress from {rule['source']} to {', '.join(exposed)}; "
+                "allow a specific CIDR (or a bastion) instead"
+            )
 
 
 def _node_ports(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
@@ -183,7 +196,7 @@ def _node_ports(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
             low, high = NODE_PORTS
             yield (
                 f"{where}ingress from {rule['source']} to the Kubernetes NodePort range "
-                f"{low}-{high} ({opened})"
+                f"{low}-{high} ({opened}); expose services through a load balancer instead"
             )
 
 
@@ -248,7 +261,8 @@ def _public_subnets(
             yield (
                 subnet.urn,
                 f"subnet {subnet.name} allows public IPs on its VNICs (prohibitPublicIpOnVnic is "
-                f"not true) and routes to an internet gateway through route table {routed[0]}",
+                f"not true) and routes to an internet gateway through route table {routed[0]}; "
+                "set prohibitPublicIpOnVnic=true, or route through a NAT gateway",
             )
 
 
@@ -267,12 +281,12 @@ def _pool_private(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 def _alarm_enabled(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     if resource.get("isEnabled") is not True:
-        yield "alarm is disabled"
+        yield "alarm is disabled; set isEnabled to true"
 
 
 def _alarm_destination(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
     if not resource.get("destinations"):
-        yield "alarm has no destination"
+        yield "alarm has no destination; add a notification topic to destinations"
 
 
 def _referrers(resources: Sequence[Resource], types: Iterable[str]) -> dict[str, list[Resource]]:
@@ -299,7 +313,8 @@ def topics_without_subscriptions(
             names = ", ".join(sorted(u.name for u in users[topic.urn]))
             yield (
                 topic.urn,
-                f"topic {topic.name} notifies nobody: no subscription (used by {names})",
+                f"topic {topic.name} notifies nobody: no subscription (used by {names}); "
+                "subscribe an email, Slack or PagerDuty endpoint",
             )
 
 
@@ -315,7 +330,7 @@ def _budget_rules(
     rules = _referrers(resources, [BUDGET_RULE])
     for budget in resources:
         if budget.type == BUDGET and budget.urn not in rules:
-            yield budget.urn, f"budget {budget.name} has no alert rule"
+            yield budget.urn, f"budget {budget.name} has no alert rule; add a budget Rule for it"
 
 
 def _tenancy_forecast(
@@ -332,7 +347,13 @@ def _tenancy_forecast(
         )
         if tenancy_wide and any(r.get("type") == "FORECAST" for r in rules.get(budget.urn, [])):
             return
-    yield None, "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check)"
+    yield (
+        None,
+        (
+            "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check); "
+            "add a FORECAST rule to the root-compartment budget"
+        ),
+    )
 
 
 _MANAGE_ALL = re.compile(
@@ -345,7 +366,10 @@ def _iam_admin(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
     for statement in resource.get("statements", []):
         match = _MANAGE_ALL.match(str(statement))
         if match and match["group"].strip("'\" ").lower() not in admins:
-            yield f"grants manage all-resources in tenancy to group {match['group']}: {statement}"
+            yield (
+                f"grants manage all-resources in tenancy to group {match['group']}: {statement}; "
+                f"only {', '.join(config['adminGroups'])} may, scope it to a compartment"
+            )
 
 
 ADMIN_PORTS_FIELD = ConfigField(

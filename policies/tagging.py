@@ -98,7 +98,10 @@ def _check_oci_required(resource: Resource, config: Mapping[str, Any]) -> Iterab
     ns = config["namespace"]
     missing = _missing(_oci_tags(resource, ns), config["requiredKeys"])
     if missing:
-        yield f"missing defined tags {', '.join(f'{ns}.{k}' for k in missing)}"
+        yield (
+            f"missing defined tags {', '.join(f'{ns}.{k}' for k in missing)}; "
+            "add them to definedTags"
+        )
 
 
 def _check_oci_values(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
@@ -127,7 +130,10 @@ def _remediate_oci(resource: Resource, config: Mapping[str, Any]) -> dict[str, A
 def _check_aws_required(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:
     missing = _missing(_aws_tags(resource), config["requiredKeys"])
     if missing:
-        yield f"missing tags {', '.join(missing)} (provider defaultTags count)"
+        yield (
+            f"missing tags {', '.join(missing)} (provider defaultTags count); "
+            "add them to tags or to the provider's defaultTags"
+        )
 
 
 def _check_aws_values(resource: Resource, config: Mapping[str, Any]) -> Iterable[str]:

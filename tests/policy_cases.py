@@ -7,7 +7,7 @@ process (test_policy_pack.py) and the checkov custom checks (test_checkov.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from guardrails.tooling.record import CapturedResource
@@ -78,8 +78,9 @@ class Case:
     provider_props: dict[str, Any] = field(default_factory=dict)
     checkov: bool = True
     """False where checkov cannot see what the rule needs (provider defaultTags in HCL)."""
-    message: str | None = None
-    """For a violating case: the message the rule must report (whole, after the prefix)."""
+    message: str = ""
+    """For a violating case: the rule's message, which names the offending value and the fix
+    (so a rule that fires for the wrong reason fails its test)."""
 
 
 def adb(**props: Any) -> dict[str, Any]:
@@ -709,8 +710,7 @@ class StackCase:
     resources: list[CapturedResource]
     violating: list[str]
     """Names of the resources reported (`<stack>` for a stack-wide finding)."""
-    message: str | None = None
-    """For a violating case: the message reported (the first, if several)."""
+    message: str = ""
 
 
 def _urn(type_: str, name: str) -> str:
@@ -862,3 +862,182 @@ STACK_CASES += [
         "true) and routes to an internet gateway through route table default-rt",
     ),
 ]
+
+
+# What each violating case must say: the offending value and the fix.
+MESSAGES: dict[tuple[str, str], str] = {
+    (
+        "oci-tagging-resource-required-tags",
+        "no tags",
+    ): "missing defined tags governance.cost_center, governance.environment; add them to definedTags",
+    (
+        "oci-tagging-resource-required-tags",
+        "no environment",
+    ): "missing defined tags governance.environment; add them to definedTags",
+    (
+        "oci-tagging-resource-required-tags",
+        "other namespace",
+    ): "missing defined tags governance.cost_center, governance.environment; add them to definedTags",
+    (
+        "oci-tagging-resource-allowed-values",
+        "unknown environment",
+    ): "defined tag values not allowed: environment='qa' (allowed: dev, staging, prod)",
+    (
+        "aws-tagging-resource-required-tags",
+        "no tags",
+    ): "missing tags cost_center, environment (provider defaultTags count); add them to tags or to the provider's defaultTags",
+    (
+        "aws-tagging-resource-required-tags",
+        "no cost_center",
+    ): "missing tags cost_center (provider defaultTags count); add them to tags or to the provider's defaultTags",
+    (
+        "aws-tagging-resource-allowed-values",
+        "unknown environment",
+    ): "tag values not allowed: environment='qa' (allowed: dev, staging, prod)",
+    (
+        "oci-database-adb-private-access",
+        "neither",
+    ): "reachable from the whole internet: no private endpoint (subnetId) and no IP allow-list; set subnetId (private endpoint) or whitelistedIps",
+    (
+        "oci-database-adb-private-access",
+        "empty allow-list",
+    ): "reachable from the whole internet: no private endpoint (subnetId) and no IP allow-list; set subnetId (private endpoint) or whitelistedIps",
+    (
+        "oci-database-adb-private-access",
+        "0.0.0.0/0",
+    ): "IP allow-list opens the database to the whole internet (0.0.0.0/0); list specific CIDRs or use a private endpoint (subnetId)",
+    (
+        "oci-database-adb-private-access",
+        "::/0",
+    ): "IP allow-list opens the database to the whole internet (::/0); list specific CIDRs or use a private endpoint (subnetId)",
+    (
+        "oci-database-adb-mtls-required",
+        "allow-list without mTLS",
+    ): "reachable through an IP allow-list without isMtlsConnectionRequired=true",
+    (
+        "oci-database-adb-mtls-required",
+        "allow-list, mTLS unset",
+    ): "reachable through an IP allow-list without isMtlsConnectionRequired=true",
+    (
+        "oci-database-adb-license-explicit",
+        "unset",
+    ): "licenseModel is not set (OCI then assumes BRING_YOUR_OWN_LICENSE); set LICENSE_INCLUDED or BRING_YOUR_OWN_LICENSE explicitly",
+    (
+        "oci-database-adb-vault-password",
+        "admin password",
+    ): "admin password passed as adminPassword; reference an OCI Vault secret (secretId)",
+    (
+        "oci-database-adb-backup-retention",
+        "3 days",
+    ): "backup retention 3 days is below 7 days; set backupRetentionPeriodInDays to at least 7",
+    (
+        "oci-database-adb-production-protected",
+        "prod, unprotected",
+    ): "production database is not protected (ResourceOptions(protect=True))",
+    (
+        "oci-objectstorage-bucket-no-public-access",
+        "ObjectRead",
+    ): "accessType is ObjectRead; use NoPublicAccess",
+    (
+        "oci-objectstorage-bucket-no-public-access",
+        "ObjectReadWithoutList",
+    ): "accessType is ObjectReadWithoutList; use NoPublicAccess",
+    (
+        "oci-objectstorage-bucket-versioning-enabled",
+        "unset",
+    ): "versioning is Disabled; set it to Enabled",
+    (
+        "oci-objectstorage-bucket-versioning-enabled",
+        "disabled",
+    ): "versioning is Disabled; set it to Enabled",
+    (
+        "oci-objectstorage-bucket-customer-managed-key",
+        "Oracle key",
+    ): "encrypted with an Oracle-managed key; set kmsKeyId to a customer-managed key",
+    (
+        "oci-network-nsgrule-no-public-admin-ports",
+        "ssh from world",
+    ): "ingress from 0.0.0.0/0 to 22; allow a specific CIDR (or a bastion) instead",
+    (
+        "oci-network-nsgrule-no-public-admin-ports",
+        "range containing 3389",
+    ): "ingress from ::/0 to 3389; allow a specific CIDR (or a bastion) instead",
+    (
+        "oci-network-nsgrule-no-public-admin-ports",
+        "listener from world",
+    ): "ingress from 0.0.0.0/0 to 1521, 1522; allow a specific CIDR (or a bastion) instead",
+    (
+        "oci-network-nsgrule-no-public-admin-ports",
+        "all TCP ports",
+    ): "ingress from 0.0.0.0/0 to all TCP ports; allow a specific CIDR (or a bastion) instead",
+    (
+        "oci-network-nsgrule-no-public-admin-ports",
+        "all protocols",
+    ): "ingress from 0.0.0.0/0 to all protocols and ports; allow a specific CIDR (or a bastion) instead",
+    (
+        "oci-network-securitylist-no-public-admin-ports",
+        "public ssh",
+    ): "ingressSecurityRules[0]: ingress from 0.0.0.0/0 to 22; allow a specific CIDR (or a bastion) instead",
+    (
+        "oci-network-securitylist-no-public-admin-ports",
+        "public all",
+    ): "ingressSecurityRules[0]: ingress from 0.0.0.0/0 to all protocols and ports; allow a specific CIDR (or a bastion) instead",
+    (
+        "oci-streaming-streampool-customer-managed-key",
+        "Oracle key",
+    ): "stream pool uses an Oracle-managed key; set customEncryptionKey.kmsKeyId",
+    (
+        "oci-streaming-streampool-private-endpoint",
+        "public",
+    ): "stream pool has a public endpoint; set privateEndpointSettings.subnetId",
+    ("oci-monitoring-alarm-enabled", "disabled"): "alarm is disabled; set isEnabled to true",
+    (
+        "oci-monitoring-alarm-has-destination",
+        "none",
+    ): "alarm has no destination; add a notification topic to destinations",
+    (
+        "oci-identity-policy-no-tenancy-admin",
+        "other group",
+    ): "grants manage all-resources in tenancy to group 'Default'/'devs': allow group 'Default'/'devs' to manage all-resources in tenancy; only Administrators may, scope it to a compartment",
+    (
+        "aws-lambda-layerpermission-no-public",
+        "public",
+    ): "layer version shared with every AWS account (principal * without organizationId)",
+    (
+        "aws-lambda-layerversion-runtimes-declared",
+        "missing",
+    ): "compatibleRuntimes is not declared; list the runtimes the layer was built for",
+    (
+        "aws-lambda-layerversion-runtimes-supported",
+        "deprecated",
+    ): "compatibleRuntimes lists deprecated runtimes: python3.7; build the layer for a supported runtime",
+    (
+        "aws-cloudwatch-alarm-has-actions",
+        "none",
+    ): "alarm has no alarmActions: nobody is notified; add an SNS topic ARN to alarmActions",
+    ("aws-sns-topic-kms-encrypted", "plain"): "topic is not encrypted with KMS (kmsMasterKeyId)",
+    (
+        "oci-ons-topic-has-subscription",
+        "alarm topic without subscription",
+    ): "topic t notifies nobody: no subscription (used by a); subscribe an email, Slack or PagerDuty endpoint",
+    (
+        "aws-sns-topic-has-subscription",
+        "budget topic without subscription",
+    ): "topic t notifies nobody: no subscription (used by b); subscribe an email, Slack or PagerDuty endpoint",
+    (
+        "oci-budget-budget-has-alert-rule",
+        "without rule",
+    ): "budget b has no alert rule; add a budget Rule for it",
+    (
+        "oci-budget-tenancy-forecast-rule",
+        "tenancy budget with actual rule only",
+    ): "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check); add a FORECAST rule to the root-compartment budget",
+    (
+        "oci-budget-tenancy-forecast-rule",
+        "forecast only on a tag budget",
+    ): "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check); add a FORECAST rule to the root-compartment budget",
+}
+
+
+CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), c.message)) for c in CASES]
+STACK_CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), c.message)) for c in STACK_CASES]

@@ -375,3 +375,33 @@ def test_nan_is_not_a_number_of_days():
 
     with pytest.raises(GuardrailsError, match="must be a JSON integer"):
         parse_policy_config({"oci-database-adb-backup-retention": {"minimumDays": math.nan}})
+
+
+def test_an_internal_error_in_check_still_writes_the_requested_report(
+    capsys, tmp_path, monkeypatch
+):
+    def broken(*_a: object, **_k: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(gate, "capture", broken)
+    monkeypatch.setattr(gate, "PolicyPackProcess", _NoPack)
+    output = tmp_path / "gate.sarif"
+    code, out, err = _run(
+        capsys, "check", "--program", str(PLAIN), "--format", "sarif", "--output", str(output)
+    )
+    assert code == EXIT_ERROR and out == ""
+    assert "internal error: ZeroDivisionError" in err
+    run = json.loads(output.read_text())["runs"][0]
+    assert run["invocations"][0] == {
+        "executionSuccessful": False,
+        "exitCode": 2,
+        "toolExecutionNotifications": [{"level": "error", "message": {"text": "division by zero"}}],
+    }
+    Path(err.rsplit("full trace in ", 1)[1].rstrip(")\n")).unlink()
+
+
+def test_preview_json_carries_the_error(capsys, program, no_program):
+    code, out, err = _run(capsys, "preview", "--program", str(program), "--json")
+    assert code == EXIT_ERROR
+    assert json.loads(out) == {"error": {"type": "GuardrailsError", "message": STOP}}
+    assert _error_line(err) == f"error: {STOP}"

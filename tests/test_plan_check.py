@@ -57,7 +57,9 @@ def test_terraform_plan_of_the_hcl_fixture(capsys):
     [subnet] = [v for v in report["violations"] if v["policy"].endswith("prohibit-public-ip")]
     assert subnet["message"] == (
         "subnet oci_core_subnet.web allows public IPs on its VNICs (prohibitPublicIpOnVnic is "
-        "not true) and routes to an internet gateway through route table oci_core_route_table.public"
+        "not true) and routes to an internet gateway through route table "
+        "oci_core_route_table.public; set prohibitPublicIpOnVnic=true, or route through a NAT "
+        "gateway"
     )
     # The same verdicts as the catalog's checkov checks on the HCL, except where the plan
     # does not know a value yet (versioning is computed by the provider):

@@ -1,16 +1,20 @@
 """Run a Pulumi Python program under Pulumi's mock runtime and record what it declares.
 
 This module is the child-process side of the offline preview: `python -m
-guardrails.tooling.capture` runs exactly one program and writes a JSON document (see
-`guardrails.tooling.record.Capture`). A fresh process per run is deliberate: the Pulumi SDK
-keeps the event loop and the root stack in module state that leaks between runs (pulumi#6561,
-#8280).
+guardrails.tooling.capture --request R --out O` runs exactly one program, as the parent
+described it in a `CaptureRequest` (config already read, a temporary copy of the program's
+folder to run in, data-source answers), and writes a JSON document (see
+`guardrails.tooling.record.Capture`), or an error record. A fresh process per run is
+deliberate: the Pulumi SDK keeps the event loop and the root stack in module state that leaks
+between runs (pulumi#6561, #8280).
 
 The program runs the way the Pulumi language host runs it: working directory and `sys.path` set
 to the program's folder, config and secret keys from the stack file, the entry point executed by
-`runpy` inside `run_in_stack`. The engine is replaced by `RecordingMonitor`, a subclass of the
-SDK's own `MockMonitor` that also keeps what `Mocks.new_resource` is not shown (parent,
-provider, protect, source position).
+`runpy` inside `run_in_stack`, in preview mode (values the provider computes are unknown and
+`apply` on them does not run, as in `pulumi preview`). The engine is replaced by
+`RecordingMonitor`, a subclass of the SDK's own `MockMonitor` that also keeps what
+`Mocks.new_resource` is not shown (parent, provider, protect, the declaring chain), and the
+engine's log by a handler that keeps what the program and the SDK say.
 """
 
 from __future__ import annotations

@@ -34,6 +34,13 @@ CHECKOV_VENV = ROOT / ".venv-checkov"
 CHECKS_DIR = ROOT / "policies" / "checkov"
 TIMEOUT_SECONDS = 1800
 _TF_NAME = re.compile(r"[^A-Za-z0-9_-]")
+_RUNNING: set[subprocess.Popen[str]] = set()
+
+
+def stop_running() -> None:
+    """End checkov runs still going (the gate was interrupted while a thread waits on one)."""
+    for proc in list(_RUNNING):
+        proc.kill()
 
 
 def checkov_command() -> Path:
@@ -139,28 +146,28 @@ def run_checkov(plan: dict[str, Any], custom_checks: bool = True) -> dict[str, A
         if custom_checks:
             cmd += ["--external-checks-dir", str(CHECKS_DIR)]
         env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-        try:
-            proc = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                cwd=tmp,
-                env=env,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise GuardrailsError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from exc
+        with subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp,
+            env=env,
+        ) as proc:
+            _RUNNING.add(proc)
+            try:
+                stdout, stderr = proc.communicate(timeout=TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired as exc:
+                proc.kill()
+                raise GuardrailsError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from exc
+            finally:
+                _RUNNING.discard(proc)
     if proc.returncode not in (0, 1):
-        raise GuardrailsError(
-            f"checkov failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
-        )
+        raise GuardrailsError(f"checkov failed (exit {proc.returncode}): {stderr.strip()[-300:]}")
     try:
-        doc = json.loads(proc.stdout)
+        doc = json.loads(stdout)
     except json.JSONDecodeError as exc:
-        raise GuardrailsError(
-            f"checkov printed no JSON report: {proc.stdout.strip()[:200]}"
-        ) from exc
+        raise GuardrailsError(f"checkov printed no JSON report: {stdout.strip()[:200]}") from exc
     if isinstance(doc, list):
         doc = next((d for d in doc if d.get("check_type") == "terraform_plan"), {})
     return doc if isinstance(doc, dict) else {}

@@ -32,7 +32,7 @@ from guardrails.tooling.cli_support import (
     add_command,
     exit_codes_epilog,
 )
-from guardrails.tooling.layer_ops.cli import add_layer_parser, run_layer
+from guardrails.tooling.layer_ops.cli import add_layer_parser
 from guardrails.tooling.plans.cli import add_plan_option, run_plan_check
 from guardrails.tooling.record import ProgramMessage
 
@@ -65,7 +65,10 @@ def _add_program_options(parser: argparse.ArgumentParser) -> None:
         "the program's folder, else placeholders); see README 'Programs we did not write'",
     )
     parser.add_argument(
-        "--strict", action="store_true", help="fail (exit 2) when the program or the SDK warns"
+        "--strict",
+        action="store_true",
+        help="fail (exit 2) on a Pulumi warning (pulumi.log.warn, or the SDK's own, such as an "
+        "Output in an f-string)",
     )
     parser.add_argument(
         "--verbose",
@@ -170,6 +173,7 @@ def _messages_printer(console: Console, verbose: bool) -> Callable[[list[Program
 
 def _preview(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.preview import capture, load_program, render_preview
+    from guardrails.tooling.report import error_object
 
     inputs = load_program(args.program or DEFAULT_PROGRAM, args.stack, args.mocks)
     if inputs.mocks_path is not None:
@@ -178,11 +182,14 @@ def _preview(args: argparse.Namespace, out: Console, err: Console) -> int:
             highlight=False,
             soft_wrap=True,
         )
-    result = capture(
-        inputs,
-        strict=args.strict,
-        on_messages=_messages_printer(err, args.verbose),
-    )
+    try:
+        result = capture(
+            inputs, strict=args.strict, on_messages=_messages_printer(err, args.verbose)
+        )
+    except GuardrailsError as exc:
+        if args.json:  # the requested format, carrying the error
+            sys.stdout.write(json.dumps({"error": error_object(exc)}, indent=2) + "\n")
+        raise
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
     else:
@@ -232,7 +239,7 @@ def _check(args: argparse.Namespace, out: Console, err: Console) -> int:
                 on_messages=_messages_printer(err, args.verbose),
                 inputs=inputs,
             )
-    except GuardrailsError as exc:
+    except Exception as exc:  # a report in the requested format, whatever went wrong
         text = error_report(exc, args.format, args.output, args.stack, program)
         if text is not None:
             out.file.write(text)
@@ -261,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     out = Console(emoji=False)
     err = Console(stderr=True, emoji=False)
-    run = getattr(args, "run", None) or run_layer
+    run = args.run  # every command sets it: set_defaults(run=...)
     try:
         code: int = run(args, out, err)
         return code

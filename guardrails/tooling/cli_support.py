@@ -13,6 +13,7 @@ other exception to 2 with the trace written to a file (never 1: 1 means violatio
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 EXIT_OK = 0
@@ -57,7 +58,7 @@ def add_command(
     parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         help=help,
-        description=description or help[:1].upper() + help[1:] + ".",
+        description=textwrap.fill(description or help[:1].upper() + help[1:] + ".", 88),
         epilog=exit_codes_epilog(ok, failed),
         formatter_class=HelpFormatter,
     )

@@ -312,41 +312,48 @@ def run_gate(
     pack = PolicyPackProcess(PACK_DIR)
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
-            # The pack starts in its own process while the program runs in another.
-            pack.start()
-            say(f"running {inputs.project.name} / {stack} under the mock runtime")
-            streaming = _streaming(stream, pack, policy_config, inputs)
-            start = time.perf_counter()
-            captured = capture(
-                inputs,
-                strict=strict,
-                on_messages=on_messages,
-                on_resource=streaming.add if streaming is not None else None,
-            )
-            timings["program"] = time.perf_counter() - start
+            try:
+                # The pack starts in its own process while the program runs in another.
+                pack.start()
+                say(f"running {inputs.project.name} / {stack} under the mock runtime")
+                streaming = _streaming(stream, pack, policy_config, inputs)
+                start = time.perf_counter()
+                captured = capture(
+                    inputs,
+                    strict=strict,
+                    on_messages=on_messages,
+                    on_resource=streaming.add if streaming is not None else None,
+                )
+                timings["program"] = time.perf_counter() - start
 
-            providers = resolve_providers(captured, settings.config)
-            if checkov:
-                # checkov scans the exported plan in its own process meanwhile.
-                scanning = pool.submit(_timed, _checkov_scan, captured, providers)
-            say(f"evaluating {len(captured.resources)} resources with the policy pack")
-            start = time.perf_counter()
-            if streaming is not None:
-                evaluation = Evaluation(streaming.finish(captured, providers), [], captured)
-            else:
-                evaluation = evaluate(pack, captured, policy_config, providers)
-            timings["policies"] = time.perf_counter() - start
-        finally:
-            pack.close()
-        findings = remediated_findings(captured, evaluation.remediations)
-        findings += to_findings(evaluation.capture, evaluation.diagnostics)
-        checkov_summary = None
-        if scanning is not None:
-            say("waiting for checkov")
-            (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
-            findings = one_finding_per_problem(
-                findings + checkov_findings, captured, checkov_summary
-            )
+                providers = resolve_providers(captured, settings.config)
+                if checkov:
+                    # checkov scans the exported plan in its own process meanwhile.
+                    scanning = pool.submit(_timed, _checkov_scan, captured, providers)
+                say(f"evaluating {len(captured.resources)} resources with the policy pack")
+                start = time.perf_counter()
+                if streaming is not None:
+                    evaluation = Evaluation(streaming.finish(captured, providers), [], captured)
+                else:
+                    evaluation = evaluate(pack, captured, policy_config, providers)
+                timings["policies"] = time.perf_counter() - start
+            finally:
+                pack.close()
+            findings = remediated_findings(captured, evaluation.remediations)
+            findings += to_findings(evaluation.capture, evaluation.diagnostics)
+            checkov_summary = None
+            if scanning is not None:
+                say("waiting for checkov")
+                (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
+                findings = one_finding_per_problem(
+                    findings + checkov_findings, captured, checkov_summary
+                )
+        except BaseException:
+            if scanning is not None:
+                from guardrails.tooling.checkov_scan import stop_running
+
+                stop_running()  # else leaving the pool would wait for checkov to finish
+            raise
 
     apply_ledger(findings, ledger, today or dt.date.today())
     findings.sort(key=Finding.sort_key)

@@ -297,6 +297,13 @@ def render_preview(capture: Capture, console: Console) -> None:
         table.add_row(escape(typ), str(count))
     table.add_row("[bold]total[/]", f"[bold]{len(capture.resources)}[/]")
     console.print(table)
+    unknown = capture.unknown_values()
+    if unknown:
+        console.print(
+            f"{unknown} input values are known only after create (computed by the provider), "
+            "as in `pulumi preview`",
+            markup=False,
+        )
 
     if capture.invokes:
         sources = []

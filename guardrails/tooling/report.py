@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.runtime.errors import ProgramError
 from guardrails.tooling.findings import LEVELS, Finding, GateResult
 from guardrails.tooling.record import SourceLocation
 from policies.catalog import RULES, RULES_BY_ID
@@ -302,7 +302,7 @@ def error_object(exc: BaseException) -> dict[str, Any]:
 
 
 def error_report(
-    exc: GuardrailsError, fmt: str, output: Path | None, stack: str, program: Path
+    exc: BaseException, fmt: str, output: Path | None, stack: str, program: Path
 ) -> str | None:
     """A JSON or SARIF report that carries the error (exit 2); None for text (the error line
     on stderr is the report). Written to `output` when given, else returned for stdout."""

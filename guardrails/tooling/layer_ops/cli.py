@@ -26,7 +26,7 @@ from guardrails.runtime.layer_builder.spec import (
     pip_index_options,
     read_requirements,
 )
-from guardrails.tooling.cli_support import HelpFormatter, add_command, exit_codes_epilog
+from guardrails.tooling.cli_support import add_command
 from guardrails.tooling.textfiles import check_output_path
 
 EXIT_OK = 0
@@ -51,14 +51,15 @@ def _add_apply(parser: argparse.ArgumentParser) -> None:
 
 
 def add_layer_parser(sub: Any) -> None:
-    layer = sub.add_parser(
+    layer = add_command(
+        sub,
         "layer",
         help="build and operate AWS Lambda layers",
         description="Build deterministic, checked Lambda layer zips, and see, prune, share and "
         "roll out layer versions (changing commands are dry runs until --apply).",
-        epilog=exit_codes_epilog(failed="a rollout was rolled back (its alarm fired)"),
-        formatter_class=HelpFormatter,
+        failed="a rollout was rolled back (its alarm fired)",
     )
+    layer.set_defaults(run=run_layer)
     commands = layer.add_subparsers(dest="layer_command", required=True, metavar="COMMAND")
 
     build = add_command(
