@@ -246,6 +246,27 @@ def _checkov_scan(
     return scan(capture, providers)
 
 
+def judged(
+    captured: Capture,
+    evaluation: Evaluation,
+    checkov_result: tuple[list[Finding], dict[str, Any]] | None,
+) -> tuple[list[Finding], dict[str, Any] | None]:
+    """The pack's findings (remediations first) with checkov's folded in, one finding per
+    problem; and checkov's summary."""
+    findings = remediated_findings(captured, evaluation.remediations)
+    findings += to_findings(evaluation.capture, evaluation.diagnostics)
+    if checkov_result is None:
+        return findings, None
+    checkov_findings, summary = checkov_result
+    return one_finding_per_problem(findings + checkov_findings, captured, summary), summary
+
+
+def decide(findings: list[Finding], ledger: list[Suppression], today: dt.date | None) -> None:
+    """Apply the ledger and put the findings in report order."""
+    apply_ledger(findings, ledger, today or dt.date.today())
+    findings.sort(key=Finding.sort_key)
+
+
 def load_gate_settings(
     policy_config_path: Path | None, ledger_path: Path | None, checkov: bool
 ) -> tuple[PolicyConfig, list[Suppression]]:
@@ -339,15 +360,11 @@ def run_gate(
                 timings["policies"] = time.perf_counter() - start
             finally:
                 pack.close()
-            findings = remediated_findings(captured, evaluation.remediations)
-            findings += to_findings(evaluation.capture, evaluation.diagnostics)
-            checkov_summary = None
+            checkov_result = None
             if scanning is not None:
                 say("waiting for checkov")
-                (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
-                findings = one_finding_per_problem(
-                    findings + checkov_findings, captured, checkov_summary
-                )
+                checkov_result, timings["checkov"] = scanning.result()
+            findings, checkov_summary = judged(captured, evaluation, checkov_result)
         except BaseException:
             if scanning is not None:
                 from guardrails.tooling.checkov_scan import stop_running
@@ -355,8 +372,7 @@ def run_gate(
                 stop_running()  # else leaving the pool would wait for checkov to finish
             raise
 
-    apply_ledger(findings, ledger, today or dt.date.today())
-    findings.sort(key=Finding.sort_key)
+    decide(findings, ledger, today)
     timings["total"] = time.perf_counter() - began
     used = {
         "policyConfig": str(policy_config_path) if policy_config_path else None,

@@ -16,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.tooling.analyzer import PolicyPackProcess, Provider
-from guardrails.tooling.dedupe import one_finding_per_problem
 from guardrails.tooling.findings import Finding, GateResult
 from guardrails.tooling.gate import (
     PACK_DIR,
-    apply_ledger,
+    decide,
     evaluate,
+    judged,
     load_gate_settings,
-    remediated_findings,
     resolve_providers,
-    to_findings,
 )
 from guardrails.tooling.plans import PlanFile, read_plan
 from guardrails.tooling.record import Capture
@@ -77,19 +75,14 @@ def run_plan_gate(
             timings["policies"] = time.perf_counter() - start
         finally:
             pack.close()
-        findings = remediated_findings(capture, evaluation.remediations)
-        findings += to_findings(evaluation.capture, evaluation.diagnostics)
-        checkov_summary = None
+        checkov_result = None
         if scanning is not None:
             say("waiting for checkov")
-            checkov_findings, checkov_summary = scanning.result()
-            findings = one_finding_per_problem(
-                findings + checkov_findings, capture, checkov_summary
-            )
+            checkov_result = scanning.result()
             timings["checkov"] = time.perf_counter() - began
+        findings, checkov_summary = judged(capture, evaluation, checkov_result)
 
-    apply_ledger(findings, ledger, today or dt.date.today())
-    findings.sort(key=Finding.sort_key)
+    decide(findings, ledger, today)
     timings["total"] = time.perf_counter() - began
     used = {
         "policyConfig": str(policy_config_path) if policy_config_path else None,
