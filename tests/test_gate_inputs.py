@@ -405,3 +405,10 @@ def test_preview_json_carries_the_error(capsys, program, no_program):
     assert code == EXIT_ERROR
     assert json.loads(out) == {"error": {"type": "GuardrailsError", "message": STOP}}
     assert _error_line(err) == f"error: {STOP}"
+
+
+def test_a_program_folder_too_large_to_copy_is_refused(capsys, program, monkeypatch):
+    monkeypatch.setattr(preview, "MAX_COPIED_FILES", 3)
+    code, out, err = _run(capsys, "preview", "--program", str(program))
+    assert code == EXIT_ERROR and out == ""
+    assert _error_line(err).startswith(f"error: {program}: over 3 files; the preview runs a copy")

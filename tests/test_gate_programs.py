@@ -165,7 +165,9 @@ def test_an_output_in_an_f_string_warns_and_fails_with_strict(capsys):
     assert main(["preview", "--program", str(NOISY), "-s", "fstring", "--strict"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert "error: --strict: 2 warning(s) from the program or the Pulumi SDK" in err
+    assert (
+        "error: --strict: 2 warning(s) or error(s) logged by the program or the Pulumi SDK" in err
+    )
 
 
 def test_an_exception_in_an_apply_shows_the_program_line_without_noise(capsys):
@@ -182,10 +184,14 @@ def test_an_exception_in_an_apply_shows_the_program_line_without_noise(capsys):
     assert "This function may throw" not in err
 
 
-def test_pulumi_log_error_fails_the_run(capsys):
-    assert main(["preview", "--program", str(NOISY), "-s", "logerror"]) == 2
+def test_pulumi_log_error_is_shown_and_fails_only_with_strict(capsys):
+    # as `pulumi preview`, which shows it and still exits 0 (pulumi#5085)
+    assert main(["preview", "--program", str(NOISY), "-s", "logerror", "--json"]) == 0
     err = capsys.readouterr().err
-    assert "error: the program logged an error: the program says this cannot work" in err
+    assert "program error: the program says this cannot work" in err
+    assert main(["preview", "--program", str(NOISY), "-s", "logerror", "--strict"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --strict: 2 warning(s) or error(s) logged by the program" in err
 
 
 # --- where findings point ------------------------------------------------------------------------

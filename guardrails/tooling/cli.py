@@ -67,8 +67,8 @@ def _add_program_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict",
         action="store_true",
-        help="fail (exit 2) on a Pulumi warning (pulumi.log.warn, or the SDK's own, such as an "
-        "Output in an f-string)",
+        help="fail (exit 2) on a warning or error logged through Pulumi (pulumi.log, or the "
+        "SDK's own, such as an Output in an f-string)",
     )
     parser.add_argument(
         "--verbose",

@@ -66,10 +66,27 @@ def load_program(program_dir: Path, stack: str, mocks_path: Path | None = None) 
     return ProgramInputs(project, settings, mocks, path)
 
 
+MAX_COPIED_FILES = 20_000
+
+
+def _refuse_large(folder: Path) -> None:
+    """A program folder is small; refuse to copy a whole tree (`main: /x.py` would copy /)."""
+    count = 0
+    for _dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not _NOT_COPIED(_dirpath, [d])]
+        count += len(filenames)
+        if count > MAX_COPIED_FILES:
+            raise GuardrailsError(
+                f"{folder}: over {MAX_COPIED_FILES} files; the preview runs a copy of the "
+                "program's folder, so point `main` in Pulumi.yaml at the program's own folder"
+            )
+
+
 def _copy_program(project: Project, into: Path) -> tuple[Path, str]:
     """Copy the program's folder, so that whatever it writes stays away from the user's
     files. Returns the copy's root and the entry point relative to it."""
     source = project.root if project.main.is_relative_to(project.root) else project.main.parent
+    _refuse_large(source)
     workdir = into / (source.name or "program")
     try:
         shutil.copytree(source, workdir, symlinks=True, ignore=_NOT_COPIED)
@@ -165,7 +182,7 @@ def capture(
 
     `on_messages` is given what the program printed and logged, also when it failed, before
     any error is raised. Raises ProgramError when the program raises, GuardrailsError for a
-    bad mocks file, a `pulumi.log.error`, or (with `strict`) a warning.
+    bad mocks file or (with `strict`) a warning or error logged through Pulumi.
     """
     project = inputs.project
     with tempfile.TemporaryDirectory(prefix="guardrails-run-") as tmp:
@@ -220,15 +237,13 @@ def capture(
         _raise_error(doc["error"])
     result = Capture.from_json(doc["capture"])
     result.messages = said
-    errors = [m for m in said if m.stream == "log" and m.severity == "error"]
-    if errors:
-        raise GuardrailsError(f"the program logged an error: {errors[0].text}")
-    # Raw stderr is the program's business (libraries write there); Pulumi's warnings are not.
-    warnings = [m for m in said if m.stream == "log" and m.severity == "warning"]
-    if strict and warnings:
+    # Raw stderr is the program's business (libraries write there); Pulumi's own log is not.
+    # `pulumi.log.error` alone does not fail `pulumi preview` either (pulumi#5085).
+    logged = [m for m in said if m.stream == "log" and m.severity in ("warning", "error")]
+    if strict and logged:
         raise GuardrailsError(
-            f"--strict: {len(warnings)} warning(s) from the program or the Pulumi SDK, "
-            f"first: {warnings[0].text}"
+            f"--strict: {len(logged)} warning(s) or error(s) logged by the program or the "
+            f"Pulumi SDK, first: {logged[0].text}"
         )
     return result
 

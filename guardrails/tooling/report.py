@@ -290,7 +290,9 @@ def write(result: GateResult, fmt: str, console: Console, output: Path | None) -
             console.file.write(text)
             return
         output.write_text(text, encoding="utf-8")
-    console.print(f"{verdict(result)} (report: {escape(str(output))})", highlight=False)
+    console.print(
+        f"{verdict(result)} (report: {escape(str(output))})", highlight=False, soft_wrap=True
+    )
 
 
 def error_object(exc: BaseException) -> dict[str, Any]:
