@@ -52,6 +52,7 @@ clean:
 
 bench-gate: $(STAMP) $(CHECKOV)
 	$(BIN)/python bench/gate/run.py
+	$(BIN)/python bench/gate/overhead.py
 
 bench-layers: $(STAMP)
 	$(BIN)/python bench/layers/run.py

@@ -111,6 +111,7 @@ RULES = (
         enforcement="advisory",
         resource_types=frozenset({SNS_TOPIC}),
         check=_topic_kms,
+        checkov_ids=("CKV_AWS_26",),
     ),
     Rule(
         id="aws-sns-topic-has-subscription",

@@ -134,9 +134,10 @@ def _schema(rule: Rule) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties=rule.config_schema()) if rule.config else None
 
 
-# Large enough for every resource of an AnalyzeStack request, whose stack policies each
-# convert all resources again.
-_CACHE_SIZE = 8192
+# Large enough for every resource of an AnalyzeStack request (two entries each: its properties
+# and its provider's), whose stack policies each convert all resources again. At 8,192 a
+# 5,000-resource stack thrashed the cache and AnalyzeStack took 7-9 s instead of 2-3 s.
+_CACHE_SIZE = 32768
 
 
 def _once_per_object(fn: Callable[..., Any]) -> Callable[..., Any]:

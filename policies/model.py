@@ -37,6 +37,18 @@ class Resource:
         value = self.props.get(key, default)
         return default if value is None else value
 
+    def is_set(self, key: str) -> bool:
+        """Whether the input has a value; one known only after apply counts as set (the
+        policy SDK raises on reading it, so this does not read it unless it must)."""
+        if key not in list(self.props):  # iterating reads keys, never values
+            return False
+        try:
+            return self.props[key] is not None
+        except Exception as exc:
+            if is_unknown_error(exc):
+                return True
+            raise
+
     def provider_value(self, key: str) -> Any:
         value = self.provider_props.get(key)
         if isinstance(value, str) and value[:1] in "[{":
@@ -45,6 +57,13 @@ class Resource:
             except json.JSONDecodeError:
                 return value
         return value
+
+
+def is_unknown_error(exc: BaseException) -> bool:
+    """Whether `exc` is pulumi_policy's UnknownValueError: a value read during a preview that
+    is known only after apply. Matched by name: the catalog cannot import pulumi_policy (it
+    also runs inside checkov's environment)."""
+    return type(exc).__name__ == "UnknownValueError"
 
 
 def _is_sequence(value: Any) -> bool:
@@ -133,6 +152,9 @@ class Rule:
     remediate: Remediation | None = None
     remediation_steps: str = ""
     frameworks: tuple[str, ...] = ()
+    checkov_ids: tuple[str, ...] = ()
+    """checkov built-in checks that report the same problem on the same resource: the gate
+    shows one finding naming both engines when both fire."""
 
     @property
     def is_stack_rule(self) -> bool:

@@ -35,6 +35,11 @@ TAG_NAMESPACE = "oci:Identity/tagNamespace:TagNamespace"
 TAG_DEFINITION = "oci:Identity/tag:Tag"
 S3 = "aws:s3/bucket:Bucket"
 SCHEDULE = "oci:ResourceScheduler/schedule:Schedule"
+CLUSTER = "oci:ContainerEngine/cluster:Cluster"
+SUBNET_TYPE = "oci:Core/subnet:Subnet"
+ROUTE_TABLE = "oci:Core/routeTable:RouteTable"
+DEFAULT_ROUTE_TABLE = "oci:Core/defaultRouteTable:DefaultRouteTable"
+IGW = "oci:Core/internetGateway:InternetGateway"
 
 TAGS = {
     "governance.cost_center": "CC-101",
@@ -158,6 +163,23 @@ def alarm(**props: Any) -> dict[str, Any]:
     }
     base.update(props)
     return {k: v for k, v in base.items() if v is not None}
+
+
+def port(low: int, high: int | None = None) -> dict[str, Any]:
+    """NSG rule tcpOptions for a destination port range."""
+    return {"destinationPortRange": {"min": low, "max": low if high is None else high}}
+
+
+def cluster(**endpoint: Any) -> dict[str, Any]:
+    base = {
+        "compartmentId": ocid("compartment"),
+        "vcnId": ocid("vcn"),
+        "kubernetesVersion": "v1.31.1",
+        "name": "oke",
+        "definedTags": TAGS,
+        "endpointConfig": {"subnetId": SUBNET, **endpoint},
+    }
+    return base
 
 
 def layer(**props: Any) -> dict[str, Any]:
@@ -464,6 +486,98 @@ CASES: list[Case] = [
         "public all",
         res(SECURITY_LIST, ingress(protocol="all", source="0.0.0.0/0")),
         True,
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "Kubernetes API from world",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(6443))),
+        True,
+        message="ingress from 0.0.0.0/0 to 6443",
+    ),
+    Case(
+        "oci-network-nsgrule-no-public-admin-ports",
+        "Kubernetes API from the VCN",
+        res(NSG_RULE, nsg_rule(source="10.0.0.0/16", tcpOptions=port(6443))),
+        False,
+    ),
+    Case(
+        "oci-network-securitylist-no-public-admin-ports",
+        "public listener range",
+        res(
+            SECURITY_LIST,
+            ingress(protocol="6", source="::/0", tcpOptions={"min": 1500, "max": 1600}),
+        ),
+        True,
+        message="ingressSecurityRules[0]: ingress from ::/0 to 1521, 1522",
+    ),
+    # Kubernetes NodePorts
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "NodePorts from the VCN",
+        res(NSG_RULE, nsg_rule(source="10.0.0.0/16", tcpOptions=port(30000, 32767))),
+        False,
+    ),
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "public https",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(443))),
+        False,
+    ),
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "NodePort range from world (NSG rule)",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(30000, 32767))),
+        True,
+        message="ingress from 0.0.0.0/0 to the Kubernetes NodePort range 30000-32767 "
+        "(TCP 30000-32767)",
+    ),
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "one NodePort from world (UDP, security list)",
+        res(
+            SECURITY_LIST,
+            ingress(protocol="17", source="0.0.0.0/0", udpOptions={"min": 31000, "max": 31000}),
+        ),
+        True,
+        message="ingressSecurityRules[0]: ingress from 0.0.0.0/0 to the Kubernetes NodePort "
+        "range 30000-32767 (UDP 31000)",
+    ),
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "all protocols from world (security list)",
+        res(SECURITY_LIST, ingress(protocol="all", source="0.0.0.0/0")),
+        True,
+        message="ingressSecurityRules[0]: ingress from 0.0.0.0/0 to the Kubernetes NodePort "
+        "range 30000-32767 (all protocols and ports)",
+    ),
+    # Kubernetes API endpoint
+    Case(
+        "oci-containerengine-cluster-private-api-endpoint",
+        "private endpoint",
+        res(CLUSTER, cluster(isPublicIpEnabled=False)),
+        False,
+    ),
+    Case(
+        "oci-containerengine-cluster-private-api-endpoint",
+        "public IP unset",
+        res(CLUSTER, cluster()),
+        False,
+    ),
+    Case(
+        "oci-containerengine-cluster-private-api-endpoint",
+        "public IP",
+        res(CLUSTER, cluster(isPublicIpEnabled=True)),
+        True,
+        message="the Kubernetes API endpoint has a public IP "
+        "(endpointConfig.isPublicIpEnabled=true); reach it through a bastion or VPN instead",
+    ),
+    Case(
+        "oci-containerengine-cluster-private-api-endpoint",
+        "legacy endpoint outside the VCN",
+        res(CLUSTER, {k: v for k, v in cluster().items() if k != "endpointConfig"}),
+        True,
+        message="no endpointConfig: the Kubernetes API endpoint is not in the VCN and is "
+        "public; set endpointConfig with a private subnet",
     ),
     # streaming
     Case("oci-streaming-streampool-customer-managed-key", "CMK", res(POOL, pool()), False),
@@ -860,6 +974,60 @@ STACK_CASES += [
 ]
 
 
+def _network(subnet: dict[str, Any], *, igw: bool = True, default_table: bool = False) -> list:
+    """A VCN, an internet gateway, a route table (or the VCN's default one) and a subnet."""
+    vcn = res(VCN, {"cidrBlocks": ["10.0.0.0/16"], "definedTags": TAGS}, name="vcn")
+    gateway = res(IGW, {"vcnId": "vcn-id", "definedTags": TAGS}, name="igw", deps=(vcn.urn,))
+    target = (gateway.urn,) if igw else ()
+    rules = [{"destination": "0.0.0.0/0", "networkEntityId": "igw-id" if igw else "ngw-id"}]
+    if default_table:
+        table = res(
+            DEFAULT_ROUTE_TABLE,
+            {"manageDefaultResourceId": "vcn-drt", "routeRules": rules},
+            name="default-rt",
+            deps=(vcn.urn, *target),
+        )
+        deps: tuple[str, ...] = (vcn.urn,)
+    else:
+        table = res(ROUTE_TABLE, {"vcnId": "vcn-id", "routeRules": rules}, name="rt", deps=target)
+        subnet = {"routeTableId": "rt-id", **subnet}
+        deps = (vcn.urn, table.urn)
+    props = {"cidrBlock": "10.0.1.0/24", "vcnId": "vcn-id", "definedTags": TAGS, **subnet}
+    return [vcn, gateway, table, res(SUBNET_TYPE, props, name="web", deps=deps)]
+
+
+STACK_CASES += [
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "private subnet behind an internet gateway",
+        _network({"prohibitPublicIpOnVnic": True}),
+        [],
+    ),
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "public subnet without an internet route",
+        _network({"prohibitPublicIpOnVnic": False}, igw=False),
+        [],
+    ),
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "public subnet routed to the internet gateway",
+        _network({"prohibitPublicIpOnVnic": False}),
+        ["web"],
+        message="subnet web allows public IPs on its VNICs (prohibitPublicIpOnVnic is not "
+        "true) and routes to an internet gateway through route table rt",
+    ),
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "public IPs by default, VCN default route table to the gateway",
+        _network({}, default_table=True),
+        ["web"],
+        message="subnet web allows public IPs on its VNICs (prohibitPublicIpOnVnic is not "
+        "true) and routes to an internet gateway through route table default-rt",
+    ),
+]
+
+
 # What each violating case must say: the offending value and the fix.
 MESSAGES: dict[tuple[str, str], str] = {
     (
@@ -1051,5 +1219,5 @@ MESSAGES: dict[tuple[str, str], str] = {
 }
 
 
-CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), "")) for c in CASES]
-STACK_CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), "")) for c in STACK_CASES]
+CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), c.message)) for c in CASES]
+STACK_CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), c.message)) for c in STACK_CASES]

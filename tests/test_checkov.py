@@ -56,7 +56,7 @@ def _ours(report: dict, key: str) -> set[tuple[str, str]]:
 @pytest.mark.subprocess
 def test_custom_checks_pass_compliant_terraform():
     report = _checkov_dir(TERRAFORM / "compliant")
-    assert report["summary"]["resource_count"] == 4
+    assert report["summary"]["resource_count"] == 6
     assert _ours(report, "failed_checks") == set()
     passed = _ours(report, "passed_checks")
     assert (
@@ -67,6 +67,11 @@ def test_custom_checks_pass_compliant_terraform():
         "aws-lambda-layerpermission-no-public",
         "aws_lambda_layer_version_permission.org",
     ) in passed
+    assert {
+        ("oci-containerengine-cluster-private-api-endpoint", "oci_containerengine_cluster.private"),
+        ("oci-network-nsgrule-no-public-admin-ports", "oci_core_network_security_group_security_rule.kube_api"),
+        ("oci-network-ingress-no-public-nodeports", "oci_core_network_security_group_security_rule.kube_api"),
+    } <= passed  # fmt: skip
 
 
 @pytest.mark.subprocess
@@ -85,7 +90,10 @@ def test_custom_checks_fail_flawed_terraform():
         ("oci-tagging-resource-required-tags", "oci_core_security_list.open"),
         ("aws-lambda-layerpermission-no-public", "aws_lambda_layer_version_permission.public"),
         ("aws-lambda-layerversion-runtimes-supported", "aws_lambda_layer_version.old"),
-    }
+        ("oci-containerengine-cluster-private-api-endpoint", "oci_containerengine_cluster.public"),
+        ("oci-network-nsgrule-no-public-admin-ports", "oci_core_network_security_group_security_rule.kube_api"),
+        ("oci-network-ingress-no-public-nodeports", "oci_core_security_list.nodeports"),
+    }  # fmt: skip
     failed = {c["check_id"]: c for c in report["results"]["failed_checks"]}
     assert failed["oci-database-adb-private-access"]["severity"] == "CRITICAL"
 
@@ -110,6 +118,10 @@ def test_gate_and_checkov_reach_the_same_verdicts():
         for c in report["results"]["failed_checks"]
         if c["check_id"] in RULES_BY_ID
     }
+    checkov_details = {
+        (c["check_id"], c["resource_address"]): c.get("details") or []
+        for c in report["results"]["failed_checks"]
+    }
 
     with PolicyPackProcess(PACK_DIR) as pack:
         pack.configure(parse_policy_config({}))
@@ -124,6 +136,9 @@ def test_gate_and_checkov_reach_the_same_verdicts():
         key = (case.rule, resource.urn)
         assert (key in checkov_failed) is case.violates, f"checkov: {case.rule}: {case.label}"
         assert (key in pack_failed) is case.violates, f"pack: {case.rule}: {case.label}"
+        if case.violates:
+            details = checkov_details[key]
+            assert any(case.message in d for d in details), f"checkov: {case.rule}: {case.label}"
     assert checkov_failed == pack_failed
 
 
@@ -169,8 +184,12 @@ def test_gate_with_checkov_on_flawed_program(capsys):
         main(["check", "--program", str(FIXTURES / "flawed"), "--checkov", "--format", "json"]) == 1
     )
     report = json.loads(capsys.readouterr().out)
-    builtin = {(v["policy"], v["name"]) for v in report["violations"] if v["engine"] == "checkov"}
-    assert ("CKV_OCI_22", "bastion-ingress-1") in builtin  # checkov's own port-22 check agrees
+    # checkov's own port-22 check agrees: one finding naming both engines
+    on_ssh_rule = {v["policy"]: v for v in report["violations"] if v["name"] == "bastion-ingress-1"}
+    assert "CKV_OCI_22" not in on_ssh_rule
+    ssh = on_ssh_rule["oci-network-nsgrule-no-public-admin-ports"]
+    assert ssh["engines"] == ["crossguard", "checkov"] and ssh["also"] == ["CKV_OCI_22"]
+    assert report["checkov"]["merged"] >= 1
     assert report["checkov"]["custom_failed"] == report["summary"]["mandatory"]
 
 

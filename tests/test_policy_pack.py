@@ -178,3 +178,26 @@ def test_the_pack_without_its_speed_shim_reaches_the_same_verdicts(pack, monkeyp
 
 def _verdicts(diagnostics: list[Diagnostic]) -> list[tuple[str, str | None, str]]:
     return sorted((d.policy, d.urn, d.message) for d in diagnostics)
+
+
+@pytest.mark.subprocess
+def test_admin_ports_are_configurable():
+    from tests.policy_cases import NSG_RULE, nsg_rule, port
+
+    rule = "oci-network-nsgrule-no-public-admin-ports"
+    ssh = res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(22)), name="ssh")
+    web = res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(8000, 8443)), name="web")
+    with PolicyPackProcess(PACK_DIR) as pack:
+        pack.configure(parse_policy_config({rule: {"adminPorts": [8443, 9000]}}))
+        assert [d for d in pack.analyze(ssh, None) if d.policy == rule] == []
+        [finding] = [d for d in pack.analyze(web, None) if d.policy == rule]
+    assert "\ningress from 0.0.0.0/0 to 8443; allow a specific CIDR" in finding.message
+
+
+def test_admin_ports_must_be_integers():
+    from guardrails.runtime.errors import GuardrailsError
+
+    with pytest.raises(GuardrailsError, match="adminPorts: must be an array of integers"):
+        parse_policy_config(
+            {"oci-network-securitylist-no-public-admin-ports": {"adminPorts": ["22"]}}
+        )

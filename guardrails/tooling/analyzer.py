@@ -12,7 +12,7 @@ import select
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +186,13 @@ class PolicyPackProcess:
             )
             for r in response.remediations
         ]
+
+    def analyze_async(
+        self, resource: CapturedResource, provider: Provider | None
+    ) -> Callable[[], list[Diagnostic]]:
+        """Send `Analyze` without waiting; call the result to wait for its diagnostics."""
+        future = self.stub.Analyze.future(_request(resource, provider))
+        return lambda: _diagnostics(future.result(), resource.urn)
 
     def analyze_all(
         self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]

@@ -33,6 +33,7 @@ import sysconfig
 import traceback
 import typing
 from collections import abc
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -326,6 +327,8 @@ class RecordingMonitor(pulumi_compat.MockMonitor):
         self.recorded: list[CapturedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self._stack_urn: str | None = None
+        self.on_record: Callable[[CapturedResource], None] | None = None
+        """Told of each resource as it registers (the gate streams them to the pack)."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack's type out of its children's URNs; the SDK's mock
@@ -358,6 +361,8 @@ class RecordingMonitor(pulumi_compat.MockMonitor):
                 stack=chain,
             )
         )
+        if self.on_record is not None:
+            self.on_record(self.recorded[-1])
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
@@ -445,7 +450,10 @@ def _describe_failure(exc: BaseException, mapper: SourceMapper) -> tuple[str | N
 
 
 def run_program(
-    request: CaptureRequest, messages: list[ProgramMessage], mocks: RecordingMocks
+    request: CaptureRequest,
+    messages: list[ProgramMessage],
+    mocks: RecordingMocks,
+    on_record: Callable[[CapturedResource], None] | None = None,
 ) -> Capture:
     """Run the program in this process (call it from a fresh process) and return the record."""
     if request.mocks:
@@ -456,6 +464,7 @@ def run_program(
     pulumi.runtime.set_all_config(request.config, request.secret_keys)
 
     monitor = RecordingMonitor(mocks, request.program_root, request.workdir)
+    monitor.on_record = on_record
     logger = logging.getLogger("guardrails.program")
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
@@ -496,7 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m guardrails.tooling.capture")
     parser.add_argument("--request", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument(
+        "--stream-fd", type=int, default=None, help="write each resource as a JSON line here"
+    )
     args = parser.parse_args(argv)
+    stream = os.fdopen(args.stream_fd, "w", encoding="utf-8") if args.stream_fd else None
     request = CaptureRequest.from_json(json.loads(args.request.read_text(encoding="utf-8")))
     mapper = SourceMapper(request.program_root, request.workdir)
     messages: list[ProgramMessage] = []
@@ -504,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     stdout, stderr = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            capture = run_program(request, messages, mocks)
+            capture = run_program(request, messages, mocks, _streamer(stream))
         capture.messages = (
             _stream_messages("stdout", stdout.getvalue(), "info")
             + _stream_messages("stderr", stderr.getvalue(), "warning")
@@ -534,8 +547,24 @@ def main(argv: list[str] | None = None) -> int:
                 ],
             }
         }
+    finally:
+        if stream is not None:
+            stream.close()  # the reader sees the end before the final record is written
     args.out.write_text(json.dumps(doc, sort_keys=True), encoding="utf-8")
     return 0
+
+
+def _streamer(stream: typing.TextIO | None) -> Callable[[CapturedResource], None] | None:
+    """One JSON line per resource, flushed as it registers, for the gate to evaluate while
+    the program runs (`preview.capture(on_resource=...)`)."""
+    if stream is None:
+        return None
+
+    def write(resource: CapturedResource) -> None:
+        stream.write(json.dumps(resource.to_json()) + "\n")
+        stream.flush()
+
+    return write
 
 
 if __name__ == "__main__":

@@ -178,22 +178,31 @@ def scan(
 ) -> tuple[list[Finding], dict[str, Any]]:
     """checkov findings for the gate, and a summary (exported, scanned, failures)."""
     plan, exported = export_plan(capture, providers)
-    report = run_checkov(plan) if exported else {}
+    return scan_plan(plan, len(exported), capture)
+
+
+def scan_plan(
+    plan: dict[str, Any], expected: int, capture: Capture
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Run checkov on a Terraform plan (ours or Terraform's own) that holds `expected`
+    resources; its built-in failures on the captured resources (their URNs are the plan's
+    addresses) become findings."""
+    by_address = capture.by_urn()
+    report = run_checkov(plan) if expected else {}
     summary = report.get("summary", {})
     scanned = int(summary.get("resource_count", 0))
-    if scanned != len(exported):
+    if scanned != expected:
         raise GuardrailsError(
-            f"checkov scanned {scanned} of the {len(exported)} exported resources; "
-            "the plan export and checkov disagree, so its verdict cannot be trusted"
+            f"checkov scanned {scanned} of the {expected} resources in the plan; "
+            "the plan and checkov disagree, so its verdict cannot be trusted"
         )
-    by_urn = capture.by_urn()
     findings = []
     custom_failed = 0
     for check in report.get("results", {}).get("failed_checks", []):
         if check["check_id"] in RULES_BY_ID:
             custom_failed += 1
             continue
-        resource = by_urn.get(check.get("resource_address", ""))
+        resource = by_address.get(check.get("resource_address", ""))
         if resource is None:
             continue
         findings.append(
@@ -213,7 +222,7 @@ def scan(
         )
     return findings, {
         "version": summary.get("checkov_version"),
-        "exported": len(exported),
+        "exported": expected,
         "scanned": scanned,
         "builtin_failed": len(findings),
         "custom_failed": custom_failed,

@@ -37,6 +37,7 @@ from guardrails.tooling.cost.estimate_cli import add_estimate_commands
 from guardrails.tooling.cost.spend_cli import add_spend_commands
 from guardrails.tooling.fleet.cli import add_fleet_parser
 from guardrails.tooling.layer_ops.cli import add_layer_parser
+from guardrails.tooling.plans.cli import add_plan_option, run_plan_check
 from guardrails.tooling.project import DEFAULT_PROGRAM
 from guardrails.tooling.record import ProgramMessage
 
@@ -140,6 +141,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write the report to this file (default: the console); the verdict line "
         "still goes to the console",
     )
+    add_plan_option(check)
     check.add_argument(
         "--checkov", action="store_true", help="also scan the exported plan with checkov"
     )
@@ -218,6 +220,8 @@ def _check(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     if args.output is not None:
         check_output_path(args.output)  # before any work; nothing else can carry the error
+    if args.plan is not None:
+        return run_plan_check(args, out, err)
     program = args.program or DEFAULT_PROGRAM
     try:
         if args.suppressions is not None and not args.suppressions.is_file():

@@ -48,6 +48,8 @@ class Finding:
     """The rest of the declaring chain, outermost first (component files, installed code)."""
     component_path: str = ""
     """`AutonomousDatabaseFleet adb -> AutonomousDatabase adb-orders`."""
+    also: tuple[str, ...] = ()
+    """checkov checks that reported the same problem on the same resource (dedupe.py)."""
 
     def sort_key(self) -> tuple[int, int, str, str]:
         return (LEVELS.index(self.level), severity_rank(self.severity), self.urn, self.policy)
@@ -62,6 +64,8 @@ class Finding:
             "name": self.name,
             "message": self.message,
             "engine": self.engine,
+            "engines": [self.engine, "checkov"] if self.also else [self.engine],
+            "also": list(self.also),
             "suppressed": self.suppressed,
             "suppression": self.suppression.to_json() if self.suppression else None,
             "source": self.source.to_json() if self.source else None,
@@ -81,6 +85,8 @@ class GateResult:
     checkov: dict[str, Any] | None = None
     inputs: dict[str, str | None] = field(default_factory=dict)
     """Which files were used: `policyConfig`, `suppressions`, `mocks` (None: defaults)."""
+    plan: dict[str, Any] | None = None
+    """Set by `check --plan` (guardrails.tooling.plans): what was read from the plan file."""
 
     def count(self, level: str) -> int:
         return sum(1 for f in self.findings if f.level == level and not f.suppressed)

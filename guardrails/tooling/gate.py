@@ -13,17 +13,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider, Remediation
+from guardrails.tooling.dedupe import one_finding_per_problem
 from guardrails.tooling.findings import Finding, GateResult
 from guardrails.tooling.policy_config import PolicyConfig, load_policy_config
 from guardrails.tooling.preview import ProgramInputs, capture, load_program
 from guardrails.tooling.record import STACK_TYPE, Capture, CapturedResource, ProgramMessage
+from guardrails.tooling.streaming import StreamingAnalysis
 from guardrails.tooling.suppressions import Suppression, find_suppression, load_ledger
 from policies.catalog import RULES_BY_ID
 from policies.model import Rule
@@ -57,32 +59,42 @@ def stack_urn(capture: Capture) -> str:
     return f"urn:pulumi:{capture.stack}::{capture.project}::{STACK_TYPE}::{name}"
 
 
-def resolve_providers(capture: Capture, config: dict[str, str]) -> dict[str, Provider | None]:
-    """The provider each resource uses, as the engine would pass it to the analyzer.
+def provider_of(
+    r: CapturedResource,
+    registered: Mapping[str, CapturedResource],
+    config: Mapping[str, str],
+    project: str,
+    stack: str,
+) -> Provider | None:
+    """The provider a resource uses, as the engine would pass it to the analyzer.
 
-    An explicit provider is a captured `pulumi:providers:<pkg>` resource; otherwise the
-    default provider of the package, configured from the stack's `<pkg>:*` keys.
+    An explicit provider is a `pulumi:providers:<pkg>` resource among those `registered`
+    (providers register before the resources that use them); otherwise the default provider
+    of the package, configured from the stack's `<pkg>:*` keys.
     """
+    if r.type.startswith("pulumi:providers:") or not r.custom:
+        return None
+    if r.provider:
+        ref = registered.get(r.provider.rsplit("::", 1)[0])
+        if ref is not None:
+            return Provider(ref.type, ref.urn, ref.name, ref.inputs)
+    pkg = r.package
+    props = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{pkg}:")}
+    return Provider(
+        f"pulumi:providers:{pkg}",
+        f"urn:pulumi:{stack}::{project}::pulumi:providers:{pkg}::default",
+        "default",
+        props,
+    )
+
+
+def resolve_providers(capture: Capture, config: dict[str, str]) -> dict[str, Provider | None]:
+    """`provider_of` every captured resource."""
     by_urn = capture.by_urn()
-    out: dict[str, Provider | None] = {}
-    for r in capture.resources:
-        if r.type.startswith("pulumi:providers:") or not r.custom:
-            out[r.urn] = None
-            continue
-        if r.provider:
-            ref = by_urn.get(r.provider.rsplit("::", 1)[0])
-            if ref is not None:
-                out[r.urn] = Provider(ref.type, ref.urn, ref.name, ref.inputs)
-                continue
-        pkg = r.package
-        props = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{pkg}:")}
-        out[r.urn] = Provider(
-            f"pulumi:providers:{pkg}",
-            f"urn:pulumi:{capture.stack}::{capture.project}::pulumi:providers:{pkg}::default",
-            "default",
-            props,
-        )
-    return out
+    return {
+        r.urn: provider_of(r, by_urn, config, capture.project, capture.stack)
+        for r in capture.resources
+    }
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,54 @@ def _checkov_scan(
     return scan(capture, providers)
 
 
+def judged(
+    captured: Capture,
+    evaluation: Evaluation,
+    checkov_result: tuple[list[Finding], dict[str, Any]] | None,
+) -> tuple[list[Finding], dict[str, Any] | None]:
+    """The pack's findings (remediations first) with checkov's folded in, one finding per
+    problem; and checkov's summary."""
+    findings = remediated_findings(captured, evaluation.remediations)
+    findings += to_findings(evaluation.capture, evaluation.diagnostics)
+    if checkov_result is None:
+        return findings, None
+    checkov_findings, summary = checkov_result
+    return one_finding_per_problem(findings + checkov_findings, captured, summary), summary
+
+
+def decide(findings: list[Finding], ledger: list[Suppression], today: dt.date | None) -> None:
+    """Apply the ledger and put the findings in report order."""
+    apply_ledger(findings, ledger, today or dt.date.today())
+    findings.sort(key=Finding.sort_key)
+
+
+def load_gate_settings(
+    policy_config_path: Path | None, ledger_path: Path | None, checkov: bool
+) -> tuple[PolicyConfig, list[Suppression]]:
+    """The policy config and the ledger, read and checked; checkov's environment made sure
+    of when it will run. GuardrailsError (exit 2) before any expensive work."""
+    policy_config = load_policy_config(policy_config_path)
+    ledger = load_ledger(ledger_path)
+    if checkov:
+        from guardrails.tooling.checkov_scan import ensure_checkov
+
+        ensure_checkov()
+    return policy_config, ledger
+
+
+def _streaming(
+    stream: bool, pack: PolicyPackProcess, policy_config: PolicyConfig, inputs: ProgramInputs
+) -> StreamingAnalysis | None:
+    """Analysis while the program runs, unless a policy remediates: the engine asks for
+    remediations before `Analyze`, and those change the inputs `Analyze` must see."""
+    if not stream or any(level == "remediate" for level, _ in policy_config.values()):
+        return None
+    config, project, stack = inputs.settings.config, inputs.project.name, inputs.stack
+    return StreamingAnalysis(
+        pack, policy_config, lambda r, seen: provider_of(r, seen, config, project, stack)
+    )
+
+
 def run_gate(
     program: Path,
     stack: str,
@@ -247,13 +307,16 @@ def run_gate(
     progress: Callable[[str], None] | None = None,
     on_messages: Callable[[list[ProgramMessage]], None] | None = None,
     inputs: ProgramInputs | None = None,
+    stream: bool = True,
 ) -> GateResult:
     """The whole gate. Raises GuardrailsError for bad input (exit 2).
 
     `inputs` is the program as `load_program` read it (read here when not given); the
     policy config and ledger default to the program folder's own (`default_policy_config`,
     `default_ledger`). `progress` is told which phase starts (for a status line in a
-    terminal); `on_messages` gets what the program printed and logged.
+    terminal); `on_messages` gets what the program printed and logged. With `stream`, each
+    resource is analyzed as the program registers it (`streaming.py`); `policies` then
+    times what is left after the program: the last answers and `AnalyzeStack`.
     """
     say = progress or (lambda _: None)
     # Validate every input before the expensive part runs.
@@ -262,12 +325,7 @@ def run_gate(
     root = inputs.project.root
     policy_config_path = policy_config_path or default_policy_config(root)
     ledger_path = ledger_path or default_ledger(root)
-    policy_config = load_policy_config(policy_config_path)
-    ledger = load_ledger(ledger_path)
-    if checkov:
-        from guardrails.tooling.checkov_scan import ensure_checkov
-
-        ensure_checkov()
+    policy_config, ledger = load_gate_settings(policy_config_path, ledger_path, checkov)
 
     timings: dict[str, float] = {}
     began = time.perf_counter()
@@ -279,8 +337,14 @@ def run_gate(
                 # The pack starts in its own process while the program runs in another.
                 pack.start()
                 say(f"running {inputs.project.name} / {stack} under the mock runtime")
+                streaming = _streaming(stream, pack, policy_config, inputs)
                 start = time.perf_counter()
-                captured = capture(inputs, strict=strict, on_messages=on_messages)
+                captured = capture(
+                    inputs,
+                    strict=strict,
+                    on_messages=on_messages,
+                    on_resource=streaming.add if streaming is not None else None,
+                )
                 timings["program"] = time.perf_counter() - start
 
                 providers = resolve_providers(captured, settings.config)
@@ -289,17 +353,18 @@ def run_gate(
                     scanning = pool.submit(_timed, _checkov_scan, captured, providers)
                 say(f"evaluating {len(captured.resources)} resources with the policy pack")
                 start = time.perf_counter()
-                evaluation = evaluate(pack, captured, policy_config, providers)
+                if streaming is not None:
+                    evaluation = Evaluation(streaming.finish(captured, providers), [], captured)
+                else:
+                    evaluation = evaluate(pack, captured, policy_config, providers)
                 timings["policies"] = time.perf_counter() - start
             finally:
                 pack.close()
-            findings = remediated_findings(captured, evaluation.remediations)
-            findings += to_findings(evaluation.capture, evaluation.diagnostics)
-            checkov_summary = None
+            checkov_result = None
             if scanning is not None:
                 say("waiting for checkov")
-                (checkov_findings, checkov_summary), timings["checkov"] = scanning.result()
-                findings += checkov_findings
+                checkov_result, timings["checkov"] = scanning.result()
+            findings, checkov_summary = judged(captured, evaluation, checkov_result)
         except BaseException:
             if scanning is not None:
                 from guardrails.tooling.checkov_scan import stop_running
@@ -307,8 +372,7 @@ def run_gate(
                 stop_running()  # else leaving the pool would wait for checkov to finish
             raise
 
-    apply_ledger(findings, ledger, today or dt.date.today())
-    findings.sort(key=Finding.sort_key)
+    decide(findings, ledger, today)
     timings["total"] = time.perf_counter() - began
     used = {
         "policyConfig": str(policy_config_path) if policy_config_path else None,

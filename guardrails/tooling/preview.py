@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -106,14 +107,78 @@ def _raise_error(err: dict[str, Any]) -> NoReturn:
     )
 
 
+def _relay(stream: int, on_resource: Callable[[CapturedResource], None]) -> BaseException | None:
+    """Read the runner's resource lines until it closes the stream; what `on_resource`
+    raised first (the rest is drained, so the runner never blocks on a full pipe)."""
+    failed: BaseException | None = None
+    with os.fdopen(stream, encoding="utf-8") as lines:
+        for line in lines:
+            if failed is None:
+                try:
+                    on_resource(CapturedResource.from_json(json.loads(line)))
+                except BaseException as exc:
+                    failed = exc
+    return failed
+
+
+def _run_runner(
+    cmd: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    on_resource: Callable[[CapturedResource], None] | None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the preview runner; with `on_resource`, relay its registrations as they happen."""
+    if on_resource is None:
+        return subprocess.run(
+            cmd,
+            check=False,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=env,
+            cwd=cwd,
+            timeout=CAPTURE_TIMEOUT_SECONDS,
+        )
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [*cmd, "--stream-fd", str(write_end)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            env=env,
+            cwd=cwd,
+            pass_fds=(write_end,),
+        )
+    finally:
+        os.close(write_end)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardrails-relay") as pool:
+        relayed = pool.submit(_relay, read_end, on_resource)
+        try:
+            stdout, stderr = proc.communicate(timeout=CAPTURE_TIMEOUT_SECONDS)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        failed = relayed.result()
+    if failed is not None:
+        raise failed
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
 def capture(
     inputs: ProgramInputs,
     *,
     strict: bool = False,
     on_messages: Callable[[list[ProgramMessage]], None] | None = None,
+    on_resource: Callable[[CapturedResource], None] | None = None,
 ) -> Capture:
     """Run the program with the stack's config under Pulumi mocks, in a fresh process and a
     temporary copy of its folder, as `pulumi preview` would (computed values unknown).
+
+    `on_resource` is told of each resource as the program registers it, from another thread,
+    while the program still runs (the gate evaluates them meanwhile).
 
     `on_messages` is given what the program printed and logged, also when it failed, before
     any error is raised. Raises ProgramError when the program raises, GuardrailsError for a
@@ -142,16 +207,7 @@ def capture(
             "--request", str(request_path), "--out", str(out),
         ]  # fmt: skip
         try:
-            proc = subprocess.run(
-                cmd,
-                check=False,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                env=env,
-                cwd=tmp,
-                timeout=CAPTURE_TIMEOUT_SECONDS,
-            )
+            proc = _run_runner(cmd, env, Path(tmp), on_resource)
         except subprocess.TimeoutExpired as exc:
             raise GuardrailsError(
                 f"the program did not finish within {CAPTURE_TIMEOUT_SECONDS} s"

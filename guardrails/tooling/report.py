@@ -70,6 +70,11 @@ def _fits_as_table(rows: list[Finding], width: int) -> bool:
     return name + policy + _LEVEL_WIDTH + _MIN_MESSAGE + _PADDING <= width
 
 
+def _message(finding: Finding) -> str:
+    """The message, naming the checkov checks that reported the same problem."""
+    return finding.message + (f" (also checkov {', '.join(finding.also)})" if finding.also else "")
+
+
 def _render_rows(title: str, style: str, rows: list[Finding], console: Console) -> None:
     if _fits_as_table(rows, console.width):
         table = Table(title=title, title_style=style, title_justify="left", box=box.SIMPLE_HEAD)
@@ -80,7 +85,7 @@ def _render_rows(title: str, style: str, rows: list[Finding], console: Console) 
         table.add_column("message", overflow="fold", ratio=1)
         for f in rows:
             where = _where(f)
-            message = escape(f.message) + (f"\n[dim]{escape(where)}[/]" if where else "")
+            message = escape(_message(f)) + (f"\n[dim]{escape(where)}[/]" if where else "")
             table.add_row(escape(f.name), f"[bold]{escape(f.policy)}[/]", _level_cell(f), message)
         console.print(table)
         return
@@ -92,7 +97,7 @@ def _render_rows(title: str, style: str, rows: list[Finding], console: Console) 
         where = _where(f)
         if where:
             console.print(f"    [dim]{escape(where)}[/]", soft_wrap=True, highlight=False)
-        console.print(f"    {escape(f.message)}", highlight=False)
+        console.print(f"    {escape(_message(f))}", highlight=False)
 
 
 def render_text(result: GateResult, console: Console) -> None:
@@ -126,6 +131,8 @@ def render_text(result: GateResult, console: Console) -> None:
             "(unknown offline, as in `pulumi preview`)",
             highlight=False,
         )
+    for note in (result.plan or {}).get("notes", []):
+        console.print(f"[yellow]plan:[/] {escape(note)}", highlight=False)
     console.print(verdict(result), highlight=False)
 
 
@@ -148,6 +155,7 @@ def to_json(result: GateResult) -> dict[str, Any]:
             "unused": [s.to_json() for s in result.unused_entries()],
         },
         "checkov": result.checkov,
+        "plan": result.plan,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
 
@@ -217,6 +225,7 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
                 "urn": f.urn,
                 "resourceType": f.type,
                 "engine": f.engine,
+                "alsoReportedBy": [{"engine": "checkov", "check": c} for c in f.also],
                 "severity": f.severity,
             },
         }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ from guardrails.tooling.textfiles import read_yaml
 from policies.catalog import RULES_BY_ID
 
 MIN_REASON_LENGTH = 10
+_TERRAFORM_ADDRESS = re.compile(
+    r"^(module\.[\w-]+(\[[^\]]+\])?\.)*(data\.)?[a-z][a-z0-9_]*\.[\w-]+(\[[^\]]+\])?$"
+)
 _KEYS = {"rule", "resource", "reason", "expires", "ticket"}
 
 
@@ -88,7 +92,8 @@ def _entry(index: int, raw: Any, source: str) -> Suppression:
             f"{where}: expires must be a date such as 2027-03-31 (got {raw['expires']!r})"
         )
     resource = str(raw["resource"])
-    if not resource.startswith("urn:pulumi:") and "*" not in resource:
+    is_address = _TERRAFORM_ADDRESS.match(resource) is not None  # `check --plan` on Terraform
+    if not resource.startswith("urn:pulumi:") and "*" not in resource and not is_address:
         raise GuardrailsError(
             f"{where}: resource must be a Pulumi URN or a glob over URNs (got {resource!r})"
         )
