@@ -115,6 +115,12 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         yield
 
 
+@pytest.fixture(autouse=True)
+def _audit_log_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes the audit trail of acting commands into the real home folder."""
+    monkeypatch.setenv("GUARDRAILS_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+
+
 @pytest.fixture
 def run_mocked() -> MockRunner:
     return MockRunner()

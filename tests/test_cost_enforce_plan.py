@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 
@@ -11,7 +12,7 @@ from components.cost_center_budgets import AlertRule
 from guardrails.runtime.cron import cron_problem, time_zone_problem
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfigError, parse_stack_config
-from guardrails.tooling.cost.audit import AuditLog, AuditRecord
+from guardrails.tooling.audit import AuditLog
 from guardrails.tooling.cost.enforce import (
     CostResource,
     breaches,
@@ -19,6 +20,7 @@ from guardrails.tooling.cost.enforce import (
     settings_from_stack,
     stop_refusal,
 )
+from guardrails.tooling.cost.enforce_audit import AuditRecord, notified
 from guardrails.tooling.cost.spend_report import load_stack_config
 from guardrails.tooling.cost.spend_status import SpendStatus, spend_from_report
 from guardrails.tooling.project import load_project, load_stack_settings
@@ -132,14 +134,16 @@ def test_audit_log_appends_json_lines_and_remembers_notifications(tmp_path):
         "ACTUAL 100%",
         "2026-11",
     )
-    log.append(record)
-    log.append(AuditRecord("t", "dev", "CC-202", "notify", "slack", "failed", "x", month="2026-11"))
+    log.append(asdict(record))
+    log.append(
+        asdict(AuditRecord("t", "dev", "CC-202", "notify", "slack", "failed", "x", month="2026-11"))
+    )
     with log.path.open("a") as handle:
         handle.write("{torn\n")
     lines = log.path.read_text().splitlines()
     assert json.loads(lines[0])["spend"] == 1200.0 and len(lines) == 3
-    assert log.notified("dev", "2026-11") == {("CC-101", "slack", "ACTUAL 100%")}
-    assert log.notified("dev", "2026-10") == set() and log.notified("prod", "2026-11") == set()
+    assert notified(log, "dev", "2026-11") == {("CC-101", "slack", "ACTUAL 100%")}
+    assert notified(log, "dev", "2026-10") == set() and notified(log, "prod", "2026-11") == set()
 
 
 def test_spend_from_the_report_json_skips_untagged_and_checks_values():

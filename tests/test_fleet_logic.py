@@ -27,7 +27,8 @@ from guardrails.tooling.fleet.metrics import (
 )
 from guardrails.tooling.fleet.prices import LIST_PRICES
 from guardrails.tooling.fleet.recommend import recommend
-from guardrails.tooling.fleet.report import (
+from guardrails.tooling.fleet.status import DatabaseStatus, FleetStatus, LastBackup
+from guardrails.tooling.fleet.status_output import (
     render_html,
     render_json,
     render_markdown,
@@ -35,7 +36,6 @@ from guardrails.tooling.fleet.report import (
     render_table,
     svg_chart,
 )
-from guardrails.tooling.fleet.status import DatabaseStatus, FleetStatus, LastBackup
 from tests.conftest import ROOT, ocid
 from tests.fleet_cases import END, db_info, member, metrics
 from tests.test_stack_schema import _with

@@ -81,7 +81,8 @@ def test_grow_storage_above_85_with_days_left():
     assert rec.action == "grow storage from 4 to 6 TB, or clean up"
     assert "storage 90.0 % used (3.60 of 4 TB) > 85 %" in rec.reason
     assert "growing 2.87 %/day: full in 3 days" in rec.reason
-    assert rec.monthly_cost_change == pytest.approx(2 * 1024 * 0.1156)
+    # 2 TB more at the price book's ATP storage price, 0.1953 USD per GB-month
+    assert rec.monthly_cost_change == pytest.approx(2 * 1024 * 0.1953)
     assert rec.command is None
 
 

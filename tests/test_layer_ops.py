@@ -228,6 +228,27 @@ def test_prune_cli_says_it_is_a_dry_run(account, capsys):
     assert account.versions("deps") == [3]
 
 
+def test_applied_changes_are_audited_and_an_unwritable_log_changes_nothing(
+    account, capsys, tmp_path
+):
+    account.publish("deps", 3)
+    audit = tmp_path / "trail" / "audit.jsonl"
+    prune = ["layer", "prune", *account.cli("--layer", "deps", "--keep", "2")]
+    assert main([*prune, "--audit-log", str(audit)]) == 0  # a dry run writes no record
+    assert not audit.exists()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    assert main([*prune, "--apply", "--audit-log", str(blocked / "audit.jsonl")]) == 2
+    assert "the audit log is not writable; nothing was done" in capsys.readouterr().err
+    assert account.versions("deps") == [1, 2, 3]
+    assert main([*prune, "--apply", "--audit-log", str(audit)]) == 0
+    assert account.versions("deps") == [2, 3]
+    [record] = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert record["command"] == "layer prune" and record["target"] == "deps"
+    assert [p["version"] for p in record["plan"] if p["action"] == "delete"] == [1]
+    assert record["actor"] and record["time"]
+
+
 # --- share / unshare -------------------------------------------------------------------
 
 

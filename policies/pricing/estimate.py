@@ -106,7 +106,7 @@ FREE_TYPES: dict[str, str] = {
 }
 
 # (compute model, workload family, BYOL) -> part number
-_ADB_COMPUTE = {
+ADB_COMPUTE_PARTS = {
     ("ECPU", "ATP", False): "B95702",
     ("ECPU", "ATP", True): "B95704",
     ("ECPU", "ADW", False): "B95701",
@@ -118,7 +118,7 @@ _ADB_COMPUTE = {
     ("OCPU", "ADW", True): "B89039",
 }
 _ADB_WORKLOADS = {"OLTP": "ATP", "DW": "ADW", "LH": "ADW", "AJD": "AJD"}
-_ADB_STORAGE = {"ADW": "B95754", "ATP": "B95706", "AJD": "B95706"}
+ADB_STORAGE_PARTS = {"ADW": "B95754", "ATP": "B95706", "AJD": "B95706"}
 
 
 @dataclass(frozen=True)
@@ -296,7 +296,7 @@ def _adb(r: Resource, ctx: _Context, _: Mapping[str, float]) -> _Priced:
     if family == "AJD" and byol:
         byol = False
         notes.append("Autonomous JSON Database has no BYOL price: priced license included")
-    part_number = _ADB_COMPUTE.get((model, family, byol))
+    part_number = ADB_COMPUTE_PARTS.get((model, family, byol))
     if part_number is None:
         raise _Unpriced(f"no {model} price for workload {workload}")
     default_count = 2.0 if model == "ECPU" else 1.0
@@ -330,7 +330,7 @@ def _adb(r: Resource, ctx: _Context, _: Mapping[str, float]) -> _Priced:
         _number(r.get("dataStorageSizeInGb"), 0.0)
         or _number(r.get("dataStorageSizeInTbs"), 1.0) * GB_PER_TB
     )
-    storage = ctx.charge("oci", _ADB_STORAGE[family], "Storage", "GB-months", storage_gb)
+    storage = ctx.charge("oci", ADB_STORAGE_PARTS[family], "Storage", "GB-months", storage_gb)
     return _Priced([compute, storage], notes, savings)
 
 

@@ -22,7 +22,7 @@ attempted action. A second run finds everything done and plans nothing but skips
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,7 +35,8 @@ from guardrails.runtime.tag_keys import (
     COST_EXEMPT_KEY,
     ENVIRONMENT_KEY,
 )
-from guardrails.tooling.cost.audit import AuditLog, AuditRecord
+from guardrails.tooling.audit import AuditLog
+from guardrails.tooling.cost.enforce_audit import AuditRecord
 from guardrails.tooling.cost.spend_status import SpendStatus
 
 ADB = "AutonomousDatabase"
@@ -456,7 +457,7 @@ def execute(
                 raise
             result = replace(step, outcome="failed", detail=reason)
         if result.outcome != "skip":
-            audit.append(_record(result, settings.stack, month, now()))
+            audit.append(asdict(_record(result, settings.stack, month, now())))
         done.append(result)
     return done
 

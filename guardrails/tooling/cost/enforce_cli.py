@@ -19,7 +19,8 @@ from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfig
-from guardrails.tooling.cost.audit import DEFAULT_AUDIT_LOG, AuditLog
+from guardrails.tooling.audit import AuditLog, audit_path
+from guardrails.tooling.cost.enforce_audit import notified as already_notified
 from guardrails.tooling.cost.period import parse_month, today_utc
 from guardrails.tooling.cost.spend_cli import add_oci_auth_arguments, oci_auth_from
 from guardrails.tooling.cost.spend_report import load_stack_config
@@ -62,8 +63,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--audit-log",
         type=Path,
-        default=DEFAULT_AUDIT_LOG,
-        help=f"JSON-lines audit trail (default: {DEFAULT_AUDIT_LOG})",
+        default=None,
+        help="JSON-lines audit trail (default: $GUARDRAILS_AUDIT_LOG or ~/.guardrails/audit.jsonl)",
     )
     add_oci_auth_arguments(parser)
 
@@ -225,9 +226,9 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not found:
         return _finish([], args, out, title, {"month": month})
     auth, creds = _auth(args)
-    audit = AuditLog(args.audit_log)
+    audit = AuditLog(audit_path(args.audit_log))
     inventory = OciInventory(auth, creds, settings.tenancy)
-    notified = audit.notified(args.stack, month)
+    notified = already_notified(audit, args.stack, month)
     with err.status("planning", spinner="dots") if err.is_terminal else _nothing():
         steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
     if args.apply:
@@ -273,7 +274,7 @@ def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
             steps,
             remediator,
             settings,
-            AuditLog(args.audit_log),
+            AuditLog(audit_path(args.audit_log)),
             month=datetime.now(UTC).strftime("%Y-%m"),
             now=lambda: datetime.now(UTC),
             describe_error=describe_error,

@@ -170,13 +170,13 @@ def _bar(err: Console, text: str) -> Iterator[Callable[[int, int], None] | None]
 
 def _status(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.fleet.prices import fleet_prices
-    from guardrails.tooling.fleet.report import (
+    from guardrails.tooling.fleet.status import collect_status
+    from guardrails.tooling.fleet.status_output import (
         render_html,
         render_json,
         render_markdown,
         render_table,
     )
-    from guardrails.tooling.fleet.status import collect_status
 
     stack = _stack(args)
     days = args.days if args.days is not None else stack.fleet.days
@@ -270,19 +270,19 @@ def _progress(err: Console) -> tuple[Any, Callable[[str], None]]:
 def _act(args: argparse.Namespace, out: Console, err: Console) -> int:
     from oci.exceptions import ServiceError
 
-    from guardrails.tooling.fleet.audit import audit_path, check_writable, write_audit
+    from guardrails.tooling.audit import AuditLog, audit_path
     from guardrails.tooling.fleet.executor import INTERRUPTED, FleetExecutor
     from guardrails.tooling.fleet.inventory import check_reference
     from guardrails.tooling.fleet.lifecycle import check_prod_flag
-    from guardrails.tooling.fleet.report import render_outcome, render_plan
+    from guardrails.tooling.fleet.status_output import render_outcome, render_plan
 
     _check_arguments(args)
     stack = _stack(args)
     check_reference(stack, args.db)
     check_prod_flag(stack, args.db, args.allow_prod)
-    log = audit_path(args.audit_log)
+    log = AuditLog(audit_path(args.audit_log))
     if args.apply:
-        check_writable(log)
+        log.check_writable()
     auth = _auth(args)
     database_client = auth.database()
     try:
@@ -306,8 +306,7 @@ def _act(args: argparse.Namespace, out: Console, err: Console) -> int:
     )
     with display:
         outcome = executor.execute(plan)
-    write_audit(
-        log,
+    log.append(
         {
             "command": f"fleet {plan.command}",
             "stack": stack.name,

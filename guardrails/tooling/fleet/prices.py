@@ -1,22 +1,18 @@
-"""List prices the fleet recommendations cost their changes with: the one place they live.
+"""The prices fleet recommendations cost their changes with, from the one price book.
 
-Snapshot of Oracle's public price list (`https://apexapps.oracle.com/pls/apex/cetools/api/v1/
-products/?currencyCode=USD`), USD, taken 2026-11 for this module:
-
-- Autonomous Database ECPU, License Included: 0.336 per ECPU-hour (ATP, ADW, AJD, APEX alike)
-- Autonomous Database ECPU, Bring Your Own License: 0.0807 per ECPU-hour
-- Autonomous Database storage: 0.1156 per GB-month (118.40 per TB-month; design.md names the
-  unit but not the figure, so this is the list price of the Transaction Processing storage
-  part, used for every workload)
-
-A month is 730 hours (Infracost's rule). The cost-estimate work keeps a dated, refreshable
-price book under `policies/pricing/`; once it is merged, `fleet_prices()` is the one function
-to point at it.
+They come from the dated OCI price-book snapshot the cost estimate uses
+(`policies/pricing/data/oci_prices.json`, refreshable with `guardrails cost prices
+--refresh`): Autonomous Database ECPU per hour, License Included and BYOL (the Transaction
+Processing parts), and storage per GB-month (the same workload's storage part, used for every
+workload: a recommendation's effect is a difference, not an invoice). A month is 730 hours.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from policies.pricing.estimate import ADB_COMPUTE_PARTS, ADB_STORAGE_PARTS
+from policies.pricing.prices import OCI_BOOK, read_price_book
 
 HOURS_PER_MONTH = 730
 GB_PER_TB = 1024
@@ -28,7 +24,7 @@ class FleetPrices:
     ecpu_hour_byol: float
     storage_gb_month: float
     currency: str = "USD"
-    source: str = "Oracle list prices, snapshot 2026-11 (guardrails/tooling/fleet/prices.py)"
+    source: str = ""
 
     def ecpu_month(self, license_model: str | None) -> float:
         """Monthly price of one ECPU running all month under `license_model`."""
@@ -43,13 +39,20 @@ class FleetPrices:
         return self.storage_gb_month * GB_PER_TB
 
 
-LIST_PRICES = FleetPrices(
-    ecpu_hour_license_included=0.336,
-    ecpu_hour_byol=0.0807,
-    storage_gb_month=0.1156,
-)
+def _from_price_book() -> FleetPrices:
+    book = read_price_book(OCI_BOOK)
+    return FleetPrices(
+        ecpu_hour_license_included=book.part(ADB_COMPUTE_PARTS["ECPU", "ATP", False]).unit_price,
+        ecpu_hour_byol=book.part(ADB_COMPUTE_PARTS["ECPU", "ATP", True]).unit_price,
+        storage_gb_month=book.part(ADB_STORAGE_PARTS["ATP"]).unit_price,
+        currency=book.currency,
+        source=f"{book.source}, {book.date} (policies/pricing/data/oci_prices.json)",
+    )
+
+
+LIST_PRICES = _from_price_book()
 
 
 def fleet_prices() -> FleetPrices:
-    """The prices recommendations use (the list prices until a price book is wired in)."""
+    """The prices recommendations use: the OCI price book's."""
     return LIST_PRICES

@@ -26,6 +26,7 @@ from guardrails.runtime.layer_builder.spec import (
     pip_index_options,
     read_requirements,
 )
+from guardrails.tooling.audit import AuditLog, audit_path
 from guardrails.tooling.cli_support import add_command
 from guardrails.tooling.textfiles import check_output_path
 
@@ -48,6 +49,13 @@ def _add_apply(parser: argparse.ArgumentParser) -> None:
         "--apply", action="store_true", help="make the change (default: dry run, print the plan)"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output")
+    parser.add_argument(
+        "--audit-log",
+        type=Path,
+        default=None,
+        help="JSON-lines audit trail of applied changes (default: $GUARDRAILS_AUDIT_LOG or "
+        "~/.guardrails/audit.jsonl)",
+    )
 
 
 def add_layer_parser(sub: Any) -> None:
@@ -244,6 +252,20 @@ def _mode(args: argparse.Namespace) -> str:
     return "applied" if args.apply else "dry run: nothing changed; add --apply to do this"
 
 
+def _audit_log(args: argparse.Namespace) -> AuditLog | None:
+    """The audit trail an applied change is written to, checked before anything changes."""
+    if not getattr(args, "apply", False):
+        return None
+    log = AuditLog(audit_path(args.audit_log))
+    log.check_writable()
+    return log
+
+
+def _record(log: AuditLog | None, args: argparse.Namespace, target: str, changes: Any) -> None:
+    if log is not None:
+        log.append({"command": f"layer {args.layer_command}", "target": target, **changes})
+
+
 def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
     from dataclasses import asdict
 
@@ -254,6 +276,7 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _build(args, out, err)
     if command == "rollout":
         _check_rollout(args)
+    audit = _audit_log(args)
     ops = _operations(args, err)
     if command == "usage":
         rows = [r.as_dict() for r in ops.usage(args.layer)]
@@ -264,6 +287,7 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
     if command == "prune":
         plan = ops.prune(args.layer, args.keep, force=args.force, apply=args.apply)
         rows = [asdict(p) for p in plan]
+        _record(audit, args, args.layer, {"keep": args.keep, "force": args.force, "plan": rows})
         columns = ("version", "action", "used_by", "created", "arn")
         print_rows(rows, columns, args.format, out, title=f"prune {args.layer}: {_mode(args)}")
         return EXIT_OK
@@ -284,6 +308,7 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
                 apply=args.apply,
             )
         rows = [asdict(p) for p in plan]
+        _record(audit, args, args.layer_arn, {"plan": rows})
         columns = ("principal", "organization_id", "statement_id", "action")
         print_rows(rows, columns, args.format, out, title=f"{command}: {_mode(args)}")
         return EXIT_OK
@@ -295,6 +320,7 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
         bake_seconds=args.bake_seconds,
         apply=args.apply,
     )
+    _record(audit, args, args.layer_arn, {"result": asdict(result)})
     if args.format == "json":
         out.file.write(json.dumps(asdict(result), indent=2, sort_keys=True) + "\n")
     else:
