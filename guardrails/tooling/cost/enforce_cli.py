@@ -20,6 +20,7 @@ from rich.console import Console
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfig
 from guardrails.tooling.audit import AuditLog, audit_path
+from guardrails.tooling.cli_support import add_command
 from guardrails.tooling.cost.enforce_audit import notified as already_notified
 from guardrails.tooling.cost.period import parse_month, today_utc
 from guardrails.tooling.cost.spend_cli import add_oci_auth_arguments, oci_auth_from
@@ -59,7 +60,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow --apply on a production stack (production resources are never stopped)",
     )
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format"
+    )
     parser.add_argument(
         "--audit-log",
         type=Path,
@@ -71,8 +74,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def add_enforce_commands(cost_subparsers: Any) -> None:
     """Register `enforce` and `unfreeze` under `guardrails cost`."""
-    enforce = cost_subparsers.add_parser(
-        "enforce", help="act on cost centers over their budget alert rules (dry run by default)"
+    enforce = add_command(
+        cost_subparsers,
+        "enforce",
+        help="act on cost centers over their budget alert rules (dry run by default)",
+        failed="an action failed (the others were still carried out)",
     )
     _add_common(enforce)
     spend = enforce.add_argument_group("spend (default: the cost report from the Usage API)")
@@ -102,13 +108,18 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
     spend.add_argument("--store", type=Path, default=DEFAULT_STORE, help="the cost store")
     spend.add_argument("--month", default=None, help="YYYY-MM (default: this month, UTC)")
     aws_group = enforce.add_argument_group("AWS access (SNS notifications for AWS budgets)")
-    aws_group.add_argument("--aws-region", default=None)
-    aws_group.add_argument("--aws-profile", default=None)
-    aws_group.add_argument("--aws-endpoint-url", default=None)
+    aws_group.add_argument("--aws-region", default=None, help="AWS region of the SNS topic")
+    aws_group.add_argument("--aws-profile", default=None, help="AWS profile (default: the default)")
+    aws_group.add_argument(
+        "--aws-endpoint-url", default=None, help="AWS endpoint, e.g. a local emulator"
+    )
     enforce.set_defaults(run=run_enforce)
 
-    unfreeze = cost_subparsers.add_parser(
-        "unfreeze", help="remove the quota policies `cost enforce` created (dry run by default)"
+    unfreeze = add_command(
+        cost_subparsers,
+        "unfreeze",
+        help="remove the quota policies `cost enforce` created (dry run by default)",
+        failed="an action failed (the others were still carried out)",
     )
     _add_common(unfreeze)
     unfreeze.add_argument(

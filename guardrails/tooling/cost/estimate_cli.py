@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.cli_support import EXIT_OK
+from guardrails.tooling.cli_support import EXIT_OK, add_command
 from guardrails.tooling.cost.estimate_diff import (
     base_from_ref,
     diff_documents,
@@ -76,31 +76,43 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def add_estimate_commands(cost_subparsers: Any) -> None:
     """Register `estimate`, `diff` and `prices` under `guardrails cost`."""
-    estimate = cost_subparsers.add_parser(
-        "estimate", help="monthly cost of a program's stacks per resource and cost center"
+    estimate = add_command(
+        cost_subparsers,
+        "estimate",
+        help="monthly cost of a program's stacks per resource and cost center",
     )
     _common(estimate)
-    estimate.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    estimate.add_argument(
+        "--format", choices=("table", "json", "markdown"), default="table", help="output format"
+    )
     estimate.set_defaults(run=run_estimate)
 
-    diff = cost_subparsers.add_parser(
-        "diff", help="cost of the working tree against a git ref or a saved JSON estimate"
+    diff = add_command(
+        cost_subparsers,
+        "diff",
+        help="cost of the working tree against a git ref or a saved JSON estimate",
     )
     _common(diff)
     diff.add_argument(
         "--base", required=True, help="git ref of the program, or a saved estimate JSON file"
     )
-    diff.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    diff.add_argument(
+        "--format", choices=("markdown", "json"), default="markdown", help="output format"
+    )
     diff.set_defaults(run=run_diff)
 
-    prices = cost_subparsers.add_parser(
-        "prices", help="show the OCI price book, or refresh it from Oracle's price list API"
+    prices = add_command(
+        cost_subparsers,
+        "prices",
+        help="show the OCI price book, or refresh it from Oracle's price list API",
     )
     prices.add_argument("--refresh", action="store_true", help="update the book from the API")
     prices.add_argument("--currency", default=None, help="currency of the refreshed book (USD)")
     prices.add_argument("--api-url", default=PRICE_LIST_URL, help=argparse.SUPPRESS)
     prices.add_argument("--price-book", type=Path, default=None, help="book to show or update")
-    prices.add_argument("--format", choices=("table", "json"), default="table")
+    prices.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format"
+    )
     prices.set_defaults(run=run_prices)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.cli_support import add_command
 from guardrails.tooling.cost.burnup_chart import CHART_SUFFIXES, write_chart
 from guardrails.tooling.cost.period import parse_month, today_utc
 from guardrails.tooling.cost.spend_output import FORMATS, render
@@ -48,7 +49,8 @@ def oci_auth_from(args: argparse.Namespace) -> OciAuth:
 
 
 def add_report_parser(commands: Any) -> None:
-    report = commands.add_parser(
+    report = add_command(
+        commands,
         "report",
         help="spend per cost center against the stack's budgets, forecast, anomalies",
         description="Month-to-date spend per cost center (or --tag) against the budgets of "
@@ -80,13 +82,18 @@ def add_report_parser(commands: Any) -> None:
         metavar="FILE",
         help="FOCUS 1.0 files or folders (CSV, CSV.gz, Parquet; OCI's or AWS's)",
     )
-    report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument("--format", choices=FORMATS, default="table", help="output format")
     report.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
     report.add_argument(
         "--chart", type=Path, default=None, help="burn-up chart: FILE.html or FILE.png"
     )
     report.add_argument("--tag", default=None, help="group by this tag key instead of cost_center")
-    report.add_argument("--basis", choices=("billed", "effective"), default="billed")
+    report.add_argument(
+        "--basis",
+        choices=("billed", "effective"),
+        default="billed",
+        help="cost basis: billed (as invoiced) or effective (after discounts and credits)",
+    )
     report.add_argument(
         "--api-forecast", action="store_true", help="also show the Usage API's own forecast"
     )

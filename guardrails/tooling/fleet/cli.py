@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.cli_support import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from guardrails.tooling.cli_support import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, add_command
 
 ACTIONS = ("scale", "backup", "clone", "stop", "start", "retire")
 
@@ -64,20 +64,37 @@ def _acting(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="JSON-lines audit file (default: $GUARDRAILS_AUDIT_LOG or ~/.guardrails/audit.jsonl)",
     )
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format"
+    )
     _common(parser)
 
 
-def add_fleet_parser(sub: Any) -> None:
-    fleet = sub.add_parser("fleet", help="operate the stack's Autonomous Database fleet")
-    fleet.set_defaults(run=run_fleet)
-    commands = fleet.add_subparsers(dest="fleet_command", required=True)
+ACTION_FAILED = "the operation failed or timed out (with OCI's error code and request id)"
 
-    status = commands.add_parser(
-        "status", help="state, metrics, drift and recommendations of every database"
+
+def add_fleet_parser(sub: Any) -> None:
+    fleet = add_command(
+        sub,
+        "fleet",
+        help="operate the stack's Autonomous Database fleet",
+        description="Operate the stack's Autonomous Database fleet: status, drift and "
+        "recommendations, and lifecycle commands that are dry runs until --apply.",
+        failed=ACTION_FAILED,
+    )
+    fleet.set_defaults(run=run_fleet)
+    commands = fleet.add_subparsers(dest="fleet_command", required=True, metavar="COMMAND")
+
+    status = add_command(
+        commands,
+        "status",
+        help="state, metrics, drift and recommendations of every database",
+        failed="a database or its metrics could not be read",
     )
     status.add_argument("--days", type=int, default=None, help="metrics window (default 7)")
-    status.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    status.add_argument(
+        "--format", choices=("table", "json", "markdown"), default="table", help="output format"
+    )
     status.add_argument("--html", type=Path, default=None, help="also write an HTML report")
     status.add_argument(
         "--all",
@@ -87,12 +104,22 @@ def add_fleet_parser(sub: Any) -> None:
     )
     _common(status)
 
-    scale = commands.add_parser("scale", help="change the ECPU count and/or auto-scaling")
+    scale = add_command(
+        commands, "scale", help="change the ECPU count and/or auto-scaling", failed=ACTION_FAILED
+    )
     scale.add_argument("--ecpu", type=float, default=None, help="whole number, at least 2")
-    scale.add_argument("--auto-scaling", type=_on_off, default=None, metavar="on|off")
+    scale.add_argument(
+        "--auto-scaling",
+        type=_on_off,
+        default=None,
+        metavar="on|off",
+        help="turn compute auto-scaling on or off (bills up to 3x the ECPU count)",
+    )
     _acting(scale)
 
-    backup = commands.add_parser("backup", help="take a manual or long-term backup")
+    backup = add_command(
+        commands, "backup", help="take a manual or long-term backup", failed=ACTION_FAILED
+    )
     backup.add_argument(
         "--retention-days",
         type=int,
@@ -102,9 +129,17 @@ def add_fleet_parser(sub: Any) -> None:
     backup.add_argument("--long-term", action="store_true", help="a long-term backup")
     _acting(backup)
 
-    clone = commands.add_parser("clone", help="clone a database (full or metadata)")
+    clone = add_command(
+        commands, "clone", help="clone a database (full or metadata)", failed=ACTION_FAILED
+    )
     clone.add_argument("--name", required=True, help="the clone's database name")
-    clone.add_argument("--type", choices=("full", "metadata"), default="full", dest="clone_type")
+    clone.add_argument(
+        "--type",
+        choices=("full", "metadata"),
+        default="full",
+        dest="clone_type",
+        help="a full clone, or the schema without data",
+    )
     clone.add_argument("--to-environment", default=None, help="environment tag of the clone")
     clone.add_argument(
         "--admin-secret", default=None, help="Vault secret OCID of the clone's admin password"
@@ -112,10 +147,13 @@ def add_fleet_parser(sub: Any) -> None:
     _acting(clone)
 
     for verb in ("stop", "start"):
-        _acting(commands.add_parser(verb, help=f"{verb} a database"))
+        _acting(add_command(commands, verb, help=f"{verb} a database", failed=ACTION_FAILED))
     _acting(
-        commands.add_parser(
-            "retire", help="final long-term backup, then terminate (never a protected database)"
+        add_command(
+            commands,
+            "retire",
+            help="final long-term backup, then terminate (never a protected database)",
+            failed=ACTION_FAILED,
         )
     )
 
