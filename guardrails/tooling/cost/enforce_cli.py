@@ -23,7 +23,11 @@ from guardrails.tooling.audit import AuditLog, audit_path
 from guardrails.tooling.cli_support import add_command
 from guardrails.tooling.cost.enforce_audit import notified as already_notified
 from guardrails.tooling.cost.period import parse_month, today_utc
-from guardrails.tooling.cost.spend_cli import add_oci_auth_arguments, oci_auth_from
+from guardrails.tooling.cost.spend_cli import (
+    add_oci_auth_arguments,
+    add_spend_source_arguments,
+    oci_auth_from,
+)
 from guardrails.tooling.cost.spend_report import load_stack_config
 from guardrails.tooling.cost.spend_sources import (
     SourceKind,
@@ -88,23 +92,7 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
         default=None,
         help="a report already made: `guardrails cost report --format json` output",
     )
-    spend.add_argument(
-        "--source",
-        choices=("usage-api", "reports", "focus"),
-        default=None,
-        help="make the report from the Usage API, cost reports or FOCUS files",
-    )
-    spend.add_argument(
-        "--reports",
-        nargs="*",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="classic cost reports (CSV.gz files or folders); none: download from bling",
-    )
-    spend.add_argument(
-        "--focus", nargs="+", type=Path, default=None, metavar="FILE", help="FOCUS files"
-    )
+    add_spend_source_arguments(spend)
     spend.add_argument("--store", type=Path, default=DEFAULT_STORE, help="the cost store")
     spend.add_argument("--month", default=None, help="YYYY-MM (default: this month, UTC)")
     aws_group = enforce.add_argument_group("AWS access (SNS notifications for AWS budgets)")

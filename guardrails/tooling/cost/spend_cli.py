@@ -60,28 +60,7 @@ def add_report_parser(commands: Any) -> None:
     report.add_argument("--stack", "-s", default=None, help="stack whose budgets to compare")
     report.add_argument("--program", type=Path, default=None, help="folder holding Pulumi.yaml")
     report.add_argument("--month", default=None, help="YYYY-MM (default: this month, UTC)")
-    report.add_argument(
-        "--source",
-        choices=("usage-api", "reports", "focus"),
-        default=None,
-        help="OCI spend from the Usage API (default), cost reports or FOCUS files",
-    )
-    report.add_argument(
-        "--reports",
-        nargs="*",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="classic cost reports (CSV.gz files or folders); none: download from bling",
-    )
-    report.add_argument(
-        "--focus",
-        nargs="+",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="FOCUS 1.0 files or folders (CSV, CSV.gz, Parquet; OCI's or AWS's)",
-    )
+    add_spend_source_arguments(report)
     report.add_argument("--format", choices=FORMATS, default="table", help="output format")
     report.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
     report.add_argument(
@@ -103,6 +82,32 @@ def add_report_parser(commands: Any) -> None:
     report.add_argument("--download-dir", type=Path, default=None, help="where bling downloads go")
     add_oci_auth_arguments(report)
     report.set_defaults(run=run_report)
+
+
+def add_spend_source_arguments(parser: Any) -> None:
+    """Where spend comes from: `cost report` and `cost enforce` (which makes a report) alike."""
+    parser.add_argument(
+        "--source",
+        choices=("usage-api", "reports", "focus"),
+        default=None,
+        help="OCI spend from the Usage API (default), cost reports or FOCUS files",
+    )
+    parser.add_argument(
+        "--reports",
+        nargs="*",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="classic cost reports (CSV.gz files or folders); none: download from bling",
+    )
+    parser.add_argument(
+        "--focus",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="FOCUS 1.0 files or folders (CSV, CSV.gz, Parquet; OCI's or AWS's)",
+    )
 
 
 def add_spend_commands(commands: Any) -> None:
