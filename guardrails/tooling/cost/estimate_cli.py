@@ -6,6 +6,10 @@
     guardrails cost prices [--refresh] [--currency EUR]
 
 Exit codes: 0 done, 2 bad input or could not run (nothing written).
+
+The estimator runs programs through the gate's machinery (capture, providers), so its
+modules are imported when a command runs, not when `guardrails` builds its parser: every
+other command (`cost report` first) would otherwise pay for Pulumi's runtime at start-up.
 """
 
 from __future__ import annotations
@@ -24,18 +28,6 @@ from rich.table import Table
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cli_support import EXIT_OK, add_command
-from guardrails.tooling.cost.estimate_diff import (
-    base_from_ref,
-    diff_documents,
-    load_estimate_file,
-    render_diff_markdown,
-)
-from guardrails.tooling.cost.estimate_report import (
-    estimate_json,
-    render_markdown,
-    render_table,
-)
-from guardrails.tooling.cost.estimate_run import estimate_programs, load_books
 from guardrails.tooling.cost.price_refresh import PRICE_LIST_URL, refresh_price_book
 from guardrails.tooling.project import DEFAULT_PROGRAM, load_project
 from policies.pricing.prices import OCI_BOOK
@@ -123,6 +115,9 @@ def _estimate_doc(
     book: Path | None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
+    from guardrails.tooling.cost.estimate_report import estimate_json
+    from guardrails.tooling.cost.estimate_run import estimate_programs, load_books
+
     books = load_books(book)
     costs = estimate_programs(program, stacks, usage_path=usage, books=books, progress=progress)
     if not costs:
@@ -157,6 +152,8 @@ def _status(err: Console) -> Iterator[Callable[[str], None] | None]:
 
 
 def run_estimate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.cost.estimate_report import render_markdown, render_table
+
     _check_inputs(args)
     program = _program(args)
     stacks = _stacks(program, args.stack)
@@ -175,6 +172,13 @@ def run_estimate(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def run_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.cost.estimate_diff import (
+        base_from_ref,
+        diff_documents,
+        load_estimate_file,
+        render_diff_markdown,
+    )
+
     _check_inputs(args)
     program = _program(args)
     stacks = _stacks(program, args.stack)
@@ -201,6 +205,8 @@ def run_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def run_prices(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.cost.estimate_run import load_books
+
     path = args.price_book or OCI_BOOK
     if args.price_book is not None and not path.is_file():
         raise GuardrailsError(f"{path}: price book not found")
