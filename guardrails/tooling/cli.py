@@ -16,8 +16,8 @@ import tempfile
 import traceback
 from collections.abc import Callable
 from contextlib import nullcontext
-from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -39,16 +39,31 @@ from guardrails.tooling.fleet.cli import add_fleet_parser
 from guardrails.tooling.layer_ops.cli import add_layer_parser
 from guardrails.tooling.plans.cli import add_plan_option, run_plan_check
 from guardrails.tooling.project import DEFAULT_PROGRAM
-from guardrails.tooling.record import ProgramMessage
+
+if TYPE_CHECKING:
+    from guardrails.tooling.record import ProgramMessage
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "main"]
 
 
 def version() -> str:
+    from importlib import metadata  # 30 ms: only for --version and crash reports
+
     try:
         return metadata.version("guardrails")
     except metadata.PackageNotFoundError:  # running from a source tree
         return "0.1.0"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looking the version up only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        sys.stdout.write(f"guardrails {version()}\n")
+        parser.exit()
 
 
 def _add_program_options(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +104,7 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=exit_codes_epilog(failed="violations found, or an action failed"),
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"guardrails {version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     preview = add_command(
         sub,

@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from guardrails.runtime.errors import GuardrailsError
 
 # AWS limits (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
@@ -140,6 +138,9 @@ def parse_requirements(
     be rebuilt to the same bytes, and a range resolves differently from one day to the next.
     `--hash` options are kept (pip enforces them); index options are passed on to pip.
     """
+    # packaging costs 40 ms to import: only the commands that read requirements pay it
+    from packaging.requirements import InvalidRequirement, Requirement
+
     text = source if isinstance(source, str) else "\n".join(source)
     lines: list[str] = []
     names: list[str] = []

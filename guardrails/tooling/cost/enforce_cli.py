@@ -9,48 +9,15 @@ done, 1 an action failed (the others were still carried out), 2 bad input.
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from guardrails.runtime.errors import GuardrailsError
-from guardrails.runtime.stack_schema import StackConfig
-from guardrails.tooling.audit import AuditLog, audit_path
 from guardrails.tooling.cli_support import add_command
-from guardrails.tooling.cost.enforce_audit import notified as already_notified
-from guardrails.tooling.cost.period import parse_month, today_utc
-from guardrails.tooling.cost.spend_cli import (
-    add_oci_auth_arguments,
-    add_spend_source_arguments,
-    oci_auth_from,
-)
-from guardrails.tooling.cost.spend_report import load_stack_config
-from guardrails.tooling.cost.spend_sources import (
-    SourceKind,
-    SpendRequest,
-    SpendSource,
-    build_report,
-)
-from guardrails.tooling.cost.spend_status import (
-    SpendStatus,
-    check_known,
-    read_spend_file,
-    spend_from_report,
-)
-from guardrails.tooling.cost.store import DEFAULT_STORE
-from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials
+from guardrails.tooling.cost import DEFAULT_STORE
+from guardrails.tooling.cost.spend_cli import add_oci_auth_arguments, add_spend_source_arguments
 
-if TYPE_CHECKING:  # the planner imports the components (pulumi_oci): only when it runs
-    from guardrails.tooling.cost.enforce import EnforcementSettings, Step
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-DEFAULT_PROGRAM = Path(__file__).resolve().parents[3]
-COLUMNS = ("cost_center", "action", "resource", "name", "type", "why", "outcome", "detail")
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -101,7 +68,7 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
     aws_group.add_argument(
         "--aws-endpoint-url", default=None, help="AWS endpoint, e.g. a local emulator"
     )
-    enforce.set_defaults(run=run_enforce)
+    enforce.set_defaults(run=_run_enforce)
 
     unfreeze = add_command(
         cost_subparsers,
@@ -116,185 +83,16 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
         default=[],
         help="only this cost center (repeatable; default: every cost center with freeze)",
     )
-    unfreeze.set_defaults(run=run_unfreeze)
+    unfreeze.set_defaults(run=_run_unfreeze)
 
 
-def _settings(args: argparse.Namespace) -> tuple[StackConfig, EnforcementSettings]:
-    from guardrails.tooling.cost.enforce import settings_from_stack
+def _run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.cost.enforce_run import run_enforce
 
-    cfg = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack)
-    settings = settings_from_stack(args.stack, cfg)
-    if settings is None:
-        raise GuardrailsError(
-            f"stack {args.stack} has no guardrails:costEnforcement block: no action is allowed"
-        )
-    if args.apply and settings.production and not args.allow_prod:
-        raise GuardrailsError(
-            f"stack {args.stack} is a production stack ({cfg.environment}): add --allow-prod "
-            "to --apply (production resources are never stopped either way)"
-        )
-    return cfg, settings
+    return run_enforce(args, out, err)
 
 
-def load_spend(args: argparse.Namespace, cfg: StackConfig) -> tuple[str, list[SpendStatus]]:
-    """The month and per-cost-center statuses to enforce: from `--spend` (a report's JSON,
-    e.g. written by the daily report job), else the cost report made here and now."""
-    if cfg.budgets is None:
-        raise GuardrailsError(f"stack {args.stack} declares no guardrails:budgets")
-    if args.spend is not None:
-        if args.source or args.reports is not None or args.focus:
-            raise GuardrailsError(
-                "--spend is a finished report: give no --source/--reports/--focus"
-            )
-        month, statuses = read_spend_file(args.spend)
-        source = str(args.spend)
-        month = str(parse_month(args.month or month, today_utc()))
-    else:
-        report = build_report(
-            SpendRequest(
-                stack=args.stack,
-                config=cfg,
-                source=spend_source(args),
-                month=parse_month(args.month, today_utc()),
-                store=args.store,
-            )
-        )
-        month, statuses = spend_from_report(report.to_json(), "cost report")
-        source = "cost report"
-        assert month is not None
-    check_known(statuses, cfg.governance.costCenters, source)
-    return month, statuses
+def _run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.cost.enforce_run import run_unfreeze
 
-
-def _auth(args: argparse.Namespace) -> tuple[OciAuth, OciCredentials]:
-    auth = oci_auth_from(args)
-    return auth, credentials(auth)
-
-
-def spend_source(args: argparse.Namespace) -> SpendSource:
-    kind: SourceKind = args.source or (
-        "reports" if args.reports is not None else "focus" if args.focus else "usage-api"
-    )
-    return SpendSource(
-        kind=kind,
-        reports=tuple(args.reports or ()),
-        focus=tuple(args.focus or ()),
-        auth=oci_auth_from(args),
-    )
-
-
-def _aws_client(args: argparse.Namespace) -> Any:
-    def make() -> Any:
-        import boto3
-
-        session = boto3.Session(profile_name=args.aws_profile, region_name=args.aws_region)
-        kwargs = {"endpoint_url": args.aws_endpoint_url} if args.aws_endpoint_url else {}
-        return session.client("sns", **kwargs)
-
-    return make
-
-
-def _finish(
-    steps: Sequence[Step], args: argparse.Namespace, out: Console, title: str, extra: Any = None
-) -> int:
-    from guardrails.tooling.layer_ops.console import print_rows
-
-    rows = [step.row() for step in steps]
-    failed = sum(1 for r in rows if r["outcome"] == "failed")
-    mode = "applied" if args.apply else "dry run: nothing changed; add --apply to do this"
-    if args.format == "json":
-        document = {"stack": args.stack, "applied": args.apply, "steps": rows, **(extra or {})}
-        out.file.write(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
-    elif not rows:
-        out.print(f"{title}: nothing to do", highlight=False)
-    else:
-        print_rows(rows, COLUMNS, "table", out, title=f"{title}: {mode}")
-        if failed:
-            out.print(f"{failed} action(s) failed; see the detail column", highlight=False)
-    return EXIT_FAILED if failed else EXIT_OK
-
-
-def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from guardrails.tooling.cost.actions import CloudRemediator, OciInventory, describe_error
-    from guardrails.tooling.cost.enforce import breaches, execute, plan
-
-    cfg, settings = _settings(args)
-    month, statuses = load_spend(args, cfg)
-    found = breaches(statuses, settings.rules)
-    title = f"cost enforce {args.stack} {month}"
-    if not found:
-        return _finish([], args, out, title, {"month": month})
-    auth, creds = _auth(args)
-    audit = AuditLog(audit_path(args.audit_log))
-    inventory = OciInventory(auth, creds, settings.tenancy)
-    notified = already_notified(audit, args.stack, month)
-    with err.status("planning", spinner="dots") if err.is_terminal else _nothing():
-        steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
-    if args.apply:
-        remediator = CloudRemediator(
-            auth,
-            creds,
-            tenancy=settings.tenancy,
-            compartment=settings.compartment,
-            slack_secret=settings.config.slackWebhookSecretOcid,
-            aws_client=_aws_client(args),
-        )
-        steps = execute(
-            steps,
-            remediator,
-            settings,
-            audit,
-            month=month,
-            now=lambda: datetime.now(UTC),
-            describe_error=describe_error,
-        )
-    return _finish(steps, args, out, title, {"month": month})
-
-
-def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from guardrails.tooling.cost.actions import CloudRemediator, OciInventory, describe_error
-    from guardrails.tooling.cost.enforce import execute, plan_unfreeze
-
-    _, settings = _settings(args)
-    unknown = [cc for cc in args.cost_center if cc not in settings.config.costCenters]
-    if unknown:
-        raise GuardrailsError(
-            f"--cost-center {unknown[0]!r} is not in costEnforcement.costCenters "
-            f"({', '.join(settings.config.costCenters)})"
-        )
-    auth, creds = _auth(args)
-    inventory = OciInventory(auth, creds, settings.tenancy)
-    steps = _reading(lambda: plan_unfreeze(settings, inventory, args.cost_center))
-    if args.apply:
-        remediator = CloudRemediator(
-            auth, creds, tenancy=settings.tenancy, compartment=settings.compartment
-        )
-        steps = execute(
-            steps,
-            remediator,
-            settings,
-            AuditLog(audit_path(args.audit_log)),
-            month=datetime.now(UTC).strftime("%Y-%m"),
-            now=lambda: datetime.now(UTC),
-            describe_error=describe_error,
-        )
-    return _finish(steps, args, out, f"cost unfreeze {args.stack}")
-
-
-def _reading(read: Callable[[], list[Step]]) -> list[Step]:
-    """Run the read-only planning calls; a service error there means the run cannot start."""
-    from guardrails.tooling.cost.actions import describe_error
-
-    try:
-        return read()
-    except Exception as exc:
-        reason = describe_error(exc)
-        if reason is None:
-            raise
-        raise GuardrailsError(f"reading the tenancy failed, nothing was changed: {reason}") from exc
-
-
-def _nothing() -> Any:
-    from contextlib import nullcontext
-
-    return nullcontext()
+    return run_unfreeze(args, out, err)

@@ -28,7 +28,6 @@ from rich.table import Table
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cli_support import EXIT_OK, add_command
-from guardrails.tooling.cost.price_refresh import PRICE_LIST_URL, refresh_price_book
 from guardrails.tooling.project import DEFAULT_PROGRAM, load_project
 from policies.pricing.prices import OCI_BOOK
 
@@ -100,7 +99,7 @@ def add_estimate_commands(cost_subparsers: Any) -> None:
     )
     prices.add_argument("--refresh", action="store_true", help="update the book from the API")
     prices.add_argument("--currency", default=None, help="currency of the refreshed book (USD)")
-    prices.add_argument("--api-url", default=PRICE_LIST_URL, help=argparse.SUPPRESS)
+    prices.add_argument("--api-url", default=None, help=argparse.SUPPRESS)
     prices.add_argument("--price-book", type=Path, default=None, help="book to show or update")
     prices.add_argument(
         "--format", choices=("table", "json"), default="table", help="output format"
@@ -213,7 +212,9 @@ def run_prices(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.currency is not None and not args.refresh:
         raise GuardrailsError("--currency applies to --refresh (the book is in one currency)")
     if args.refresh:
-        result = refresh_price_book(path, args.currency or "USD", args.api_url)
+        from guardrails.tooling.cost.price_refresh import PRICE_LIST_URL, refresh_price_book
+
+        result = refresh_price_book(path, args.currency or "USD", args.api_url or PRICE_LIST_URL)
         out.print(
             f"{path}: {len(result.updated)} parts updated from {result.items_read} price list "
             f"items ({result.currency})",

@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cli_support import add_command
-from guardrails.tooling.cost.burnup_chart import CHART_SUFFIXES, write_chart
-from guardrails.tooling.cost.period import parse_month, today_utc
-from guardrails.tooling.cost.spend_output import FORMATS, render
-from guardrails.tooling.cost.spend_report import load_stack_config
-from guardrails.tooling.cost.spend_sources import SpendRequest, SpendSource, build_report
-from guardrails.tooling.cost.store import DEFAULT_STORE
-from guardrails.tooling.layer_ops.console import RichProgress
+from guardrails.tooling.cost import DEFAULT_STORE
+from guardrails.tooling.cost.spend_output import FORMATS
 from guardrails.tooling.oci_auth import AUTH_METHODS, OciAuth
-from guardrails.tooling.project import DEFAULT_PROGRAM
+
+if TYPE_CHECKING:
+    from guardrails.tooling.cost.spend_sources import SpendSource
 
 
 def add_oci_auth_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +112,11 @@ def add_spend_commands(commands: Any) -> None:
     add_report_parser(commands)
 
 
-def _source(args: argparse.Namespace) -> SpendSource:
+def spend_source(args: argparse.Namespace) -> SpendSource:
+    """Where spend comes from, as `add_spend_source_arguments` read it (`cost report`'s own
+    options, --api-forecast and --download-dir, where the command has them)."""
+    from guardrails.tooling.cost.spend_sources import SpendSource
+
     kind = args.source
     if kind is None:
         kind = "reports" if args.reports is not None else "focus" if args.focus else "usage-api"
@@ -132,8 +133,8 @@ def _source(args: argparse.Namespace) -> SpendSource:
         reports=tuple(args.reports or ()),
         focus=tuple(args.focus or ()),
         auth=oci_auth_from(args),
-        api_forecast=args.api_forecast,
-        download_dir=args.download_dir,
+        api_forecast=getattr(args, "api_forecast", False),
+        download_dir=getattr(args, "download_dir", None),
     )
 
 
@@ -143,13 +144,23 @@ def _check_target(path: Path | None, flag: str) -> None:
 
 
 def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
+    # What only the report needs (DuckDB, the stack schema) is imported when it runs: every
+    # other command starts without it.
+    from guardrails.tooling.console import RichProgress
+    from guardrails.tooling.cost.burnup_chart import CHART_SUFFIXES
+    from guardrails.tooling.cost.period import parse_month, today_utc
+    from guardrails.tooling.cost.spend_output import render
+    from guardrails.tooling.cost.spend_report import load_stack_config
+    from guardrails.tooling.cost.spend_sources import SpendRequest, build_report
+    from guardrails.tooling.project import DEFAULT_PROGRAM
+
     today = today_utc()
     month = parse_month(args.month, today)
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
         raise GuardrailsError(f"--chart {args.chart}: use a .html or .png file name")
     _check_target(args.output, "--output")
     _check_target(args.chart, "--chart")
-    source = _source(args)
+    source = spend_source(args)
     config = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack) if args.stack else None
     request = SpendRequest(
         stack=args.stack,
@@ -177,6 +188,8 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
         if text_out is not None:
             out.file.write(text_out)
     if args.chart is not None:
+        from guardrails.tooling.cost.burnup_chart import write_chart
+
         write_chart(report, args.chart)
         err.print(f"chart written to {args.chart}", highlight=False)
     return 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from guardrails.tooling.cost.spend_report import CostCenterRow, CostReport
+if TYPE_CHECKING:
+    from guardrails.tooling.cost.spend_report import CostCenterRow, CostReport
 
 FORMATS = ("table", "json", "csv", "markdown")
 CSV_COLUMNS = (

@@ -24,6 +24,7 @@ from typing import Literal
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfig
+from guardrails.tooling.cost import DEFAULT_STORE
 from guardrails.tooling.cost.classic_reports import classic_plan
 from guardrails.tooling.cost.focus import focus_plan
 from guardrails.tooling.cost.forecast import HISTORY_DAYS
@@ -36,7 +37,7 @@ from guardrails.tooling.cost.spend_report import (
     compose_report,
     grouping,
 )
-from guardrails.tooling.cost.store import DEFAULT_STORE, CostStore, Progress
+from guardrails.tooling.cost.store import CostStore, Progress
 from guardrails.tooling.oci_auth import OciAuth
 
 SourceKind = Literal["usage-api", "reports", "focus"]

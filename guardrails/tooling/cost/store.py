@@ -41,7 +41,6 @@ import duckdb
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.file_plan import LINE_COLUMNS, FilePlan, literal, path_list
 
-DEFAULT_STORE = Path("~/.cache/guardrails/cost.duckdb")
 MEMORY_LIMIT = "700MB"
 """DuckDB spills to disk past this (the 10 M line benchmark stays under 1 GB)."""
 

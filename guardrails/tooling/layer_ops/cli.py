@@ -207,7 +207,8 @@ def _spec(args: argparse.Namespace) -> LayerSpec:
 
 def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.runtime.layer_builder.build import build_layer, default_output
-    from guardrails.tooling.layer_ops.console import RichProgress, render_build
+    from guardrails.tooling.console import RichProgress
+    from guardrails.tooling.layer_ops.console import render_build
 
     if args.output is not None:
         check_output_path(args.output, "layer zip", create_parents=True)
@@ -236,7 +237,7 @@ def _operations(args: argparse.Namespace, err: Console) -> Any:
     import boto3
     from botocore.exceptions import BotoCoreError
 
-    from guardrails.tooling.layer_ops.console import countdown
+    from guardrails.tooling.console import countdown
     from guardrails.tooling.layer_ops.ops import LayerOperations, LayerOpsError
 
     try:
@@ -269,7 +270,7 @@ def _record(log: AuditLog | None, args: argparse.Namespace, target: str, changes
 def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
     from dataclasses import asdict
 
-    from guardrails.tooling.layer_ops.console import print_rows
+    from guardrails.tooling.console import print_rows
 
     command = args.layer_command
     if command == "build":
