@@ -153,6 +153,25 @@ def test_program_output_warnings_by_default_all_with_verbose(capsys):
     assert "program info: an info line" in err
 
 
+def test_the_programs_exit_handlers_run_before_the_runner_ends():
+    # The runner ends without the interpreter's teardown, after every exit handler.
+    said = capture_program(NOISY, "dev").messages
+    assert ("stdout", "goodbye from an exit handler") in [(m.stream, m.text) for m in said]
+
+
+def test_a_runner_that_fails_before_its_record_exits_2_with_the_traceback(tmp_path):
+    request = tmp_path / "request.json"
+    request.write_text("{")  # not JSON: the runner fails before it runs anything
+    proc = subprocess.run(
+        [sys.executable, "-m", "guardrails.tooling.capture", "--request", str(request),
+         "--out", str(tmp_path / "out.json")],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "JSONDecodeError" in proc.stderr
+    assert not (tmp_path / "out.json").exists()
+
+
 def test_an_output_in_an_f_string_warns_and_fails_with_strict(capsys):
     line = line_of(NOISY / "__main__.py", 'name=f"{vcn.display_name}-logs"')
     assert main(["preview", "--program", str(NOISY), "-s", "fstring", "--json"]) == 0

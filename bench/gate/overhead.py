@@ -8,8 +8,11 @@ alone.
 Program gate: per size, in one run, the program alone (`capture_program`, the preview's
 child process) and the whole gate (`run_gate`) streaming registrations to the pack (the
 default) and evaluating the finished record (`stream=False`); overhead = gate - program.
-CPU seconds beside wall seconds: on a machine busy with other work, wall time says little
-about overlap, CPU time says what each part costs.
+The three are run in turn `--repeat` times (rounds) and the medians compared: the same
+program's wall time varies by up to 10-15 % from one run to the next on a 2-core VM, as
+much as the target, so one run each says little. "per round" is each round's gate against
+the program run just before it. CPU seconds beside wall seconds: on a machine busy with
+other work, wall time says little about overlap, CPU time says what each part costs.
 
 Plan gate: the program of run.py at each size is captured once and written as a Terraform
 plan (`terraform show -json` shape: addresses `type.name`, `resource_changes` with
@@ -32,6 +35,7 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -127,10 +131,20 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
     return table
 
 
-def measure(tmp: Path, sizes: list[int], run_checkov_too: bool, console: Console) -> list[Table]:
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _pct(gate: float, program: float) -> str:
+    return f"{100 * (gate - program) / program:+.1f}%"
+
+
+def measure(
+    tmp: Path, sizes: list[int], run_checkov_too: bool, repeat: int, console: Console
+) -> list[Table]:
     gate = _table(
-        "program gate: what the gate adds to the program run (wall seconds)",
-        ("resources", "program", "gate (streamed)", "overhead", "after program",
+        f"program gate: what the gate adds to the program run (median wall seconds of {repeat})",
+        ("resources", "program", "gate (streamed)", "overhead", "per round", "after program",
          "gate (not streamed)", "overhead"),
     )  # fmt: skip
     cpu = _table(
@@ -147,17 +161,27 @@ def measure(tmp: Path, sizes: list[int], run_checkov_too: bool, console: Console
     for size in sizes:
         program = tmp / f"p{size}"
         write_program(program, size)
+        console.print(f"{size} resources, load average {os.getloadavg()[0]:.1f}", style="dim")
         _, bare_cpu = bare_run(program)
-        prog_wall, _, prog_cpu, captured = timed(lambda: capture_program(program, "dev"))  # noqa: B023
+        prog_walls, prog_cpus, s_walls, s_cpus, afters, b_walls = [], [], [], [], [], []
+        for _ in range(repeat):
+            prog_wall, _, prog_cpu, captured = timed(lambda: capture_program(program, "dev"))  # noqa: B023
+            s_wall, s_own, s_kids, streamed = timed(lambda: run_gate(program, "dev"))  # noqa: B023
+            b_wall, _, _, _ = timed(lambda: run_gate(program, "dev", stream=False))  # noqa: B023
+            prog_walls.append(prog_wall)
+            prog_cpus.append(prog_cpu)
+            s_walls.append(s_wall)
+            s_cpus.append(s_own + s_kids)
+            afters.append(streamed.timings["total"] - streamed.timings["program"])
+            b_walls.append(b_wall)
         n = len(captured.resources)
-        s_wall, s_own, s_kids, streamed = timed(lambda: run_gate(program, "dev"))  # noqa: B023
-        b_wall, _, _, _ = timed(lambda: run_gate(program, "dev", stream=False))  # noqa: B023
-        after = streamed.timings["total"] - streamed.timings["program"]
+        prog_wall, s_wall, b_wall = _median(prog_walls), _median(s_walls), _median(b_walls)
+        rounds = " ".join(_pct(s, p) for s, p in zip(s_walls, prog_walls, strict=True))
         gate.add_row(
-            str(n), f"{prog_wall:.2f}", f"{s_wall:.2f}", f"{100 * (s_wall - prog_wall) / prog_wall:+.1f}%",
-            f"{after:.2f}", f"{b_wall:.2f}", f"{100 * (b_wall - prog_wall) / prog_wall:+.1f}%",
+            str(n), f"{prog_wall:.2f}", f"{s_wall:.2f}", _pct(s_wall, prog_wall), rounds,
+            f"{_median(afters):.2f}", f"{b_wall:.2f}", _pct(b_wall, prog_wall),
         )  # fmt: skip
-        gate_cpu = s_own + s_kids
+        prog_cpu, gate_cpu = _median(prog_cpus), _median(s_cpus)
         cpu.add_row(
             str(n), f"{bare_cpu:.2f}", f"{prog_cpu:.2f}",
             f"{100 * (prog_cpu - bare_cpu) / prog_cpu:.0f}%", f"{gate_cpu:.2f}",
@@ -196,14 +220,18 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--no-checkov", action="store_true", help="skip checkov alone")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of program and gates per size (median)"
+    )
     args = parser.parse_args()
     console = Console() if sys.stdout.isatty() else Console(width=150)
     with tempfile.TemporaryDirectory(prefix="guardrails-bench-overhead-") as tmp:
-        for table in measure(Path(tmp), args.sizes, not args.no_checkov, console):
+        for table in measure(Path(tmp), args.sizes, not args.no_checkov, args.repeat, console):
             console.print(table)
     console.print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
-        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}; one run per size"
+        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end; "
+        f"{args.repeat} rounds per size"
     )
     return 0
 

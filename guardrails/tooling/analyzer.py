@@ -170,12 +170,12 @@ class PolicyPackProcess:
         self.stub.Configure(request)
 
     def analyze(self, resource: CapturedResource, provider: Provider | None) -> list[Diagnostic]:
-        return _diagnostics(self.stub.Analyze(_request(resource, provider)), resource.urn)
+        return _diagnostics(self.stub.Analyze(_request(encode(resource, provider))), resource.urn)
 
     def remediate(self, resource: CapturedResource, provider: Provider | None) -> list[Remediation]:
         """`Remediate`: the engine asks this before `Analyze` when a policy's level is
         `remediate`; each remediation's properties replace the resource's inputs."""
-        response = self.stub.Remediate(_request(resource, provider))
+        response = self.stub.Remediate(_request(encode(resource, provider)))
         return [
             Remediation(
                 policy=r.policyName,
@@ -188,11 +188,14 @@ class PolicyPackProcess:
         ]
 
     def analyze_async(
-        self, resource: CapturedResource, provider: Provider | None
+        self, encoded: Encoded, on_done: Callable[[], None] | None = None
     ) -> Callable[[], list[Diagnostic]]:
-        """Send `Analyze` without waiting; call the result to wait for its diagnostics."""
-        future = self.stub.Analyze.future(_request(resource, provider))
-        return lambda: _diagnostics(future.result(), resource.urn)
+        """Send `Analyze` without waiting; call the result to wait for its diagnostics.
+        `on_done` is called (from a gRPC thread) when the answer has arrived."""
+        future = self.stub.Analyze.future(_request(encoded))
+        if on_done is not None:
+            future.add_done_callback(lambda _: on_done())
+        return lambda: _diagnostics(future.result(), encoded.resource.urn)
 
     def analyze_all(
         self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]
@@ -203,7 +206,7 @@ class PolicyPackProcess:
         diagnostics: list[Diagnostic] = []
         with _collector_paused():
             for resource in resources:
-                request = _request(resource, providers.get(resource.urn))
+                request = _request(encode(resource, providers.get(resource.urn)))
                 pending.append((resource, self.stub.Analyze.future(request)))
                 if len(pending) >= IN_FLIGHT:
                     done, future = pending.popleft()
@@ -215,38 +218,58 @@ class PolicyPackProcess:
     def analyze_stack(
         self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]
     ) -> list[Diagnostic]:
+        return self.analyze_stack_async([encode(r, providers.get(r.urn)) for r in resources])()
+
+    def analyze_stack_async(self, encoded: Sequence[Encoded]) -> Callable[[], list[Diagnostic]]:
+        """Send `AnalyzeStack` over the resources in this order without waiting; call the
+        result to wait for its diagnostics."""
         with _collector_paused():
-            return self._analyze_stack(resources, providers)
-
-    def _analyze_stack(
-        self, resources: Sequence[CapturedResource], providers: Mapping[str, Provider | None]
-    ) -> list[Diagnostic]:
-        request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[
-                analyzer_pb2.AnalyzerResource(
-                    type=r.type,
-                    properties=_struct(r.inputs),
-                    urn=r.urn,
-                    name=r.name,
-                    options=_options(r),
-                    provider=_provider(providers.get(r.urn)),
-                    parent=r.parent or "",
-                    dependencies=r.dependencies,
-                )
-                for r in resources
-            ]
-        )
-        return _diagnostics(self.stub.AnalyzeStack(request), None)
+            request = analyzer_pb2.AnalyzeStackRequest(
+                resources=[_stack_resource(e) for e in encoded]
+            )
+            future = self.stub.AnalyzeStack.future(request)
+        return lambda: _diagnostics(future.result(), None)
 
 
-def _request(resource: CapturedResource, provider: Provider | None) -> analyzer_pb2.AnalyzeRequest:
+@dataclass(frozen=True)
+class Encoded:
+    """A resource and its provider as the analyzer protocol carries them, converted once:
+    the gate sends the same messages in `Analyze` while the program runs and in
+    `AnalyzeStack` at its end."""
+
+    resource: CapturedResource
+    provider: Provider | None
+    properties: struct_pb2.Struct
+    provider_message: analyzer_pb2.AnalyzerProviderResource | None
+
+
+def encode(resource: CapturedResource, provider: Provider | None) -> Encoded:
+    return Encoded(resource, provider, _struct(resource.inputs), _provider(provider))
+
+
+def _request(encoded: Encoded) -> analyzer_pb2.AnalyzeRequest:
+    resource = encoded.resource
     return analyzer_pb2.AnalyzeRequest(
         type=resource.type,
-        properties=_struct(resource.inputs),
+        properties=encoded.properties,
         urn=resource.urn,
         name=resource.name,
         options=_options(resource),
-        provider=_provider(provider),
+        provider=encoded.provider_message,
+    )
+
+
+def _stack_resource(encoded: Encoded) -> analyzer_pb2.AnalyzerResource:
+    resource = encoded.resource
+    return analyzer_pb2.AnalyzerResource(
+        type=resource.type,
+        properties=encoded.properties,
+        urn=resource.urn,
+        name=resource.name,
+        options=_options(resource),
+        provider=encoded.provider_message,
+        parent=resource.parent or "",
+        dependencies=resource.dependencies,
     )
 
 

@@ -344,6 +344,7 @@ def run_gate(
                     strict=strict,
                     on_messages=on_messages,
                     on_resource=streaming.add if streaming is not None else None,
+                    on_stream_end=streaming.end if streaming is not None else None,
                 )
                 timings["program"] = time.perf_counter() - start
 

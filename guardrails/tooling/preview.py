@@ -107,9 +107,14 @@ def _raise_error(err: dict[str, Any]) -> NoReturn:
     )
 
 
-def _relay(stream: int, on_resource: Callable[[CapturedResource], None]) -> BaseException | None:
-    """Read the runner's resource lines until it closes the stream; what `on_resource`
-    raised first (the rest is drained, so the runner never blocks on a full pipe)."""
+def _relay(
+    stream: int,
+    on_resource: Callable[[CapturedResource], None],
+    on_end: Callable[[], None] | None,
+) -> BaseException | None:
+    """Read the runner's resource lines until it closes the stream, then call `on_end`;
+    what `on_resource` or `on_end` raised first (the rest is drained, so the runner never
+    blocks on a full pipe)."""
     failed: BaseException | None = None
     with os.fdopen(stream, encoding="utf-8") as lines:
         for line in lines:
@@ -118,6 +123,11 @@ def _relay(stream: int, on_resource: Callable[[CapturedResource], None]) -> Base
                     on_resource(CapturedResource.from_json(json.loads(line)))
                 except BaseException as exc:
                     failed = exc
+    if failed is None and on_end is not None:
+        try:
+            on_end()
+        except BaseException as exc:
+            failed = exc
     return failed
 
 
@@ -126,8 +136,10 @@ def _run_runner(
     env: dict[str, str],
     cwd: Path,
     on_resource: Callable[[CapturedResource], None] | None,
+    on_end: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the preview runner; with `on_resource`, relay its registrations as they happen."""
+    """Run the preview runner; with `on_resource`, relay its registrations as they happen
+    (and call `on_end` when the program has registered its last one)."""
     if on_resource is None:
         return subprocess.run(
             cmd,
@@ -154,7 +166,7 @@ def _run_runner(
     finally:
         os.close(write_end)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardrails-relay") as pool:
-        relayed = pool.submit(_relay, read_end, on_resource)
+        relayed = pool.submit(_relay, read_end, on_resource, on_end)
         try:
             stdout, stderr = proc.communicate(timeout=CAPTURE_TIMEOUT_SECONDS)
         except BaseException:
@@ -173,12 +185,14 @@ def capture(
     strict: bool = False,
     on_messages: Callable[[list[ProgramMessage]], None] | None = None,
     on_resource: Callable[[CapturedResource], None] | None = None,
+    on_stream_end: Callable[[], None] | None = None,
 ) -> Capture:
     """Run the program with the stack's config under Pulumi mocks, in a fresh process and a
     temporary copy of its folder, as `pulumi preview` would (computed values unknown).
 
     `on_resource` is told of each resource as the program registers it, from another thread,
-    while the program still runs (the gate evaluates them meanwhile).
+    while the program still runs (the gate evaluates them meanwhile), and `on_stream_end`
+    when the program has ended, before the runner writes its record and exits.
 
     `on_messages` is given what the program printed and logged, also when it failed, before
     any error is raised. Raises ProgramError when the program raises, GuardrailsError for a
@@ -207,7 +221,7 @@ def capture(
             "--request", str(request_path), "--out", str(out),
         ]  # fmt: skip
         try:
-            proc = _run_runner(cmd, env, Path(tmp), on_resource)
+            proc = _run_runner(cmd, env, Path(tmp), on_resource, on_stream_end)
         except subprocess.TimeoutExpired as exc:
             raise GuardrailsError(
                 f"the program did not finish within {CAPTURE_TIMEOUT_SECONDS} s"
