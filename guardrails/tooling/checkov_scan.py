@@ -217,7 +217,7 @@ def scan_plan(
                 engine="checkov",
                 source=resource.source,
                 related=[s for s in resource.stack if s != resource.source],
-                component_path=capture.component_path(resource),
+                component_path=capture.component_path(resource, by_address),
             )
         )
     return findings, {

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any
 
 from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider, Remediation
 from guardrails.tooling.dedupe import one_finding_per_problem
@@ -35,7 +36,6 @@ PROJECT_ROOT = PACK_DIR.parent
 DEFAULT_LEDGER = PACK_DIR / "suppressions.yaml"
 LEDGER_NAMES = ("guardrails-suppressions.yaml", "guardrails-suppressions.yml")
 POLICY_CONFIG_NAMES = ("guardrails-policy-config.json",)
-T = TypeVar("T")
 _CANT_RUN = re.compile(r"^can't run policy '[^']*' from policy pack '[^']*' during preview: (.*)$")
 _UNKNOWN_AT = re.compile(r"^\w+ value at \.(\S+) can't be known during preview$")
 
@@ -156,11 +156,16 @@ def _unknown_message(message: str) -> str | None:
     )
 
 
-def _located(finding: Finding, capture: Capture, resource: CapturedResource | None) -> Finding:
+def _located(
+    finding: Finding,
+    capture: Capture,
+    resource: CapturedResource | None,
+    by_urn: Mapping[str, CapturedResource],
+) -> Finding:
     if resource is not None:
         finding.source = resource.source
         finding.related = [s for s in resource.stack if s != resource.source]
-        finding.component_path = capture.component_path(resource)
+        finding.component_path = capture.component_path(resource, by_urn)
     return finding
 
 
@@ -188,7 +193,7 @@ def to_findings(
             message=unknown or _own_message(d.message, rule),
             engine=engine,
         )
-        findings.append(_located(finding, capture, resource))
+        findings.append(_located(finding, capture, resource, by_urn))
     return findings
 
 
@@ -196,6 +201,7 @@ def remediated_findings(
     capture: Capture, remediations: list[tuple[CapturedResource, Remediation]]
 ) -> list[Finding]:
     """One `remediated` finding per fix the pack applied (advisory: `up` creates it fixed)."""
+    by_urn = capture.by_urn()
     findings = []
     for before, fix in remediations:
         after = fix.properties or {}
@@ -213,7 +219,7 @@ def remediated_findings(
             message=f"fixed by the policy pack (remediate): set {', '.join(changed) or 'nothing'}",
             engine="crossguard",
         )
-        findings.append(_located(finding, capture, before))
+        findings.append(_located(finding, capture, before, by_urn))
     return findings
 
 
@@ -232,10 +238,50 @@ def apply_ledger(findings: list[Finding], ledger: list[Suppression], today: dt.d
         finding.expired_suppression = expired if active is None else None
 
 
-def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
-    start = time.perf_counter()
-    value = fn(*args)
-    return value, time.perf_counter() - start
+CheckovResult = tuple[list[Finding], dict[str, Any]]
+
+
+class CheckovAlongside:
+    """checkov in a worker thread while the pack evaluates (its own process does the work),
+    for the program gate and the plan gate alike; stopped, not waited for, when the gate
+    fails (leaving the pool would otherwise wait for checkov to finish)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self._timings = timings
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardrails-checkov")
+        self._scanning: Future[CheckovResult] | None = None
+
+    def __enter__(self) -> CheckovAlongside:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None and self._scanning is not None:
+            from guardrails.tooling.checkov_scan import stop_running
+
+            stop_running()
+        self._pool.shutdown(wait=True)
+
+    def start(self, scan: Callable[[], CheckovResult]) -> None:
+        def timed() -> CheckovResult:
+            start = time.perf_counter()
+            try:
+                return scan()
+            finally:
+                self._timings["checkov"] = time.perf_counter() - start
+
+        self._scanning = self._pool.submit(timed)
+
+    def result(self, say: Callable[[str], None]) -> CheckovResult | None:
+        """checkov's findings and summary once it is done; None when it was not started."""
+        if self._scanning is None:
+            return None
+        say("waiting for checkov")
+        return self._scanning.result()
 
 
 def _checkov_scan(
@@ -329,49 +375,37 @@ def run_gate(
 
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    scanning: Future[tuple[tuple[list[Finding], dict[str, Any]], float]] | None = None
     pack = PolicyPackProcess(PACK_DIR)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with CheckovAlongside(timings) as checkov_run:
         try:
-            try:
-                # The pack starts in its own process while the program runs in another.
-                pack.start()
-                say(f"running {inputs.project.name} / {stack} under the mock runtime")
-                streaming = _streaming(stream, pack, policy_config, inputs)
-                start = time.perf_counter()
-                captured = capture(
-                    inputs,
-                    strict=strict,
-                    on_messages=on_messages,
-                    on_resource=streaming.add if streaming is not None else None,
-                    on_stream_end=streaming.end if streaming is not None else None,
-                )
-                timings["program"] = time.perf_counter() - start
+            # The pack starts in its own process while the program runs in another.
+            pack.start()
+            say(f"running {inputs.project.name} / {stack} under the mock runtime")
+            streaming = _streaming(stream, pack, policy_config, inputs)
+            start = time.perf_counter()
+            captured = capture(
+                inputs,
+                strict=strict,
+                on_messages=on_messages,
+                on_resource=streaming.add if streaming is not None else None,
+                on_stream_end=streaming.end if streaming is not None else None,
+            )
+            timings["program"] = time.perf_counter() - start
 
-                providers = resolve_providers(captured, settings.config)
-                if checkov:
-                    # checkov scans the exported plan in its own process meanwhile.
-                    scanning = pool.submit(_timed, _checkov_scan, captured, providers)
-                say(f"evaluating {len(captured.resources)} resources with the policy pack")
-                start = time.perf_counter()
-                if streaming is not None:
-                    evaluation = Evaluation(streaming.finish(captured, providers), [], captured)
-                else:
-                    evaluation = evaluate(pack, captured, policy_config, providers)
-                timings["policies"] = time.perf_counter() - start
-            finally:
-                pack.close()
-            checkov_result = None
-            if scanning is not None:
-                say("waiting for checkov")
-                checkov_result, timings["checkov"] = scanning.result()
-            findings, checkov_summary = judged(captured, evaluation, checkov_result)
-        except BaseException:
-            if scanning is not None:
-                from guardrails.tooling.checkov_scan import stop_running
-
-                stop_running()  # else leaving the pool would wait for checkov to finish
-            raise
+            providers = resolve_providers(captured, settings.config)
+            if checkov:
+                # checkov scans the exported plan in its own process meanwhile.
+                checkov_run.start(lambda: _checkov_scan(captured, providers))
+            say(f"evaluating {len(captured.resources)} resources with the policy pack")
+            start = time.perf_counter()
+            if streaming is not None:
+                evaluation = Evaluation(streaming.finish(captured, providers), [], captured)
+            else:
+                evaluation = evaluate(pack, captured, policy_config, providers)
+            timings["policies"] = time.perf_counter() - start
+        finally:
+            pack.close()
+        findings, checkov_summary = judged(captured, evaluation, checkov_run.result(say))
 
     decide(findings, ledger, today)
     timings["total"] = time.perf_counter() - began

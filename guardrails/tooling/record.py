@@ -11,6 +11,7 @@ policy SDK use, so rules see them as unknown rather than as a made-up value.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -149,10 +150,13 @@ class Capture:
             out.setdefault(r.parent, []).append(r)
         return out
 
-    def component_path(self, resource: CapturedResource) -> str:
+    def component_path(
+        self, resource: CapturedResource, by_urn: Mapping[str, CapturedResource] | None = None
+    ) -> str:
         """`AutonomousDatabaseFleet adb -> AutonomousDatabase adb-orders`: the resource and
-        the components it was declared in, outermost first."""
-        by_urn = self.by_urn()
+        the components it was declared in, outermost first. Callers locating many resources
+        pass `by_urn()` once (building it per call made the gate quadratic in findings)."""
+        by_urn = self.by_urn() if by_urn is None else by_urn
         chain = [resource]
         seen = {resource.urn}
         while chain[0].parent in by_urn and chain[0].parent not in seen:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from guardrails.tooling.analyzer import PolicyPackProcess, Provider
 from guardrails.tooling.findings import Finding, GateResult
 from guardrails.tooling.gate import (
     PACK_DIR,
+    CheckovAlongside,
     decide,
     evaluate,
     judged,
@@ -58,36 +58,23 @@ def run_plan_gate(
     timings: dict[str, float] = {}
     began = time.perf_counter()
     pack = PolicyPackProcess(PACK_DIR)
-    scanning: Future[tuple[list[Finding], dict[str, Any]]] | None = None
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with CheckovAlongside(timings) as checkov_run:
         try:
-            try:
-                pack.start()  # starts while the plan is read
-                say(f"reading {path}")
-                plan = read_plan(path)
-                capture: Capture = plan.capture
-                timings["read"] = time.perf_counter() - began
-                providers = resolve_providers(capture, plan.config)
-                if checkov:
-                    scanning = pool.submit(checkov_on_plan, plan, providers)
-                say(f"evaluating {len(capture.resources)} resources with the policy pack")
-                start = time.perf_counter()
-                evaluation = evaluate(pack, capture, policy_config, providers)
-                timings["policies"] = time.perf_counter() - start
-            finally:
-                pack.close()
-            checkov_result = None
-            if scanning is not None:
-                say("waiting for checkov")
-                checkov_result = scanning.result()
-                timings["checkov"] = time.perf_counter() - began
-            findings, checkov_summary = judged(capture, evaluation, checkov_result)
-        except BaseException:
-            if scanning is not None:
-                from guardrails.tooling.checkov_scan import stop_running
-
-                stop_running()  # else leaving the pool would wait for checkov to finish
-            raise
+            pack.start()  # starts while the plan is read
+            say(f"reading {path}")
+            plan = read_plan(path)
+            capture: Capture = plan.capture
+            timings["read"] = time.perf_counter() - began
+            providers = resolve_providers(capture, plan.config)
+            if checkov:
+                checkov_run.start(lambda: checkov_on_plan(plan, providers))
+            say(f"evaluating {len(capture.resources)} resources with the policy pack")
+            start = time.perf_counter()
+            evaluation = evaluate(pack, capture, policy_config, providers)
+            timings["policies"] = time.perf_counter() - start
+        finally:
+            pack.close()
+        findings, checkov_summary = judged(capture, evaluation, checkov_run.result(say))
 
     decide(findings, ledger, today)
     timings["total"] = time.perf_counter() - began
