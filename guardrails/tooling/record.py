@@ -159,8 +159,7 @@ class Capture:
         by_urn = self.by_urn() if by_urn is None else by_urn
         chain = [resource]
         seen = {resource.urn}
-        while chain[0].parent in by_urn and chain[0].parent not in seen:
-            parent = by_urn[chain[0].parent]
+        while (parent := by_urn.get(chain[0].parent or "")) is not None and parent.urn not in seen:
             seen.add(parent.urn)
             chain.insert(0, parent)
         return " -> ".join(f"{r.short_type} {r.name}" for r in chain)
