@@ -27,7 +27,8 @@ from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.record import CapturedResource
 
 START_TIMEOUT_SECONDS = 60.0
-IN_FLIGHT = 64
+BATCH_IN_FLIGHT = 64
+"""`Analyze` calls in flight when a finished record is evaluated (`analyze_all`)."""
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 _LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 _SEVERITY_NAMES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}
@@ -208,7 +209,7 @@ class PolicyPackProcess:
             for resource in resources:
                 request = _request(encode(resource, providers.get(resource.urn)))
                 pending.append((resource, self.stub.Analyze.future(request)))
-                if len(pending) >= IN_FLIGHT:
+                if len(pending) >= BATCH_IN_FLIGHT:
                     done, future = pending.popleft()
                     diagnostics += _diagnostics(future.result(), done.urn)
             for done, future in pending:
@@ -247,27 +248,27 @@ def encode(resource: CapturedResource, provider: Provider | None) -> Encoded:
     return Encoded(resource, provider, _struct(resource.inputs), _provider(provider))
 
 
-def _request(encoded: Encoded) -> analyzer_pb2.AnalyzeRequest:
+def _fields(encoded: Encoded) -> dict[str, Any]:
+    """What `Analyze` and `AnalyzeStack` both carry of a resource."""
     resource = encoded.resource
-    return analyzer_pb2.AnalyzeRequest(
-        type=resource.type,
-        properties=encoded.properties,
-        urn=resource.urn,
-        name=resource.name,
-        options=_options(resource),
-        provider=encoded.provider_message,
-    )
+    return {
+        "type": resource.type,
+        "properties": encoded.properties,
+        "urn": resource.urn,
+        "name": resource.name,
+        "options": _options(resource),
+        "provider": encoded.provider_message,
+    }
+
+
+def _request(encoded: Encoded) -> analyzer_pb2.AnalyzeRequest:
+    return analyzer_pb2.AnalyzeRequest(**_fields(encoded))
 
 
 def _stack_resource(encoded: Encoded) -> analyzer_pb2.AnalyzerResource:
     resource = encoded.resource
     return analyzer_pb2.AnalyzerResource(
-        type=resource.type,
-        properties=encoded.properties,
-        urn=resource.urn,
-        name=resource.name,
-        options=_options(resource),
-        provider=encoded.provider_message,
+        **_fields(encoded),
         parent=resource.parent or "",
         dependencies=resource.dependencies,
     )

@@ -26,7 +26,7 @@ ProviderOf = Callable[[CapturedResource, Mapping[str, CapturedResource]], Provid
 # `Analyze` calls in flight while the program runs: one evaluated, one waiting to be. More
 # only keep more of the pack's four gRPC workers awake fighting over its GIL, and those
 # threads then take turns on the core the program runs on (docs/benchmarks.md, issue 12).
-IN_FLIGHT = 2
+STREAMING_IN_FLIGHT = 2
 ANSWER_TIMEOUT_SECONDS = 120.0
 
 
@@ -44,7 +44,7 @@ class StreamingAnalysis:
         self._encoded: list[Encoded] = []
         self._answers: list[Callable[[], list[Diagnostic]]] = []
         self._stack: tuple[list[Encoded], Callable[[], list[Diagnostic]]] | None = None
-        self._in_flight = threading.BoundedSemaphore(IN_FLIGHT)
+        self._in_flight = threading.BoundedSemaphore(STREAMING_IN_FLIGHT)
         self._connected = False
         self._lock = threading.Lock()
 

@@ -133,7 +133,7 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
     audit = AuditLog(audit_path(args.audit_log))
     inventory = OciInventory(auth, creds, settings.tenancy)
     notified = already_notified(audit, args.stack, month)
-    with err.status("planning", spinner="dots") if err.is_terminal else _nothing():
+    with err.status("planning", spinner="dots") if err.is_terminal else nullcontext():
         steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
     if args.apply:
         remediator = CloudRemediator(
@@ -197,7 +197,3 @@ def _reading(read: Callable[[], list[Step]]) -> list[Step]:
         if reason is None:
             raise
         raise GuardrailsError(f"reading the tenancy failed, nothing was changed: {reason}") from exc
-
-
-def _nothing() -> Any:
-    return nullcontext()

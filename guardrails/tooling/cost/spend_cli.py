@@ -112,9 +112,11 @@ def add_spend_commands(commands: Any) -> None:
     add_report_parser(commands)
 
 
-def spend_source(args: argparse.Namespace) -> SpendSource:
-    """Where spend comes from, as `add_spend_source_arguments` read it (`cost report`'s own
-    options, --api-forecast and --download-dir, where the command has them)."""
+def spend_source(
+    args: argparse.Namespace, *, api_forecast: bool = False, download_dir: Path | None = None
+) -> SpendSource:
+    """Where spend comes from, as `add_spend_source_arguments` read it; `cost report` adds
+    its own --api-forecast and --download-dir."""
     from guardrails.tooling.cost.spend_sources import SpendSource
 
     kind = args.source
@@ -133,8 +135,8 @@ def spend_source(args: argparse.Namespace) -> SpendSource:
         reports=tuple(args.reports or ()),
         focus=tuple(args.focus or ()),
         auth=oci_auth_from(args),
-        api_forecast=getattr(args, "api_forecast", False),
-        download_dir=getattr(args, "download_dir", None),
+        api_forecast=api_forecast,
+        download_dir=download_dir,
     )
 
 
@@ -160,7 +162,7 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise GuardrailsError(f"--chart {args.chart}: use a .html or .png file name")
     _check_target(args.output, "--output")
     _check_target(args.chart, "--chart")
-    source = spend_source(args)
+    source = spend_source(args, api_forecast=args.api_forecast, download_dir=args.download_dir)
     config = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack) if args.stack else None
     request = SpendRequest(
         stack=args.stack,
