@@ -14,6 +14,7 @@ is a fast inner loop; an unmarked test that starts one fails and says so.
 
 from __future__ import annotations
 
+import platform
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -96,6 +97,12 @@ class MockRunner:
         program()
         # registration order depends on the event loop; URN order is stable
         return Recorded(sorted(monitor.recorded, key=lambda r: r.urn), result.get("value"))
+
+
+# `platform` runs `uname -p` once per process and caches it; the `oci` SDK asks for it when
+# first imported. Asked here, before any test, so that the probe below does not blame
+# whichever test happens to import `oci` first (a test run alone failed, in a suite passed).
+platform.processor()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -467,6 +467,16 @@ def test_malformed_spend_file(world, capsys):
     assert "costCenters[0].actual: must be a finite amount >= 0 (got -5)" in _bad(world, capsys)
 
 
+def test_two_sources_of_oci_spend_are_refused(world, capsys, tmp_path):
+    """The same rule as `cost report`: OCI spend from one source, never counted twice."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    message = _bad(world, capsys, "--source", "usage-api", "--reports", str(reports))
+    assert "--source usage-api with --reports: OCI spend would be counted twice" in message
+    message = _bad(world, capsys, "--source", "focus", "--reports", str(reports))
+    assert "--source focus with --reports: OCI spend would be counted twice" in message
+
+
 def test_missing_oci_config_and_profile(world, capsys, tmp_path):
     store = tmp_path / "cost.duckdb"
     argv = [
