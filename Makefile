@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 
 # checkov pins packaging<24 and Pulumi needs >=26: checkov gets a virtual environment of its own.
 $(CHECKOV): | $(STAMP)
-	$(BIN)/python -m guardrails.tooling.checkov_scan
+	$(BIN)/python -m guardrails.tooling.gate.checkov_run
 
 check: $(STAMP) $(CHECKOV)
 	$(BIN)/guardrails check --stack $(STACK) --checkov

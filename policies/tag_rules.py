@@ -1,7 +1,7 @@
 """Tagging rules: governance tags on every OCI and AWS resource that accepts tags.
 
 Which types accept tags comes from `data/taggable_types.json`, generated from the provider
-SDKs' Args classes (`python -m guardrails.tooling.taggable_types`).
+SDKs' Args classes (`python -m guardrails.tooling.catalog_data.taggable_types`).
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from unittest import mock
 import pulumi
 import pytest
 
-from guardrails.tooling.capture import RecordingMocks, RecordingMonitor
-from guardrails.tooling.record import CapturedResource
+from guardrails.tooling.program.mocks import RecordingMocks, RecordingMonitor
+from guardrails.tooling.program.record import CapturedResource
 from tests.fake_oci.fixture import fake_oci, fake_oci_server  # noqa: F401  (fixtures)
 from tests.layer_wheels import fill_wheelhouse
 from tests.moto_server import aws, moto_server  # noqa: F401  (fixtures)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from guardrails.tooling.cost.period import Month
+from guardrails.tooling.cost.month import Month
 
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaacostdatatenancy000000000000000000000000000000000000000"
 NAMESPACE = "governance"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from guardrails.tooling.record import CapturedResource
+from guardrails.tooling.program.record import CapturedResource
 from tests.conftest import ocid
 
 ADB = "oci:Database/autonomousDatabase:AutonomousDatabase"

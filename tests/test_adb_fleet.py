@@ -17,7 +17,7 @@ from components import (
     PrivateEndpointAccess,
 )
 from guardrails.runtime.validation import ComponentArgumentError
-from guardrails.tooling.provider_types import accepts_input
+from guardrails.tooling.program.provider_types import accepts_input
 from tests.conftest import COMPARTMENT, TOPIC, ocid
 
 TAGGING = GovernanceTagging("CC-101", "prod", "platform", cost_centers=("CC-101", "CC-202"))

@@ -9,12 +9,11 @@ import subprocess
 
 import pytest
 
-from guardrails.tooling.analyzer import PolicyPackProcess, Provider
-from guardrails.tooling.checkov_scan import CHECKS_DIR, ensure_checkov, export_plan, run_checkov
 from guardrails.tooling.cli import main
-from guardrails.tooling.gate import PACK_DIR
-from guardrails.tooling.policy_config import parse_policy_config
-from guardrails.tooling.record import Capture
+from guardrails.tooling.gate.checkov_run import CHECKS_DIR, ensure_checkov, export_plan, run_checkov
+from guardrails.tooling.gate.pack import PACK_DIR, PolicyPackProcess, Provider
+from guardrails.tooling.gate.policy_config import parse_policy_config
+from guardrails.tooling.program.record import Capture
 from policies.catalog import RULES_BY_ID
 from tests.conftest import FIXTURES
 from tests.policy_cases import CASES

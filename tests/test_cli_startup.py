@@ -28,7 +28,7 @@ HEAVY = (
     "packaging.requirements",
     "urllib.request",
     "guardrails.runtime.stack_schema",
-    "guardrails.tooling.gate",
+    "guardrails.tooling.gate.program_gate",
     "guardrails.tooling.cost.store",
 )
 

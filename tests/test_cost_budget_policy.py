@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from guardrails.tooling.analyzer import PolicyPackProcess
-from guardrails.tooling.gate import PACK_DIR, run_gate
-from guardrails.tooling.policy_config import parse_policy_config
+from guardrails.tooling.gate.pack import PACK_DIR, PolicyPackProcess
+from guardrails.tooling.gate.policy_config import parse_policy_config
 from policies.budget_estimate import RULE_ID
 from tests.conftest import ROOT
+from tests.gating import gate_program
 from tests.policy_cases import ADB, AWS_BUDGET, BUDGET, CW_ALARM, adb, res
 
 H = 730
@@ -103,7 +103,7 @@ def test_other_cost_centers_and_stacks_without_budgets_pass():
 @pytest.mark.subprocess
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_our_stacks_fit_their_budgets(stack):
-    result = run_gate(ROOT, stack)
+    result = gate_program(ROOT, stack)
     assert [f for f in result.findings if f.policy == RULE_ID] == []
 
 
@@ -120,7 +120,7 @@ def test_a_stack_whose_databases_exceed_a_budget(tmp_path: Path):
     config = tmp_path / "policy.json"
     config.write_text(f'{{"{RULE_ID}": "mandatory"}}')
 
-    result = run_gate(program, "dev", policy_config_path=config)
+    result = gate_program(program, "dev", policy_config=config)
 
     [finding] = [f for f in result.findings if f.policy == RULE_ID]
     # orders: 16 ECPU license included + 1 TB against CC-101's 2,500 USD

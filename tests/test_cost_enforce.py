@@ -532,7 +532,7 @@ def test_wrong_api_key_is_a_failed_run_not_a_traceback(world, capsys, tmp_path):
 
 
 def test_freeze_quota_name_is_a_valid_quota_name():
-    from guardrails.tooling.cost.enforce import freeze_quota_name
+    from guardrails.tooling.cost.enforce.steps import freeze_quota_name
 
     assert freeze_quota_name("CC_1.x") == "guardrails-freeze-cc-1-x"
     assert ocid("quota")  # the fake makes quota OCIDs of this kind
@@ -542,7 +542,7 @@ def test_without_spend_file_the_cost_report_is_made_in_process(world, capsys):
     """The report API (Usage API through the fake) feeds the planner the same month to date."""
     import math
 
-    from guardrails.tooling.cost.period import today_utc
+    from guardrails.tooling.cost.month import today_utc
     from tests.cost_data import full_month, usage_lines
 
     month = full_month(today_utc())
@@ -572,8 +572,8 @@ def test_changes_carry_the_etag_of_the_fresh_read(world):
     applied over their change."""
     import oci
 
-    from guardrails.tooling.cost.actions import CloudRemediator
-    from guardrails.tooling.cost.enforce import CostResource
+    from guardrails.tooling.cost.enforce.remediator import CloudRemediator
+    from guardrails.tooling.cost.enforce.steps import CostResource
     from guardrails.tooling.oci_auth import OciAuth, credentials
 
     auth = OciAuth(config_file=world.oci_config, endpoint=world.fake.url)

@@ -12,17 +12,17 @@ from components.cost_center_budgets import AlertRule
 from guardrails.runtime.cron import cron_problem, time_zone_problem
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfigError, parse_stack_config
-from guardrails.tooling.audit import AuditLog
-from guardrails.tooling.cost.enforce import (
+from guardrails.tooling.acting.audit_trail import AuditLog
+from guardrails.tooling.cost.enforce.records import AuditRecord, notified
+from guardrails.tooling.cost.enforce.spend_status import SpendStatus, spend_from_report
+from guardrails.tooling.cost.enforce.steps import (
     CostResource,
     breaches,
     plan,
     settings_from_stack,
     stop_refusal,
 )
-from guardrails.tooling.cost.enforce_audit import AuditRecord, notified
-from guardrails.tooling.cost.spend_report import load_stack_config
-from guardrails.tooling.cost.spend_status import SpendStatus, spend_from_report
+from guardrails.tooling.cost.spend.report import load_stack_config
 from guardrails.tooling.project import load_project, load_stack_settings
 from tests.conftest import ROOT
 

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from guardrails.tooling.cost.anomalies import find_anomalies
-from guardrails.tooling.cost.forecast import MonthForecast, forecast_month, run_out_day
-from guardrails.tooling.cost.period import Month
+from guardrails.tooling.cost.month import Month
+from guardrails.tooling.cost.spend.anomalies import find_anomalies
+from guardrails.tooling.cost.spend.forecast import MonthForecast, forecast_month, run_out_day
 from tests.cost_data import CostMonth, Spike
 
 MONTHS = [(2026, 2), (2026, 3), (2026, 6), (2026, 9), (2026, 10)]

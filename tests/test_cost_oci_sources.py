@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from guardrails.tooling.cli import main
-from guardrails.tooling.cost.period import today_utc
+from guardrails.tooling.cost.month import today_utc
 from tests.cost_data import (
     full_month,
     usage_lines,
@@ -141,9 +141,9 @@ def test_three_sources_give_the_same_month_to_date(
 def test_the_api_forecast_is_asked_for_the_rest_of_a_running_month(
     fake_oci: FakeOci, tmp_path: Path
 ) -> None:
-    from guardrails.tooling.cost.period import Month
-    from guardrails.tooling.cost.spend_report import load_stack_config
-    from guardrails.tooling.cost.spend_sources import SpendRequest, SpendSource, build_report
+    from guardrails.tooling.cost.month import Month
+    from guardrails.tooling.cost.spend.build import SpendRequest, SpendSource, build_report
+    from guardrails.tooling.cost.spend.report import load_stack_config
     from guardrails.tooling.oci_auth import OciAuth
     from tests.cost_data import CostMonth
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.cost.classic_reports import classic_plan
-from guardrails.tooling.cost.focus import focus_plan
-from guardrails.tooling.cost.store import CostStore, DailyCost
+from guardrails.tooling.cost.lines import DailyCost
+from guardrails.tooling.cost.sources.classic_reports import classic_plan
+from guardrails.tooling.cost.sources.focus import focus_plan
+from guardrails.tooling.cost.store import CostStore
 from tests.cost_data import (
     CostMonth,
     write_classic_reports,

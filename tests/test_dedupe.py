@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.checkov_scan import CHECKOV_VENV
-from guardrails.tooling.dedupe import (
+from guardrails.tooling.gate.checkov_run import CHECKOV_VENV
+from guardrails.tooling.gate.dedupe import (
     CHECKOV_SETTINGS,
     COVERED_BY,
     Obsolete,
     load_checkov_settings,
     one_finding_per_problem,
 )
-from guardrails.tooling.gate import Finding
-from guardrails.tooling.record import Capture
+from guardrails.tooling.gate.findings import Finding
+from guardrails.tooling.program.record import Capture
 from policies.catalog import RULES, RULES_BY_ID
 from tests.conftest import ROOT
 from tests.policy_cases import CLUSTER, SECURITY_LIST, cluster, res

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling import gate, preview
 from guardrails.tooling.cli import main
 from guardrails.tooling.cli_support import EXIT_ERROR, EXIT_INTERRUPTED
+from guardrails.tooling.gate import core, program_gate
+from guardrails.tooling.program import preview
 from tests.conftest import FIXTURES
 
 PLAIN = FIXTURES / "plain_oci"
@@ -40,8 +41,8 @@ def _stop(*_args: object, **_kwargs: object) -> None:
 @pytest.fixture
 def no_program(monkeypatch):
     """Inputs are read and checked for real; the program itself is never run."""
-    monkeypatch.setattr(gate, "capture", _stop)
-    monkeypatch.setattr(gate, "PolicyPackProcess", _NoPack)
+    monkeypatch.setattr(program_gate, "capture", _stop)
+    monkeypatch.setattr(core, "PolicyPackProcess", _NoPack)
     monkeypatch.setattr(preview, "capture", _stop)
 
 
@@ -141,7 +142,7 @@ def test_impossible_date_in_a_ledger(capsys, tmp_path, no_program):
 @pytest.fixture
 def gate_calls(monkeypatch) -> list[object]:
     calls: list[object] = []
-    monkeypatch.setattr(gate, "run_gate", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(program_gate, "run_gate", lambda *a, **k: calls.append(a))
     return calls
 
 
@@ -359,8 +360,8 @@ def test_random_files_end_in_exit_2_with_one_line(capsys, tmp_path_factory, whic
     if which == "ledger.yaml":
         args += ["--suppressions", str(target)]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(gate, "capture", _stop)
-        patch.setattr(gate, "PolicyPackProcess", _NoPack)
+        patch.setattr(program_gate, "capture", _stop)
+        patch.setattr(core, "PolicyPackProcess", _NoPack)
         code = main(args)
     out, err = capsys.readouterr()
     assert code == EXIT_ERROR, err
@@ -371,7 +372,7 @@ def test_random_files_end_in_exit_2_with_one_line(capsys, tmp_path_factory, whic
 
 
 def test_nan_is_not_a_number_of_days():
-    from guardrails.tooling.policy_config import parse_policy_config
+    from guardrails.tooling.gate.policy_config import parse_policy_config
 
     with pytest.raises(GuardrailsError, match="must be a JSON integer"):
         parse_policy_config({"oci-database-adb-backup-retention": {"minimumDays": math.nan}})
@@ -383,8 +384,8 @@ def test_an_internal_error_in_check_still_writes_the_requested_report(
     def broken(*_a: object, **_k: object) -> None:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(gate, "capture", broken)
-    monkeypatch.setattr(gate, "PolicyPackProcess", _NoPack)
+    monkeypatch.setattr(program_gate, "capture", broken)
+    monkeypatch.setattr(core, "PolicyPackProcess", _NoPack)
     output = tmp_path / "gate.sarif"
     code, out, err = _run(
         capsys, "check", "--program", str(PLAIN), "--format", "sarif", "--output", str(output)

@@ -17,14 +17,14 @@ import pytest
 from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.analyzer import PolicyPackProcess
 from guardrails.tooling.cli import main
-from guardrails.tooling.findings import Finding, GateResult
-from guardrails.tooling.gate import PACK_DIR, to_findings
-from guardrails.tooling.policy_config import parse_policy_config
-from guardrails.tooling.preview import capture_program
-from guardrails.tooling.record import UNKNOWN, Capture, SourceLocation
-from guardrails.tooling.report import render_text
+from guardrails.tooling.gate.diagnostics import to_findings
+from guardrails.tooling.gate.findings import Finding, GateResult
+from guardrails.tooling.gate.pack import PACK_DIR, PolicyPackProcess
+from guardrails.tooling.gate.policy_config import parse_policy_config
+from guardrails.tooling.gate.report import render_text
+from guardrails.tooling.program.preview import capture_program
+from guardrails.tooling.program.record import UNKNOWN, Capture, SourceLocation
 from tests.conftest import FIXTURES, ROOT, ocid
 from tests.policy_cases import ADB, adb, res
 
@@ -163,7 +163,7 @@ def test_a_runner_that_fails_before_its_record_exits_2_with_the_traceback(tmp_pa
     request = tmp_path / "request.json"
     request.write_text("{")  # not JSON: the runner fails before it runs anything
     proc = subprocess.run(
-        [sys.executable, "-m", "guardrails.tooling.capture", "--request", str(request),
+        [sys.executable, "-m", "guardrails.tooling.program.runner", "--request", str(request),
          "--out", str(tmp_path / "out.json")],
         capture_output=True, text=True, check=False, cwd=ROOT,
     )  # fmt: skip
@@ -243,7 +243,7 @@ def test_positions_outside_the_program_are_related_locations_only():
         related=[SourceLocation("components/adb.py", 77, in_program=False)],
         component_path="AutonomousDatabaseFleet adb -> AutonomousDatabase adb-orders",
     )  # fmt: skip
-    from guardrails.tooling.report import to_sarif
+    from guardrails.tooling.gate.report import to_sarif
 
     result = to_sarif(GateResult(capture, [finding], []))["runs"][0]["results"][0]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {

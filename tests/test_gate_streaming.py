@@ -9,13 +9,14 @@ from dataclasses import replace
 import pytest
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess
-from guardrails.tooling.gate import PACK_DIR, provider_of, resolve_providers, run_gate
-from guardrails.tooling.policy_config import parse_policy_config
-from guardrails.tooling.preview import capture, load_program
-from guardrails.tooling.record import Capture, CapturedResource
-from guardrails.tooling.streaming import StreamingAnalysis
+from guardrails.tooling.gate.pack import PACK_DIR, Diagnostic, PolicyPackProcess
+from guardrails.tooling.gate.policy_config import parse_policy_config
+from guardrails.tooling.gate.providers import provider_of, resolve_providers
+from guardrails.tooling.gate.streaming import StreamingAnalysis
+from guardrails.tooling.program.preview import capture, load_program
+from guardrails.tooling.program.record import Capture, CapturedResource
 from tests.conftest import FIXTURES
+from tests.gating import gate_program
 
 pytestmark = pytest.mark.subprocess
 
@@ -26,8 +27,8 @@ def _verdicts(result) -> list[tuple[str, str, str, str]]:
 
 @pytest.mark.parametrize("program", ["flawed", "oke"])
 def test_streamed_verdicts_equal_those_of_the_finished_record(program):
-    streamed = run_gate(FIXTURES / program, "dev", stream=True)
-    batch = run_gate(FIXTURES / program, "dev", stream=False)
+    streamed = gate_program(FIXTURES / program, "dev", stream=True)
+    batch = gate_program(FIXTURES / program, "dev", stream=False)
     assert _verdicts(streamed) == _verdicts(batch)
     assert any(f.level == "mandatory" for f in streamed.findings)
 
@@ -58,7 +59,7 @@ def test_remediation_is_not_streamed(tmp_path):
         '{"oci-tagging-resource-required-tags": {"enforcementLevel": "remediate", '
         '"defaultValues": {"environment": "dev", "cost_center": "CC-101"}}}'
     )
-    result = run_gate(FIXTURES / "flawed", "dev", policy_config_path=config)
+    result = gate_program(FIXTURES / "flawed", "dev", policy_config=config)
     assert any(f.level == "remediated" for f in result.findings)
 
 

@@ -54,9 +54,9 @@ def test_the_tree_keeps_every_contract(tmp_path):
     [
         (
             "guardrails/runtime/limits.py",
-            "import guardrails.tooling.report",
+            "import guardrails.tooling.gate.report",
             "Two layers: tooling above components and the catalog",
-            "guardrails.runtime.limits -> guardrails.tooling.report",
+            "guardrails.runtime.limits -> guardrails.tooling.gate.report",
         ),
         (
             "components/mql.py",

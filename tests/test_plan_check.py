@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from guardrails.tooling.checkov_scan import CHECKS_DIR, ensure_checkov
 from guardrails.tooling.cli import main
+from guardrails.tooling.gate.checkov_run import CHECKS_DIR, ensure_checkov
 from policies.catalog import RULES_BY_ID
 from tests.conftest import FIXTURES
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from guardrails.tooling.taggable_types import OUTPUT, build
+from guardrails.tooling.catalog_data.taggable_types import OUTPUT, build
 from policies.catalog import RULES, _check_catalog
 from policies.model import Rule
 from tests.conftest import ROOT
@@ -41,5 +41,5 @@ def test_catalog_refuses_duplicates_and_bad_ids():
 @pytest.mark.slow
 def test_taggable_types_are_current_with_the_installed_providers():
     assert json.loads(OUTPUT.read_text()) == build(), (
-        "run: python -m guardrails.tooling.taggable_types"
+        "run: python -m guardrails.tooling.catalog_data.taggable_types"
     )

@@ -7,9 +7,8 @@ import json
 import pytest
 from google.protobuf import json_format
 
-from guardrails.tooling.analyzer import Diagnostic, PolicyPackProcess, Provider
-from guardrails.tooling.gate import PACK_DIR
-from guardrails.tooling.policy_config import parse_policy_config
+from guardrails.tooling.gate.pack import PACK_DIR, Diagnostic, PolicyPackProcess, Provider
+from guardrails.tooling.gate.policy_config import parse_policy_config
 from policies.catalog import RULES
 from tests.policy_cases import CASES, STACK_CASES, VCN, Case, StackCase, res
 
@@ -130,7 +129,7 @@ def test_all_sets_every_level():
 def test_remediation_adds_missing_default_tags(pack):
     from pulumi.runtime.proto import analyzer_pb2
 
-    from guardrails.tooling.analyzer import _struct
+    from guardrails.tooling.gate.pack import _struct
 
     with PolicyPackProcess(PACK_DIR) as remediating:
         remediating.configure(

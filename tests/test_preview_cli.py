@@ -12,9 +12,9 @@ import pytest
 
 from guardrails.runtime.errors import GuardrailsError, ProgramError
 from guardrails.tooling.cli import main
-from guardrails.tooling.preview import capture_program
+from guardrails.tooling.program.preview import capture_program
+from guardrails.tooling.program.record import UNKNOWN
 from guardrails.tooling.project import load_project
-from guardrails.tooling.record import UNKNOWN
 from tests.conftest import FIXTURES, ROOT
 
 PLAIN = FIXTURES / "plain_oci"

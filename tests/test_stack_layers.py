@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.gate import run_gate
-from guardrails.tooling.preview import capture_program
+from guardrails.tooling.program.preview import capture_program
 from tests.conftest import ROOT
+from tests.gating import gate_program
 from tests.layer_wheels import HOST_ARCHITECTURE
 
 RUNTIME = f"python3.{sys.version_info[1]}"
@@ -82,10 +82,10 @@ def test_a_stack_with_a_layer_builds_publishes_shares_and_alarms(wheelhouse, tmp
 
 @pytest.mark.subprocess
 def test_the_gate_passes_a_governed_layer_and_fails_a_public_one(wheelhouse, tmp_path):
-    governed = run_gate(_project(tmp_path / "ok", {"deps": _layer(wheelhouse)}), "layers")
+    governed = gate_program(_project(tmp_path / "ok", {"deps": _layer(wheelhouse)}), "layers")
     assert governed.passed, [f.policy for f in governed.findings if f.level == "mandatory"]
     public = {"deps": _layer(wheelhouse, shares=[{"principal": "*", "public": True}])}
-    flawed = run_gate(_project(tmp_path / "public", public), "layers")
+    flawed = gate_program(_project(tmp_path / "public", public), "layers")
     assert not flawed.passed
     assert [f.policy for f in flawed.findings if f.level == "mandatory"] == [
         "aws-lambda-layerpermission-no-public"

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from guardrails.tooling.preview import capture_program
-from guardrails.tooling.provider_types import accepts_input
-from guardrails.tooling.record import UNKNOWN, Capture
+from guardrails.tooling.program.preview import capture_program
+from guardrails.tooling.program.provider_types import accepts_input
+from guardrails.tooling.program.record import UNKNOWN, Capture
 from tests.conftest import ROOT, STACKS
 
 COMMON = {

@@ -69,8 +69,8 @@ SCAN = r"""
 import sys
 from pathlib import Path
 import duckdb
-from guardrails.tooling.cost.classic_reports import classic_plan
-from guardrails.tooling.cost.file_plan import path_list
+from guardrails.tooling.cost.sources.classic_reports import classic_plan
+from guardrails.tooling.cost.sources.file_shape import path_list
 
 files = sorted(Path(sys.argv[1]).glob("*.csv.gz"))
 reader = classic_plan(files[0]).reader.replace("{files}", path_list(files))

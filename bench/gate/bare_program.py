@@ -1,6 +1,6 @@
 """Run a Pulumi program under the SDK's own mock runtime and record nothing: the floor an
 offline gate on a program cannot go under (preview semantics, as the capture runs it). `bench/gate/overhead.py` compares it with our
-capture (`python -m guardrails.tooling.capture`), which runs the same program the same way
+capture (`python -m guardrails.tooling.program.runner`), which runs the same program the same way
 plus the recording monitor.
 
     python bench/gate/bare_program.py PROGRAM_DIR [STACK]

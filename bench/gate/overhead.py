@@ -53,12 +53,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import write_program  # noqa: E402
 
-from guardrails.tooling.checkov_scan import run_checkov  # noqa: E402
-from guardrails.tooling.gate import run_gate  # noqa: E402
-from guardrails.tooling.plans.check import run_plan_gate  # noqa: E402
-from guardrails.tooling.preview import capture_program  # noqa: E402
-from guardrails.tooling.record import Capture  # noqa: E402
+from guardrails.tooling.gate.checkov_run import run_checkov  # noqa: E402
+from guardrails.tooling.program.preview import capture_program  # noqa: E402
+from guardrails.tooling.program.record import Capture  # noqa: E402
 from policies.naming import terraform_type, to_terraform  # noqa: E402
+from tests.gating import gate_plan, gate_program  # noqa: E402
 
 BARE = Path(__file__).resolve().parent / "bare_program.py"
 T = TypeVar("T")
@@ -166,8 +165,8 @@ def measure(
         prog_walls, prog_cpus, s_walls, s_cpus, afters, b_walls = [], [], [], [], [], []
         for _ in range(repeat):
             prog_wall, _, prog_cpu, captured = timed(lambda: capture_program(program, "dev"))  # noqa: B023
-            s_wall, s_own, s_kids, streamed = timed(lambda: run_gate(program, "dev"))  # noqa: B023
-            b_wall, _, _, _ = timed(lambda: run_gate(program, "dev", stream=False))  # noqa: B023
+            s_wall, s_own, s_kids, streamed = timed(lambda: gate_program(program))  # noqa: B023
+            b_wall, _, _, _ = timed(lambda: gate_program(program, stream=False))  # noqa: B023
             prog_walls.append(prog_wall)
             prog_cpus.append(prog_cpu)
             s_walls.append(s_wall)
@@ -193,7 +192,7 @@ def measure(
         path = tmp / f"plan{size}.json"
         path.write_text(json.dumps(doc))
         count = len(doc["resource_changes"])
-        g_wall, _, _, result = timed(lambda: run_plan_gate(path))  # noqa: B023
+        g_wall, _, _, result = timed(lambda: gate_plan(path))  # noqa: B023
         c_text = "-"
         ratio = "-"
         if run_checkov_too:

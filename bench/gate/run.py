@@ -33,17 +33,18 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from guardrails.tooling.analyzer import PolicyPackProcess, Provider  # noqa: E402
-from guardrails.tooling.checkov_scan import export_plan, run_checkov  # noqa: E402
-from guardrails.tooling.cost.estimate_run import (  # noqa: E402
+from guardrails.tooling.cost.estimate.run import (  # noqa: E402
     catalog_view,
     estimate_resources,
     load_books,
 )
-from guardrails.tooling.gate import PACK_DIR, resolve_providers, run_gate  # noqa: E402
-from guardrails.tooling.policy_config import parse_policy_config  # noqa: E402
-from guardrails.tooling.preview import capture_program  # noqa: E402
-from guardrails.tooling.record import Capture  # noqa: E402
+from guardrails.tooling.gate.checkov_run import export_plan, run_checkov  # noqa: E402
+from guardrails.tooling.gate.pack import PolicyPackProcess, Provider  # noqa: E402
+from guardrails.tooling.gate.policy_config import parse_policy_config  # noqa: E402
+from guardrails.tooling.gate.providers import resolve_providers  # noqa: E402
+from guardrails.tooling.program.preview import capture_program  # noqa: E402
+from guardrails.tooling.program.record import Capture  # noqa: E402
+from tests.gating import gate_program  # noqa: E402
 
 T = TypeVar("T")
 
@@ -93,7 +94,7 @@ def policy_evaluation(
 ) -> tuple[float, float]:
     """(pack start-up, Configure + Analyze per resource + AnalyzeStack) in seconds."""
     start = time.perf_counter()
-    with PolicyPackProcess(PACK_DIR) as pack:
+    with PolicyPackProcess() as pack:
         started = time.perf_counter()
         pack.configure(parse_policy_config({}))
         pack.analyze_all(capture.resources, providers)
@@ -143,7 +144,7 @@ def main() -> int:
             runs = [policy_evaluation(capture, providers) for _ in range(args.repeat)]
             start_s = statistics.median(r[0] for r in runs)
             policies_s = statistics.median(r[1] for r in runs)
-            gate_s, _ = timed(lambda: run_gate(program, "dev"), args.repeat)  # noqa: B023
+            gate_s, _ = timed(lambda: gate_program(program), args.repeat)  # noqa: B023
             plan, _ = export_plan(capture, providers)
             checkov_s, _ = timed(lambda: checkov_alone(plan), args.repeat)  # noqa: B023
             books = load_books()

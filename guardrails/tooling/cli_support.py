@@ -16,6 +16,8 @@ import argparse
 import textwrap
 from typing import Any
 
+from guardrails.runtime.errors import ProgramError
+
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_FAILED = EXIT_VIOLATIONS  # 1 also means an action failed (cost enforce, fleet, layer)
@@ -64,3 +66,11 @@ def add_command(
         formatter_class=HelpFormatter,
     )
     return parser
+
+
+def error_object(exc: BaseException) -> dict[str, Any]:
+    """The `error` object of a JSON or SARIF report when a command could not run (exit 2)."""
+    doc: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, ProgramError):
+        doc.update(type=exc.exc_type, location=exc.location, traceback=exc.traceback_text or None)
+    return doc

@@ -34,12 +34,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
 
 import duckdb
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.cost.file_plan import LINE_COLUMNS, FilePlan, literal, path_list
+from guardrails.tooling.cost.lines import DailyCost, LineRow, Progress
+from guardrails.tooling.cost.sources.file_shape import LINE_COLUMNS, FilePlan, literal, path_list
 
 MEMORY_LIMIT = "700MB"
 """DuckDB spills to disk past this (the 10 M line benchmark stays under 1 GB)."""
@@ -64,44 +64,11 @@ CREATE TABLE IF NOT EXISTS corrections (file_id INTEGER NOT NULL, back UBIGINT N
 """
 
 
-class Progress(Protocol):
-    """What loading reports to: a phase with an optional total, then steps."""
-
-    def phase(self, name: str, total: int | None = None) -> None: ...
-
-    def advance(self, amount: int = 1) -> None: ...
-
-
 @dataclass(frozen=True)
 class LoadResult:
     loaded: list[str]
     skipped: list[str]
     lines: int
-
-
-@dataclass(frozen=True)
-class DailyCost:
-    """Cost of one provider, group (tag value, '' when untagged), day, service, currency."""
-
-    provider: str
-    group: str
-    day: date
-    service: str
-    currency: str
-    billed: float
-    effective: float | None
-
-
-@dataclass(frozen=True)
-class LineRow:
-    """A cost line handed in directly (the Usage API's items)."""
-
-    day: date
-    service: str
-    currency: str
-    billed: float
-    tags: str
-    """JSON object text."""
 
 
 @dataclass(frozen=True)

@@ -308,7 +308,7 @@ def _progress(err: Console) -> tuple[Any, Callable[[str], None]]:
 def _act(args: argparse.Namespace, out: Console, err: Console) -> int:
     from oci.exceptions import ServiceError
 
-    from guardrails.tooling.audit import AuditLog, audit_path
+    from guardrails.tooling.acting.audit_trail import AuditLog, audit_path
     from guardrails.tooling.fleet.executor import INTERRUPTED, FleetExecutor
     from guardrails.tooling.fleet.inventory import check_reference
     from guardrails.tooling.fleet.lifecycle import check_prod_flag

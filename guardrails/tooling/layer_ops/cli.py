@@ -26,7 +26,7 @@ from guardrails.runtime.layer_builder.spec import (
     pip_index_options,
     read_requirements,
 )
-from guardrails.tooling.audit import AuditLog, audit_path
+from guardrails.tooling.acting.audit_trail import AuditLog, audit_path
 from guardrails.tooling.cli_support import add_command
 from guardrails.tooling.textfiles import check_output_path
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.record import UNKNOWN, Capture, count_unknowns
+from guardrails.tooling.program.record import UNKNOWN, Capture, count_unknowns
 
 __all__ = ["UNKNOWN", "PlanFile", "read_plan"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.plans import PlanFile
+from guardrails.tooling.program.record import STACK_TYPE, Capture, CapturedResource
 from guardrails.tooling.project import SECRET_PLACEHOLDER
-from guardrails.tooling.record import STACK_TYPE, Capture, CapturedResource
 
 # Steps after which the resource no longer exists, or that only read an existing one.
 _GONE = frozenset(

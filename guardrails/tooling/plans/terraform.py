@@ -28,8 +28,8 @@ from typing import Any
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.pulumi_compat import provider_resource_tokens
 from guardrails.tooling.plans import UNKNOWN, PlanFile
+from guardrails.tooling.program.record import Capture, CapturedResource
 from guardrails.tooling.project import SECRET_PLACEHOLDER
-from guardrails.tooling.record import Capture, CapturedResource
 from policies.naming import camel, from_terraform, terraform_types
 
 PROVIDER_PACKAGES = ("pulumi_oci", "pulumi_aws")

@@ -1,0 +1,1 @@
+"""What every command that changes cloud resources shares: the audit trail."""

@@ -1,0 +1,1 @@
+"""`guardrails cost enforce` and `cost unfreeze`: acting on budget breaches."""

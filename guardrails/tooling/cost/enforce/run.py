@@ -1,0 +1,207 @@
+"""What `guardrails cost enforce` and `guardrails cost unfreeze` do once their arguments are
+read (enforce_cli registers them): read the stack's costEnforcement block and the spend,
+plan, and carry the plan out with --apply."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.runtime.stack_schema import StackConfig
+from guardrails.tooling.acting.audit_trail import AuditLog, audit_path
+from guardrails.tooling.cli_support import EXIT_FAILED, EXIT_OK
+from guardrails.tooling.console import print_rows
+from guardrails.tooling.cost.enforce.records import notified as already_notified
+from guardrails.tooling.cost.enforce.spend_status import (
+    SpendStatus,
+    check_known,
+    read_spend_file,
+    spend_from_report,
+)
+from guardrails.tooling.cost.month import parse_month, today_utc
+from guardrails.tooling.cost.spend.build import SpendRequest, build_report
+from guardrails.tooling.cost.spend.cli import oci_auth_from, spend_source
+from guardrails.tooling.cost.spend.report import load_stack_config
+from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials
+from guardrails.tooling.project import DEFAULT_PROGRAM
+
+if TYPE_CHECKING:  # the planner imports the components (pulumi_oci): only when it runs
+    from guardrails.tooling.cost.enforce.steps import EnforcementSettings, Step
+
+COLUMNS = ("cost_center", "action", "resource", "name", "type", "why", "outcome", "detail")
+
+
+def _settings(args: argparse.Namespace) -> tuple[StackConfig, EnforcementSettings]:
+    from guardrails.tooling.cost.enforce.steps import settings_from_stack
+
+    cfg = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack)
+    settings = settings_from_stack(args.stack, cfg)
+    if settings is None:
+        raise GuardrailsError(
+            f"stack {args.stack} has no guardrails:costEnforcement block: no action is allowed"
+        )
+    if args.apply and settings.production and not args.allow_prod:
+        raise GuardrailsError(
+            f"stack {args.stack} is a production stack ({cfg.environment}): add --allow-prod "
+            "to --apply (production resources are never stopped either way)"
+        )
+    return cfg, settings
+
+
+def load_spend(args: argparse.Namespace, cfg: StackConfig) -> tuple[str, list[SpendStatus]]:
+    """The month and per-cost-center statuses to enforce: from `--spend` (a report's JSON,
+    e.g. written by the daily report job), else the cost report made here and now."""
+    if cfg.budgets is None:
+        raise GuardrailsError(f"stack {args.stack} declares no guardrails:budgets")
+    if args.spend is not None:
+        if args.source or args.reports is not None or args.focus:
+            raise GuardrailsError(
+                "--spend is a finished report: give no --source/--reports/--focus"
+            )
+        month, statuses = read_spend_file(args.spend)
+        source = str(args.spend)
+        month = str(parse_month(args.month or month, today_utc()))
+    else:
+        report = build_report(
+            SpendRequest(
+                stack=args.stack,
+                config=cfg,
+                source=spend_source(args),
+                month=parse_month(args.month, today_utc()),
+                store=args.store,
+            )
+        )
+        month, statuses = spend_from_report(report.to_json(), "cost report")
+        source = "cost report"
+        assert month is not None
+    check_known(statuses, cfg.governance.costCenters, source)
+    return month, statuses
+
+
+def _auth(args: argparse.Namespace) -> tuple[OciAuth, OciCredentials]:
+    auth = oci_auth_from(args)
+    return auth, credentials(auth)
+
+
+def _aws_client(args: argparse.Namespace) -> Any:
+    def make() -> Any:
+        import boto3
+
+        session = boto3.Session(profile_name=args.aws_profile, region_name=args.aws_region)
+        kwargs = {"endpoint_url": args.aws_endpoint_url} if args.aws_endpoint_url else {}
+        return session.client("sns", **kwargs)
+
+    return make
+
+
+def _finish(
+    steps: Sequence[Step], args: argparse.Namespace, out: Console, title: str, extra: Any = None
+) -> int:
+    rows = [step.row() for step in steps]
+    failed = sum(1 for r in rows if r["outcome"] == "failed")
+    mode = "applied" if args.apply else "dry run: nothing changed; add --apply to do this"
+    if args.format == "json":
+        document = {"stack": args.stack, "applied": args.apply, "steps": rows, **(extra or {})}
+        out.file.write(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+    elif not rows:
+        out.print(f"{title}: nothing to do", highlight=False)
+    else:
+        print_rows(rows, COLUMNS, "table", out, title=f"{title}: {mode}")
+        if failed:
+            out.print(f"{failed} action(s) failed; see the detail column", highlight=False)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.cost.enforce.remediator import (
+        CloudRemediator,
+        OciInventory,
+        describe_error,
+    )
+    from guardrails.tooling.cost.enforce.steps import breaches, execute, plan
+
+    cfg, settings = _settings(args)
+    month, statuses = load_spend(args, cfg)
+    found = breaches(statuses, settings.rules)
+    title = f"cost enforce {args.stack} {month}"
+    if not found:
+        return _finish([], args, out, title, {"month": month})
+    auth, creds = _auth(args)
+    audit = AuditLog(audit_path(args.audit_log))
+    inventory = OciInventory(auth, creds, settings.tenancy)
+    notified = already_notified(audit, args.stack, month)
+    with err.status("planning", spinner="dots") if err.is_terminal else nullcontext():
+        steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
+    if args.apply:
+        remediator = CloudRemediator(
+            auth,
+            creds,
+            tenancy=settings.tenancy,
+            compartment=settings.compartment,
+            slack_secret=settings.config.slackWebhookSecretOcid,
+            aws_client=_aws_client(args),
+        )
+        steps = execute(
+            steps,
+            remediator,
+            settings,
+            audit,
+            month=month,
+            now=lambda: datetime.now(UTC),
+            describe_error=describe_error,
+        )
+    return _finish(steps, args, out, title, {"month": month})
+
+
+def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.cost.enforce.remediator import (
+        CloudRemediator,
+        OciInventory,
+        describe_error,
+    )
+    from guardrails.tooling.cost.enforce.steps import execute, plan_unfreeze
+
+    _, settings = _settings(args)
+    unknown = [cc for cc in args.cost_center if cc not in settings.config.costCenters]
+    if unknown:
+        raise GuardrailsError(
+            f"--cost-center {unknown[0]!r} is not in costEnforcement.costCenters "
+            f"({', '.join(settings.config.costCenters)})"
+        )
+    auth, creds = _auth(args)
+    inventory = OciInventory(auth, creds, settings.tenancy)
+    steps = _reading(lambda: plan_unfreeze(settings, inventory, args.cost_center))
+    if args.apply:
+        remediator = CloudRemediator(
+            auth, creds, tenancy=settings.tenancy, compartment=settings.compartment
+        )
+        steps = execute(
+            steps,
+            remediator,
+            settings,
+            AuditLog(audit_path(args.audit_log)),
+            month=datetime.now(UTC).strftime("%Y-%m"),
+            now=lambda: datetime.now(UTC),
+            describe_error=describe_error,
+        )
+    return _finish(steps, args, out, f"cost unfreeze {args.stack}")
+
+
+def _reading(read: Callable[[], list[Step]]) -> list[Step]:
+    """Run the read-only planning calls; a service error there means the run cannot start."""
+    from guardrails.tooling.cost.enforce.remediator import describe_error
+
+    try:
+        return read()
+    except Exception as exc:
+        reason = describe_error(exc)
+        if reason is None:
+            raise
+        raise GuardrailsError(f"reading the tenancy failed, nothing was changed: {reason}") from exc

@@ -1,0 +1,3 @@
+"""Where spend comes from: cost report and FOCUS file readers, the Usage API, report downloads
+from Object Storage.
+"""

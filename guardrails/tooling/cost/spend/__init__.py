@@ -1,0 +1,1 @@
+"""`guardrails cost report`: spend against the budgets a stack declares."""

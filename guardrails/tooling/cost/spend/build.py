@@ -1,0 +1,183 @@
+"""`build_report`: load the requested source into the store, then compose the report.
+
+This is the report API other commands call (`cost enforce` reads its spend here):
+
+    report = build_report(SpendRequest(stack="prod", config=load_stack_config(ROOT, "prod"),
+                                       source=SpendSource(kind="reports", reports=[DIR])))
+    row = report.row("CC-101")          # month_to_date, budget, forecast, currency, ...
+
+Sources (one for OCI per run, never two: they hold the same spend):
+- `usage-api`: the Usage API (credentials from `~/.oci/config` or principals);
+- `reports`: classic cost reports from local files or folders, or, with none given,
+  downloaded incrementally from `bling`;
+- `focus`: FOCUS files; AWS (or other providers') FOCUS files may come with either of the
+  others, for the `awsMonthly` budgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.runtime.stack_schema import StackConfig
+from guardrails.tooling.cost import DEFAULT_STORE
+from guardrails.tooling.cost.lines import Progress
+from guardrails.tooling.cost.month import Month, data_through, today_utc
+from guardrails.tooling.cost.sources.classic_reports import classic_plan
+from guardrails.tooling.cost.sources.focus import focus_plan
+from guardrails.tooling.cost.spend.forecast import HISTORY_DAYS
+from guardrails.tooling.cost.spend.report import (
+    DEFAULT_NAMESPACE,
+    CostBasis,
+    CostReport,
+    ReportOptions,
+    compose_report,
+    grouping,
+)
+from guardrails.tooling.cost.store import CostStore
+from guardrails.tooling.oci_auth import OciAuth
+
+SourceKind = Literal["usage-api", "reports", "focus"]
+REPORT_SUFFIXES = (".csv.gz",)
+FOCUS_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+@dataclass(frozen=True)
+class SpendSource:
+    kind: SourceKind = "usage-api"
+    reports: Sequence[Path] = ()
+    """Classic report files or folders; empty with kind 'reports': download from bling."""
+    focus: Sequence[Path] = ()
+    """FOCUS files or folders (OCI's, when kind is 'focus', and/or AWS's)."""
+    auth: OciAuth = field(default_factory=OciAuth)
+    api_forecast: bool = False
+    """Also ask the Usage API for its own forecast (usage-api only)."""
+    download_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class SpendRequest:
+    stack: str | None
+    config: StackConfig | None
+    source: SpendSource
+    month: Month | None = None
+    tag_key: str | None = None
+    basis: CostBasis = "billed"
+    store: Path = DEFAULT_STORE
+    today: date | None = None
+
+
+def _expand(paths: Sequence[Path], suffixes: tuple[str, ...], what: str) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes)
+            )
+            if not found:
+                raise GuardrailsError(f"{path}: no {what} files ({', '.join(suffixes)}) here")
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            raise GuardrailsError(f"{path}: no such file or folder")
+    return files
+
+
+def build_report(request: SpendRequest, progress: Progress | None = None) -> CostReport:
+    """Load what is new of the source into the store and report the month."""
+    today = request.today or today_utc()
+    month = request.month or Month(today.year, today.month)
+    through = data_through(month, today)
+    source = request.source
+    config = request.config
+    if request.stack is not None and config is not None and config.budgets is None:
+        raise GuardrailsError(
+            f"stack {request.stack!r} has no guardrails:budgets block: nothing to compare "
+            "spend with (run without --stack for spend only)"
+        )
+    namespace = config.governance.namespace if config is not None else DEFAULT_NAMESPACE
+    group = grouping(request.tag_key, namespace)
+    if source.api_forecast and source.kind != "usage-api":
+        raise GuardrailsError("--api-forecast needs --source usage-api")
+    report_files = _expand(source.reports, REPORT_SUFFIXES, "cost report")
+    focus_files = _expand(source.focus, FOCUS_SUFFIXES, "FOCUS")
+    if source.kind == "focus" and not focus_files:
+        raise GuardrailsError("--focus needs at least one FOCUS file or folder")
+    loaded: list[str] = []
+    api_forecast: dict[str, float] | None = None
+    oci_kind: str = source.kind if source.kind != "reports" else "classic"
+    # Everything that can be checked without writing is checked before the store opens.
+    creds = None
+    if source.kind == "usage-api" or (source.kind == "reports" and not report_files):
+        # the SDK takes a second to import: only runs that call OCI import it
+        import oci
+
+        from guardrails.tooling.cost.sources import report_downloads, usage_api
+        from guardrails.tooling.oci_auth import credentials, make_client
+
+        creds = credentials(source.auth)
+    with CostStore(request.store) as store:
+        if source.kind == "reports":
+            if not report_files:
+                assert creds is not None
+                tenancy = config.tenancyOcid if config is not None else creds.tenancy
+                client = make_client(oci.object_storage.ObjectStorageClient, source.auth, creds)
+                remote = report_downloads.list_reports(client, tenancy)
+                fresh = report_downloads.new_reports(remote, store.remote_times("classic"))
+                cache = (
+                    source.download_dir or report_downloads.DEFAULT_CACHE
+                ).expanduser() / tenancy
+                paths = report_downloads.download(client, tenancy, fresh, cache, progress)
+                result = store.load_files(
+                    "classic",
+                    paths,
+                    classic_plan,
+                    progress=progress,
+                    remote_times={r.name: r.created for r in fresh},
+                )
+            else:
+                result = store.load_files("classic", report_files, classic_plan, progress=progress)
+            loaded += result.loaded
+        if focus_files:
+            result = store.load_files("focus", focus_files, focus_plan, progress=progress)
+            loaded += result.loaded
+        if source.kind == "usage-api":
+            assert creds is not None
+            tenancy = config.tenancyOcid if config is not None else creds.tenancy
+            client = make_client(oci.usage_api.UsageapiClient, source.auth, creds)
+            fetch = usage_api.fetch_month(
+                client,
+                tenancy,
+                month,
+                through,
+                group.usage_api_tag,
+                history_days=HISTORY_DAYS,
+                forecast=source.api_forecast,
+                progress=progress,
+            )
+            oci_kind = f"usage-api:{group.label}"
+            store.replace_lines(oci_kind, tenancy, fetch.lines)
+            loaded.append(f"Usage API: {len(fetch.lines)} daily items in {fetch.pages} page(s)")
+            api_forecast = fetch.forecast if source.api_forecast else None
+        costs = store.daily_costs(
+            month.first - timedelta(days=HISTORY_DAYS),
+            min(through, month.last) + timedelta(days=1),
+            oci_kind=oci_kind,
+            oci_keys=group.oci_keys,
+            other_keys=group.other_keys,
+        )
+    return compose_report(
+        costs,
+        config,
+        ReportOptions(month, through, request.basis),
+        stack=request.stack,
+        source=source.kind,
+        group=group,
+        api_forecast=api_forecast,
+        loaded=loaded,
+    )

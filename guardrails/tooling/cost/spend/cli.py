@@ -1,0 +1,197 @@
+"""`guardrails cost report` (and the other spend commands' registration).
+
+    guardrails cost report --stack prod [--month 2026-11]
+        [--source usage-api | --reports [DIR|FILE ...] | --focus FILE ...]
+        [--format table|json|csv|markdown] [--output FILE] [--chart FILE.html|FILE.png]
+        [--tag KEY] [--store PATH] [--profile NAME]
+
+Exit codes: 0 the report was made, 2 bad input or the source could not be read (one line,
+nothing written: no store created, no output or chart file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.cli_support import add_command
+from guardrails.tooling.cost import DEFAULT_STORE
+from guardrails.tooling.cost.spend.output import FORMATS
+from guardrails.tooling.oci_auth import AUTH_METHODS, OciAuth
+
+if TYPE_CHECKING:
+    from guardrails.tooling.cost.spend.build import SpendSource
+
+
+def add_oci_auth_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default=None, help="profile of the OCI config file")
+    parser.add_argument(
+        "--oci-config", type=Path, default=None, help="OCI config file (default ~/.oci/config)"
+    )
+    parser.add_argument(
+        "--auth", choices=AUTH_METHODS, default="api_key", help="how to authenticate to OCI"
+    )
+    parser.add_argument(
+        "--endpoint-url", default=None, help="OCI service endpoint, e.g. a local emulator"
+    )
+
+
+def oci_auth_from(args: argparse.Namespace) -> OciAuth:
+    return OciAuth(args.auth, args.profile, args.oci_config, args.endpoint_url)
+
+
+def add_report_parser(commands: Any) -> None:
+    report = add_command(
+        commands,
+        "report",
+        help="spend per cost center against the stack's budgets, forecast, anomalies",
+        description="Month-to-date spend per cost center (or --tag) against the budgets of "
+        "the stack file, the forecast to the month's end, the day the budget runs out, top "
+        "services, untagged spend and anomalous days.",
+    )
+    report.add_argument("--stack", "-s", default=None, help="stack whose budgets to compare")
+    report.add_argument("--program", type=Path, default=None, help="folder holding Pulumi.yaml")
+    report.add_argument("--month", default=None, help="YYYY-MM (default: this month, UTC)")
+    add_spend_source_arguments(report)
+    report.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    report.add_argument("--output", "-o", type=Path, default=None, help="write the report here")
+    report.add_argument(
+        "--chart", type=Path, default=None, help="burn-up chart: FILE.html or FILE.png"
+    )
+    report.add_argument("--tag", default=None, help="group by this tag key instead of cost_center")
+    report.add_argument(
+        "--basis",
+        choices=("billed", "effective"),
+        default="billed",
+        help="cost basis: billed (as invoiced) or effective (after discounts and credits)",
+    )
+    report.add_argument(
+        "--api-forecast", action="store_true", help="also show the Usage API's own forecast"
+    )
+    report.add_argument(
+        "--store", type=Path, default=DEFAULT_STORE, help=f"cost store (default {DEFAULT_STORE})"
+    )
+    report.add_argument("--download-dir", type=Path, default=None, help="where bling downloads go")
+    add_oci_auth_arguments(report)
+    report.set_defaults(run=run_report)
+
+
+def add_spend_source_arguments(parser: Any) -> None:
+    """Where spend comes from: `cost report` and `cost enforce` (which makes a report) alike."""
+    parser.add_argument(
+        "--source",
+        choices=("usage-api", "reports", "focus"),
+        default=None,
+        help="OCI spend from the Usage API (default), cost reports or FOCUS files",
+    )
+    parser.add_argument(
+        "--reports",
+        nargs="*",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="classic cost reports (CSV.gz files or folders); none: download from bling",
+    )
+    parser.add_argument(
+        "--focus",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="FOCUS 1.0 files or folders (CSV, CSV.gz, Parquet; OCI's or AWS's)",
+    )
+
+
+def add_spend_commands(commands: Any) -> None:
+    """Register `cost report`."""
+    add_report_parser(commands)
+
+
+def spend_source(
+    args: argparse.Namespace, *, api_forecast: bool = False, download_dir: Path | None = None
+) -> SpendSource:
+    """Where spend comes from, as `add_spend_source_arguments` read it; `cost report` adds
+    its own --api-forecast and --download-dir."""
+    from guardrails.tooling.cost.spend.build import SpendSource
+
+    kind = args.source
+    if kind is None:
+        kind = "reports" if args.reports is not None else "focus" if args.focus else "usage-api"
+    if kind == "focus" and args.reports:
+        raise GuardrailsError(
+            "--source focus with --reports: OCI spend would be counted twice; pick one source"
+        )
+    if kind == "usage-api" and args.reports:
+        raise GuardrailsError(
+            "--source usage-api with --reports: OCI spend would be counted twice; pick one"
+        )
+    return SpendSource(
+        kind=kind,
+        reports=tuple(args.reports or ()),
+        focus=tuple(args.focus or ()),
+        auth=oci_auth_from(args),
+        api_forecast=api_forecast,
+        download_dir=download_dir,
+    )
+
+
+def _check_target(path: Path | None, flag: str) -> None:
+    if path is not None and not path.expanduser().resolve().parent.is_dir():
+        raise GuardrailsError(f"{flag} {path}: folder {path.parent} does not exist")
+
+
+def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
+    # What only the report needs (DuckDB, the stack schema) is imported when it runs: every
+    # other command starts without it.
+    from guardrails.tooling.console import RichProgress
+    from guardrails.tooling.cost.month import parse_month, today_utc
+    from guardrails.tooling.cost.spend.build import SpendRequest, build_report
+    from guardrails.tooling.cost.spend.chart import CHART_SUFFIXES
+    from guardrails.tooling.cost.spend.output import render
+    from guardrails.tooling.cost.spend.report import load_stack_config
+    from guardrails.tooling.project import DEFAULT_PROGRAM
+
+    today = today_utc()
+    month = parse_month(args.month, today)
+    if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
+        raise GuardrailsError(f"--chart {args.chart}: use a .html or .png file name")
+    _check_target(args.output, "--output")
+    _check_target(args.chart, "--chart")
+    source = spend_source(args, api_forecast=args.api_forecast, download_dir=args.download_dir)
+    config = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack) if args.stack else None
+    request = SpendRequest(
+        stack=args.stack,
+        config=config,
+        source=source,
+        month=month,
+        tag_key=args.tag,
+        basis=args.basis,
+        store=args.store,
+        today=today,
+    )
+    with RichProgress(err) as progress:
+        report = build_report(request, progress if err.is_terminal else None)
+    if args.output is not None:
+        if args.format == "table":
+            buffer = io.StringIO()
+            render(report, "table", Console(file=buffer, width=160, emoji=False))
+            text = buffer.getvalue()
+        else:
+            text = render(report, args.format, out) or ""
+        args.output.write_text(text, encoding="utf-8")
+        err.print(f"report written to {args.output}", highlight=False)
+    else:
+        text_out = render(report, args.format, out)
+        if text_out is not None:
+            out.file.write(text_out)
+    if args.chart is not None:
+        from guardrails.tooling.cost.spend.chart import write_chart
+
+        write_chart(report, args.chart)
+        err.print(f"chart written to {args.chart}", highlight=False)
+    return 0

@@ -1,0 +1,342 @@
+"""Gate reports: a terminal view (rich tables), JSON (schema in docs/report-schema.md) and
+SARIF 2.1.0 for GitHub code scanning. When the gate could not run (exit 2), `error_report`
+writes the same formats with an `error` object instead of findings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from guardrails.tooling.cli_support import error_object
+from guardrails.tooling.gate.findings import LEVELS, Finding, GateResult
+from guardrails.tooling.program.record import SourceLocation
+from policies.catalog import RULES, RULES_BY_ID
+from policies.model import SEVERITIES
+
+REPORT_VERSION = 1
+_SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def summary(result: GateResult) -> dict[str, int]:
+    counts = {level: result.count(level) for level in LEVELS}
+    return {**counts, "suppressed": result.suppressed}
+
+
+def verdict(result: GateResult) -> str:
+    """The one line that decides: PASS/FAIL and the counts (rich markup)."""
+    counts = summary(result)
+    word = "[bold green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
+    extra = "".join(f", {counts[k]} {k}" for k in ("remediated", "unknown") if counts[k])
+    return (
+        f"{word}: {counts['mandatory']} mandatory, {counts['advisory']} advisory, "
+        f"{counts['suppressed']} suppressed{extra}"
+    )
+
+
+def _level_cell(f: Finding) -> str:
+    if f.suppressed:
+        return "[dim]suppressed[/]"
+    return {"mandatory": "[bold red]mandatory[/]", "unknown": "[yellow]unknown[/]"}.get(
+        f.level, f.level
+    )
+
+
+def _where(f: Finding) -> str:
+    """Where to act, and the component path when the resource sits inside components."""
+    parts = [str(f.source)] if f.source else []
+    if " -> " in f.component_path:
+        parts.append(f.component_path)
+    return " · ".join(parts)
+
+
+_LEVEL_WIDTH = len("suppressed")
+_MIN_MESSAGE = 30
+_PADDING = 10
+
+
+def _fits_as_table(rows: list[Finding], width: int) -> bool:
+    """Whether names and policy ids fit unbroken beside a message column."""
+    name = max(len(f.name) for f in rows)
+    policy = max(len(f.policy) for f in rows)
+    return name + policy + _LEVEL_WIDTH + _MIN_MESSAGE + _PADDING <= width
+
+
+def _message(finding: Finding) -> str:
+    """The message, naming the checkov checks that reported the same problem."""
+    return finding.message + (f" (also checkov {', '.join(finding.also)})" if finding.also else "")
+
+
+def _render_rows(title: str, style: str, rows: list[Finding], console: Console) -> None:
+    if _fits_as_table(rows, console.width):
+        table = Table(title=title, title_style=style, title_justify="left", box=box.SIMPLE_HEAD)
+        # Names and rule ids are copied into ledgers and searches: never broken.
+        table.add_column("resource", no_wrap=True)
+        table.add_column("policy", no_wrap=True)
+        table.add_column("level", no_wrap=True)
+        table.add_column("message", overflow="fold", ratio=1)
+        for f in rows:
+            where = _where(f)
+            message = escape(_message(f)) + (f"\n[dim]{escape(where)}[/]" if where else "")
+            table.add_row(escape(f.name), f"[bold]{escape(f.policy)}[/]", _level_cell(f), message)
+        console.print(table)
+        return
+    # Too narrow for a table: one finding per block, long tokens on lines of their own.
+    console.print(f"[{style}]{escape(title)}[/]" if style else escape(title), highlight=False)
+    for f in rows:
+        console.print(f"  {_level_cell(f)} [bold]{escape(f.policy)}[/]", soft_wrap=True)
+        console.print(f"    {escape(f.name)}", soft_wrap=True, highlight=False)
+        where = _where(f)
+        if where:
+            console.print(f"    [dim]{escape(where)}[/]", soft_wrap=True, highlight=False)
+        console.print(f"    {escape(_message(f))}", highlight=False)
+
+
+def render_text(result: GateResult, console: Console) -> None:
+    """One table per severity, a row per finding, then the ledger notes and the verdict."""
+    capture = result.capture
+    console.print(
+        f"[bold]guardrails check[/] {escape(capture.project)} / stack {escape(capture.stack)}: "
+        f"{len(capture.resources)} resources",
+        highlight=False,
+    )
+    for severity in (*SEVERITIES, "unspecified"):
+        rows = [f for f in result.findings if f.severity == severity]
+        if rows:
+            title = f"{severity.upper()} ({len(rows)})"
+            _render_rows(title, _SEVERITY_STYLE.get(severity, ""), rows, console)
+    for entry in result.expired_entries():
+        what = f"#{entry.index} {entry.rule} {entry.resource} (expired {entry.expires})"
+        console.print(f"[yellow]expired suppression[/] {escape(what)}", highlight=False)
+    for entry in result.unused_entries():
+        what = f"#{entry.index} {entry.rule} {entry.resource}"
+        console.print(f"[yellow]unused suppression[/] {escape(what)}", highlight=False)
+    if result.checkov:
+        scanned, exported = result.checkov["scanned"], result.checkov["exported"]
+        console.print(
+            f"checkov: scanned {scanned} of {exported} exported resources", highlight=False
+        )
+    unknown_values = capture.unknown_values()
+    if unknown_values:
+        console.print(
+            f"{unknown_values} input values are computed by the provider at create time "
+            "(unknown offline, as in `pulumi preview`)",
+            highlight=False,
+        )
+    for note in (result.plan or {}).get("notes", []):
+        console.print(f"[yellow]plan:[/] {escape(note)}", highlight=False)
+    console.print(verdict(result), highlight=False)
+
+
+def to_json(result: GateResult) -> dict[str, Any]:
+    capture = result.capture
+    return {
+        "version": REPORT_VERSION,
+        "stack": capture.stack,
+        "project": capture.project,
+        "program": capture.program,
+        "resources": len(capture.resources),
+        "unknownValues": capture.unknown_values(),
+        "passed": result.passed,
+        "error": None,
+        "inputs": result.inputs,
+        "violations": [f.to_json() for f in result.findings],
+        "summary": summary(result),
+        "suppressions": {
+            "expired": [s.to_json() for s in result.expired_entries()],
+            "unused": [s.to_json() for s in result.unused_entries()],
+        },
+        "checkov": result.checkov,
+        "plan": result.plan,
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+
+
+def repository_root(program: Path) -> Path:
+    """The Git work tree holding the program (SARIF paths are relative to it), else the
+    program's own folder; never the working directory."""
+    for folder in (program, *program.parents):
+        if (folder / ".git").exists():
+            return folder
+    return program
+
+
+def _artifact_uri(program: Path, source: SourceLocation) -> str:
+    path = program / source.file
+    base = repository_root(program)
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return source.file
+
+
+def _physical(program: Path, source: SourceLocation) -> dict[str, Any]:
+    if source.in_program:
+        artifact: dict[str, Any] = {"uri": _artifact_uri(program, source)}
+    else:  # installed code: relative to its import root, never an absolute path
+        artifact = {"uri": source.file, "uriBaseId": "PYTHON_PACKAGES"}
+    return {"artifactLocation": artifact, "region": {"startLine": source.line}}
+
+
+def _sarif_rule(rule_id: str) -> dict[str, Any]:
+    rule = RULES_BY_ID.get(rule_id)
+    if rule is None:  # a checkov built-in check
+        return {
+            "id": rule_id,
+            "shortDescription": {"text": rule_id},
+            "properties": {"tags": ["checkov"]},
+        }
+    return {
+        "id": rule.id,
+        "name": rule.id,
+        "shortDescription": {"text": rule.description},
+        "fullDescription": {"text": rule.description},
+        "defaultConfiguration": {
+            "level": "error" if rule.enforcement == "mandatory" else "warning"
+        },
+        "help": {"text": rule.remediation_steps or rule.description},
+        "properties": {
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            "tags": ["security", "guardrails", *rule.frameworks],
+        },
+    }
+
+
+def to_sarif(result: GateResult) -> dict[str, Any]:
+    rule_ids = sorted({f.policy for f in result.findings} | {r.id for r in RULES})
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    results = []
+    for f in result.findings:
+        item: dict[str, Any] = {
+            "ruleId": f.policy,
+            "ruleIndex": index[f.policy],
+            "level": "error" if f.level == "mandatory" else "warning",
+            "message": {"text": f"{f.name} ({f.type}): {f.message}"},
+            "partialFingerprints": {"guardrails/v1": f"{f.policy}:{f.urn}"},
+            "properties": {
+                "urn": f.urn,
+                "resourceType": f.type,
+                "engine": f.engine,
+                "alsoReportedBy": [{"engine": "checkov", "check": c} for c in f.also],
+                "severity": f.severity,
+            },
+        }
+        program = Path(result.capture.program)
+        location: dict[str, Any] = {
+            "logicalLocations": [{"fullyQualifiedName": f.urn, "kind": "resource"}]
+        }
+        if f.source is not None and f.source.in_program:
+            location["physicalLocation"] = _physical(program, f.source)
+        item["locations"] = [location]
+        related = [
+            s
+            for s in ([f.source] if f.source else []) + f.related
+            if s != (f.source if f.source and f.source.in_program else None)
+        ]
+        if related:
+            item["relatedLocations"] = [
+                {"id": i, "physicalLocation": _physical(program, s)} for i, s in enumerate(related)
+            ]
+        if f.component_path:
+            item["properties"]["componentPath"] = f.component_path
+        if f.suppression is not None:
+            item["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": f.suppression.reason}
+            ]
+        results.append(item)
+    return {
+        "$schema": _SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "guardrails",
+                        "version": "0.1.0",
+                        "rules": [_sarif_rule(r) for r in rule_ids],
+                    }
+                },
+                "automationDetails": {"id": f"guardrails/{result.capture.stack}/"},
+                "results": results,
+            }
+        ],
+    }
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def write(result: GateResult, fmt: str, console: Console, output: Path | None) -> None:
+    """The report to `output` (or the console); with `output`, the verdict line still goes
+    to the console."""
+    if fmt == "text" and output is None:
+        render_text(result, console)
+        return
+    if fmt == "text":
+        with output.open("w", encoding="utf-8") as handle:  # type: ignore[union-attr]
+            render_text(result, Console(file=handle, width=120, emoji=False, color_system=None))
+    else:
+        text = _dump(to_json(result) if fmt == "json" else to_sarif(result))
+        if output is None:
+            console.file.write(text)
+            return
+        output.write_text(text, encoding="utf-8")
+    console.print(
+        f"{verdict(result)} (report: {escape(str(output))})", highlight=False, soft_wrap=True
+    )
+
+
+def error_report(
+    exc: BaseException, fmt: str, output: Path | None, stack: str, program: Path
+) -> str | None:
+    """A JSON or SARIF report that carries the error (exit 2); None for text (the error line
+    on stderr is the report). Written to `output` when given, else returned for stdout."""
+    if fmt == "text":
+        return None
+    error = error_object(exc)
+    doc: dict[str, Any]
+    if fmt == "json":
+        doc = {
+            "version": REPORT_VERSION,
+            "stack": stack,
+            "program": str(program),
+            "passed": False,
+            "error": error,
+            "violations": [],
+        }
+    else:
+        doc = {
+            "$schema": _SARIF_SCHEMA,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "guardrails", "version": "0.1.0", "rules": []}},
+                    "automationDetails": {"id": f"guardrails/{stack}/"},
+                    "invocations": [
+                        {
+                            "executionSuccessful": False,
+                            "exitCode": 2,
+                            "toolExecutionNotifications": [
+                                {"level": "error", "message": {"text": error["message"]}}
+                            ],
+                        }
+                    ],
+                    "results": [],
+                    "properties": {"error": error},
+                }
+            ],
+        }
+    text = _dump(doc)
+    if output is None:
+        return text
+    output.write_text(text, encoding="utf-8")
+    return None

@@ -1,0 +1,166 @@
+"""Data-source answers for programs we did not write: the `--mocks` file.
+
+A real preview asks the cloud what a data source returns; offline, the answer comes from a
+file (YAML or JSON; `--mocks FILE`, or `guardrails-mocks.yaml|yml|json` in the program's
+folder). Its top level maps a function token to the answer, result fields in camelCase as
+the engine sends them; or to a list of answers narrowed by the call's arguments:
+
+    oci:ContainerEngine/getNodePoolOption:getNodePoolOption:
+      kubernetesVersions: [v1.30.1]
+    oci:Core/getImages:getImages:
+      - when: {operatingSystem: Oracle Linux}
+        answer: {images: [{id: "ocid1.image.oc1..aaaa", displayName: OL8}]}
+      - answer: {images: []}          # no `when`: any other call
+
+The file is read and its shape checked by the parent (`load_mock_answers`, exit 2 on a bad
+file); the fields are checked against the provider's result class in the preview runner,
+where the provider SDK is imported anyway (`check_answers`). Fields an answer leaves out get
+the preview's placeholder values.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections import abc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.textfiles import read_structured
+
+CONVENTIONAL_NAMES = ("guardrails-mocks.yaml", "guardrails-mocks.yml", "guardrails-mocks.json")
+_ENTRY_KEYS = {"when", "answer"}
+
+
+@dataclass(frozen=True)
+class MockAnswer:
+    when: dict[str, Any]
+    answer: dict[str, Any]
+
+    def matches(self, args: dict[str, Any]) -> bool:
+        return all(args.get(k) == v for k, v in self.when.items())
+
+
+MockAnswers = dict[str, list[MockAnswer]]
+
+
+def find_mocks_file(program_root: Path) -> Path | None:
+    """The conventional mocks file in the program's folder, if there is one."""
+    return next((p for n in CONVENTIONAL_NAMES if (p := program_root / n).is_file()), None)
+
+
+def parse_mock_answers(doc: Any, source: str) -> MockAnswers:
+    """Check the file's shape; raise GuardrailsError naming the first problem."""
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise GuardrailsError(f"{source}: expected a mapping of data-source tokens to answers")
+    out: MockAnswers = {}
+    for token, value in doc.items():
+        if not isinstance(token, str) or token.count(":") != 2:
+            raise GuardrailsError(
+                f"{source}: {token!r} is not a function token such as oci:Core/getImages:getImages"
+            )
+        where = f"{source}: {token}"
+        if isinstance(value, dict):
+            out[token] = [MockAnswer({}, value)]
+            continue
+        if not isinstance(value, list) or not value:
+            raise GuardrailsError(f"{where}: expected an answer (mapping) or a list of answers")
+        entries = []
+        for i, entry in enumerate(value):
+            if not isinstance(entry, dict) or not isinstance(entry.get("answer"), dict):
+                raise GuardrailsError(f"{where}[{i}]: expected {{when: {{...}}, answer: {{...}}}}")
+            unknown = set(entry) - _ENTRY_KEYS
+            if unknown:
+                raise GuardrailsError(f"{where}[{i}]: unknown keys {', '.join(sorted(unknown))}")
+            when = entry.get("when") or {}
+            if not isinstance(when, dict) or not all(isinstance(k, str) for k in when):
+                raise GuardrailsError(f"{where}[{i}].when: expected a mapping of argument names")
+            entries.append(MockAnswer(when, entry["answer"]))
+        out[token] = entries
+    return out
+
+
+def load_mock_answers(path: Path) -> MockAnswers:
+    return parse_mock_answers(read_structured(path, "mocks file"), str(path))
+
+
+def to_json(answers: MockAnswers) -> dict[str, Any]:
+    return {t: [{"when": a.when, "answer": a.answer} for a in e] for t, e in answers.items()}
+
+
+def from_json(doc: dict[str, Any]) -> MockAnswers:
+    return {t: [MockAnswer(a["when"], a["answer"]) for a in e] for t, e in doc.items()}
+
+
+def _check_value(where: str, value: Any, typ: Any) -> None:
+    """Check field names of nested output types (lists and maps of them too)."""
+    from pulumi import _types as pulumi_types
+
+    origin = typing.get_origin(typ)
+    if origin is typing.Union:
+        for arg in typing.get_args(typ):
+            if arg is not type(None):
+                _check_value(where, value, arg)
+        return
+    if origin in (list, abc.Sequence) and isinstance(value, list):
+        (item,) = typing.get_args(typ) or (Any,)
+        for i, v in enumerate(value):
+            _check_value(f"{where}[{i}]", v, item)
+        return
+    if isinstance(typ, type) and pulumi_types.is_output_type(typ) and isinstance(value, dict):
+        _check_fields(where, value, pulumi_types.output_type_types(typ))
+
+
+def _check_fields(where: str, answer: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in answer.items():
+        if key not in fields:
+            known = ", ".join(sorted(fields)) or "none"
+            raise GuardrailsError(f"{where}: unknown field {key!r} (fields: {known})")
+        _check_value(f"{where}.{key}", value, fields[key])
+
+
+def check_answers(answers: MockAnswers, source: str) -> None:
+    """Check every answer against the provider's result class (in the preview runner)."""
+    from pulumi import _types as pulumi_types
+
+    from guardrails.tooling.program.provider_types import function_result_class
+
+    for token, entries in answers.items():
+        cls = function_result_class(token)
+        if cls is None:
+            raise GuardrailsError(
+                f"{source}: {token}: no such data source in the installed provider SDKs"
+            )
+        fields = pulumi_types.output_type_types(cls)
+        for i, entry in enumerate(entries):
+            where = f"{source}: {token}" + (f"[{i}]" if len(entries) > 1 else "")
+            _check_fields(where, entry.answer, fields)
+
+
+def pick(answers: MockAnswers, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer for one call, or None when the file has none for this token."""
+    entries = answers.get(token)
+    if not entries:
+        return None
+    for entry in entries:
+        if entry.matches(args):
+            return entry.answer
+    shown = json.dumps(args, sort_keys=True, default=str)
+    raise GuardrailsError(
+        f"mocks file: no answer for {token} matches the call's arguments {shown}; "
+        "add an entry without `when` or with matching `when` values"
+    )
+
+
+def how_to_mock(tokens: list[str]) -> str:
+    """The hint shown when a run failed and data sources got placeholder answers."""
+    first = tokens[0]
+    return (
+        f"data sources answered with placeholders: {', '.join(tokens)}; give real answers in "
+        f"guardrails-mocks.yaml next to Pulumi.yaml (or --mocks FILE), e.g. `{first}: "
+        "{field: value}` with the result fields in camelCase"
+    )
