@@ -331,7 +331,7 @@ def test_bad_arguments(
         "--store",
         tmp_path / "s.duckdb",
         "--output",
-        tmp_path / "r.json",
+        tmp_path / "r.txt",
         *args,
     )
     assert code == 2

@@ -199,7 +199,7 @@ BAD_LEDGERS = [
 def test_malformed_ledger_exits_2(capsys, tmp_path, text, message):
     ledger = tmp_path / "ledger.yaml"
     ledger.write_text(text)
-    output = tmp_path / "report.json"
+    output = tmp_path / "report.txt"
     code, out, err = _check(capsys, "--suppressions", str(ledger), "--output", str(output))
     assert code == 2
     assert message in err

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cli import main
-from guardrails.tooling.cli_support import EXIT_ERROR, EXIT_INTERRUPTED
+from guardrails.tooling.cli_support import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED
 from guardrails.tooling.gate import core, program_gate
 from guardrails.tooling.program import preview
 from tests.conftest import FIXTURES
@@ -78,9 +78,9 @@ def test_stack_file_with_a_byte_that_is_not_utf8(capsys, program, tmp_path, no_p
     for command in (["preview"], ["check", "--format", "json", "--output", str(report)]):
         code, out, err = _run(capsys, *command, "--program", str(program))
         assert code == EXIT_ERROR
-        assert _error_line(err) == f"error: {stack}: not UTF-8 text: byte 0xff on line 3"
+        assert _error_line(err) == f"error: {stack}: not UTF-8 text: byte 0xff at line 3, column 19"
         assert out == ""
-    assert json.loads(report.read_text())["error"]["message"].endswith("byte 0xff on line 3")
+    assert json.loads(report.read_text())["error"]["message"].endswith("byte 0xff at line 3, column 19")
 
 
 def test_policy_config_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program):
@@ -88,7 +88,7 @@ def test_policy_config_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program
     config.write_bytes(b'{"all": "mandatory\xe9"}')
     code, out, err = _run(capsys, "check", "--program", str(PLAIN), "--policy-config", str(config))
     assert code == EXIT_ERROR and out == ""
-    assert _error_line(err) == f"error: {config}: not UTF-8 text: byte 0xe9 on line 1"
+    assert _error_line(err) == f"error: {config}: not UTF-8 text: byte 0xe9 at line 1, column 19"
 
 
 def test_ledger_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program):
@@ -100,7 +100,7 @@ def test_ledger_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program):
         "--output", str(report),
     )  # fmt: skip
     assert code == EXIT_ERROR and out == "" and not report.exists()
-    assert _error_line(err) == f"error: {ledger}: not UTF-8 text: byte 0xe9 on line 2"
+    assert _error_line(err) == f"error: {ledger}: not UTF-8 text: byte 0xe9 at line 2, column 6"
 
 
 def test_impossible_date_in_a_stack_file(capsys, program, no_program):
@@ -149,10 +149,10 @@ def gate_calls(monkeypatch) -> list[object]:
 @pytest.mark.parametrize(
     ("output", "message"),
     [
-        ("missing/report.json", "directory {tmp}/missing does not exist"),
+        ("missing/report.txt", "directory {tmp}/missing does not exist"),
         (".", "is a directory; give a file name for the report"),
-        ("file.txt/report.json", "{tmp}/file.txt is a file, not a directory"),
-        ("/proc/report.json", "not writable"),
+        ("file.txt/report.txt", "{tmp}/file.txt is a file, not a directory"),
+        ("/proc/report.txt", "not writable"),
     ],
     ids=["missing-dir", "a-dir", "under-a-file", "unwritable"],
 )
@@ -241,9 +241,9 @@ def test_policy_settings_are_checked_to_full_depth(capsys, tmp_path, no_program,
 def test_rollout_refuses_numbers_that_skip_the_alarm_guard(
     capsys, monkeypatch, flag, value, message
 ):
-    from guardrails.tooling.layer_ops import cli as layer_cli
+    from guardrails.tooling.layer_ops import commands
 
-    monkeypatch.setattr(layer_cli, "_operations", lambda *a: pytest.fail("AWS was called"))
+    monkeypatch.setattr(commands, "_operations", lambda *a: pytest.fail("AWS was called"))
     args = {"--bake-seconds": "10", "--percent": "50", flag: value}
     code, out, err = _run(
         capsys, "layer", "rollout",
@@ -268,13 +268,13 @@ def test_ctrl_c_is_130_with_a_short_message(capsys, monkeypatch):
     assert err == "interrupted\n" and out == ""
 
 
-def test_an_internal_error_is_2_with_the_trace_in_a_file(capsys, monkeypatch):
+def test_an_internal_error_is_3_with_the_trace_in_a_file(capsys, monkeypatch):
     def broken(*_a: object, **_k: object) -> None:
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(preview, "capture", broken)
     code, out, err = _run(capsys, "preview", "--program", str(PLAIN))
-    assert code == EXIT_ERROR and out == ""
+    assert code == EXIT_INTERNAL and out == ""
     assert err.startswith("internal error: ZeroDivisionError: division by zero (a bug in")
     assert "Traceback" not in err and err.count("\n") == 1
     trace = Path(err.rsplit("full trace in ", 1)[1].rstrip(")\n"))
@@ -390,12 +390,12 @@ def test_an_internal_error_in_check_still_writes_the_requested_report(
     code, out, err = _run(
         capsys, "check", "--program", str(PLAIN), "--format", "sarif", "--output", str(output)
     )
-    assert code == EXIT_ERROR and out == ""
+    assert code == EXIT_INTERNAL and out == ""
     assert "internal error: ZeroDivisionError" in err
     run = json.loads(output.read_text())["runs"][0]
     assert run["invocations"][0] == {
         "executionSuccessful": False,
-        "exitCode": 2,
+        "exitCode": EXIT_INTERNAL,
         "toolExecutionNotifications": [{"level": "error", "message": {"text": "division by zero"}}],
     }
     Path(err.rsplit("full trace in ", 1)[1].rstrip(")\n")).unlink()

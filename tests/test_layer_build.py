@@ -419,7 +419,10 @@ def test_cli_build_table_names_sizes_strip_and_hash(wheelhouse, tmp_path, capsys
             "unknown architecture",
         ),
         (["requests==2.32.3", "-r", "reqs.txt", "--runtime", "python3.12"], "not both"),
-        (["-r", "/nonexistent/reqs.txt", "--runtime", "python3.12"], "cannot read requirements"),
+        (
+            ["-r", "/nonexistent/reqs.txt", "--runtime", "python3.12"],
+            "/nonexistent/reqs.txt: requirements file not found",
+        ),
     ],
 )
 def test_cli_build_bad_input_exits_2_with_the_reason(

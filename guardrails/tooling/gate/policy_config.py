@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.textfiles import read_json
+from guardrails.tooling.inputs import read_json
 from policies.catalog import RULES, RULES_BY_ID
 from policies.model import Rule
 
