@@ -369,7 +369,14 @@ def test_bad_window_is_refused(fleet, capsys, days):
 
 def test_missing_oci_config_is_bad_input(fleet, capsys, tmp_path):
     code = main(
-        ["fleet", "status", "--oci-config", str(tmp_path / "nope"), "--endpoint-url", fleet.fake.url]
+        [
+            "fleet",
+            "status",
+            "--oci-config",
+            str(tmp_path / "nope"),
+            "--endpoint-url",
+            fleet.fake.url,
+        ]
     )
     assert code == 2
     assert f"OCI config file {tmp_path / 'nope'} not found" in capsys.readouterr().err
@@ -483,7 +490,7 @@ def test_status_reports_progress_per_call(fleet):
     from guardrails.tooling.fleet.inventory import load_fleet_stack
     from guardrails.tooling.fleet.prices import LIST_PRICES
     from guardrails.tooling.fleet.status import collect_status
-    
+
     seen: list[tuple[int, int]] = []
     auth = FleetClients(fleet.fake.config, endpoint=fleet.fake.url)
     status = collect_status(

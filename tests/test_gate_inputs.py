@@ -80,7 +80,9 @@ def test_stack_file_with_a_byte_that_is_not_utf8(capsys, program, tmp_path, no_p
         assert code == EXIT_ERROR
         assert _error_line(err) == f"error: {stack}: not UTF-8 text: byte 0xff at line 3, column 19"
         assert out == ""
-    assert json.loads(report.read_text())["error"]["message"].endswith("byte 0xff at line 3, column 19")
+    assert json.loads(report.read_text())["error"]["message"].endswith(
+        "byte 0xff at line 3, column 19"
+    )
 
 
 def test_policy_config_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program):
@@ -150,7 +152,7 @@ def gate_calls(monkeypatch) -> list[object]:
     ("output", "message"),
     [
         ("missing/report.txt", "directory {tmp}/missing does not exist"),
-        (".", "is a directory; give a file name for the report"),
+        (".", "is a directory; give a file name for the text report"),
         ("file.txt/report.txt", "{tmp}/file.txt is a file, not a directory"),
         ("/proc/report.txt", "not writable"),
     ],
@@ -185,19 +187,25 @@ def test_layer_build_output_that_cannot_be_written(capsys, tmp_path, output, mes
 
 # --- policy settings, to their full depth -----------------------------------------------------
 
+BUDGET_RULE = "oci-budget-costcenter-estimate-within-budget"
+
 BAD_SETTINGS = [
     (
         {"oci-tagging-resource-allowed-values": {"allowedValues": {"environment": "prod"}}},
-        "oci-tagging-resource-allowed-values.allowedValues.environment: must be an array of "
-        "non-empty strings, e.g. [\"CC-101\"] (got 'prod')",
+        "oci-tagging-resource-allowed-values.allowedValues.environment: 'prod' is not of type "
+        "'array'",
     ),
     (
         {"oci-database-adb-backup-retention": {"minimumDays": -5}},
-        "oci-database-adb-backup-retention.minimumDays: must be at least 1 (got -5)",
+        "oci-database-adb-backup-retention.minimumDays: -5 is less than the minimum of 1",
+    ),
+    (
+        {"oci-database-adb-backup-retention": {"minimumDays": 0}},
+        "oci-database-adb-backup-retention.minimumDays: 0 is less than the minimum of 1",
     ),
     (
         {"oci-database-adb-backup-retention": {"minimumDays": 7.5}},
-        "minimumDays: must be a JSON integer (got 7.5)",
+        "minimumDays: 7.5 is not of type 'integer'",
     ),
     (
         {"all": {"enforcementLevel": "advisory", "minimumDays": 3}},
@@ -205,16 +213,30 @@ BAD_SETTINGS = [
     ),
     (
         {"oci-tagging-resource-required-tags": {"requiredKeys": ["cost_center", ""]}},
-        "requiredKeys: must be an array of strings (item 1 is ''; strings must not be empty)",
+        "oci-tagging-resource-required-tags.requiredKeys[1]: '' should be non-empty",
     ),
     (
         {"oci-tagging-resource-required-tags": {"namespace": ""}},
-        "namespace: must be a non-empty JSON string (got '')",
+        "oci-tagging-resource-required-tags.namespace: '' should be non-empty",
     ),
     (
         {"oci-tagging-resource-required-tags": {"defaultValues": {"environment": ["dev"]}}},
-        "defaultValues.environment: must be a non-empty string (got ['dev'])",
+        "defaultValues.environment: ['dev'] is not of type 'string'",
     ),
+    (
+        {"oci-tagging-resource-required-tags": {"requiredkeys": ["cost_center"]}},
+        "oci-tagging-resource-required-tags: unknown property 'requiredkeys' (known: "
+        "allowedValues, defaultValues, exemptTypes, namespace, requiredKeys)",
+    ),
+    (
+        {BUDGET_RULE: {"share": -5}},
+        f"{BUDGET_RULE}.share: -5 is less than or equal to the minimum of 0",
+    ),
+    (
+        {BUDGET_RULE: {"share": 0}},
+        f"{BUDGET_RULE}.share: 0 is less than or equal to the minimum of 0",
+    ),
+    ({BUDGET_RULE: {"share": "50"}}, f"{BUDGET_RULE}.share: '50' is not of type 'number'"),
 ]
 
 
@@ -371,11 +393,34 @@ def test_random_files_end_in_exit_2_with_one_line(capsys, tmp_path_factory, whic
     assert report["error"]["message"] == line.removeprefix("error: ")
 
 
-def test_nan_is_not_a_number_of_days():
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_number_that_is_not_finite_is_refused(value):
     from guardrails.tooling.gate.policy_config import parse_policy_config
 
-    with pytest.raises(GuardrailsError, match="must be a JSON integer"):
-        parse_policy_config({"oci-database-adb-backup-retention": {"minimumDays": math.nan}})
+    with pytest.raises(GuardrailsError, match=r"share: must be a finite number$"):
+        parse_policy_config({BUDGET_RULE: {"share": value}})
+
+
+@pytest.mark.parametrize("share", [0.001, 1, 100, 250.5])
+def test_a_positive_share_is_accepted(share):
+    from guardrails.tooling.gate.policy_config import parse_policy_config
+
+    assert parse_policy_config({BUDGET_RULE: {"share": share}})[BUDGET_RULE] == (
+        "advisory",
+        {"share": share},
+    )
+
+
+def test_nan_in_a_policy_config_file_is_refused_with_its_place(capsys, tmp_path, no_program):
+    config = tmp_path / "policy.json"
+    config.write_text('{"' + BUDGET_RULE + '": {\n  "share": NaN}}')
+    before = config.read_bytes()
+    code, out, err = _run(capsys, "check", "--program", str(PLAIN), "--policy-config", str(config))
+    assert code == EXIT_ERROR and out == ""
+    assert _error_line(err) == (
+        f"error: {config}: not valid JSON: NaN is not a number JSON allows (line 2, column 12)"
+    )
+    assert config.read_bytes() == before
 
 
 def test_an_internal_error_in_check_still_writes_the_requested_report(
