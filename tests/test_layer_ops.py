@@ -118,7 +118,7 @@ class Account:
         self.cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
 
     def cli(self, *arguments: str) -> list[str]:
-        return [*arguments, "--endpoint-url", self.endpoint, "--region", REGION]
+        return [*arguments, "--aws-endpoint-url", self.endpoint, "--aws-region", REGION]
 
 
 @pytest.fixture
@@ -460,7 +460,7 @@ def test_rollout_cli_reports_the_batch(account, fleet, capsys):
 
 def test_an_unreachable_endpoint_is_a_clear_error(aws, capsys, monkeypatch):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    arguments = ["--endpoint-url", "http://127.0.0.1:9", "--region", REGION]
+    arguments = ["--aws-endpoint-url", "http://127.0.0.1:9", "--aws-region", REGION]
     assert main(["layer", "usage", *arguments]) == 2
     assert "listing functions: Could not connect to the endpoint URL" in capsys.readouterr().err
 

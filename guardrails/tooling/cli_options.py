@@ -6,9 +6,11 @@
     AWS access (layer usage|prune|share|unshare|rollout, cost enforce):
         --aws-profile NAME  --aws-region REGION  --aws-endpoint-url URL
 
-Earlier names (`fleet --config-file/--endpoint/--instance-principal`, `layer --profile/
---region/--endpoint-url`) still work as hidden aliases that warn. Registering these options
-imports nothing heavy.
+The fleet commands' earlier names (`--config-file`, `--endpoint`, `--instance-principal`)
+still work as hidden aliases that warn. The layer commands' earlier `--profile`, `--region`
+and `--endpoint-url` do not: those names mean OCI's profile, region and endpoint everywhere
+else, and an alias would give one name two meanings. Registering these options imports
+nothing heavy.
 """
 
 from __future__ import annotations
@@ -63,10 +65,8 @@ class AwsAccess:
     endpoint_url: str | None = None
 
 
-def add_aws_access_options(
-    parser: argparse.ArgumentParser, title: str = "AWS access", *, aliases: bool = False
-) -> None:
-    """The AWS access group; `aliases`: also the layer commands' earlier option names."""
+def add_aws_access_options(parser: argparse.ArgumentParser, title: str = "AWS access") -> None:
+    """The AWS access group."""
     group = parser.add_argument_group(title)
     group.add_argument("--aws-profile", default=None, help="AWS profile (default: boto3's)")
     group.add_argument(
@@ -75,10 +75,6 @@ def add_aws_access_options(
     group.add_argument(
         "--aws-endpoint-url", default=None, help="AWS endpoint, e.g. a local emulator"
     )
-    if aliases:
-        deprecated_alias(parser, "--profile", "--aws-profile", dest="aws_profile")
-        deprecated_alias(parser, "--region", "--aws-region", dest="aws_region")
-        deprecated_alias(parser, "--endpoint-url", "--aws-endpoint-url", dest="aws_endpoint_url")
 
 
 def aws_access(args: argparse.Namespace) -> AwsAccess:

@@ -226,6 +226,8 @@ def _check_inputs(output: Output, path: Path, inputs: Sequence[tuple[Input, Path
                 raise _refuse(output, f"holds the program in {item.path}; give another folder")
             continue
         if _same_file(path, source):
+            if source.is_dir():
+                raise _refuse(output, f"is the {item.what} folder this command reads")
             raise _refuse(output, f"is also the {item.what}; it would be overwritten")
         if source.is_dir() and path.is_relative_to(source):
             raise _refuse(output, f"is inside {source}, the {item.what} folder this command reads")
@@ -242,9 +244,10 @@ def guard_outputs(outputs: Iterable[Output], inputs: Iterable[Input] = ()) -> No
         if output.path is None:
             continue
         path = _resolved(output.path)
-        _check_suffix(output, output.path)
-        _check_place(output, path)
+        # the worst first: an input about to be overwritten, then the place, then the name
         _check_inputs(output, path, resolved_inputs)
+        _check_place(output, path)
+        _check_suffix(output, output.path)
         for other, other_path in seen:
             if _same_file(path, other_path) or (
                 (other.folder and path.is_relative_to(other_path))

@@ -31,7 +31,7 @@ def _comma_list(value: str) -> frozenset[str]:
 
 
 def _add_aws(parser: argparse.ArgumentParser) -> None:
-    add_aws_access_options(parser, aliases=True)
+    add_aws_access_options(parser)
 
 
 def _add_apply(parser: argparse.ArgumentParser) -> None:

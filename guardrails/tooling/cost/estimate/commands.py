@@ -152,21 +152,22 @@ def run_estimate(request: EstimateRequest, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
-def _check_base(base: dict[str, Any], current: dict[str, Any], path: Path) -> None:
-    """A saved estimate must be of the stacks diffed, in the same currency: else every
-    resource would read as added, or amounts in two currencies as a change."""
-    have = {p["name"] for p in base["projects"]}
-    missing = [p["name"] for p in current["projects"] if p["name"] not in have]
+def _check_base(base: dict[str, Any], names: Sequence[str], currency: str, path: Path) -> None:
+    """A saved estimate must be of the stacks diffed (`project/stack` names), in the book's
+    currency: else every resource would read as added, or amounts in two currencies as a
+    change. Checked before any program runs."""
+    have = {p.get("name") for p in base["projects"] if isinstance(p, dict)}
+    missing = [name for name in names if name not in have]
     if missing:
-        held = ", ".join(sorted(have)) or "none"
+        held = ", ".join(sorted(str(h) for h in have)) or "no stack"
         raise GuardrailsError(
             f"--base {path}: an estimate of {held}, not of {', '.join(missing)}; save the base "
             "with `guardrails cost estimate --format json` for the same stacks"
         )
-    if base.get("currency") != current.get("currency"):
+    if base.get("currency") != currency:
         raise GuardrailsError(
-            f"--base {path}: amounts in {base.get('currency')}, the estimate is in "
-            f"{current.get('currency')}; compare estimates in one currency"
+            f"--base {path}: amounts in {base.get('currency')}, the price book is in "
+            f"{currency}; compare estimates in one currency"
         )
 
 
@@ -182,10 +183,12 @@ def run_diff(request: DiffRequest, out: Console, err: Console) -> int:
     base_path = Path(request.base)
     base_file = base_path if base_path.is_file() else None
     project, stacks = _guarded(estimate, [Input("base estimate", base_file)])
+    if base_file is not None:
+        base = load_estimate_file(base_file)
+        currency = load_books(estimate.price_book)[0].currency
+        _check_base(base, [f"{project.name}/{s}" for s in stacks], currency, base_file)
     with _status(err) as say:
-        if base_file is not None:
-            base = load_estimate_file(base_file)
-        else:
+        if base_file is None:
             base = base_from_ref(
                 project.root,
                 request.base,
@@ -193,8 +196,6 @@ def run_diff(request: DiffRequest, out: Console, err: Console) -> int:
                 lambda where, present: _estimate_doc(where, present, estimate, say),
             )
         current = _estimate_doc(project.root, stacks, estimate, say)
-    if base_file is not None:
-        _check_base(base, current, base_file)
     doc = diff_documents(base, current)
     if estimate.format == "json":
         _emit(json.dumps(doc, indent=2) + "\n", estimate.output, out)

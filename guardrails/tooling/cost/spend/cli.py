@@ -167,9 +167,9 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     today = today_utc()
     month = parse_month(args.month, today)
+    guard_report_outputs(args)
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
         raise GuardrailsError(f"--chart {args.chart}: use a .html or .png file name")
-    guard_report_outputs(args)
     source = spend_source(args, api_forecast=args.api_forecast, download_dir=args.download_dir)
     config = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack) if args.stack else None
     request = SpendRequest(
