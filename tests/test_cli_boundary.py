@@ -524,7 +524,7 @@ def test_a_plan_the_gate_cannot_carry_is_refused_before_grpc(
     plan.write_text(content)
     report = world.out / "gate.json"
     before = world.snapshot()
-    code, out, err = run(capsys, ["check", "--plan", plan, "--format", "json", "-o", report])
+    code, _out, err = run(capsys, ["check", "--plan", plan, "--format", "json", "-o", report])
     assert code == EXIT_ERROR
     assert error_line(err) == f"error: {plan}: {message}"
     assert world.snapshot() == before
@@ -881,7 +881,7 @@ def test_every_output_option_against_its_commands_inputs(
     with pytest.MonkeyPatch.context() as patch:
         _patch_work(patch)
         patch.setattr("guardrails.tooling.gate.core.PolicyPackProcess", _NoPack)
-        code, out, err = run(capsys, argv)
+        code, _out, err = run(capsys, argv)
     try:
         assert code == EXIT_ERROR, err
         line = error_line(err)
