@@ -80,9 +80,11 @@ def decode_text(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        # utf-8-sig counts after the byte-order mark, which an editor does not show either
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        where = _line_column(data[bom:], exc.start)
         raise GuardrailsError(
-            f"{source}: not UTF-8 text: byte 0x{data[start]:02x} at {_line_column(data, start)}"
+            f"{source}: not UTF-8 text: byte 0x{data[bom + exc.start]:02x} at {where}"
         ) from exc
 
 
