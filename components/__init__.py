@@ -16,7 +16,6 @@ from components.adb_fleet import (
 from components.alarm_topic import AlarmTopic, AlarmTopicArgs
 from components.cloudwatch_alarm import CloudWatchAlarm, CloudWatchAlarmArgs
 from components.cost_center_budgets import (
-    AlertRule,
     CostCenterBudget,
     CostCenterBudgets,
     CostCenterBudgetsArgs,
@@ -38,6 +37,7 @@ from components.mql import MqlQuery
 from components.oci_alarm import OciAlarm, OciAlarmArgs
 from components.off_hours_schedule import OffHoursSchedule, OffHoursScheduleArgs
 from components.tagging import GovernanceTagging, governance_defined_tags, merge_defined_tags
+from guardrails.runtime.alert_rules import AlertRule
 from guardrails.runtime.validation import ComponentArgumentError
 
 __all__ = [

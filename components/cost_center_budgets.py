@@ -20,6 +20,7 @@ import pulumi_aws as aws
 import pulumi_oci as oci
 
 from components.tagging import GovernanceTagging, merge_aws_tags, merge_defined_tags
+from guardrails.runtime.alert_rules import DEFAULT_ALERT_RULES, AlertRule
 from guardrails.runtime.limits import ALERT_RULE_TYPE, ALERT_THRESHOLD_PERCENT, MONTHLY_AMOUNT
 from guardrails.runtime.tag_keys import COST_CENTER_KEY
 from guardrails.runtime.validation import (
@@ -33,25 +34,6 @@ from guardrails.runtime.validation import (
 
 _COMPONENT = "CostCenterBudgets"
 _AWS_NOTIFICATION_TYPE = {"ACTUAL": "ACTUAL", "FORECAST": "FORECASTED"}
-
-
-@dataclass(frozen=True)
-class AlertRule:
-    """Alert when actual or forecast spend reaches `threshold` percent of the budget."""
-
-    type: str
-    threshold: float
-
-    @property
-    def slug(self) -> str:
-        return f"{self.type.lower()}-{self.threshold:g}".replace(".", "_")
-
-
-DEFAULT_ALERT_RULES: tuple[AlertRule, ...] = (
-    AlertRule("ACTUAL", 80),
-    AlertRule("ACTUAL", 100),
-    AlertRule("FORECAST", 100),
-)
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ RULES = (
         check_stack=_check,
         config={
             "share": ConfigField(
-                "number", "Percent of each budget the monthly estimate may use", 100
+                "number", "Percent of each budget the monthly estimate may use", 100, above=0
             ),
             "namespace": NAMESPACE_FIELD,
             "useAutoScalingMaximum": ConfigField(

@@ -99,7 +99,8 @@ class ConfigField:
     """One setting of a rule, described in JSON Schema terms for `--policy-pack-config`.
 
     `items` types an array's items; `values` types an object's values (`array` meaning an
-    array of strings); `minimum` bounds a number. Strings are never empty.
+    array of strings); `minimum` bounds a number, `above` too but excludes the bound (a share
+    of a budget must be more than 0). Strings are never empty.
     """
 
     type: Literal["string", "integer", "number", "boolean", "array", "object"]
@@ -108,6 +109,7 @@ class ConfigField:
     items: Literal["string", "integer"] | None = None
     values: Literal["string", "array"] | None = None
     minimum: int | None = None
+    above: float | None = None
 
     def schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "description": self.description}
@@ -124,6 +126,8 @@ class ConfigField:
             out["minLength"] = 1
         if self.minimum is not None:
             out["minimum"] = self.minimum
+        if self.above is not None:
+            out["exclusiveMinimum"] = self.above
         if self.default is not None:
             out["default"] = self.default
         return out

@@ -41,7 +41,7 @@ from components import (
     StreamSpec,
     TagGrant,
 )
-from components.cost_center_budgets import DEFAULT_ALERT_RULES
+from guardrails.runtime.alert_rules import DEFAULT_ALERT_RULES
 from guardrails.runtime.layer_builder.spec import pip_index_options
 from guardrails.runtime.stack_schema import (
     StackConfig,

@@ -7,10 +7,12 @@ import datetime as dt
 from pathlib import Path
 
 from guardrails.tooling.gate.findings import GateResult
+from guardrails.tooling.gate.pack import Diagnostic, PolicyPackProcess, Provider, encode
 from guardrails.tooling.gate.plan_gate import run_plan_gate
 from guardrails.tooling.gate.program_gate import run_gate
 from guardrails.tooling.gate.settings import gate_settings
 from guardrails.tooling.program.preview import load_program
+from guardrails.tooling.program.record import CapturedResource
 
 
 def gate_program(
@@ -51,3 +53,10 @@ def gate_plan(
         today=today,
     )
     return run_plan_gate(path, settings)
+
+
+def analyze(
+    pack: PolicyPackProcess, resource: CapturedResource, provider: Provider | None = None
+) -> list[Diagnostic]:
+    """One `Analyze` call, waited for (the gate sends them without waiting)."""
+    return pack.analyze_async(encode(resource, provider))()

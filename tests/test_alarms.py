@@ -29,27 +29,32 @@ SNS = "arn:aws:sns:eu-central-1:123456789012:alarms"
 # --- MQL --------------------------------------------------------------------------------------
 
 
-def test_mql_renders_metric_interval_dimensions_statistic_and_comparison():
+def _text(run_mocked, query: MqlQuery) -> str:
+    seen: list[str] = []
+    run_mocked(lambda: query.render().apply(seen.append))
+    return seen[0]
+
+
+def test_mql_renders_metric_interval_dimensions_statistic_and_comparison(run_mocked):
     query = MqlQuery("CpuUtilization", "5m", "mean", {"resourceId": DB}, ">", 80)
-    assert query.render_plain() == f'CpuUtilization[5m]{{resourceId = "{DB}"}}.mean() > 80'
+    assert _text(run_mocked, query) == f'CpuUtilization[5m]{{resourceId = "{DB}"}}.mean() > 80'
 
 
-def test_mql_sorts_dimensions_and_formats_thresholds():
+def test_mql_sorts_dimensions_and_formats_thresholds(run_mocked):
     query = MqlQuery(
         "PutMessagesFault.Count", "1m", "sum", {"resourceId": "r", "region": "eu"}, ">=", 0.5
     )
     assert (
-        query.render_plain()
+        _text(run_mocked, query)
         == 'PutMessagesFault.Count[1m]{region = "eu", resourceId = "r"}.sum() >= 0.5'
     )
 
 
-def test_mql_absent_and_percentile():
-    assert MqlQuery("Heartbeat", "10m", absent=True).render_plain() == "Heartbeat[10m].absent()"
-    assert (
-        MqlQuery("Latency", "1h", "percentile(0.95)", {}, ">", 200).render_plain()
-        == "Latency[1h].percentile(0.95) > 200"
-    )
+def test_mql_absent_and_percentile(run_mocked):
+    absent = MqlQuery("Heartbeat", "10m", absent=True)
+    assert _text(run_mocked, absent) == "Heartbeat[10m].absent()"
+    percentile = MqlQuery("Latency", "1h", "percentile(0.95)", {}, ">", 200)
+    assert _text(run_mocked, percentile) == "Latency[1h].percentile(0.95) > 200"
 
 
 def test_mql_render_waits_for_output_dimensions(run_mocked):

@@ -16,6 +16,7 @@ from guardrails.tooling.gate.policy_config import parse_policy_config
 from guardrails.tooling.program.record import Capture
 from policies.catalog import RULES_BY_ID
 from tests.conftest import FIXTURES
+from tests.gating import analyze
 from tests.policy_cases import CASES
 
 TERRAFORM = FIXTURES / "terraform"
@@ -127,7 +128,7 @@ def test_gate_and_checkov_reach_the_same_verdicts():
         pack_failed = {
             (d.policy, r.urn)
             for r in resources
-            for d in pack.analyze(r, None)
+            for d in analyze(pack, r, None)
             if d.policy in RULES_BY_ID
         }
 

@@ -1,7 +1,9 @@
 """What `guardrails` loads before a command runs: each command group registers its arguments
 without importing what its commands need, so `guardrails cost report` does not pay for
 Pulumi's runtime, checkov, the `oci` SDK or the layer builder, and `guardrails check` does not
-pay for DuckDB or the stack schema. (How long start-up takes is measured in bench/cost.)
+pay for DuckDB or the stack schema. `cost enforce` loads what it needs (the `oci` SDK, the
+stack schema) but never the Pulumi SDKs: its alert rules live in `guardrails.runtime`.
+(How long start-up takes is measured in bench/cost.)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ HEAVY = (
     "checkov",
     "packaging.requirements",
     "urllib.request",
+    "jsonschema",
     "guardrails.runtime.stack_schema",
     "guardrails.tooling.gate.program_gate",
     "guardrails.tooling.cost.store",
@@ -66,3 +69,23 @@ def test_the_probe_sees_a_heavy_import():
         PROBE.replace("cli._build_parser()", "import guardrails.tooling.cost.store")
     )
     assert "duckdb" in loaded
+
+
+PULUMI = ("pulumi", "pulumi_oci", "pulumi_aws", "pulumi_policy", "components")
+
+ENFORCE_PROBE = """
+import json, sys
+import guardrails.tooling.cli as cli
+args = cli._build_parser().parse_args(["cost", "enforce", "--stack", "dev"])
+import guardrails.tooling.cost.enforce.run
+import guardrails.tooling.cost.enforce.steps
+import guardrails.tooling.cost.enforce.remediator
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.subprocess
+def test_cost_enforce_runs_without_the_pulumi_sdks():
+    loaded = _modules_after(ENFORCE_PROBE)
+    assert "guardrails.tooling.cost.enforce.steps" in loaded  # the probe got that far
+    assert [name for name in PULUMI if name in loaded] == []

@@ -114,7 +114,7 @@ def _usage(tmp_path: Path, doc: object) -> Path:
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ("version: 0.1\nresource_usage: [unclosed\n", "usage.yml: the usage file is not valid YAML at line"),
+        ("version: 0.1\nresource_usage: [unclosed\n", "usage.yml: not valid YAML: did not find expected ',' or ']' (line 3, column 1)"),
         ({"version": "0.1", "resource_usage": {"adb-orderz": {"storage_gb": 1}}},
          "resource_usage.adb-orderz: no resource of that name in the stack (did you mean 'adb-orders'?)"),
         ({"version": "0.1", "resource_usage": {"adb-backups": {"storage_gb": -1}}},

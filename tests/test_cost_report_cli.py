@@ -313,7 +313,8 @@ def _nothing_written(tmp_path: Path, *keep: Path) -> None:
         (("--month", "2026-13"), "--month '2026-13': expected YYYY-MM"),
         (("--month", "November"), "--month 'November': expected YYYY-MM"),
         (("--month", "2999-01"), "--month 2999-01: is in the future"),
-        (("--chart", "x.svg"), "--chart x.svg: use a .html or .png file name"),
+        (("--chart", "x.svg"), "--chart x.svg: a .svg name for the chart; use a .html or .png"),
+        (("--chart", "burnup"), "--chart burnup: use a .html or .png file name"),
         (("--tag", "a b"), "--tag 'a b': a tag key is letters"),
     ],
 )
@@ -331,7 +332,7 @@ def test_bad_arguments(
         "--store",
         tmp_path / "s.duckdb",
         "--output",
-        tmp_path / "r.json",
+        tmp_path / "r.txt",
         *args,
     )
     assert code == 2

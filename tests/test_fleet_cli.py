@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from guardrails.tooling.cli import main
+from tests.conftest import ROOT
 from tests.fake_oci.fixture import FakeOci
 
 DEV_COMPARTMENT = (
@@ -113,9 +114,9 @@ def fleet(fake_oci: FakeOci, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
                     *args,
                     "--stack",
                     stack,
-                    "--config-file",
+                    "--oci-config",
                     str(config),
-                    "--endpoint",
+                    "--endpoint-url",
                     fake_oci.url,
                     *(extra if acting else []),
                 ]
@@ -330,9 +331,11 @@ def test_unwritable_audit_log_is_refused_before_any_call(fleet, capsys, tmp_path
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     audit = str(blocker / "audit.jsonl")
-    code = main(["fleet", "stop", "search", "--apply", "--audit-log", audit, "--config-file", "x"])
+    code = main(["fleet", "stop", "search", "--apply", "--audit-log", audit, "--oci-config", "x"])
     assert code == 2
-    assert "the audit log is not writable; nothing was done" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"error: --audit-log {audit}: {blocker} is a file, not a directory\n"
+    )
     assert fleet.fake.state.calls == []
 
 
@@ -353,18 +356,41 @@ def test_unreachable_oci_is_a_clear_error(fleet, capsys, monkeypatch):
     assert "cannot reach OCI: Connection refused" in capsys.readouterr().err
 
 
-def test_bad_window_is_refused(fleet, capsys):
-    assert fleet.run("status", "--days", "0") == 2
-    assert "--days 0 is refused: 1 to 90 days" in capsys.readouterr().err
+@pytest.mark.parametrize("days", ["0", "91", "nan", "7.5"])
+def test_bad_window_is_refused(fleet, capsys, days):
+    with pytest.raises(SystemExit) as exit_info:
+        fleet.run("status", "--days", days)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: guardrails fleet status: argument --days: must be ")
+    assert err.count("\n") == 1
     assert fleet.fake.state.calls == []
 
 
 def test_missing_oci_config_is_bad_input(fleet, capsys, tmp_path):
     code = main(
-        ["fleet", "status", "--config-file", str(tmp_path / "nope"), "--endpoint", fleet.fake.url]
+        [
+            "fleet",
+            "status",
+            "--oci-config",
+            str(tmp_path / "nope"),
+            "--endpoint-url",
+            fleet.fake.url,
+        ]
     )
     assert code == 2
-    assert "no OCI config at" in capsys.readouterr().err
+    assert f"OCI config file {tmp_path / 'nope'} not found" in capsys.readouterr().err
+
+
+def test_earlier_option_names_still_work_with_a_warning(fleet, capsys, tmp_path):
+    code = main(
+        ["fleet", "status", "--config-file", str(tmp_path / "nope"), "--endpoint", fleet.fake.url]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "warning: --config-file is deprecated; use --oci-config" in err
+    assert "warning: --endpoint is deprecated; use --endpoint-url" in err
+    assert f"OCI config file {tmp_path / 'nope'} not found" in err
 
 
 # --- backup, clone, stop, start, retire ----------------------------------------------------
@@ -460,14 +486,13 @@ def test_json_output_of_an_applied_command(fleet, capsys):
 def test_status_reports_progress_per_call(fleet):
     from datetime import UTC, datetime
 
-    from guardrails.tooling.fleet.clients import OciAuth
+    from guardrails.tooling.fleet.clients import FleetClients
     from guardrails.tooling.fleet.inventory import load_fleet_stack
     from guardrails.tooling.fleet.prices import LIST_PRICES
     from guardrails.tooling.fleet.status import collect_status
-    from tests.conftest import ROOT
 
     seen: list[tuple[int, int]] = []
-    auth = OciAuth(fleet.fake.config, endpoint=fleet.fake.url)
+    auth = FleetClients(fleet.fake.config, endpoint=fleet.fake.url)
     status = collect_status(
         load_fleet_stack(ROOT, "dev"),
         auth,

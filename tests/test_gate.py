@@ -199,7 +199,7 @@ BAD_LEDGERS = [
 def test_malformed_ledger_exits_2(capsys, tmp_path, text, message):
     ledger = tmp_path / "ledger.yaml"
     ledger.write_text(text)
-    output = tmp_path / "report.json"
+    output = tmp_path / "report.txt"
     code, out, err = _check(capsys, "--suppressions", str(ledger), "--output", str(output))
     assert code == 2
     assert message in err
@@ -216,7 +216,7 @@ BAD_POLICY_CONFIGS = [
     ),
     (
         '{"oci-database-adb-backup-retention": {"minimumDays": "seven"}}',
-        "oci-database-adb-backup-retention.minimumDays: must be a JSON integer (got 'seven')",
+        "oci-database-adb-backup-retention.minimumDays: 'seven' is not of type 'integer'",
     ),
     (
         '{"oci-database-adb-backup-retention": {"maximumDays": 3}}',
@@ -224,7 +224,7 @@ BAD_POLICY_CONFIGS = [
     ),
     (
         '{"oci-tagging-resource-required-tags": {"requiredKeys": [1]}}',
-        "requiredKeys: must be an array of strings",
+        "oci-tagging-resource-required-tags.requiredKeys[0]: 1 is not of type 'string'",
     ),
     ('{"oci-tagging-resource-required-tags": 3}', "expected an enforcement level or an object"),
 ]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cli import main
-from guardrails.tooling.cli_support import EXIT_ERROR, EXIT_INTERRUPTED
+from guardrails.tooling.cli_support import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED
 from guardrails.tooling.gate import core, program_gate
 from guardrails.tooling.program import preview
 from tests.conftest import FIXTURES
@@ -78,9 +78,11 @@ def test_stack_file_with_a_byte_that_is_not_utf8(capsys, program, tmp_path, no_p
     for command in (["preview"], ["check", "--format", "json", "--output", str(report)]):
         code, out, err = _run(capsys, *command, "--program", str(program))
         assert code == EXIT_ERROR
-        assert _error_line(err) == f"error: {stack}: not UTF-8 text: byte 0xff on line 3"
+        assert _error_line(err) == f"error: {stack}: not UTF-8 text: byte 0xff at line 3, column 19"
         assert out == ""
-    assert json.loads(report.read_text())["error"]["message"].endswith("byte 0xff on line 3")
+    assert json.loads(report.read_text())["error"]["message"].endswith(
+        "byte 0xff at line 3, column 19"
+    )
 
 
 def test_policy_config_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program):
@@ -88,7 +90,7 @@ def test_policy_config_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program
     config.write_bytes(b'{"all": "mandatory\xe9"}')
     code, out, err = _run(capsys, "check", "--program", str(PLAIN), "--policy-config", str(config))
     assert code == EXIT_ERROR and out == ""
-    assert _error_line(err) == f"error: {config}: not UTF-8 text: byte 0xe9 on line 1"
+    assert _error_line(err) == f"error: {config}: not UTF-8 text: byte 0xe9 at line 1, column 19"
 
 
 def test_ledger_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program):
@@ -100,7 +102,7 @@ def test_ledger_with_a_byte_that_is_not_utf8(capsys, tmp_path, no_program):
         "--output", str(report),
     )  # fmt: skip
     assert code == EXIT_ERROR and out == "" and not report.exists()
-    assert _error_line(err) == f"error: {ledger}: not UTF-8 text: byte 0xe9 on line 2"
+    assert _error_line(err) == f"error: {ledger}: not UTF-8 text: byte 0xe9 at line 2, column 6"
 
 
 def test_impossible_date_in_a_stack_file(capsys, program, no_program):
@@ -149,10 +151,10 @@ def gate_calls(monkeypatch) -> list[object]:
 @pytest.mark.parametrize(
     ("output", "message"),
     [
-        ("missing/report.json", "directory {tmp}/missing does not exist"),
-        (".", "is a directory; give a file name for the report"),
-        ("file.txt/report.json", "{tmp}/file.txt is a file, not a directory"),
-        ("/proc/report.json", "not writable"),
+        ("missing/report.txt", "directory {tmp}/missing does not exist"),
+        (".", "is a directory; give a file name for the text report"),
+        ("file.txt/report.txt", "{tmp}/file.txt is a file, not a directory"),
+        ("/proc/report.txt", "not writable"),
     ],
     ids=["missing-dir", "a-dir", "under-a-file", "unwritable"],
 )
@@ -185,19 +187,25 @@ def test_layer_build_output_that_cannot_be_written(capsys, tmp_path, output, mes
 
 # --- policy settings, to their full depth -----------------------------------------------------
 
+BUDGET_RULE = "oci-budget-costcenter-estimate-within-budget"
+
 BAD_SETTINGS = [
     (
         {"oci-tagging-resource-allowed-values": {"allowedValues": {"environment": "prod"}}},
-        "oci-tagging-resource-allowed-values.allowedValues.environment: must be an array of "
-        "non-empty strings, e.g. [\"CC-101\"] (got 'prod')",
+        "oci-tagging-resource-allowed-values.allowedValues.environment: 'prod' is not of type "
+        "'array'",
     ),
     (
         {"oci-database-adb-backup-retention": {"minimumDays": -5}},
-        "oci-database-adb-backup-retention.minimumDays: must be at least 1 (got -5)",
+        "oci-database-adb-backup-retention.minimumDays: -5 is less than the minimum of 1",
+    ),
+    (
+        {"oci-database-adb-backup-retention": {"minimumDays": 0}},
+        "oci-database-adb-backup-retention.minimumDays: 0 is less than the minimum of 1",
     ),
     (
         {"oci-database-adb-backup-retention": {"minimumDays": 7.5}},
-        "minimumDays: must be a JSON integer (got 7.5)",
+        "minimumDays: 7.5 is not of type 'integer'",
     ),
     (
         {"all": {"enforcementLevel": "advisory", "minimumDays": 3}},
@@ -205,16 +213,30 @@ BAD_SETTINGS = [
     ),
     (
         {"oci-tagging-resource-required-tags": {"requiredKeys": ["cost_center", ""]}},
-        "requiredKeys: must be an array of strings (item 1 is ''; strings must not be empty)",
+        "oci-tagging-resource-required-tags.requiredKeys[1]: '' should be non-empty",
     ),
     (
         {"oci-tagging-resource-required-tags": {"namespace": ""}},
-        "namespace: must be a non-empty JSON string (got '')",
+        "oci-tagging-resource-required-tags.namespace: '' should be non-empty",
     ),
     (
         {"oci-tagging-resource-required-tags": {"defaultValues": {"environment": ["dev"]}}},
-        "defaultValues.environment: must be a non-empty string (got ['dev'])",
+        "defaultValues.environment: ['dev'] is not of type 'string'",
     ),
+    (
+        {"oci-tagging-resource-required-tags": {"requiredkeys": ["cost_center"]}},
+        "oci-tagging-resource-required-tags: unknown property 'requiredkeys' (known: "
+        "allowedValues, defaultValues, exemptTypes, namespace, requiredKeys)",
+    ),
+    (
+        {BUDGET_RULE: {"share": -5}},
+        f"{BUDGET_RULE}.share: -5 is less than or equal to the minimum of 0",
+    ),
+    (
+        {BUDGET_RULE: {"share": 0}},
+        f"{BUDGET_RULE}.share: 0 is less than or equal to the minimum of 0",
+    ),
+    ({BUDGET_RULE: {"share": "50"}}, f"{BUDGET_RULE}.share: '50' is not of type 'number'"),
 ]
 
 
@@ -241,9 +263,9 @@ def test_policy_settings_are_checked_to_full_depth(capsys, tmp_path, no_program,
 def test_rollout_refuses_numbers_that_skip_the_alarm_guard(
     capsys, monkeypatch, flag, value, message
 ):
-    from guardrails.tooling.layer_ops import cli as layer_cli
+    from guardrails.tooling.layer_ops import commands
 
-    monkeypatch.setattr(layer_cli, "_operations", lambda *a: pytest.fail("AWS was called"))
+    monkeypatch.setattr(commands, "_operations", lambda *a: pytest.fail("AWS was called"))
     args = {"--bake-seconds": "10", "--percent": "50", flag: value}
     code, out, err = _run(
         capsys, "layer", "rollout",
@@ -268,13 +290,13 @@ def test_ctrl_c_is_130_with_a_short_message(capsys, monkeypatch):
     assert err == "interrupted\n" and out == ""
 
 
-def test_an_internal_error_is_2_with_the_trace_in_a_file(capsys, monkeypatch):
+def test_an_internal_error_is_3_with_the_trace_in_a_file(capsys, monkeypatch):
     def broken(*_a: object, **_k: object) -> None:
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(preview, "capture", broken)
     code, out, err = _run(capsys, "preview", "--program", str(PLAIN))
-    assert code == EXIT_ERROR and out == ""
+    assert code == EXIT_INTERNAL and out == ""
     assert err.startswith("internal error: ZeroDivisionError: division by zero (a bug in")
     assert "Traceback" not in err and err.count("\n") == 1
     trace = Path(err.rsplit("full trace in ", 1)[1].rstrip(")\n"))
@@ -371,11 +393,34 @@ def test_random_files_end_in_exit_2_with_one_line(capsys, tmp_path_factory, whic
     assert report["error"]["message"] == line.removeprefix("error: ")
 
 
-def test_nan_is_not_a_number_of_days():
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_number_that_is_not_finite_is_refused(value):
     from guardrails.tooling.gate.policy_config import parse_policy_config
 
-    with pytest.raises(GuardrailsError, match="must be a JSON integer"):
-        parse_policy_config({"oci-database-adb-backup-retention": {"minimumDays": math.nan}})
+    with pytest.raises(GuardrailsError, match=r"share: must be a finite number$"):
+        parse_policy_config({BUDGET_RULE: {"share": value}})
+
+
+@pytest.mark.parametrize("share", [0.001, 1, 100, 250.5])
+def test_a_positive_share_is_accepted(share):
+    from guardrails.tooling.gate.policy_config import parse_policy_config
+
+    assert parse_policy_config({BUDGET_RULE: {"share": share}})[BUDGET_RULE] == (
+        "advisory",
+        {"share": share},
+    )
+
+
+def test_nan_in_a_policy_config_file_is_refused_with_its_place(capsys, tmp_path, no_program):
+    config = tmp_path / "policy.json"
+    config.write_text('{"' + BUDGET_RULE + '": {\n  "share": NaN}}')
+    before = config.read_bytes()
+    code, out, err = _run(capsys, "check", "--program", str(PLAIN), "--policy-config", str(config))
+    assert code == EXIT_ERROR and out == ""
+    assert _error_line(err) == (
+        f"error: {config}: not valid JSON: NaN is not a number JSON allows (line 2, column 12)"
+    )
+    assert config.read_bytes() == before
 
 
 def test_an_internal_error_in_check_still_writes_the_requested_report(
@@ -390,12 +435,12 @@ def test_an_internal_error_in_check_still_writes_the_requested_report(
     code, out, err = _run(
         capsys, "check", "--program", str(PLAIN), "--format", "sarif", "--output", str(output)
     )
-    assert code == EXIT_ERROR and out == ""
+    assert code == EXIT_INTERNAL and out == ""
     assert "internal error: ZeroDivisionError" in err
     run = json.loads(output.read_text())["runs"][0]
     assert run["invocations"][0] == {
         "executionSuccessful": False,
-        "exitCode": 2,
+        "exitCode": EXIT_INTERNAL,
         "toolExecutionNotifications": [{"level": "error", "message": {"text": "division by zero"}}],
     }
     Path(err.rsplit("full trace in ", 1)[1].rstrip(")\n")).unlink()

@@ -26,6 +26,7 @@ from guardrails.tooling.gate.report import render_text
 from guardrails.tooling.program.preview import capture_program
 from guardrails.tooling.program.record import UNKNOWN, Capture, SourceLocation
 from tests.conftest import FIXTURES, ROOT, ocid
+from tests.gating import analyze
 from tests.policy_cases import ADB, adb, res
 
 OKE = FIXTURES / "oke"
@@ -279,7 +280,7 @@ def test_a_rule_that_needs_a_computed_value_says_so():
     capture = Capture("cases", "dev", "/p", resources=[resource])
     with PolicyPackProcess(PACK_DIR) as pack:
         pack.configure(parse_policy_config({}))
-        diagnostics = pack.analyze(resource, None)
+        diagnostics = analyze(pack, resource, None)
     findings = [
         f
         for f in to_findings(capture, diagnostics)

@@ -398,15 +398,18 @@ def test_cli_build_prints_a_json_report(wheelhouse, tmp_path, capsys):
 
 
 @pytest.mark.subprocess
-def test_cli_build_table_names_sizes_strip_and_hash(wheelhouse, tmp_path, capsys):
+def test_cli_build_table_names_sizes_strip_and_hash(wheelhouse, tmp_path, capsys, monkeypatch):
     arguments = _cli_build(wheelhouse, tmp_path, "--strip", "tests")
     assert main(arguments) == 0
-    first = capsys.readouterr().out
-    for label in ("installed (unzipped)", "stripped tests", "final (unzipped)", "zipped", "sha256"):
-        assert label in first
-    assert "cache                │ miss" in first
+    first = capsys.readouterr().out  # a log: 80 columns, too narrow for the hash in a table
+    digest = hashlib.sha256((tmp_path / "l.zip").read_bytes()).hexdigest()
+    for label in ("installed (unzipped)", "stripped tests", "final (unzipped)", "zipped"):
+        assert f"  {label}: " in first
+    assert f"  sha256: {digest}\n" in first and "  cache: miss " in first
+    monkeypatch.setenv("COLUMNS", "160")  # wide enough: the table, the hash still whole
     assert main(arguments) == 0
-    assert "cache                │ hit" in capsys.readouterr().out
+    wide = capsys.readouterr().out
+    assert "cache                │ hit" in wide and f"│ {digest} " in wide
 
 
 @pytest.mark.parametrize(
@@ -419,7 +422,10 @@ def test_cli_build_table_names_sizes_strip_and_hash(wheelhouse, tmp_path, capsys
             "unknown architecture",
         ),
         (["requests==2.32.3", "-r", "reqs.txt", "--runtime", "python3.12"], "not both"),
-        (["-r", "/nonexistent/reqs.txt", "--runtime", "python3.12"], "cannot read requirements"),
+        (
+            ["-r", "/nonexistent/reqs.txt", "--runtime", "python3.12"],
+            "/nonexistent/reqs.txt: requirements file not found",
+        ),
     ],
 )
 def test_cli_build_bad_input_exits_2_with_the_reason(

@@ -118,7 +118,7 @@ class Account:
         self.cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
 
     def cli(self, *arguments: str) -> list[str]:
-        return [*arguments, "--endpoint-url", self.endpoint, "--region", REGION]
+        return [*arguments, "--aws-endpoint-url", self.endpoint, "--aws-region", REGION]
 
 
 @pytest.fixture
@@ -232,14 +232,14 @@ def test_applied_changes_are_audited_and_an_unwritable_log_changes_nothing(
     account, capsys, tmp_path
 ):
     account.publish("deps", 3)
-    audit = tmp_path / "trail" / "audit.jsonl"
+    audit = tmp_path / "audit.jsonl"
     prune = ["layer", "prune", *account.cli("--layer", "deps", "--keep", "2")]
     assert main([*prune, "--audit-log", str(audit)]) == 0  # a dry run writes no record
     assert not audit.exists()
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     assert main([*prune, "--apply", "--audit-log", str(blocked / "audit.jsonl")]) == 2
-    assert "the audit log is not writable; nothing was done" in capsys.readouterr().err
+    assert "a-file is a file, not a directory" in capsys.readouterr().err
     assert account.versions("deps") == [1, 2, 3]
     assert main([*prune, "--apply", "--audit-log", str(audit)]) == 0
     assert account.versions("deps") == [2, 3]
@@ -460,7 +460,7 @@ def test_rollout_cli_reports_the_batch(account, fleet, capsys):
 
 def test_an_unreachable_endpoint_is_a_clear_error(aws, capsys, monkeypatch):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    arguments = ["--endpoint-url", "http://127.0.0.1:9", "--region", REGION]
+    arguments = ["--aws-endpoint-url", "http://127.0.0.1:9", "--aws-region", REGION]
     assert main(["layer", "usage", *arguments]) == 2
     assert "listing functions: Could not connect to the endpoint URL" in capsys.readouterr().err
 

@@ -187,12 +187,20 @@ def test_suppressions_and_text_report(capsys, tmp_path):
         (["--plan", str(FIXTURES / "flawed" / "Pulumi.yaml")], "not valid JSON"),
         (
             ["--plan", str(PREVIEW), "--program", str(FIXTURES / "flawed")],
-            "error: --plan judges a plan file; it takes no --program",
+            "error: --plan judges a plan file; --program applies to a program run",
+        ),
+        (
+            ["--plan", str(PREVIEW), "--stack", "prod"],
+            "error: --plan judges a plan file; --stack applies to a program run",
+        ),
+        (
+            ["--plan", str(PREVIEW), "-s", "dev", "--mocks", "m.yaml", "--strict"],
+            "error: --plan judges a plan file; --stack, --mocks, --strict apply to a program run",
         ),
     ],
 )
 def test_bad_plan_inputs_exit_2_and_write_nothing(capsys, tmp_path, args, message):
-    output = tmp_path / "report.json"
+    output = tmp_path / "report.txt"
     code = main(["check", *args, "--output", str(output)])
     out, err = capsys.readouterr()
     assert code == 2

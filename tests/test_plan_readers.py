@@ -147,7 +147,10 @@ def test_pulumi_preview_replacement_secrets_and_protect(preview):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "not valid JSON: Expecting property name enclosed in double quotes (line 1)"),
+        (
+            "{not json",
+            "not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)",
+        ),
         (
             '{"resources": []}',
             "neither a Terraform plan (terraform show -json) nor a Pulumi preview",

@@ -127,7 +127,7 @@ def _config(root: Path, url_key: tuple[str, str, str, str, str]) -> Path:
 def _status(root: Path, config: Path, url: str) -> tuple[float, dict[str, Any]]:
     out = io.StringIO()
     argv = ["fleet", "status", "--program", str(root), "--stack", "bench", "--days", "7"]
-    argv += ["--format", "json", "--config-file", str(config), "--endpoint", url]
+    argv += ["--format", "json", "--oci-config", str(config), "--endpoint-url", url]
     start = time.perf_counter()
     with contextlib.redirect_stdout(out):
         code = main(argv)

@@ -26,7 +26,7 @@ import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pulumi
 import pulumi.runtime
@@ -62,13 +62,6 @@ def _changed(distribution: str, what: str) -> PulumiSdkChanged:
         f"{distribution} {sdk_version(distribution)} no longer provides {what}, which guardrails "
         f"relies on; install a version within the bounds in pyproject.toml"
     )
-
-
-def _require(module: ModuleType, name: str, distribution: str = "pulumi") -> Any:
-    value = getattr(module, name, None)
-    if value is None:
-        raise _changed(distribution, f"{module.__name__}.{name}")
-    return value
 
 
 def _check_pulumi() -> None:

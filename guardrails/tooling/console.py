@@ -1,5 +1,11 @@
 """Terminal pieces every command shares: the progress bar, a countdown, and rows printed
-as a table, CSV or JSON (the same data for people and for scripts)."""
+as a table, CSV or JSON (the same data for people and for scripts).
+
+Tables never cut an id, a name or an amount, on a terminal, in a pipe or in a CI log (rich
+assumes 80 columns there): `print_table` keeps such columns whole and lets only free-text
+columns wrap, and when even that does not fit the width, prints one block per row instead
+(the layout the gate's report uses on a narrow terminal).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -84,6 +91,67 @@ def countdown(console: Console) -> Callable[[float], None]:
     return sleep
 
 
+_CELL_PADDING = 3  # rich's separator and padding per column
+_MIN_WRAPPED = 16  # narrowest a wrapping column may get
+
+
+def _fits(
+    rows: Sequence[Sequence[str]], columns: Sequence[str], wrap: set[str], width: int
+) -> bool:
+    needed = 4  # the table's edges
+    for index, column in enumerate(columns):
+        longest = max([len(column), *(len(line) for r in rows for line in r[index].split("\n"))])
+        needed += _CELL_PADDING + (min(longest, _MIN_WRAPPED) if column in wrap else longest)
+    return needed <= width
+
+
+def print_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    console: Console,
+    *,
+    title: str = "",
+    wrap: Sequence[str] = (),
+    right: Sequence[str] = (),
+    group: bool = False,
+) -> None:
+    """Rows (plain text) as a table whose cells are never cut: only the `wrap` columns (free
+    text) may wrap; if the others do not fit the console's width, one block per row (its
+    first column, then `column: value` lines). `right`: right-aligned columns (amounts);
+    `group`: rows with the first cell of the row before show it once (a resource's parts)."""
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    if not cells or _fits(cells, columns, set(wrap), console.width):
+        table = Table(title=escape(title) if title else None, title_justify="left")
+        for column in columns:
+            table.add_column(
+                escape(column),
+                justify="right" if column in right else "left",
+                no_wrap=column not in wrap,
+                overflow="fold" if column in wrap else "ignore",
+            )
+        previous = None
+        for row_cells in cells:
+            first = "" if group and row_cells[0] == previous else row_cells[0]
+            previous = row_cells[0]
+            table.add_row(escape(first), *(escape(c) for c in row_cells[1:]))
+        console.print(table)
+        return
+    if title:
+        console.print(title, markup=False, highlight=False, soft_wrap=True)
+    previous = None
+    for row_cells in cells:
+        if not (group and row_cells[0] == previous):
+            console.print(f"  {row_cells[0]}", markup=False, highlight=False, soft_wrap=True)
+        elif group:
+            console.print("    --", markup=False, highlight=False)
+        previous = row_cells[0]
+        for column, value in zip(columns[1:], row_cells[1:], strict=True):
+            if value:
+                console.print(
+                    f"    {column}: {value}", markup=False, highlight=False, soft_wrap=True
+                )
+
+
 def print_rows(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[str],
@@ -91,6 +159,7 @@ def print_rows(
     console: Console,
     *,
     title: str = "",
+    wrap: Sequence[str] = (),
 ) -> None:
     """Rows as a table, CSV or JSON: the same data for people and for scripts."""
     if fmt == "json":
@@ -103,12 +172,7 @@ def print_rows(
         writer.writerows([_cell(row.get(column)) for column in columns] for row in rows)
         console.file.write(buffer.getvalue())
         return
-    table = Table(title=title or None, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(_cell(row.get(column)) for column in columns))
-    console.print(table)
+    print_table(rows, columns, console, title=title, wrap=wrap)
 
 
 def _cell(value: Any) -> str:

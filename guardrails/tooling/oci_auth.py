@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.inputs import read_ini
 
 C = TypeVar("C")
 AuthMethod = Literal["api_key", "instance_principal", "resource_principal"]
@@ -73,6 +74,7 @@ def credentials(auth: OciAuth) -> OciCredentials:
             f"OCI config file {path} not found: create it with `oci setup config`, pass "
             "--oci-config FILE, or use --auth instance_principal|resource_principal"
         )
+    read_ini(path, "OCI config file")  # not INI, not UTF-8, a key twice: one line, exit 2
     try:
         config = oci.config.from_file(str(path), profile)
         oci.config.validate_config(config)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.textfiles import read_yaml
+from guardrails.tooling.inputs import read_yaml
 
 DEFAULT_PROGRAM = Path(__file__).resolve().parents[2]
 """The guardrails project itself: the program commands run when `--program` is not given."""

@@ -159,10 +159,6 @@ class ResourceCost:
             for c in self.components
         )
 
-    @property
-    def usage_pending(self) -> bool:
-        return any(c.monthly_cost is None for c in self.components)
-
 
 @dataclass(frozen=True)
 class Unpriced:

@@ -19,11 +19,11 @@ after every check passed, so a refused build leaves nothing behind.
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from guardrails.runtime.atomic_write import copy_atomically
 from guardrails.runtime.layer_builder.archive import (
     TreeSize,
     sha256_of,
@@ -138,7 +138,7 @@ def build_layer(
             result.zip_path = store(cache, staged, result)
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(staged, output)
+            copy_atomically(staged, output)
             result.zip_path = output
     return result
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from guardrails.runtime.atomic_write import copy_atomically, write_atomically
 from guardrails.runtime.layer_builder.archive import TreeSize, sha256_of
 from guardrails.runtime.layer_builder.result import BuildResult, Distribution, StripReport
 from guardrails.runtime.layer_builder.scan import Finding
@@ -51,7 +51,7 @@ def from_cache(
         return None  # a damaged entry is rebuilt, not trusted
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cached_zip, output)
+        copy_atomically(cached_zip, output)
     return BuildResult(
         zip_path=output or cached_zip,
         sha256=meta["sha256"],
@@ -75,11 +75,8 @@ def store(cache_dir: Path, staged: Path, result: BuildResult) -> Path:
     """Put the zip and its report in the cache (atomically); returns the cached zip."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     key = result.cache_key
-    partial = cache_dir / f".{key}.{os.getpid()}.tmp"
-    shutil.copyfile(staged, partial)
-    os.replace(partial, cache_dir / f"{key}.zip")
+    copy_atomically(staged, cache_dir / f"{key}.zip")
     meta = result.to_json()
     del meta["zip_path"]
-    partial.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(partial, cache_dir / f"{key}.json")
+    write_atomically(cache_dir / f"{key}.json", json.dumps(meta, indent=2, sort_keys=True))
     return cache_dir / f"{key}.zip"

@@ -190,6 +190,11 @@ def read_requirements(path: Path, *, allow_unpinned: bool = False) -> Requiremen
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise LayerSpecError(f"{path}: cannot read requirements ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise LayerSpecError(
+            f"{path}: not UTF-8 text: byte 0x{exc.object[exc.start]:02x} on line {line}"
+        ) from exc
     return parse_requirements(text, where=str(path), allow_unpinned=allow_unpinned)
 
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import policies
+from guardrails.runtime.atomic_write import write_atomically
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.pulumi_compat import provider_resource_tokens
 from guardrails.tooling.program.provider_types import accepts_input
@@ -39,7 +40,7 @@ def main() -> int:
     except GuardrailsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    OUTPUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_atomically(OUTPUT, json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUTPUT}", file=sys.stderr)
     return 0
 

@@ -14,6 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from guardrails.runtime.errors import GuardrailsError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+FIRST_MONTH = (2000, 1)
+"""The earliest month a report may ask for: cloud billing data is younger, and the history
+a report reads before its month must stay a real date."""
 
 
 @dataclass(frozen=True, order=True)
@@ -60,6 +63,11 @@ def parse_month(text: str | None, today: date) -> Month:
     if not match or not 1 <= int(match[2]) <= 12:
         raise GuardrailsError(f"--month {text!r}: expected YYYY-MM, e.g. {today:%Y-%m}")
     month = Month(int(match[1]), int(match[2]))
+    if month < Month(*FIRST_MONTH):
+        raise GuardrailsError(
+            f"--month {text}: before {FIRST_MONTH[0]}-{FIRST_MONTH[1]:02d}; there is no cloud "
+            "spend to report that early"
+        )
     if month > Month(today.year, today.month):
         raise GuardrailsError(
             f"--month {text}: is in the future (today is {today.isoformat()}, UTC); "

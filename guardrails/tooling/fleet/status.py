@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from guardrails.runtime.stack_schema import DatabaseConfig
-from guardrails.tooling.fleet.clients import OciAuth
+from guardrails.tooling.fleet.clients import FleetClients
 from guardrails.tooling.fleet.drift import Drift, database_drift
 from guardrails.tooling.fleet.inventory import DatabaseInfo, FleetStack, find_fleet
 from guardrails.tooling.fleet.metrics import METRICS, DatabaseMetrics, MetricsReader
@@ -142,14 +142,14 @@ class FleetStatus:
 
 
 def _last_backups(
-    auth: OciAuth, ids: list[str], concurrency: int, on_call: Callable[[], None] | None
+    clients: FleetClients, ids: list[str], concurrency: int, on_call: Callable[[], None] | None
 ) -> dict[str, LastBackup]:
     from oci.exceptions import ServiceError
 
     local = threading.local()
 
     def one(database_id: str) -> LastBackup:
-        client = getattr(local, "client", None) or auth.database()
+        client = getattr(local, "client", None) or clients.database()
         local.client = client
         try:
             response = client.list_autonomous_database_backups(
@@ -180,7 +180,7 @@ def _last_backups(
 
 def collect_status(
     stack: FleetStack,
-    auth: OciAuth,
+    clients: FleetClients,
     prices: FleetPrices,
     *,
     days: int,
@@ -190,7 +190,7 @@ def collect_status(
 ) -> FleetStatus:
     """Read the fleet and judge it; `progress(done, total)` follows the per-database calls."""
     cfg = stack.fleet
-    members = find_fleet(auth.database(), stack, include_all=include_all)
+    members = find_fleet(clients.database(), stack, include_all=include_all)
     running = [m.database.id for m in members if m.database is not None]
     total = len(running) * (len(METRICS) + 1)
     done = 0
@@ -206,7 +206,7 @@ def collect_status(
     end = now.replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=days)
     reader = MetricsReader(
-        auth.monitoring,
+        clients.monitoring,
         stack.compartment_id,
         start,
         end,
@@ -215,7 +215,7 @@ def collect_status(
         on_query=on_call,
     )
     metrics = reader.read(running)
-    backups = _last_backups(auth, running, cfg.concurrency, on_call)
+    backups = _last_backups(clients, running, cfg.concurrency, on_call)
     statuses: list[DatabaseStatus] = []
     window = window_text(days)
     for member in members:

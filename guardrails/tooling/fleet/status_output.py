@@ -11,8 +11,8 @@ from datetime import datetime
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from guardrails.tooling.console import print_table
 from guardrails.tooling.fleet.executor import Outcome
 from guardrails.tooling.fleet.lifecycle import Plan
 from guardrails.tooling.fleet.metrics import CPU, SESSIONS, STORAGE, MetricStats, Series
@@ -90,13 +90,9 @@ def _title(status: FleetStatus) -> str:
 
 
 def render_table(status: FleetStatus, out: Console) -> None:
-    table = Table(title=_title(status), title_justify="left")
-    for column in COLUMNS:
-        table.add_column(column, overflow="fold")
-    for d in status.databases:
-        row = _row(d)
-        table.add_row(*(escape(row.get(c, "")) for c in COLUMNS))
-    out.print(table)
+    """The fleet as a table (names, states and amounts never cut: one block per database
+    when the table does not fit), drift, recommendations and read errors."""
+    print_table([_row(d) for d in status.databases], COLUMNS, out, title=_title(status))
     drifted = [d for d in status.databases if d.drift]
     if drifted:
         out.print("[bold]drift from the stack file[/]")
@@ -105,19 +101,25 @@ def render_table(status: FleetStatus, out: Console) -> None:
                 out.print(f"  {escape(d.ref)}: {escape(drift.describe())}", highlight=False)
     recs = [(d, r) for d in status.databases for r in d.recommendations]
     if recs:
-        rec_table = Table(title="recommendations (list prices, 730 h/month)", title_justify="left")
-        for column in ("database", "rule", "action", "why", "per month", "command"):
-            rec_table.add_column(column, overflow="fold")
-        for d, r in recs:
-            rec_table.add_row(
-                escape(d.ref),
-                r.rule,
-                escape(r.action),
-                escape(r.reason),
-                _money(r.monthly_cost_change),
-                escape(r.command or "stack file / console"),
-            )
-        out.print(rec_table)
+        rows = [
+            {
+                "database": d.ref,
+                "rule": r.rule,
+                "action": r.action,
+                "why": r.reason,
+                "per month": _money(r.monthly_cost_change),
+                "command": r.command or "stack file / console",
+            }
+            for d, r in recs
+        ]
+        print_table(
+            rows,
+            ("database", "rule", "action", "why", "per month", "command"),
+            out,
+            title="recommendations (list prices, 730 h/month)",
+            wrap=("action", "why"),
+            right=("per month",),
+        )
         out.print(f"total monthly effect: {_money(status.monthly_cost_change)}", highlight=False)
     else:
         out.print("no recommendations", highlight=False)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.textfiles import read_yaml
+from guardrails.tooling.inputs import read_yaml
 from policies.catalog import RULES_BY_ID
 
 MIN_REASON_LENGTH = 10

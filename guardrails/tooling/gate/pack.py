@@ -175,9 +175,6 @@ class PolicyPackProcess:
             )
         self.stub.Configure(request)
 
-    def analyze(self, resource: CapturedResource, provider: Provider | None) -> list[Diagnostic]:
-        return _diagnostics(self.stub.Analyze(_request(encode(resource, provider))), resource.urn)
-
     def remediate(self, resource: CapturedResource, provider: Provider | None) -> list[Remediation]:
         """`Remediate`: the engine asks this before `Analyze` when a policy's level is
         `remediate`; each remediation's properties replace the resource's inputs."""

@@ -1,4 +1,5 @@
-"""Policy pack config in Pulumi's `--policy-pack-config` JSON format, validated.
+"""Policy pack config in Pulumi's `--policy-pack-config` JSON format, validated against the
+JSON Schema the pack publishes.
 
     {
       "all": "mandatory",
@@ -6,31 +7,26 @@
       "oci-objectstorage-bucket-customer-managed-key": "disabled"
     }
 
-`all` sets every policy's level; a policy's own entry wins. Unknown policies, levels,
-properties or property types are errors: a typo must not silently switch a rule off.
+`all` sets every policy's level; a policy's own entry wins. Each policy's entry is checked
+against the schema the pack itself declares to the engine (`Rule.config_schema()`, the
+`configSchema` of `GetAnalyzerInfo`), as the Pulumi engine checks `--policy-pack-config`,
+with its enforcement level and no other property: a typo must not silently switch a rule
+off, and a setting out of bounds (`share: 0`) must not turn a rule into nonsense.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.textfiles import read_json
+from guardrails.tooling.inputs import read_json
 from policies.catalog import RULES, RULES_BY_ID
-from policies.model import Rule
 
 ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
 
 PolicyConfig = dict[str, tuple[str, dict[str, Any]]]
 
@@ -44,48 +40,56 @@ def _level(where: str, value: Any) -> str:
     return str(value)
 
 
-def _is(value: Any, kind: str) -> bool:
-    if isinstance(value, bool) and kind in ("integer", "number"):
-        return False
-    if isinstance(value, float) and kind == "number" and not math.isfinite(value):
-        return False
-    if kind == "string" and value == "":
-        return False
-    return isinstance(value, _JSON_TYPES[kind])
+def entry_schema(rule_id: str) -> dict[str, Any]:
+    """The JSON Schema of one policy's entry: its enforcement level and the properties the
+    pack publishes for it, nothing else."""
+    rule = RULES_BY_ID[rule_id]
+    return {
+        "type": "object",
+        "properties": {
+            "enforcementLevel": {"enum": list(ENFORCEMENT_LEVELS)},
+            **rule.config_schema(),
+        },
+        "additionalProperties": False,
+    }
 
 
-def _check_property(where: str, rule: Rule, key: str, value: Any) -> None:
-    """Type-check a setting to its full depth, with its bounds (a typo or a wrong shape must
-    not quietly change what a rule means: a string where a list belongs would turn a
-    membership test into a substring test)."""
-    field = rule.config.get(key)
-    if field is None:
-        known = ", ".join(sorted(rule.config)) or "none"
-        raise GuardrailsError(f"{where}: unknown property {key!r} (known: {known})")
-    at = f"{where}.{key}"
-    if not _is(value, field.type):
-        shown = "a non-empty JSON string" if field.type == "string" else f"a JSON {field.type}"
-        raise GuardrailsError(f"{at}: must be {shown} (got {value!r})")
-    if field.minimum is not None and value < field.minimum:
-        raise GuardrailsError(f"{at}: must be at least {field.minimum} (got {value!r})")
-    if field.type == "array" and field.items:
-        for i, item in enumerate(cast(list[Any], value)):
-            if not _is(item, field.items):
-                raise GuardrailsError(
-                    f"{at}: must be an array of {field.items}s "
-                    f"(item {i} is {item!r}{'; strings must not be empty' if item == '' else ''})"
-                )
-    if field.type == "object" and field.values:
-        for name, item in cast(dict[str, Any], value).items():
-            if field.values == "string" and not _is(item, "string"):
-                raise GuardrailsError(f"{at}.{name}: must be a non-empty string (got {item!r})")
-            if field.values == "array" and not (
-                isinstance(item, list) and all(_is(v, "string") for v in item)
-            ):
-                raise GuardrailsError(
-                    f'{at}.{name}: must be an array of non-empty strings, e.g. ["CC-101"] '
-                    f"(got {item!r})"
-                )
+@cache
+def _validator(rule_id: str) -> Any:
+    from jsonschema import Draft202012Validator  # 0.1 s: only when a config sets properties
+
+    return Draft202012Validator(entry_schema(rule_id))
+
+
+def _not_finite(value: Any, path: str) -> str | None:
+    """The path of a NaN or infinite number (JSON has none; a dict built in Python might)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, Mapping):
+        return next((p for k, v in value.items() if (p := _not_finite(v, f"{path}.{k}"))), None)
+    if isinstance(value, list):
+        return next((p for i, v in enumerate(value) if (p := _not_finite(v, f"{path}[{i}]"))), None)
+    return None
+
+
+def _check_entry(where: str, rule_id: str, entry: Mapping[str, Any]) -> None:
+    """The first schema violation of a policy's entry, as `source: policy.path: problem`."""
+    bad = _not_finite(entry, where)
+    if bad is not None:
+        raise GuardrailsError(f"{bad}: must be a finite number")
+    errors = sorted(
+        _validator(rule_id).iter_errors(dict(entry)),
+        key=lambda e: [str(p) for p in e.absolute_path],
+    )
+    if not errors:
+        return
+    error = errors[0]
+    if error.validator == "additionalProperties":
+        known = ", ".join(sorted(RULES_BY_ID[rule_id].config)) or "none"
+        unknown = sorted(set(entry) - {"enforcementLevel", *RULES_BY_ID[rule_id].config})
+        raise GuardrailsError(f"{where}: unknown property {unknown[0]!r} (known: {known})")
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    raise GuardrailsError(f"{where}{path}: {error.message}")
 
 
 def parse_policy_config(doc: Any, source: str = "policy config") -> PolicyConfig:
@@ -110,8 +114,7 @@ def parse_policy_config(doc: Any, source: str = "policy config") -> PolicyConfig
     for name, entry in doc.items():
         if name == "all":
             continue
-        rule = RULES_BY_ID.get(name)
-        if rule is None:
+        if name not in RULES_BY_ID:
             raise GuardrailsError(f"{source}: unknown policy {name!r}")
         where = f"{source}: {name}"
         level, props = resolved[name]
@@ -120,10 +123,8 @@ def parse_policy_config(doc: Any, source: str = "policy config") -> PolicyConfig
         elif isinstance(entry, Mapping):
             if "enforcementLevel" in entry:
                 level = _level(where, entry["enforcementLevel"])
-            for key, value in entry.items():
-                if key != "enforcementLevel":
-                    _check_property(where, rule, key, value)
-                    props[key] = value
+            _check_entry(where, name, entry)
+            props.update((k, v) for k, v in entry.items() if k != "enforcementLevel")
         else:
             raise GuardrailsError(f"{where}: expected an enforcement level or an object")
         resolved[name] = (level, props)

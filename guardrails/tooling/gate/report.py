@@ -1,11 +1,17 @@
 """Gate reports: a terminal view (rich tables), JSON (schema in docs/report-schema.md) and
-SARIF 2.1.0 for GitHub code scanning. When the gate could not run (exit 2), `error_report`
-writes the same formats with an `error` object instead of findings.
+SARIF 2.1.0 for GitHub code scanning, any number of them from one gate run
+(`write_reports`). When the gate could not run (exit 2, or 3 for a bug in guardrails),
+`write_error_reports` writes the JSON and SARIF ones with an `error` object instead of
+findings.
 """
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +20,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from guardrails.tooling.cli_support import error_object
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.cli_support import error_object, exit_code_of
 from guardrails.tooling.gate.findings import LEVELS, Finding, GateResult
+from guardrails.tooling.outputs import write_report
 from guardrails.tooling.program.record import SourceLocation
 from policies.catalog import RULES, RULES_BY_ID
 from policies.model import SEVERITIES
@@ -275,31 +283,58 @@ def _dump(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
-def write(result: GateResult, fmt: str, console: Console, output: Path | None) -> None:
-    """The report to `output` (or the console); with `output`, the verdict line still goes
-    to the console."""
-    if fmt == "text" and output is None:
-        render_text(result, console)
-        return
+FORMATS = ("text", "json", "sarif")
+TEXT_WIDTH = 120
+"""Width of a text report written to a file (a terminal report takes the terminal's)."""
+
+
+@dataclass(frozen=True)
+class ReportTarget:
+    """One report of a gate run: its format, and its file (None: the console)."""
+
+    format: str
+    path: Path | None = None
+    flag: str = "--output"
+    """The option that named the file, for messages."""
+
+
+def _text(result: GateResult) -> str:
+    buffer = io.StringIO()
+    render_text(result, Console(file=buffer, width=TEXT_WIDTH, emoji=False, color_system=None))
+    return buffer.getvalue()
+
+
+def _document(result: GateResult, fmt: str) -> str:
     if fmt == "text":
-        with output.open("w", encoding="utf-8") as handle:  # type: ignore[union-attr]
-            render_text(result, Console(file=handle, width=120, emoji=False, color_system=None))
-    else:
-        text = _dump(to_json(result) if fmt == "json" else to_sarif(result))
-        if output is None:
-            console.file.write(text)
-            return
-        output.write_text(text, encoding="utf-8")
-    console.print(
-        f"{verdict(result)} (report: {escape(str(output))})", highlight=False, soft_wrap=True
-    )
+        return _text(result)
+    return _dump(to_json(result) if fmt == "json" else to_sarif(result))
 
 
-def error_report(
-    exc: BaseException, fmt: str, output: Path | None, stack: str, program: Path
-) -> str | None:
-    """A JSON or SARIF report that carries the error (exit 2); None for text (the error line
-    on stderr is the report). Written to `output` when given, else returned for stdout."""
+def write_reports(result: GateResult, targets: Sequence[ReportTarget], console: Console) -> None:
+    """Each report to its file (atomically) or the console; when any went to a file, the
+    verdict line still goes to the console, naming the files."""
+    files = []
+    for target in targets:
+        if target.path is None:
+            if target.format == "text":
+                render_text(result, console)
+            else:
+                console.file.write(_document(result, target.format))
+            continue
+        write_report(target.path, _document(result, target.format), target.flag)
+        files.append(str(target.path))
+    if files:
+        label = "report" if len(files) == 1 else "reports"
+        console.print(
+            f"{verdict(result)} ({label}: {escape(', '.join(files))})",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def error_document(exc: BaseException, fmt: str, stack: str, program: Path) -> str | None:
+    """A JSON or SARIF report that carries the error; None for text (the error line on
+    stderr is the report)."""
     if fmt == "text":
         return None
     error = error_object(exc)
@@ -324,7 +359,7 @@ def error_report(
                     "invocations": [
                         {
                             "executionSuccessful": False,
-                            "exitCode": 2,
+                            "exitCode": exit_code_of(exc),
                             "toolExecutionNotifications": [
                                 {"level": "error", "message": {"text": error["message"]}}
                             ],
@@ -335,8 +370,25 @@ def error_report(
                 }
             ],
         }
-    text = _dump(doc)
-    if output is None:
-        return text
-    output.write_text(text, encoding="utf-8")
-    return None
+    return _dump(doc)
+
+
+def write_error_reports(
+    exc: BaseException,
+    targets: Sequence[ReportTarget],
+    console: Console,
+    stack: str,
+    program: Path,
+) -> None:
+    """The error in every JSON or SARIF report asked for: files written, the console one
+    printed. A report that cannot be written is left out (the error line says why the run
+    failed; a second error would hide it)."""
+    for target in targets:
+        text = error_document(exc, target.format, stack, program)
+        if text is None:
+            continue
+        if target.path is None:
+            console.file.write(text)
+            continue
+        with suppress(GuardrailsError):
+            write_report(target.path, text, target.flag)

@@ -1,13 +1,14 @@
 """`guardrails layer ...`: build, usage, prune, share, unshare and rollout.
 
 Changing commands (prune, share, unshare, rollout) are dry runs unless given `--apply`, and
-print what they would do (or did) as a table, or as JSON with `--format json`.
+print what they would do (or did) as a table, or as JSON with `--format json`. This module
+reads the command line into typed requests (`layer_ops/commands.py` runs them); registering it
+imports nothing heavy.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,9 @@ from guardrails.runtime.layer_builder.spec import (
     BYTECODE_MODES,
     RUNTIMES,
     STRIP_OPTIONS,
-    LayerSpec,
-    LayerSpecError,
-    parse_requirements,
-    pip_index_options,
-    read_requirements,
 )
-from guardrails.tooling.acting.audit_trail import AuditLog, audit_path
+from guardrails.tooling.cli_options import add_aws_access_options, aws_access
 from guardrails.tooling.cli_support import add_command
-from guardrails.tooling.textfiles import check_output_path
-
-EXIT_OK = 0
-EXIT_ROLLED_BACK = 1
 
 
 def _comma_list(value: str) -> frozenset[str]:
@@ -39,9 +31,7 @@ def _comma_list(value: str) -> frozenset[str]:
 
 
 def _add_aws(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--region", default=None, help="AWS region (default: from the profile)")
-    parser.add_argument("--profile", default=None, help="AWS profile (default: the default)")
-    parser.add_argument("--endpoint-url", default=None, help="AWS endpoint, e.g. a local emulator")
+    add_aws_access_options(parser)
 
 
 def _add_apply(parser: argparse.ArgumentParser) -> None:
@@ -65,9 +55,13 @@ def add_layer_parser(sub: Any) -> None:
         help="build and operate AWS Lambda layers",
         description="Build deterministic, checked Lambda layer zips, and see, prune, share and "
         "roll out layer versions (changing commands are dry runs until --apply).",
+        example=[
+            "guardrails layer build requests==2.32.3 --runtime python3.12",
+            "guardrails layer usage --aws-region eu-west-1",
+        ],
         failed="a rollout was rolled back (its alarm fired)",
     )
-    layer.set_defaults(run=run_layer)
+    layer.set_defaults(run=_run)
     commands = layer.add_subparsers(dest="layer_command", required=True, metavar="COMMAND")
 
     build = add_command(
@@ -77,6 +71,10 @@ def add_layer_parser(sub: Any) -> None:
         description="Resolve pinned requirements for a Lambda runtime and architecture, "
         "install wheels only, strip (opt-in), compile bytecode, check size limits and "
         "credentials, and write a deterministic zip (cached by content).",
+        example=[
+            "guardrails layer build requests==2.32.3 --runtime python3.12 -o dist/requests.zip",
+            "guardrails layer build -r requirements.txt --runtime python3.12 --strip tests,docs",
+        ],
     )
     build.add_argument("packages", nargs="*", help="pinned requirements, e.g. requests==2.32.3")
     build.add_argument("--requirements", "-r", type=Path, help="a pinned requirements file")
@@ -107,7 +105,11 @@ def add_layer_parser(sub: Any) -> None:
         help="accept credential findings under this path glob (e.g. a package's test keys)",
     )
     build.add_argument(
-        "--output", "-o", type=Path, default=None, help="zip path (default: under ./dist)"
+        "--output",
+        "-o",
+        type=Path,
+        default=None,
+        help="zip path; its folder must exist (default: ./dist/<first package>-<runtime>.zip)",
     )
     build.add_argument(
         "--cache-dir", type=Path, default=None, help="build cache (default: the user cache)"
@@ -120,12 +122,22 @@ def add_layer_parser(sub: Any) -> None:
     build.add_argument("--no-index", action="store_true", help="use --find-links only")
     build.add_argument("--format", choices=("table", "json"), default="table", help="report")
 
-    usage = add_command(commands, "usage", help="which functions use which layer versions")
+    usage = add_command(
+        commands,
+        "usage",
+        help="which functions use which layer versions",
+        example="guardrails layer usage --layer deps --format csv",
+    )
     usage.add_argument("--layer", default=None, help="only this layer (name or ARN)")
     usage.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output")
     _add_aws(usage)
 
-    prune = add_command(commands, "prune", help="delete old layer versions (dry run by default)")
+    prune = add_command(
+        commands,
+        "prune",
+        help="delete old layer versions (dry run by default)",
+        example="guardrails layer prune --layer deps --keep 3 --apply",
+    )
     prune.add_argument("--layer", required=True, help="layer name or ARN")
     prune.add_argument("--keep", type=int, required=True, help="newest versions to keep")
     prune.add_argument(
@@ -135,7 +147,13 @@ def add_layer_parser(sub: Any) -> None:
     _add_aws(prune)
 
     for verb, text in (("share", "grant"), ("unshare", "revoke")):
-        command = add_command(commands, verb, help=f"{text} use of a layer version")
+        command = add_command(
+            commands,
+            verb,
+            help=f"{text} use of a layer version",
+            example=f"guardrails layer {verb} --layer-arn "
+            "arn:aws:lambda:eu-west-1:123456789012:layer:deps:3 --principal 210987654321 --apply",
+        )
         command.add_argument("--layer-arn", required=True, help="layer version ARN")
         command.add_argument(
             "--principal",
@@ -159,6 +177,9 @@ def add_layer_parser(sub: Any) -> None:
         commands,
         "rollout",
         help="move a batch of functions to a layer version, roll back on alarm",
+        example="guardrails layer rollout --layer-arn "
+        "arn:aws:lambda:eu-west-1:123456789012:layer:deps:4 --functions f1 f2 f3 f4 "
+        "--percent 25 --alarm deps-errors --apply",
         failed="the batch was rolled back (the alarm fired)",
     )
     rollout.add_argument("--layer-arn", required=True, help="layer version ARN to roll out")
@@ -184,166 +205,61 @@ def _check_rollout(args: argparse.Namespace) -> None:
         raise GuardrailsError(f"--percent must be > 0 and <= 100 (got {args.percent})")
 
 
-def _spec(args: argparse.Namespace) -> LayerSpec:
-    if args.requirements and args.packages:
-        raise LayerSpecError(
-            "give requirements as a file (--requirements) or as arguments, not both"
-        )
-    if args.requirements:
-        requirements = read_requirements(args.requirements, allow_unpinned=args.allow_unpinned)
-    else:
-        requirements = parse_requirements(
-            args.packages, where="arguments", allow_unpinned=args.allow_unpinned
-        )
-    return LayerSpec(
-        requirements=requirements,
-        runtime=args.runtime,
-        architecture=args.architecture,
-        strip=args.strip,
-        bytecode=args.bytecode,
-        allow_secrets=tuple(args.allow_secret),
-    )
+def _changing(args: argparse.Namespace) -> Any:
+    from guardrails.tooling.layer_ops.commands import Changing
+
+    return Changing(aws_access(args), args.apply, args.format, args.audit_log)
 
 
-def _build(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from guardrails.runtime.layer_builder.build import build_layer, default_output
-    from guardrails.tooling.console import RichProgress
-    from guardrails.tooling.layer_ops.console import render_build
-
-    if args.output is not None:
-        check_output_path(args.output, "layer zip", create_parents=True)
-    spec = _spec(args)
-    output = args.output or default_output(f"{spec.requirements.names[0]}-{spec.runtime}")
-    with RichProgress(err) as progress:
-        result = build_layer(
-            spec,
-            output,
-            cache_dir=args.cache_dir,
-            use_cache=not args.no_cache,
-            index_options=pip_index_options(
-                args.index_url, args.find_links, no_index=args.no_index
-            ),
-            interpreter=args.python,
-            progress=progress,
-        )
-    if args.format == "json":
-        out.file.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
-    else:
-        render_build(result, out)
-    return EXIT_OK
-
-
-def _operations(args: argparse.Namespace, err: Console) -> Any:
-    import boto3
-    from botocore.exceptions import BotoCoreError
-
-    from guardrails.tooling.console import countdown
-    from guardrails.tooling.layer_ops.ops import LayerOperations, LayerOpsError
-
-    try:
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-        kwargs = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
-        clients = (session.client("lambda", **kwargs), session.client("cloudwatch", **kwargs))
-    except BotoCoreError as exc:
-        raise LayerOpsError(f"AWS client setup failed: {exc}") from exc
-    return LayerOperations(*clients, sleep=countdown(err))
-
-
-def _mode(args: argparse.Namespace) -> str:
-    return "applied" if args.apply else "dry run: nothing changed; add --apply to do this"
-
-
-def _audit_log(args: argparse.Namespace) -> AuditLog | None:
-    """The audit trail an applied change is written to, checked before anything changes."""
-    if not getattr(args, "apply", False):
-        return None
-    log = AuditLog(audit_path(args.audit_log))
-    log.check_writable()
-    return log
-
-
-def _record(log: AuditLog | None, args: argparse.Namespace, target: str, changes: Any) -> None:
-    if log is not None:
-        log.append({"command": f"layer {args.layer_command}", "target": target, **changes})
-
-
-def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from dataclasses import asdict
-
-    from guardrails.tooling.console import print_rows
+def layer_request(args: argparse.Namespace) -> Any:
+    """The typed request of a `layer` command line (numbers checked before any AWS call)."""
+    from guardrails.tooling.layer_ops import commands
 
     command = args.layer_command
     if command == "build":
-        return _build(args, out, err)
-    if command == "rollout":
-        _check_rollout(args)
-    audit = _audit_log(args)
-    ops = _operations(args, err)
+        return commands.BuildRequest(
+            runtime=args.runtime,
+            packages=tuple(args.packages),
+            requirements=args.requirements,
+            architecture=args.architecture,
+            strip=args.strip,
+            bytecode=args.bytecode,
+            python=args.python,
+            allow_unpinned=args.allow_unpinned,
+            allow_secrets=tuple(args.allow_secret),
+            output=args.output,
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            index_url=args.index_url,
+            find_links=tuple(args.find_links),
+            no_index=args.no_index,
+            format=args.format,
+        )
     if command == "usage":
-        rows = [r.as_dict() for r in ops.usage(args.layer)]
-        columns: tuple[str, ...] = ("layer", "version", "function", "runtime", "memory")
-        columns += ("architectures",)
-        print_rows(rows, columns, args.format, out, title="layer usage")
-        return EXIT_OK
+        return commands.UsageRequest(aws_access(args), args.layer, args.format)
     if command == "prune":
-        plan = ops.prune(args.layer, args.keep, force=args.force, apply=args.apply)
-        rows = [asdict(p) for p in plan]
-        _record(audit, args, args.layer, {"keep": args.keep, "force": args.force, "plan": rows})
-        columns = ("version", "action", "used_by", "created", "arn")
-        print_rows(rows, columns, args.format, out, title=f"prune {args.layer}: {_mode(args)}")
-        return EXIT_OK
+        return commands.PruneRequest(args.layer, args.keep, args.force, _changing(args))
     if command in ("share", "unshare"):
-        if command == "share":
-            plan = ops.share(
-                args.layer_arn,
-                args.principal,
-                organization_id=args.organization_id,
-                public=args.public,
-                apply=args.apply,
-            )
-        else:
-            plan = ops.unshare(
-                args.layer_arn,
-                args.principal,
-                organization_id=args.organization_id,
-                apply=args.apply,
-            )
-        rows = [asdict(p) for p in plan]
-        _record(audit, args, args.layer_arn, {"plan": rows})
-        columns = ("principal", "organization_id", "statement_id", "action")
-        print_rows(rows, columns, args.format, out, title=f"{command}: {_mode(args)}")
-        return EXIT_OK
-    result = ops.rollout(
+        return commands.ShareRequest(
+            args.layer_arn,
+            grant=command == "share",
+            principals=tuple(args.principal),
+            organization_id=args.organization_id,
+            public=getattr(args, "public", False),
+            changing=_changing(args),
+        )
+    _check_rollout(args)
+    return commands.RolloutRequest(
         args.layer_arn,
-        args.functions,
-        percent=args.percent,
-        alarm=args.alarm,
-        bake_seconds=args.bake_seconds,
-        apply=args.apply,
+        tuple(args.functions),
+        args.percent,
+        args.alarm,
+        args.bake_seconds,
+        _changing(args),
     )
-    _record(audit, args, args.layer_arn, {"result": asdict(result)})
-    if args.format == "json":
-        out.file.write(json.dumps(asdict(result), indent=2, sort_keys=True) + "\n")
-    else:
-        rows = [
-            {"function": c.function, "before": c.before, "after": c.after} for c in result.batch
-        ]
-        if result.rolled_back:
-            status = f"ROLLED BACK: alarm {result.alarm} is {result.alarm_state}"
-        elif result.applied:
-            status = f"done, alarm {result.alarm} is {result.alarm_state}"
-        else:
-            status = _mode(args)
-        print_rows(
-            rows,
-            ("function", "before", "after"),
-            "table",
-            out,
-            title=f"rollout batch {result.batch_id}: {status}",
-        )
-        out.print(
-            f"already on the version: {', '.join(result.already) or 'none'}; "
-            f"still to roll out: {', '.join(result.pending_after) or 'none'}",
-            highlight=False,
-        )
-    return EXIT_ROLLED_BACK if result.rolled_back else EXIT_OK
+
+
+def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.layer_ops.commands import run_layer
+
+    return run_layer(layer_request(args), out, err)

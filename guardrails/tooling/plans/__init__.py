@@ -12,12 +12,12 @@ run during preview" (advisory), exactly as under `pulumi preview`, never as a vi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.inputs import read_json
 from guardrails.tooling.program.record import UNKNOWN, Capture, count_unknowns
 
 __all__ = ["UNKNOWN", "PlanFile", "read_plan"]
@@ -58,15 +58,7 @@ def read_plan(path: Path) -> PlanFile:
     from guardrails.tooling.plans.pulumi_preview import read_pulumi_preview
     from guardrails.tooling.plans.terraform import read_terraform_plan
 
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise GuardrailsError(f"{path}: plan file not found") from exc
-    except OSError as exc:
-        raise GuardrailsError(f"{path}: cannot be read: {exc.strerror}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        detail = f"{exc.msg} (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise GuardrailsError(f"{path}: not valid JSON: {detail or exc}") from exc
+    doc = read_json(path, "plan file")
     if isinstance(doc, dict) and ("planned_values" in doc or "resource_changes" in doc):
         return read_terraform_plan(doc, path)
     if isinstance(doc, dict) and isinstance(doc.get("steps"), list):

@@ -4,25 +4,19 @@ the command imports nothing heavy: the preview runner is imported when the comma
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 
-from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.cli_support import EXIT_OK, add_command
-
-if TYPE_CHECKING:
-    from guardrails.tooling.program.record import ProgramMessage
+from guardrails.tooling.cli_support import add_command
 
 
 def add_program_options(parser: argparse.ArgumentParser) -> None:
     """--stack, --program, --mocks, --strict, --verbose."""
-    parser.add_argument("--stack", "-s", default="dev", help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument(
+        "--stack", "-s", default=None, help="stack name, Pulumi.<stack>.yaml (default: dev)"
+    )
     parser.add_argument(
         "--program",
         type=Path,
@@ -51,16 +45,13 @@ def add_program_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def messages_printer(console: Console, verbose: bool) -> Callable[[list[ProgramMessage]], None]:
-    """A callback showing what the program said: warnings and errors, or all with -v."""
-
-    def show(messages: list[ProgramMessage]) -> None:
-        for m in messages:
-            if verbose or m.severity in ("warning", "error"):
-                label = f"program {m.stream}" if m.stream != "log" else f"program {m.severity}"
-                console.print(f"[dim]{label}:[/] {escape(m.text)}", highlight=False, soft_wrap=True)
-
-    return show
+def program_options_given(args: argparse.Namespace) -> list[str]:
+    """The program options given on the command line that change what a program run judges
+    (for commands that also take something else than a program)."""
+    given = [("--stack", args.stack), ("--program", args.program), ("--mocks", args.mocks)]
+    return [flag for flag, value in given if value is not None] + (
+        ["--strict"] if args.strict else []
+    )
 
 
 def add_preview_command(sub: Any) -> None:
@@ -71,36 +62,27 @@ def add_preview_command(sub: Any) -> None:
         description="Run a Pulumi Python program offline, as `pulumi preview` would (values "
         "the provider computes are unknown), in a temporary copy of its folder, and show the "
         "resource tree, counts per type, data-source calls and stack outputs.",
+        example=[
+            "guardrails preview --stack prod",
+            "guardrails preview --program ../my-program --stack dev --json",
+        ],
     )
     add_program_options(preview)
     preview.add_argument(
         "--json", action="store_true", help="print the captured resources as JSON instead"
     )
-    preview.set_defaults(run=run_preview)
+    preview.set_defaults(run=_run)
 
 
-def run_preview(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from guardrails.tooling.cli_support import error_object
-    from guardrails.tooling.program.preview import capture, load_program, render_preview
-    from guardrails.tooling.project import DEFAULT_PROGRAM
+def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.program.preview import PreviewRequest, run_preview
 
-    inputs = load_program(args.program or DEFAULT_PROGRAM, args.stack, args.mocks)
-    if inputs.mocks_path is not None:
-        err.print(
-            f"data-source answers: {escape(str(inputs.mocks_path))}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    try:
-        result = capture(
-            inputs, strict=args.strict, on_messages=messages_printer(err, args.verbose)
-        )
-    except GuardrailsError as exc:
-        if args.json:  # the requested format, carrying the error
-            sys.stdout.write(json.dumps({"error": error_object(exc)}, indent=2) + "\n")
-        raise
-    if args.json:
-        sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
-    else:
-        render_preview(result, out)
-    return EXIT_OK
+    request = PreviewRequest(
+        program=args.program,
+        stack=args.stack or "dev",
+        mocks=args.mocks,
+        strict=args.strict,
+        verbose=args.verbose,
+        as_json=args.json,
+    )
+    return run_preview(request, out, err)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.textfiles import read_structured
+from guardrails.tooling.inputs import read_structured
 
 CONVENTIONAL_NAMES = ("guardrails-mocks.yaml", "guardrails-mocks.yml", "guardrails-mocks.json")
 _ENTRY_KEYS = {"when", "answer"}

@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.tooling.outputs import Input
 from guardrails.tooling.program.mock_answers import (
     MockAnswers,
     find_mocks_file,
@@ -54,6 +55,19 @@ class ProgramInputs:
     @property
     def stack(self) -> str:
         return self.settings.stack
+
+    def files(self) -> list[Input]:
+        """What a run reads, for the output guard: the project and stack files, the mocks
+        file, and the program's folders (whose source files the program may read)."""
+        project = self.project
+        return [
+            Input("program", project.root, program=True),
+            Input("program", project.main.parent, program=True),
+            Input("stack settings folder", project.stack_config_dir, program=True),
+            Input("Pulumi project file", project.root / "Pulumi.yaml"),
+            Input("stack settings file", self.settings.path),
+            Input("data-source answers file", self.mocks_path),
+        ]
 
 
 def load_program(program_dir: Path, stack: str, mocks_path: Path | None = None) -> ProgramInputs:
@@ -353,3 +367,56 @@ def render_preview(capture: Capture, console: Console) -> None:
         for key in sorted(capture.outputs):
             outputs.add_row(escape(key), escape(_short(capture.outputs[key])))
         console.print(outputs)
+
+
+def messages_printer(console: Console, verbose: bool) -> Callable[[list[ProgramMessage]], None]:
+    """A callback showing what the program said: warnings and errors, or all with -v."""
+
+    def show(messages: list[ProgramMessage]) -> None:
+        for m in messages:
+            if verbose or m.severity in ("warning", "error"):
+                label = f"program {m.stream}" if m.stream != "log" else f"program {m.severity}"
+                console.print(f"[dim]{label}:[/] {escape(m.text)}", highlight=False, soft_wrap=True)
+
+    return show
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    """What `guardrails preview` was asked to do."""
+
+    program: Path | None = None
+    """None: the guardrails project itself."""
+    stack: str = "dev"
+    mocks: Path | None = None
+    strict: bool = False
+    verbose: bool = False
+    as_json: bool = False
+
+
+def run_preview(request: PreviewRequest, out: Console, err: Console) -> int:
+    """Run the program and show what it registered (JSON with `as_json`, carrying the error
+    when the run fails). 0, or GuardrailsError (exit 2)."""
+    from guardrails.tooling.cli_support import EXIT_OK, error_object
+    from guardrails.tooling.project import DEFAULT_PROGRAM
+
+    inputs = load_program(request.program or DEFAULT_PROGRAM, request.stack, request.mocks)
+    if inputs.mocks_path is not None:
+        err.print(
+            f"data-source answers: {escape(str(inputs.mocks_path))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    try:
+        result = capture(
+            inputs, strict=request.strict, on_messages=messages_printer(err, request.verbose)
+        )
+    except GuardrailsError as exc:
+        if request.as_json:  # the requested format, carrying the error
+            out.file.write(json.dumps({"error": error_object(exc)}, indent=2) + "\n")
+        raise
+    if request.as_json:
+        out.file.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
+    else:
+        render_preview(result, out)
+    return EXIT_OK

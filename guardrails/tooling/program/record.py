@@ -85,10 +85,6 @@ class CapturedResource:
         """`AutonomousDatabase` for `oci:Database/autonomousDatabase:AutonomousDatabase`."""
         return self.type.rsplit(":", 1)[-1]
 
-    def unknown_inputs(self) -> list[str]:
-        """Top-level input names that are (or hold) values computed at create time."""
-        return sorted(k for k, v in self.inputs.items() if count_unknowns(v))
-
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["source"] = self.source.to_json() if self.source else None
@@ -167,10 +163,6 @@ class Capture:
     def unknown_values(self) -> int:
         """How many input values across all resources are unknown until create time."""
         return sum(count_unknowns(r.inputs) for r in self.resources)
-
-    def placeholder_tokens(self) -> list[str]:
-        """Data sources that got placeholder answers (not from a mocks file), sorted."""
-        return sorted({i.token for i in self.invokes if i.answer == "placeholder"})
 
     def to_json(self) -> dict[str, Any]:
         return {

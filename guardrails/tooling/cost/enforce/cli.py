@@ -12,9 +12,10 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guardrails.tooling.cli_options import add_aws_access_options, add_oci_access_options
 from guardrails.tooling.cli_support import add_command
 from guardrails.tooling.cost import DEFAULT_STORE
-from guardrails.tooling.cost.spend.cli import add_oci_auth_arguments, add_spend_source_arguments
+from guardrails.tooling.cost.spend.cli import add_spend_source_arguments
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,7 +41,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="JSON-lines audit trail (default: $GUARDRAILS_AUDIT_LOG or ~/.guardrails/audit.jsonl)",
     )
-    add_oci_auth_arguments(parser)
+    add_oci_access_options(parser)
 
 
 def add_enforce_commands(cost_subparsers: Any) -> None:
@@ -49,6 +50,10 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
         cost_subparsers,
         "enforce",
         help="act on cost centers over their budget alert rules (dry run by default)",
+        example=[
+            "guardrails cost enforce --stack dev",
+            "guardrails cost enforce --stack dev --spend report.json --apply",
+        ],
         failed="an action failed (the others were still carried out)",
     )
     _add_common(enforce)
@@ -62,18 +67,14 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
     add_spend_source_arguments(spend)
     spend.add_argument("--store", type=Path, default=DEFAULT_STORE, help="the cost store")
     spend.add_argument("--month", default=None, help="YYYY-MM (default: this month, UTC)")
-    aws_group = enforce.add_argument_group("AWS access (SNS notifications for AWS budgets)")
-    aws_group.add_argument("--aws-region", default=None, help="AWS region of the SNS topic")
-    aws_group.add_argument("--aws-profile", default=None, help="AWS profile (default: the default)")
-    aws_group.add_argument(
-        "--aws-endpoint-url", default=None, help="AWS endpoint, e.g. a local emulator"
-    )
+    add_aws_access_options(enforce, "AWS access (SNS notifications for AWS budgets)")
     enforce.set_defaults(run=_run_enforce)
 
     unfreeze = add_command(
         cost_subparsers,
         "unfreeze",
         help="remove the quota policies `cost enforce` created (dry run by default)",
+        example="guardrails cost unfreeze --stack dev --cost-center CC-101 --apply",
         failed="an action failed (the others were still carried out)",
     )
     _add_common(unfreeze)
@@ -86,13 +87,48 @@ def add_enforce_commands(cost_subparsers: Any) -> None:
     unfreeze.set_defaults(run=_run_unfreeze)
 
 
+def _guard_outputs(args: argparse.Namespace) -> None:
+    """The audit log (and the cost store a report made here writes) against every input."""
+    import os
+
+    from guardrails.tooling.acting.audit_trail import ENV_VAR, audit_path
+    from guardrails.tooling.oci_auth import DEFAULT_CONFIG
+    from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, guard_outputs
+    from guardrails.tooling.project import DEFAULT_PROGRAM
+
+    chosen = args.audit_log is not None or bool(os.environ.get(ENV_VAR))
+    store = getattr(args, "store", None) if getattr(args, "spend", None) is None else None
+    outputs = [
+        Output(
+            "--audit-log" if args.audit_log is not None else "audit log",
+            audit_path(args.audit_log),
+            REPORT_KINDS["jsonl"],
+            what="audit log",
+            default=not chosen,
+        ),
+        Output(
+            "--store", store, REPORT_KINDS["duckdb"], "cost store", default=store == DEFAULT_STORE
+        ),
+    ]
+    files = [*(getattr(args, "reports", None) or ()), *(getattr(args, "focus", None) or ())]
+    inputs = [
+        Input("--spend report", getattr(args, "spend", None)),
+        *(Input("cost file", path) for path in files),
+        Input("program", args.program or DEFAULT_PROGRAM, program=True),
+        Input("OCI config file", (args.oci_config or DEFAULT_CONFIG).expanduser()),
+    ]
+    guard_outputs(outputs, inputs)
+
+
 def _run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.cost.enforce.run import run_enforce
 
+    _guard_outputs(args)
     return run_enforce(args, out, err)
 
 
 def _run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.cost.enforce.run import run_unfreeze
 
+    _guard_outputs(args)
     return run_unfreeze(args, out, err)

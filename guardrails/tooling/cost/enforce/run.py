@@ -16,6 +16,7 @@ from rich.console import Console
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfig
 from guardrails.tooling.acting.audit_trail import AuditLog, audit_path
+from guardrails.tooling.cli_options import oci_access
 from guardrails.tooling.cli_support import EXIT_FAILED, EXIT_OK
 from guardrails.tooling.console import print_rows
 from guardrails.tooling.cost.enforce.records import notified as already_notified
@@ -27,7 +28,7 @@ from guardrails.tooling.cost.enforce.spend_status import (
 )
 from guardrails.tooling.cost.month import parse_month, today_utc
 from guardrails.tooling.cost.spend.build import SpendRequest, build_report
-from guardrails.tooling.cost.spend.cli import oci_auth_from, spend_source
+from guardrails.tooling.cost.spend.cli import spend_source
 from guardrails.tooling.cost.spend.report import load_stack_config
 from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials
 from guardrails.tooling.project import DEFAULT_PROGRAM
@@ -86,7 +87,7 @@ def load_spend(args: argparse.Namespace, cfg: StackConfig) -> tuple[str, list[Sp
 
 
 def _auth(args: argparse.Namespace) -> tuple[OciAuth, OciCredentials]:
-    auth = oci_auth_from(args)
+    auth = oci_access(args)
     return auth, credentials(auth)
 
 

@@ -8,7 +8,6 @@ the same from a file written by the daily report job as from a report computed i
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.inputs import read_json
 
 Provider = Literal["oci", "aws"]
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -98,13 +98,7 @@ def spend_from_report(report: Any, source: str = "report") -> tuple[str | None, 
 
 def read_spend_file(path: Path) -> tuple[str | None, list[SpendStatus]]:
     """Statuses from a cost report JSON file; unreadable or malformed is a GuardrailsError."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GuardrailsError(f"{path}: cannot be read: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise GuardrailsError(f"{path}: not valid JSON: {exc}") from exc
-    return spend_from_report(document, str(path))
+    return spend_from_report(read_json(path, "spend report"), str(path))
 
 
 def check_known(statuses: Iterable[SpendStatus], known: Iterable[str], source: str) -> None:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from components.cost_center_budgets import DEFAULT_ALERT_RULES, AlertRule
+from guardrails.runtime.alert_rules import DEFAULT_ALERT_RULES, AlertRule
 from guardrails.runtime.stack_schema import StackConfig
 from guardrails.runtime.stack_schema.cost import CostEnforcementConfig
 from guardrails.runtime.tag_keys import (

@@ -22,7 +22,7 @@ from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.estimate.report import VERSION, dec, money, num
-from policies.pricing.prices import DataFileError, read_json
+from guardrails.tooling.inputs import read_json
 
 CHANGE_EPSILON = 0.005
 
@@ -44,10 +44,7 @@ class ResourceChange:
 
 def load_estimate_file(path: Path) -> dict[str, Any]:
     """A saved `cost estimate --format json` document."""
-    try:
-        doc = read_json(path, "the base estimate")
-    except DataFileError as exc:
-        raise GuardrailsError(str(exc)) from exc
+    doc = read_json(path, "base estimate")
     if (
         not isinstance(doc, dict)
         or doc.get("version") != VERSION

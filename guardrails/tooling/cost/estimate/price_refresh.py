@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,12 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
-from policies.pricing.prices import (
-    PAY_AS_YOU_GO,
-    PriceBookError,
-    read_price_book,
-    tiers_from_prices,
-)
+from guardrails.tooling.cost.estimate.run import read_oci_book
+from guardrails.tooling.inputs import decode_text, parse_json, read_json
+from guardrails.tooling.outputs import write_report
+from policies.pricing.prices import PAY_AS_YOU_GO, PriceBookError, tiers_from_prices
 
 PRICE_LIST_URL = "https://apexapps.oracle.com/pls/apex/cetools/api/v1/products/"
 TIMEOUT_SECONDS = 30
@@ -58,10 +54,7 @@ def _get(url: str) -> dict[str, Any]:
         raise GuardrailsError(
             f"cannot reach the price list API at {url} ({reason}); the price book is unchanged"
         ) from exc
-    try:
-        doc = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise GuardrailsError(f"the price list API's answer from {url} is not JSON") from exc
+    doc = parse_json(decode_text(body, f"the price list API's answer from {url}"), url)
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise GuardrailsError(f"the price list API's answer from {url} has no items list")
     return doc
@@ -105,11 +98,8 @@ def refresh_price_book(
     currency = currency.upper()
     if not _CURRENCY.match(currency):
         raise GuardrailsError(f"--currency {currency!r}: not an ISO 4217 code such as USD or EUR")
-    try:
-        book = read_price_book(path)
-    except PriceBookError as exc:
-        raise GuardrailsError(str(exc)) from exc
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    book = read_oci_book(path)
+    doc = read_json(path, "price book")
     items = fetch_items(base_url, currency)
     offered = {
         str(loc.get("currencyCode"))
@@ -166,16 +156,5 @@ def refresh_price_book(
         retrievedFromApi=True,
         missingFromApi=result.missing,
     )
-    _write_atomically(path, json.dumps(doc, indent=2) + "\n")
+    write_report(path, json.dumps(doc, indent=2) + "\n", "--price-book")
     return result
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

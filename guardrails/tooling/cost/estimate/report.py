@@ -18,9 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
+from guardrails.tooling.console import print_table
 from guardrails.tooling.cost.estimate.run import StackCost
 from policies.pricing.estimate import CostComponent, ResourceCost, StackEstimate
 
@@ -179,42 +178,60 @@ def _quantity(c: Mapping[str, Any]) -> str:
 
 
 def render_table(doc: Mapping[str, Any], console: Console) -> None:
-    """Per stack: resources and components, cost centers, unpriced resources; then the total."""
+    """Per stack: resources and components, cost centers, unpriced resources; then the total.
+    Names and amounts are never cut (`print_table`)."""
     currency = doc["currency"]
     for project in doc["projects"]:
-        table = Table(title=f"{project['name']}: monthly estimate ({currency})")
-        for column in ("resource", "cost center", "component", "quantity", "unit price"):
-            table.add_column(column)
-        table.add_column("monthly", justify="right")
+        rows = []
         for r in project["breakdown"]["resources"]:
-            for index, c in enumerate(r["costComponents"]):
+            for c in r["costComponents"]:
                 cost = "-" if c["monthlyCost"] is None else money(num(c["monthlyCost"]))
                 if c["monthlyCostMax"] is not None:
                     cost += f" (up to {money(num(c['monthlyCostMax']))})"
-                table.add_row(
-                    escape(r["name"]) if index == 0 else "",
-                    escape(r["costCenter"]) if index == 0 else "",
-                    escape(c["name"]),
-                    escape(_quantity(c)),
-                    f"{num(c['price']):g} / {escape(c['unit'])}",
-                    cost,
+                rows.append(
+                    {
+                        "resource": r["name"],
+                        "cost center": r["costCenter"],
+                        "component": c["name"],
+                        "quantity": _quantity(c),
+                        "unit price": f"{num(c['price']):g} / {c['unit']}",
+                        "monthly": cost,
+                    }
                 )
-        console.print(table)
-        centers = Table(title=f"{project['name']}: per cost center ({currency})")
-        for column in ("cost center", "monthly", "with auto-scaling", "budgets"):
-            centers.add_column(column, justify="left" if column == "cost center" else "right")
-        for cc, t in _shown_cost_centers(project):
-            budgets = ", ".join(f"{p.upper()} {money(num(v))}" for p, v in t["budgets"].items())
-            centers.add_row(
-                escape(cc), money(num(t["monthlyCost"])), money(num(t["monthlyCostMax"])), budgets
-            )
-        centers.add_row(
-            "[bold]stack total[/]",
-            f"[bold]{money(num(project['breakdown']['totalMonthlyCost']))}[/]",
-            money(num(project["totalMonthlyCostMax"])),
-            "",
+        print_table(
+            rows,
+            ("resource", "cost center", "component", "quantity", "unit price", "monthly"),
+            console,
+            title=f"{project['name']}: monthly estimate ({currency})",
+            wrap=("component",),
+            right=("monthly",),
+            group=True,
         )
-        console.print(centers)
+        centers = [
+            {
+                "cost center": cc,
+                "monthly": money(num(t["monthlyCost"])),
+                "with auto-scaling": money(num(t["monthlyCostMax"])),
+                "budgets": ", ".join(
+                    f"{p.upper()} {money(num(v))}" for p, v in t["budgets"].items()
+                ),
+            }
+            for cc, t in _shown_cost_centers(project)
+        ]
+        centers.append(
+            {
+                "cost center": "stack total",
+                "monthly": money(num(project["breakdown"]["totalMonthlyCost"])),
+                "with auto-scaling": money(num(project["totalMonthlyCostMax"])),
+            }
+        )
+        print_table(
+            centers,
+            ("cost center", "monthly", "with auto-scaling", "budgets"),
+            console,
+            title=f"{project['name']}: per cost center ({currency})",
+            right=("monthly", "with auto-scaling"),
+        )
         _unpriced_lines(project, console)
     console.print(
         f"[bold]total[/]: {money(num(doc['totalMonthlyCost']), currency)} a month "

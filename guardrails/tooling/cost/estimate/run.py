@@ -8,10 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.gate.providers import resolve_providers
+from guardrails.tooling.inputs import read_json, read_yaml
 from guardrails.tooling.program.preview import capture_program
 from guardrails.tooling.program.record import Capture
 from guardrails.tooling.project import load_project, load_stack_settings
@@ -23,6 +22,7 @@ from policies.pricing.prices import (
     OCI_BOOK,
     PriceBook,
     PriceBookError,
+    parse_price_book,
     read_price_book,
 )
 from policies.pricing.usage import NO_USAGE, Usage, UsageError, validate_usage
@@ -39,11 +39,28 @@ class StackCost:
     budgets: list[CostCenterBudget]
 
 
-def load_books(oci_path: Path | None = None) -> tuple[PriceBook, PriceBook]:
+def read_oci_book(path: Path, flag: str = "--price-book") -> PriceBook:
+    """An OCI price book read through the one input reader; GuardrailsError (exit 2) for a
+    file that is not one, or a book of another provider."""
     try:
-        return read_price_book(oci_path or OCI_BOOK), read_price_book(AWS_BOOK)
+        book = parse_price_book(read_json(path, "price book"), str(path))
     except PriceBookError as exc:
         raise GuardrailsError(str(exc)) from exc
+    if book.provider != "oci":
+        raise GuardrailsError(
+            f"{flag} {path}: a price book of provider {book.provider!r}; give an OCI price "
+            f"book (the packaged one is {OCI_BOOK.name})"
+        )
+    return book
+
+
+def load_books(oci_path: Path | None = None) -> tuple[PriceBook, PriceBook]:
+    """The OCI book (given, else the packaged one) and the packaged AWS book."""
+    try:
+        aws = read_price_book(AWS_BOOK)
+    except PriceBookError as exc:
+        raise GuardrailsError(str(exc)) from exc
+    return read_oci_book(oci_path or OCI_BOOK), aws
 
 
 def catalog_view(capture: Capture, config: dict[str, str]) -> list[Resource]:
@@ -71,14 +88,7 @@ def read_usage_file(path: Path | None) -> object:
     """The parsed usage file (validated against a stack later), or None."""
     if path is None:
         return None
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GuardrailsError(f"{path}: cannot read the usage file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise GuardrailsError(f"{path}: the usage file is not valid YAML{where}") from exc
+    return read_yaml(path, "usage file")
 
 
 def usage_for(doc: object, path: Path | None, resources: Sequence[Resource]) -> Usage:

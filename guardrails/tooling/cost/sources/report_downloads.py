@@ -15,6 +15,7 @@ from pathlib import Path
 
 import oci
 
+from guardrails.runtime.atomic_write import atomic_file
 from guardrails.tooling.cost.lines import Progress
 from guardrails.tooling.oci_auth import service_error
 
@@ -85,18 +86,15 @@ def download(
     for report in reports:
         target = cache / report.name
         if not (target.is_file() and target.stat().st_size == report.size):
-            partial = target.with_name(target.name + ".part")
             try:
                 response = client.get_object(NAMESPACE, tenancy, report.object_name)
-                with partial.open("wb") as handle:
+                with atomic_file(target, binary=True) as handle:
                     for chunk in response.data.raw.stream(1 << 20, decode_content=False):
                         handle.write(chunk)
             except (oci.exceptions.ServiceError, oci.exceptions.RequestException) as exc:
-                partial.unlink(missing_ok=True)
                 raise service_error(
                     f"Object Storage get_object {report.object_name}", exc
                 ) from None
-            partial.replace(target)
         paths.append(target)
         if progress is not None:
             progress.advance()

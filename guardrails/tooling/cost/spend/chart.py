@@ -9,8 +9,10 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
+from guardrails.runtime.atomic_write import atomic_file
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.spend.report import CostCenterRow, CostReport
+from guardrails.tooling.outputs import write_report
 
 CHART_SUFFIXES = (".html", ".png")
 ACTUAL = "#1f5fa8"
@@ -66,7 +68,7 @@ def write_chart(report: CostReport, path: Path) -> None:
         raise GuardrailsError(f"--chart {path}: use a .html or .png file name")
     panels = burnups(report)
     if suffix == ".html":
-        path.write_text(to_html(report, panels), encoding="utf-8")
+        write_report(path, to_html(report, panels), "--chart")
     else:
         write_png(report, panels, path)
 
@@ -216,5 +218,6 @@ def write_png(report: CostReport, panels: list[Burnup], path: Path) -> None:
         fontsize=13,
     )
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    with atomic_file(path, binary=True) as handle:
+        figure.savefig(handle, dpi=110, format="png")
     plt.close(figure)

@@ -19,30 +19,13 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.cli_support import add_command
+from guardrails.tooling.cli_options import add_oci_access_options, oci_access
+from guardrails.tooling.cli_support import EXIT_OK, add_command
 from guardrails.tooling.cost import DEFAULT_STORE
 from guardrails.tooling.cost.spend.output import FORMATS
-from guardrails.tooling.oci_auth import AUTH_METHODS, OciAuth
 
 if TYPE_CHECKING:
     from guardrails.tooling.cost.spend.build import SpendSource
-
-
-def add_oci_auth_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default=None, help="profile of the OCI config file")
-    parser.add_argument(
-        "--oci-config", type=Path, default=None, help="OCI config file (default ~/.oci/config)"
-    )
-    parser.add_argument(
-        "--auth", choices=AUTH_METHODS, default="api_key", help="how to authenticate to OCI"
-    )
-    parser.add_argument(
-        "--endpoint-url", default=None, help="OCI service endpoint, e.g. a local emulator"
-    )
-
-
-def oci_auth_from(args: argparse.Namespace) -> OciAuth:
-    return OciAuth(args.auth, args.profile, args.oci_config, args.endpoint_url)
 
 
 def add_report_parser(commands: Any) -> None:
@@ -53,6 +36,10 @@ def add_report_parser(commands: Any) -> None:
         description="Month-to-date spend per cost center (or --tag) against the budgets of "
         "the stack file, the forecast to the month's end, the day the budget runs out, top "
         "services, untagged spend and anomalous days.",
+        example=[
+            "guardrails cost report --stack prod",
+            "guardrails cost report --stack prod --reports ./reports --chart burnup.html",
+        ],
     )
     report.add_argument("--stack", "-s", default=None, help="stack whose budgets to compare")
     report.add_argument("--program", type=Path, default=None, help="folder holding Pulumi.yaml")
@@ -73,11 +60,9 @@ def add_report_parser(commands: Any) -> None:
     report.add_argument(
         "--api-forecast", action="store_true", help="also show the Usage API's own forecast"
     )
-    report.add_argument(
-        "--store", type=Path, default=DEFAULT_STORE, help=f"cost store (default {DEFAULT_STORE})"
-    )
+    report.add_argument("--store", type=Path, default=DEFAULT_STORE, help="cost store")
     report.add_argument("--download-dir", type=Path, default=None, help="where bling downloads go")
-    add_oci_auth_arguments(report)
+    add_oci_access_options(report)
     report.set_defaults(run=run_report)
 
 
@@ -134,15 +119,38 @@ def spend_source(
         kind=kind,
         reports=tuple(args.reports or ()),
         focus=tuple(args.focus or ()),
-        auth=oci_auth_from(args),
+        auth=oci_access(args),
         api_forecast=api_forecast,
         download_dir=download_dir,
     )
 
 
-def _check_target(path: Path | None, flag: str) -> None:
-    if path is not None and not path.expanduser().resolve().parent.is_dir():
-        raise GuardrailsError(f"{flag} {path}: folder {path.parent} does not exist")
+def guard_report_outputs(args: argparse.Namespace) -> None:
+    """--output, --chart, --store and --download-dir against every input of the report."""
+    from guardrails.tooling.oci_auth import DEFAULT_CONFIG
+    from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, guard_outputs
+    from guardrails.tooling.project import DEFAULT_PROGRAM
+
+    chart_kinds = REPORT_KINDS["html"] | REPORT_KINDS["png"]
+    outputs = [
+        Output("--output", args.output, REPORT_KINDS[args.format], f"{args.format} report"),
+        Output("--chart", args.chart, chart_kinds, what="chart"),
+        Output(
+            "--store",
+            args.store,
+            REPORT_KINDS["duckdb"],
+            what="cost store",
+            default=args.store == DEFAULT_STORE,
+        ),
+        Output("--download-dir", args.download_dir, what="download", folder=True),
+    ]
+    files = [*(args.reports or ()), *(args.focus or ())]
+    inputs = [
+        *(Input("cost file", path) for path in files),
+        Input("program", (args.program or DEFAULT_PROGRAM) if args.stack else None, program=True),
+        Input("OCI config file", (args.oci_config or DEFAULT_CONFIG).expanduser()),
+    ]
+    guard_outputs(outputs, inputs)
 
 
 def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -154,14 +162,14 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.cost.spend.chart import CHART_SUFFIXES
     from guardrails.tooling.cost.spend.output import render
     from guardrails.tooling.cost.spend.report import load_stack_config
+    from guardrails.tooling.outputs import write_report
     from guardrails.tooling.project import DEFAULT_PROGRAM
 
     today = today_utc()
     month = parse_month(args.month, today)
+    guard_report_outputs(args)
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
         raise GuardrailsError(f"--chart {args.chart}: use a .html or .png file name")
-    _check_target(args.output, "--output")
-    _check_target(args.chart, "--chart")
     source = spend_source(args, api_forecast=args.api_forecast, download_dir=args.download_dir)
     config = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack) if args.stack else None
     request = SpendRequest(
@@ -183,7 +191,7 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
             text = buffer.getvalue()
         else:
             text = render(report, args.format, out) or ""
-        args.output.write_text(text, encoding="utf-8")
+        write_report(args.output, text)
         err.print(f"report written to {args.output}", highlight=False)
     else:
         text_out = render(report, args.format, out)
@@ -194,4 +202,4 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
 
         write_chart(report, args.chart)
         err.print(f"chart written to {args.chart}", highlight=False)
-    return 0
+    return EXIT_OK
