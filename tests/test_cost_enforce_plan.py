@@ -22,8 +22,7 @@ from guardrails.tooling.cost.enforce.steps import (
     settings_from_stack,
     stop_refusal,
 )
-from guardrails.tooling.cost.spend.report import load_stack_config
-from guardrails.tooling.project import load_project, load_stack_settings
+from guardrails.tooling.project import load_project, load_stack_config, load_stack_settings
 from tests.conftest import ROOT
 
 RULES = (AlertRule("ACTUAL", 80), AlertRule("ACTUAL", 100), AlertRule("FORECAST", 100))

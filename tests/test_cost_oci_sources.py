@@ -143,8 +143,8 @@ def test_the_api_forecast_is_asked_for_the_rest_of_a_running_month(
 ) -> None:
     from guardrails.tooling.cost.month import Month
     from guardrails.tooling.cost.spend.build import SpendRequest, SpendSource, build_report
-    from guardrails.tooling.cost.spend.report import load_stack_config
     from guardrails.tooling.oci_auth import OciAuth
+    from guardrails.tooling.project import load_stack_config
     from tests.cost_data import CostMonth
 
     running = CostMonth(2026, 11, 20)

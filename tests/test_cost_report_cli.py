@@ -271,7 +271,7 @@ def test_forecast_and_run_out_day_in_a_running_month(files: Path, tmp_path: Path
     """Mid-month (build_report with a fixed today): forecast ahead, run-out day."""
     from guardrails.tooling.cost.month import Month
     from guardrails.tooling.cost.spend.build import SpendRequest, SpendSource, build_report
-    from guardrails.tooling.cost.spend.report import load_stack_config
+    from guardrails.tooling.project import load_stack_config
 
     running = CostMonth(2026, 11, 20, daily={"CC-101": 1100.0, "CC-202": 500.0, "CC-303": 300.0})
     write_classic_reports(running, tmp_path / "r", lines_per_cell=2)

@@ -14,10 +14,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.inputs import read_yaml
+
+if TYPE_CHECKING:
+    from guardrails.runtime.stack_schema import StackConfig
 
 DEFAULT_PROGRAM = Path(__file__).resolve().parents[2]
 """The guardrails project itself: the program commands run when `--program` is not given."""
@@ -172,3 +175,18 @@ def load_stack_settings(project: Project, stack: str) -> StackSettings:
                 f"{path}: config {key}: not a value Pulumi can pass ({exc})"
             ) from exc
     return StackSettings(stack=stack, path=path, config=config, secret_keys=sorted(secret_keys))
+
+
+def validated_stack(program_dir: Path, stack: str) -> tuple[StackSettings, StackConfig]:
+    """The stack's settings and its validated `guardrails:*` config, read as `pulumi up`
+    would; GuardrailsError (exit 2) with every problem's key path. The one place the
+    commands (cost, fleet, enforcement) read a stack's config."""
+    from guardrails.runtime.stack_schema import parse_stack_config  # pydantic: when asked
+
+    settings = load_stack_settings(load_project(program_dir), stack)
+    return settings, parse_stack_config(settings.config, set(settings.secret_keys))
+
+
+def load_stack_config(program_dir: Path, stack: str) -> StackConfig:
+    """`validated_stack`'s config alone."""
+    return validated_stack(program_dir, stack)[1]

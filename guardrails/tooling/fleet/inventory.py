@@ -17,11 +17,11 @@ from typing import Any
 
 from guardrails.runtime.adb_rules import is_protected
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.runtime.stack_schema import DatabaseConfig, StackConfig, parse_stack_config
+from guardrails.runtime.stack_schema import DatabaseConfig, StackConfig
 from guardrails.runtime.stack_schema.fleet import FleetConfig
 from guardrails.runtime.tag_keys import ENVIRONMENT_KEY
 from guardrails.runtime.validation import is_ocid
-from guardrails.tooling.project import load_project, load_stack_settings
+from guardrails.tooling.project import validated_stack
 
 ADB_OCID_KIND = "autonomousdatabase"
 
@@ -83,9 +83,7 @@ class FleetStack:
 
 def load_fleet_stack(program_dir: Path, stack: str) -> FleetStack:
     """Read and validate `Pulumi.<stack>.yaml`; GuardrailsError (exit 2) when it is invalid."""
-    project = load_project(program_dir)
-    settings = load_stack_settings(project, stack)
-    config = parse_stack_config(settings.config, set(settings.secret_keys))
+    settings, config = validated_stack(program_dir, stack)
     return FleetStack(name=stack, path=settings.path, config=config)
 
 

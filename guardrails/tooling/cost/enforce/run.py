@@ -29,9 +29,8 @@ from guardrails.tooling.cost.enforce.spend_status import (
 from guardrails.tooling.cost.month import parse_month, today_utc
 from guardrails.tooling.cost.spend.build import SpendRequest, build_report
 from guardrails.tooling.cost.spend.cli import spend_source
-from guardrails.tooling.cost.spend.report import load_stack_config
 from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials
-from guardrails.tooling.project import DEFAULT_PROGRAM
+from guardrails.tooling.project import DEFAULT_PROGRAM, load_stack_config
 
 if TYPE_CHECKING:  # the planner imports the components (pulumi_oci): only when it runs
     from guardrails.tooling.cost.enforce.steps import EnforcementSettings, Step

@@ -161,9 +161,8 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.cost.spend.build import SpendRequest, build_report
     from guardrails.tooling.cost.spend.chart import CHART_SUFFIXES
     from guardrails.tooling.cost.spend.output import render
-    from guardrails.tooling.cost.spend.report import load_stack_config
     from guardrails.tooling.outputs import write_report
-    from guardrails.tooling.project import DEFAULT_PROGRAM
+    from guardrails.tooling.project import DEFAULT_PROGRAM, load_stack_config
 
     today = today_utc()
     month = parse_month(args.month, today)

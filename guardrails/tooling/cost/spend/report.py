@@ -15,17 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.runtime.stack_schema import BudgetsConfig, StackConfig, parse_stack_config
+from guardrails.runtime.stack_schema import BudgetsConfig, StackConfig
 from guardrails.tooling.cost.lines import DailyCost
 from guardrails.tooling.cost.month import Month
 from guardrails.tooling.cost.spend import anomalies, forecast
 from guardrails.tooling.cost.spend.anomalies import METHOD as ANOMALY_METHOD
 from guardrails.tooling.cost.spend.forecast import METHOD as FORECAST_METHOD
-from guardrails.tooling.project import load_project, load_stack_settings
 
 CostBasis = Literal["billed", "effective"]
 COST_CENTER_KEY = "cost_center"
@@ -158,13 +156,6 @@ class CostReport:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def load_stack_config(program: Path, stack: str) -> StackConfig:
-    """The stack's validated `guardrails:*` config, read as `pulumi up` would."""
-    project = load_project(program)
-    settings = load_stack_settings(project, stack)
-    return parse_stack_config(settings.config, set(settings.secret_keys))
 
 
 @dataclass(frozen=True)
