@@ -12,7 +12,7 @@ from pulumi.runtime.rpc import UNKNOWN as PULUMI_UNKNOWN
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.plans import UNKNOWN, read_plan
-from guardrails.tooling.plans.terraform import token_table
+from policies.naming import pulumi_token, terraform_type
 from tests.conftest import FIXTURES
 
 PLANS = FIXTURES / "plans"
@@ -34,12 +34,23 @@ def test_unknown_is_pulumis_sentinel():
     assert UNKNOWN == PULUMI_UNKNOWN
 
 
-def test_terraform_types_map_through_the_naming_table():
-    table = token_table()
-    assert table["oci_core_subnet"] == "oci:Core/subnet:Subnet"
-    assert table["oci_containerengine_cluster"] == "oci:ContainerEngine/cluster:Cluster"
-    assert table["oci_budget_alert_rule"] == "oci:Budget/rule:Rule"
-    assert table["aws_sns_topic"] == "aws:sns/topic:Topic"
+def test_terraform_types_map_through_the_providers_naming_table():
+    assert pulumi_token("oci_core_subnet") == "oci:Core/subnet:Subnet"
+    assert pulumi_token("oci_containerengine_cluster") == "oci:ContainerEngine/cluster:Cluster"
+    assert pulumi_token("oci_budget_alert_rule") == "oci:Budget/rule:Rule"
+    assert pulumi_token("oci_file_storage_file_system") == "oci:FileStorage/fileSystem:FileSystem"
+    assert pulumi_token("aws_sns_topic") == "aws:sns/topic:Topic"
+    # names the token's spelling does not give
+    assert terraform_type("aws:ec2/instance:Instance") == "aws_instance"
+    assert terraform_type("aws:ec2/securityGroup:SecurityGroup") == "aws_security_group"
+    assert terraform_type("aws:rds/instance:Instance") == "aws_db_instance"
+    assert pulumi_token("aws_db_instance") == "aws:rds/instance:Instance"
+    # pulumi-aws 7 renamed s3.BucketV2 to s3.Bucket (which aliases it): both are aws_s3_bucket,
+    # and a plan's aws_s3_bucket becomes the current token
+    assert terraform_type("aws:s3/bucketV2:BucketV2") == "aws_s3_bucket"
+    assert terraform_type("aws:s3/bucket:Bucket") == "aws_s3_bucket"
+    assert pulumi_token("aws_s3_bucket") == "aws:s3/bucket:Bucket"
+    assert terraform_type("aws:ec2/noSuchThing:NoSuchThing") is None
 
 
 def test_terraform_addresses_with_modules_count_and_for_each(modules):
@@ -153,12 +164,14 @@ def test_pulumi_preview_replacement_secrets_and_protect(preview):
         ),
         (
             '{"resources": []}',
-            "neither a Terraform plan (terraform show -json) nor a Pulumi preview",
+            "neither a Terraform plan (terraform show -json: planned_values or "
+            "resource_changes) nor a Pulumi preview (pulumi preview --json: steps)",
         ),
         ("[1, 2]", "neither a Terraform plan"),
         (
             '{"format_version": "2.0", "planned_values": {}}',
-            "Terraform plan format 2.0 is not supported (format 1.x, Terraform 1.0 or later)",
+            "Terraform plan format 2.0 is not one guardrails reads (0.1 from Terraform "
+            "0.12-0.15, 0.2 from 1.0, 1.x from 1.1 on)",
         ),
         (
             '{"steps": [{"op": "create", "newState": {"urn": "x", "type": "t"}}]}',

@@ -8,7 +8,8 @@ so that what a user can get wrong is a `GuardrailsError` naming the file and the
 
 - a missing file, a folder, a FIFO or device (`--usage /dev/zero` would never end), a file
   that cannot be read;
-- bytes that are not UTF-8 (line and column of the first one; a leading BOM is dropped);
+- bytes that are not UTF-8 (line and column of the first one; a leading BOM is dropped;
+  UTF-16 with a byte-order mark, as Windows PowerShell writes, is read);
 - malformed YAML, JSON or INI, with its line and column;
 - a key given twice in one mapping (YAML and JSON keep the last one silently; a policy
   setting or a usage quantity must not depend on which copy a parser keeps);
@@ -75,8 +76,17 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
 
 
 def decode_text(data: bytes, source: str) -> str:
-    """UTF-8 text (a leading byte-order mark dropped); GuardrailsError naming the first byte
-    that is not UTF-8 and where it is."""
+    """UTF-8 text (a leading byte-order mark dropped), or UTF-16 with its byte-order mark
+    (what Windows PowerShell's `>` writes); GuardrailsError naming the first byte that is not
+    UTF-8 and where it is."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise GuardrailsError(
+                f"{source}: not UTF-16 text after its byte-order mark: bytes {exc.start}-"
+                f"{exc.end} do not decode"
+            ) from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

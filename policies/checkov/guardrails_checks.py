@@ -26,6 +26,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult  # noqa: E4
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck  # noqa: E402
 
 from policies.catalog import RULES  # noqa: E402
+from policies.checkov import SEEN_CHECK_ID  # noqa: E402
 from policies.model import Resource, Rule  # noqa: E402
 from policies.naming import from_terraform, terraform_types  # noqa: E402
 
@@ -94,4 +95,21 @@ class CatalogCheck(BaseResourceCheck):
         return CheckResult.FAILED if self.details else CheckResult.PASSED
 
 
-CHECKS = [CatalogCheck(rule) for rule in RULES if not rule.is_stack_rule]
+class SeenCheck(BaseResourceCheck):
+    """Passes on every resource checkov reads: with it, checkov's resource count is the
+    number of resources it parsed (not only those some check applies to), so the gate can
+    tell a plan checkov misread from resource types no checkov check covers."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="checkov read this resource [guardrails]",
+            id=SEEN_CHECK_ID,
+            categories=[CheckCategories.GENERAL_SECURITY],
+            supported_resources=["*"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return CheckResult.PASSED
+
+
+CHECKS = [CatalogCheck(rule) for rule in RULES if not rule.is_stack_rule] + [SeenCheck()]

@@ -26,6 +26,7 @@ from guardrails.tooling.gate.findings import Finding
 from guardrails.tooling.gate.pack import PACK_DIR, Provider
 from guardrails.tooling.program.record import UNKNOWN, Capture, CapturedResource
 from policies.catalog import RULES_BY_ID
+from policies.checkov import SEEN_CHECK_ID
 from policies.naming import terraform_type, to_terraform
 
 ROOT = PACK_DIR.parent
@@ -176,56 +177,95 @@ def run_checkov(plan: dict[str, Any], custom_checks: bool = True) -> dict[str, A
 def scan(
     capture: Capture, providers: Mapping[str, Provider | None]
 ) -> tuple[list[Finding], dict[str, Any]]:
-    """checkov findings for the gate, and a summary (exported, scanned, failures)."""
+    """checkov findings for the gate, and a summary (what was exported, read and checked)."""
     plan, exported = export_plan(capture, providers)
-    return scan_plan(plan, len(exported), capture)
+    unexported: dict[str, int] = {}
+    for r in capture.resources:
+        if r.custom and not r.type.startswith("pulumi:providers:") and r not in exported:
+            unexported[r.type] = unexported.get(r.type, 0) + 1
+    findings, summary = scan_plan(plan, len(exported), capture)
+    summary["no_terraform_name"] = dict(sorted(unexported.items()))
+    return findings, summary
+
+
+def plan_resources(plan: Mapping[str, Any]) -> dict[str, str]:
+    """Address -> Terraform type of every managed resource in a plan's `planned_values`."""
+    out: dict[str, str] = {}
+    modules = [(plan.get("planned_values") or {}).get("root_module") or {}]
+    while modules:
+        module = modules.pop()
+        modules += module.get("child_modules") or []
+        for r in module.get("resources") or []:
+            if r.get("mode", "managed") == "managed" and "address" in r:
+                out[str(r["address"])] = str(r.get("type", ""))
+    return out
 
 
 def scan_plan(
     plan: dict[str, Any], expected: int, capture: Capture
 ) -> tuple[list[Finding], dict[str, Any]]:
     """Run checkov on a Terraform plan (ours or Terraform's own) that holds `expected`
-    resources; its built-in failures on the captured resources (their URNs are the plan's
-    addresses) become findings."""
+    resources. Its built-in failures become findings: on a captured resource (the plan's
+    addresses are the capture's URNs) located as the gate locates its own, on a resource the
+    catalog has no token for under its Terraform address and type, so that nothing checkov
+    finds is lost. The summary says how many resources checkov read (it must read every one:
+    a plan it misread would pass unchecked) and how many at least one of its checks judged,
+    naming the types none of its checks covers."""
     by_address = capture.by_urn()
+    types = plan_resources(plan)
     report = run_checkov(plan) if expected else {}
     summary = report.get("summary", {})
-    scanned = int(summary.get("resource_count", 0))
-    if scanned != expected:
+    read = int(summary.get("resource_count", 0))
+    if read != expected:
         raise GuardrailsError(
-            f"checkov scanned {scanned} of the {expected} resources in the plan; "
+            f"checkov read {read} of the {expected} resources in the plan; "
             "the plan and checkov disagree, so its verdict cannot be trusted"
         )
+    results = report.get("results", {})
+    checked = {
+        str(c.get("resource_address", ""))
+        for kind in ("passed_checks", "failed_checks", "skipped_checks")
+        for c in results.get(kind, [])
+        if c.get("check_id") != SEEN_CHECK_ID
+    }
+    unchecked: dict[str, int] = {}
+    for address, tf_type in types.items():
+        if address not in checked:
+            unchecked[tf_type] = unchecked.get(tf_type, 0) + 1
     findings = []
-    custom_failed = 0
-    for check in report.get("results", {}).get("failed_checks", []):
+    custom_failed = outside_catalog = 0
+    for check in results.get("failed_checks", []):
         if check["check_id"] in RULES_BY_ID:
             custom_failed += 1
             continue
-        resource = by_address.get(check.get("resource_address", ""))
-        if resource is None:
-            continue
-        findings.append(
-            Finding(
-                policy=check["check_id"],
-                level="advisory",
-                severity=str(check.get("severity") or "unspecified").lower(),
-                urn=resource.urn,
-                type=resource.type,
-                name=resource.name,
-                message=check.get("check_name", check["check_id"]),
-                engine="checkov",
-                source=resource.source,
-                related=[s for s in resource.stack if s != resource.source],
-                component_path=capture.component_path(resource, by_address),
-            )
+        address = str(check.get("resource_address", ""))
+        resource = by_address.get(address)
+        finding = Finding(
+            policy=check["check_id"],
+            level="advisory",
+            severity=str(check.get("severity") or "unspecified").lower(),
+            urn=address,
+            type=resource.type if resource else types.get(address, str(check.get("resource"))),
+            name=resource.name if resource else address,
+            message=check.get("check_name", check["check_id"]),
+            engine="checkov",
         )
+        if resource is None:
+            outside_catalog += 1
+        else:
+            finding.source = resource.source
+            finding.related = [s for s in resource.stack if s != resource.source]
+            finding.component_path = capture.component_path(resource, by_address)
+        findings.append(finding)
     return findings, {
         "version": summary.get("checkov_version"),
         "exported": expected,
-        "scanned": scanned,
+        "scanned": read,
+        "checked": len(checked & set(types)),
+        "unchecked_types": dict(sorted(unchecked.items())),
         "builtin_failed": len(findings),
         "custom_failed": custom_failed,
+        "outside_catalog": outside_catalog,
     }
 
 

@@ -128,10 +128,8 @@ def render_text(result: GateResult, console: Console) -> None:
         what = f"#{entry.index} {entry.rule} {entry.resource}"
         console.print(f"[yellow]unused suppression[/] {escape(what)}", highlight=False)
     if result.checkov:
-        scanned, exported = result.checkov["scanned"], result.checkov["exported"]
-        console.print(
-            f"checkov: scanned {scanned} of {exported} exported resources", highlight=False
-        )
+        for line in checkov_lines(result.checkov):
+            console.print(escape(line), highlight=False, soft_wrap=True)
     unknown_values = capture.unknown_values()
     if unknown_values:
         console.print(
@@ -142,6 +140,33 @@ def render_text(result: GateResult, console: Console) -> None:
     for note in (result.plan or {}).get("notes", []):
         console.print(f"[yellow]plan:[/] {escape(note)}", highlight=False)
     console.print(verdict(result), highlight=False)
+
+
+def _types(counts: dict[str, int]) -> str:
+    return ", ".join(f"{t} ({n})" if n > 1 else t for t, n in counts.items())
+
+
+def checkov_lines(summary: dict[str, Any]) -> list[str]:
+    """What checkov judged: resources its checks covered out of those it read, and the types
+    it has no check for or that have no Terraform name (a note, not an error)."""
+    lines = [
+        f"checkov: {summary.get('checked', 0)} of {summary['scanned']} resources checked "
+        f"by at least one check ({summary.get('builtin_failed', 0)} built-in failures"
+        + (
+            f", {summary['outside_catalog']} on types the catalog does not judge"
+            if summary.get("outside_catalog")
+            else ""
+        )
+        + ")"
+    ]
+    if summary.get("unchecked_types"):
+        lines.append(f"checkov has no check for: {_types(summary['unchecked_types'])}")
+    if summary.get("no_terraform_name"):
+        lines.append(
+            "not exported to checkov (no Terraform name in the providers' table): "
+            + _types(summary["no_terraform_name"])
+        )
+    return lines
 
 
 def to_json(result: GateResult) -> dict[str, Any]:

@@ -12,6 +12,7 @@ run during preview" (advisory), exactly as under `pulumi preview`, never as a vi
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -58,12 +59,18 @@ def read_plan(path: Path) -> PlanFile:
     from guardrails.tooling.plans.pulumi_preview import read_pulumi_preview
     from guardrails.tooling.plans.terraform import read_terraform_plan
 
+    with suppress(OSError), path.open("rb") as handle:
+        if handle.read(4) == b"PK\x03\x04":
+            raise GuardrailsError(
+                f"{path}: this is Terraform's binary plan file; give guardrails its JSON: "
+                f"terraform show -json {path.name} > plan.json"
+            )
     doc = read_json(path, "plan file")
     if isinstance(doc, dict) and ("planned_values" in doc or "resource_changes" in doc):
         return read_terraform_plan(doc, path)
     if isinstance(doc, dict) and isinstance(doc.get("steps"), list):
         return read_pulumi_preview(doc, path)
     raise GuardrailsError(
-        f"{path}: neither a Terraform plan (terraform show -json) nor a Pulumi preview "
-        "(pulumi preview --json)"
+        f"{path}: neither a Terraform plan (terraform show -json: planned_values or "
+        "resource_changes) nor a Pulumi preview (pulumi preview --json: steps)"
     )

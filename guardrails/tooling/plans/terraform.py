@@ -4,9 +4,12 @@
   modules, with count and for_each addresses), valued from `resource_changes[].change.after`
   with the `after_unknown` leaves set to Pulumi's unknown sentinel (Terraform leaves them out
   of `after`); instances the plan deletes are gone, data sources are not resources.
-- Types: Terraform type -> Pulumi token through the naming table the checkov bridge uses
-  (`policies.naming`), over every token the installed provider SDKs register. Types without
-  a token are counted, not judged.
+- Types: Terraform type -> Pulumi token through the providers' own naming table
+  (`policies.naming`, `policies/data/terraform_types.json`). Types without a token are
+  counted and named, not judged by the catalog (checkov still judges them).
+- Tags as Terraform computes them: AWS `tags_all` is `tags` over the provider block's
+  `default_tags`; an OCI `defined_tags`/`freeform_tags` the configuration does not set is
+  empty, not "known after apply".
 - Names: the Terraform address is the resource's URN and name (reports, suppressions).
 - Dependencies: from the plan's `configuration` (expression references and depends_on),
   followed through module variables and outputs, so stack rules see subnet -> route table ->
@@ -18,7 +21,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,27 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.runtime.pulumi_compat import provider_resource_tokens
 from guardrails.tooling.plans import UNKNOWN, PlanFile
 from guardrails.tooling.program.record import Capture, CapturedResource
 from guardrails.tooling.project import SECRET_PLACEHOLDER
-from policies.naming import camel, from_terraform, terraform_types
+from policies.naming import camel, from_terraform, pulumi_token
 
-PROVIDER_PACKAGES = ("pulumi_oci", "pulumi_aws")
 _MODULE = re.compile(r'module\.([A-Za-z0-9_-]+)(?:\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\])?')
 _NOT_RESOURCES = frozenset({"local", "count", "each", "path", "terraform", "self", "data"})
-
-
-@functools.cache
-def token_table() -> dict[str, str]:
-    """Terraform type -> Pulumi token, for every resource token of the provider SDKs."""
-    tokens: list[str] = []
-    for package in PROVIDER_PACKAGES:
-        try:
-            tokens += provider_resource_tokens(package)
-        except SystemExit:  # the provider SDK is not installed
-            continue
-    return terraform_types(tokens)
+FORMATS = ("0.1", "0.2", "1.")
+"""`format_version`s Terraform has written: 0.1 (0.12-0.15), 0.2 (1.0.x), 1.x (1.1 on)."""
+OCI_TAG_ATTRIBUTES = ("defined_tags", "freeform_tags")
 
 
 @dataclass(frozen=True)
@@ -145,6 +136,7 @@ class _Graph:
 
     def __init__(self, configuration: Mapping[str, Any], instances: list[_Instance]) -> None:
         self.configs: dict[tuple[str, ...], Mapping[str, Any]] = {}
+        self.providers: Mapping[str, Any] = configuration.get("provider_config") or {}
         self._index(configuration.get("root_module") or {}, ())
         self.by_name: dict[tuple[str, str, str], list[str]] = {}
         self.module_instances: set[str] = set()
@@ -157,15 +149,31 @@ class _Graph:
         for name, call in (module.get("module_calls") or {}).items():
             self._index(call.get("module") or {}, (*calls, name))
 
-    def dependencies(self, inst: _Instance) -> list[str]:
-        calls = _calls(inst.module)
-        config = self.configs.get(calls, {})
+    def config_of(self, inst: _Instance) -> Mapping[str, Any] | None:
+        """The resource block behind an instance in the plan's `configuration`."""
         wanted = f"{inst.type}.{inst.name}"
-        refs: list[str] = []
-        for resource in config.get("resources") or []:
+        for resource in self.configs.get(_calls(inst.module), {}).get("resources") or []:
             if resource.get("address") == wanted and resource.get("mode", "managed") == "managed":
-                refs += _references(resource.get("expressions"))
-                refs += [d for d in resource.get("depends_on") or [] if isinstance(d, str)]
+                return resource  # type: ignore[no-any-return]
+        return None
+
+    def provider_of(self, inst: _Instance) -> Mapping[str, Any] | None:
+        """The provider block an instance uses: its `provider_config_key` (a module's own
+        block, else the one passed down: the key without its module part), else the
+        default block of its provider."""
+        config = self.config_of(inst) or {}
+        key = str(config.get("provider_config_key") or inst.type.split("_", 1)[0])
+        for candidate in (key, key.rsplit(":", 1)[-1], inst.type.split("_", 1)[0]):
+            if candidate in self.providers:
+                return self.providers[candidate]  # type: ignore[no-any-return]
+        return None
+
+    def dependencies(self, inst: _Instance) -> list[str]:
+        config = self.config_of(inst)
+        refs: list[str] = []
+        if config is not None:
+            refs += _references(config.get("expressions"))
+            refs += [d for d in config.get("depends_on") or [] if isinstance(d, str)]
         # Terraform lists `a.b` next to `a.b.id` ("implied by the previous"); keep the longest.
         unique = set(refs)
         longest = [r for r in unique if not any(o.startswith((r + ".", r + "[")) for o in unique)]
@@ -227,11 +235,64 @@ class _Graph:
 
 def _check_version(doc: Mapping[str, Any], path: Path) -> None:
     version = str(doc.get("format_version", "1.0"))
-    if version.split(".", maxsplit=1)[0] != "1":
+    if not version.startswith(FORMATS):
         raise GuardrailsError(
-            f"{path}: Terraform plan format {version} is not supported (format 1.x, "
-            "Terraform 1.0 or later)"
+            f"{path}: Terraform plan format {version} is not one guardrails reads (0.1 from "
+            "Terraform 0.12-0.15, 0.2 from 1.0, 1.x from 1.1 on)"
         )
+
+
+def _default_tags(graph: _Graph, inst: _Instance, variables: Mapping[str, Any]) -> Any:
+    """The `default_tags` of the AWS provider block the instance uses: {} without one, the
+    map when the configuration gives it literally or as one root variable (whose value the
+    plan records), else UNKNOWN (Terraform computes it from something the plan does not
+    know)."""
+    provider = graph.provider_of(inst)
+    blocks = ((provider or {}).get("expressions") or {}).get("default_tags")
+    block = (blocks[0] if blocks else None) if isinstance(blocks, list) else blocks
+    tags = block.get("tags") if isinstance(block, Mapping) else None
+    if not isinstance(tags, Mapping):
+        return {}
+    if "constant_value" in tags:
+        return dict(tags["constant_value"] or {})
+    refs = [r for r in tags.get("references") or [] if isinstance(r, str)]
+    if len(refs) == 1 and refs[0].startswith("var.") and not _calls(inst.module):
+        value = (variables.get(refs[0].split(".")[1]) or {}).get("value")
+        if isinstance(value, Mapping):
+            return dict(value)
+    return UNKNOWN
+
+
+def _has_unknown(value: Any) -> bool:
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_unknown(v) for v in value.values())
+    return False
+
+
+def _tags_as_terraform_computes(
+    inst: _Instance, graph: _Graph, variables: Mapping[str, Any]
+) -> None:
+    """Tags as they will be after apply, where the plan says "known after apply" for a value
+    the configuration decides. AWS: `tags_all` is `tags` over the provider's `default_tags`
+    (null `tags` is none). OCI has no default tags: a `defined_tags`/`freeform_tags` the
+    configuration does not set is empty (OCI adds only its own Oracle-Tags namespace)."""
+    values = inst.values
+    if inst.type.startswith("aws_") and ("tags" in values or "tags_all" in values):
+        if values.get("tags") is None:
+            values["tags"] = {}
+        if values.get("tags_all") in (None, UNKNOWN) and not _has_unknown(values["tags"]):
+            defaults = _default_tags(graph, inst, variables)
+            values["tags_all"] = UNKNOWN if defaults == UNKNOWN else {**defaults, **values["tags"]}
+    elif inst.type.startswith("oci_"):
+        config = graph.config_of(inst)
+        if config is None:
+            return
+        expressions = config.get("expressions") or {}
+        for attribute in OCI_TAG_ATTRIBUTES:
+            if values.get(attribute) == UNKNOWN and attribute not in expressions:
+                values[attribute] = {}
 
 
 def read_terraform_plan(doc: Mapping[str, Any], path: Path) -> PlanFile:
@@ -243,7 +304,6 @@ def read_terraform_plan(doc: Mapping[str, Any], path: Path) -> PlanFile:
         if isinstance(c, dict) and "address" in c
     }
     planned = (doc.get("planned_values") or {}).get("root_module") or {}
-    table = token_table()
     instances: list[_Instance] = []
     unmapped: dict[str, int] = {}
     scanned = 0
@@ -261,7 +321,7 @@ def read_terraform_plan(doc: Mapping[str, Any], path: Path) -> PlanFile:
             values, secret = _mask_sensitive(
                 values, change.get("after_sensitive", r.get("sensitive_values"))
             )
-            if r["type"] not in table:
+            if pulumi_token(r["type"]) is None:
                 unmapped[r["type"]] = unmapped.get(r["type"], 0) + 1
                 continue
             instances.append(
@@ -275,12 +335,14 @@ def read_terraform_plan(doc: Mapping[str, Any], path: Path) -> PlanFile:
                 )
             )
     graph = _Graph(doc.get("configuration") or {}, instances)
+    variables = doc.get("variables") or {}
     resources = []
     for inst in instances:
+        _tags_as_terraform_computes(inst, graph, variables)
         resources.append(
             CapturedResource(
                 urn=inst.address,
-                type=table[inst.type],
+                type=pulumi_token(inst.type) or inst.type,
                 name=inst.address,
                 custom=True,
                 parent=None,
@@ -299,7 +361,9 @@ def read_terraform_plan(doc: Mapping[str, Any], path: Path) -> PlanFile:
     if unmapped:
         notes.append(
             f"{sum(unmapped.values())} resources of {len(unmapped)} Terraform types have no "
-            "Pulumi token in the naming table and were not judged by the catalog"
+            "Pulumi token in the providers' naming table and were not judged by the catalog "
+            "(checkov still judges them with --checkov): "
+            + ", ".join(f"{k} ({v})" for k, v in sorted(unmapped.items()))
         )
     return PlanFile(
         path=path,
