@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from policies.model import ConfigField, Resource, Rule
-from policies.oci_security import topics_without_subscriptions
+from policies.notifications import topics_without_subscriptions
 
 LAYER_VERSION = "aws:lambda/layerVersion:LayerVersion"
 LAYER_PERMISSION = "aws:lambda/layerVersionPermission:LayerVersionPermission"

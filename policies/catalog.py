@@ -6,7 +6,18 @@ from __future__ import annotations
 
 import re
 
-from policies import aws_security, budget_estimate, oci_cost, oci_security, tag_rules
+from policies import (
+    aws_network,
+    aws_security,
+    aws_storage,
+    budget_estimate,
+    budget_rules,
+    notifications,
+    oci_cost,
+    oci_network,
+    oci_security,
+    tag_rules,
+)
 from policies.model import Rule
 
 PACK_NAME = "guardrails"
@@ -15,8 +26,13 @@ _RULE_ID = re.compile(r"^(oci|aws)-[a-z0-9]+-[a-z0-9]+-[a-z0-9-]+$")
 RULES: tuple[Rule, ...] = (
     *tag_rules.RULES,
     *oci_security.RULES,
+    *oci_network.RULES,
+    *notifications.RULES,
+    *budget_rules.RULES,
     *oci_cost.RULES,
     *aws_security.RULES,
+    *aws_network.RULES,
+    *aws_storage.RULES,
     *budget_estimate.RULES,
 )
 

@@ -705,6 +705,254 @@ CASES: list[Case] = [
     Case("aws-sns-topic-kms-encrypted", "plain", res(SNS, {"tags": AWS_TAGS}), True),
 ]
 
+# --- the classic exposures, judged by the catalog itself (issue 17) -------------------------
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EKS = "aws:eks/cluster:Cluster"
+AWS_SUBNET = "aws:ec2/subnet:Subnet"
+RDS = "aws:rds/instance:Instance"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+OCI_INSTANCE = "oci:Core/instance:Instance"
+ADMIN_FIX = "allow a specific CIDR (or a bastion, or SSM Session Manager) instead"
+
+
+def sg(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"vpcId": "vpc-1", "tags": AWS_TAGS, "ingress": list(rules)}
+
+
+def sg_in(low: int, high: int, protocol: str = "tcp", **source: Any) -> dict[str, Any]:
+    return {"protocol": protocol, "fromPort": low, "toPort": high, **source}
+
+
+WORLD4 = {"cidrBlocks": ["0.0.0.0/0"]}
+WORLD6 = {"ipv6CidrBlocks": ["::/0"]}
+OFFICE = {"cidrBlocks": ["203.0.113.0/24"]}
+SG_ID = "aws-ec2-securitygroup-no-public-admin-ports"
+CASES += [
+    Case(SG_ID, "https from world", res(SG, sg(sg_in(443, 443, **WORLD4))), False),
+    Case(SG_ID, "ssh from the office", res(SG, sg(sg_in(22, 22, **OFFICE))), False),
+    Case(SG_ID, "icmp from world", res(SG, sg(sg_in(-1, -1, "icmp", **WORLD4))), False),
+    Case(SG_ID, "port 21 from world", res(SG, sg(sg_in(21, 21, **WORLD4))), False),
+    Case(SG_ID, "port 23 from world", res(SG, sg(sg_in(23, 23, **WORLD4))), False),
+    Case(
+        SG_ID,
+        "ssh from world",
+        res(SG, sg(sg_in(22, 22, **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to 22; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "rdp from ::/0",
+        res(SG, sg(sg_in(443, 443, **OFFICE), sg_in(3389, 3389, **WORLD6))),
+        True,
+        message=f"ingress[1]: ingress from ::/0 to 3389; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "Kubernetes API range from world",
+        res(SG, sg(sg_in(6000, 7000, **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to 6443; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "everything from world",
+        res(SG, sg(sg_in(0, 0, "-1", **WORLD4))),
+        True,
+        message="ingress[0]: ingress from 0.0.0.0/0 to all protocols and ports (protocol -1); "
+        + ADMIN_FIX,
+    ),
+    Case(
+        SG_ID,
+        "all TCP ports from world",
+        res(SG, sg(sg_in(0, 65535, **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to all TCP ports; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "rule resource, ssh from world",
+        res(
+            SG_RULE,
+            {"type": "ingress", "securityGroupId": "sg-1", **sg_in(22, 22, **WORLD4)},
+        ),
+        True,
+        message=f"ingress from 0.0.0.0/0 to 22; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "rule resource, egress to world",
+        res(SG_RULE, {"type": "egress", "securityGroupId": "sg-1", **sg_in(0, 0, "-1", **WORLD4)}),
+        False,
+    ),
+    Case(
+        SG_ID,
+        "vpc ingress rule, ssh from world",
+        res(
+            SG_INGRESS,
+            {
+                "securityGroupId": "sg-1",
+                "ipProtocol": "tcp",
+                "fromPort": 22,
+                "toPort": 22,
+                "cidrIpv4": "0.0.0.0/0",
+            },
+        ),
+        True,
+        message=f"ingress from 0.0.0.0/0 to 22; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "vpc ingress rule, all from ::/0",
+        res(SG_INGRESS, {"securityGroupId": "sg-1", "ipProtocol": "-1", "cidrIpv6": "::/0"}),
+        True,
+        message="ingress from ::/0 to all protocols and ports (protocol -1); " + ADMIN_FIX,
+    ),
+    Case(
+        SG_ID,
+        "vpc ingress rule, ssh from a subnet",
+        res(
+            SG_INGRESS,
+            {
+                "securityGroupId": "sg-1",
+                "ipProtocol": "tcp",
+                "fromPort": 22,
+                "toPort": 22,
+                "cidrIpv4": "10.0.0.0/16",
+            },
+        ),
+        False,
+    ),
+    Case(
+        "aws-eks-cluster-private-api-endpoint",
+        "private endpoint",
+        res(
+            EKS,
+            {
+                "roleArn": "arn",
+                "tags": AWS_TAGS,
+                "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
+            },
+        ),
+        False,
+    ),
+    Case(
+        "aws-eks-cluster-private-api-endpoint",
+        "public endpoint for the office",
+        res(
+            EKS,
+            {
+                "roleArn": "arn",
+                "tags": AWS_TAGS,
+                "vpcConfig": {"publicAccessCidrs": ["203.0.113.0/24"]},
+            },
+        ),
+        False,
+    ),
+    Case(
+        "aws-eks-cluster-private-api-endpoint",
+        "defaults",
+        res(EKS, {"roleArn": "arn", "tags": AWS_TAGS, "vpcConfig": {"subnetIds": ["s-1"]}}),
+        True,
+        message="the Kubernetes API endpoint is public and open to 0.0.0.0/0 (the default) "
+        "(vpcConfig.endpointPublicAccess is not false); set endpointPublicAccess=false with "
+        "endpointPrivateAccess=true, or list specific publicAccessCidrs",
+    ),
+    Case(
+        "aws-eks-cluster-private-api-endpoint",
+        "open to the world",
+        res(
+            EKS,
+            {
+                "roleArn": "arn",
+                "tags": AWS_TAGS,
+                "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]},
+            },
+        ),
+        True,
+        message="the Kubernetes API endpoint is public and open to 0.0.0.0/0 "
+        "(vpcConfig.endpointPublicAccess is not false)",
+    ),
+    Case(
+        "aws-ec2-subnet-no-public-ip-on-launch",
+        "private",
+        res(AWS_SUBNET, {"vpcId": "vpc-1", "cidrBlock": "10.0.1.0/24", "tags": AWS_TAGS}),
+        False,
+    ),
+    Case(
+        "aws-ec2-subnet-no-public-ip-on-launch",
+        "public IPs on launch",
+        res(
+            AWS_SUBNET,
+            {
+                "vpcId": "vpc-1",
+                "cidrBlock": "10.0.1.0/24",
+                "mapPublicIpOnLaunch": True,
+                "tags": AWS_TAGS,
+            },
+        ),
+        True,
+        message="every instance launched in the subnet gets a public IP "
+        "(mapPublicIpOnLaunch=true); set it to false and use a NAT gateway or a load balancer",
+    ),
+    Case(
+        "aws-rds-instance-not-public",
+        "private",
+        res(RDS, {"instanceClass": "db.t3.micro", "publiclyAccessible": False, "tags": AWS_TAGS}),
+        False,
+    ),
+    Case(
+        "aws-rds-instance-not-public",
+        "public",
+        res(RDS, {"instanceClass": "db.t3.micro", "publiclyAccessible": True, "tags": AWS_TAGS}),
+        True,
+        message="the database has a public endpoint (publiclyAccessible=true); set it to false "
+        "and reach it from inside the VPC",
+    ),
+    Case(
+        "aws-rds-instance-not-public",
+        "public cluster instance",
+        res(
+            RDS_CLUSTER_INSTANCE,
+            {"clusterIdentifier": "c", "publiclyAccessible": True, "tags": AWS_TAGS},
+        ),
+        True,
+        message="the database has a public endpoint (publiclyAccessible=true)",
+    ),
+    Case(
+        "oci-compute-instance-no-public-ip",
+        "private VNIC",
+        res(
+            OCI_INSTANCE,
+            {"definedTags": TAGS, "createVnicDetails": {"assignPublicIp": False}},
+        ),
+        False,
+    ),
+    Case(
+        "oci-compute-instance-no-public-ip",
+        "subnet decides",
+        res(OCI_INSTANCE, {"definedTags": TAGS, "createVnicDetails": {"subnetId": SUBNET}}),
+        False,
+    ),
+    Case(
+        "oci-compute-instance-no-public-ip",
+        "public IP",
+        res(OCI_INSTANCE, {"definedTags": TAGS, "createVnicDetails": {"assignPublicIp": True}}),
+        True,
+        message="the instance's primary VNIC gets a public IP (createVnicDetails.assignPublicIp="
+        "true); set it to false and reach the instance through a bastion or a load balancer",
+    ),
+    Case(
+        "oci-compute-instance-no-public-ip",
+        "public IP as Terraform writes it",
+        res(OCI_INSTANCE, {"definedTags": TAGS, "createVnicDetails": {"assignPublicIp": "true"}}),
+        True,
+        message="createVnicDetails.assignPublicIp=true",
+    ),
+]
+
 
 @dataclass(frozen=True)
 class StackCase:
@@ -1029,6 +1277,90 @@ STACK_CASES += [
 
 
 # What each violating case must say: the offending value and the fix.
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+S3_ACCOUNT_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+ALL_BLOCKED = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
+S3_RULE = "aws-s3-bucket-public-access-block"
+STACK_CASES += [
+    StackCase(
+        S3_RULE,
+        "bucket with its block",
+        [
+            res(S3_BUCKET, {"tags": AWS_TAGS}, name="data"),
+            res(S3_BLOCK, ALL_BLOCKED, name="data-block", deps=(_urn(S3_BUCKET, "data"),)),
+        ],
+        [],
+    ),
+    StackCase(
+        S3_RULE,
+        "block naming the bucket",
+        [
+            res(S3_BUCKET, {"bucket": "acme-data", "tags": AWS_TAGS}, name="data"),
+            res(S3_BLOCK, {**ALL_BLOCKED, "bucket": "acme-data"}, name="data-block"),
+        ],
+        [],
+    ),
+    StackCase(
+        S3_RULE,
+        "account block",
+        [
+            res(S3_BUCKET, {"tags": AWS_TAGS}, name="data"),
+            res(S3_ACCOUNT_BLOCK, ALL_BLOCKED, name="account"),
+        ],
+        [],
+    ),
+    StackCase(
+        S3_RULE,
+        "bucket without a block",
+        [
+            res(S3_BUCKET, {"tags": AWS_TAGS}, name="data"),
+            res(S3_BUCKET, {"tags": AWS_TAGS}, name="logs"),
+            res(S3_BLOCK, ALL_BLOCKED, name="logs-block", deps=(_urn(S3_BUCKET, "logs"),)),
+        ],
+        ["data"],
+        messages=[
+            "bucket data has no public access block; add an s3.BucketPublicAccessBlock for it "
+            "with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and "
+            "restrictPublicBuckets set to true"
+        ],
+    ),
+    StackCase(
+        S3_RULE,
+        "block with a setting off",
+        [
+            res(S3_BUCKET, {"tags": AWS_TAGS}, name="data"),
+            res(
+                S3_BLOCK,
+                {**ALL_BLOCKED, "restrictPublicBuckets": False},
+                name="data-block",
+                deps=(_urn(S3_BUCKET, "data"),),
+            ),
+        ],
+        ["data"],
+        messages=[
+            "bucket data's public access block leaves restrictPublicBuckets off; set all four "
+            "settings to true"
+        ],
+    ),
+    StackCase(
+        S3_RULE,
+        "account block with a setting off",
+        [
+            res(S3_BUCKET, {"tags": AWS_TAGS}, name="data"),
+            res(S3_ACCOUNT_BLOCK, {**ALL_BLOCKED, "blockPublicPolicy": False}, name="account"),
+        ],
+        ["data"],
+        message="bucket data has no public access block",
+    ),
+]
+
+
 MESSAGES: dict[tuple[str, str], str] = {
     (
         "oci-tagging-resource-required-tags",

@@ -4,7 +4,8 @@ suppressions, so guardrails owns this ledger and every engine's findings pass th
 
     suppressions:
       - rule: oci-objectstorage-bucket-customer-managed-key
-        resource: "urn:pulumi:dev::guardrails::*::adb-backups"   # a URN or a glob
+        resource: "urn:pulumi:dev::guardrails::*::adb-backups"   # a URN or address, * and ?
+                                                                 # as wildcards
         reason: Dev backups hold synthetic data; a vault per tenancy is not worth it
         expires: 2027-03-31
         ticket: PLAT-1234                                        # optional
@@ -16,7 +17,7 @@ reported as unused; a malformed ledger is an error (exit 2).
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ class Suppression:
 
     def matches(self, rule: str, urn: str) -> bool:
         return rule == self.rule and (
-            urn == self.resource or fnmatch.fnmatchcase(urn, self.resource)
+            urn == self.resource or _glob(self.resource).match(urn) is not None
         )
 
     def expired(self, today: dt.date) -> bool:
@@ -59,6 +60,16 @@ class Suppression:
             "expires": self.expires.isoformat(),
             "ticket": self.ticket,
         }
+
+
+@functools.cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A resource pattern: `*` is any run of characters, `?` any one character, everything
+    else literal, brackets and quotes included, so `aws_route53_zone.example[*]` and
+    `module.sg["*"].aws_security_group.bad` match Terraform's `count` and `for_each`
+    addresses (fnmatch would read `[*]` as a character class)."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
 
 
 def _entry(index: int, raw: Any, source: str) -> Suppression:

@@ -130,6 +130,16 @@ def render_text(result: GateResult, console: Console) -> None:
     if result.checkov:
         for line in checkov_lines(result.checkov):
             console.print(escape(line), highlight=False, soft_wrap=True)
+    placeholders = sorted({i.token for i in capture.invokes if i.answer == "placeholder"})
+    if placeholders:
+        console.print(
+            escape(
+                "data sources answered with placeholders (no cloud offline; real answers in "
+                f"guardrails-mocks.yaml or --mocks): {', '.join(placeholders)}"
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     unknown_values = capture.unknown_values()
     if unknown_values:
         console.print(
@@ -178,6 +188,9 @@ def to_json(result: GateResult) -> dict[str, Any]:
         "program": capture.program,
         "resources": len(capture.resources),
         "unknownValues": capture.unknown_values(),
+        "placeholderDataSources": sorted(
+            {i.token for i in capture.invokes if i.answer == "placeholder"}
+        ),
         "passed": result.passed,
         "error": None,
         "inputs": result.inputs,

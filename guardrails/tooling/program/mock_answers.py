@@ -21,6 +21,7 @@ the preview's placeholder values.
 from __future__ import annotations
 
 import json
+import re
 import typing
 from collections import abc
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.inputs import read_structured
 
 CONVENTIONAL_NAMES = ("guardrails-mocks.yaml", "guardrails-mocks.yml", "guardrails-mocks.json")
+_FUNCTION_TOKEN = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+/(?P<middle>\w+):(?P<function>\w+)$")
 _ENTRY_KEYS = {"when", "answer"}
 
 
@@ -59,9 +61,18 @@ def parse_mock_answers(doc: Any, source: str) -> MockAnswers:
         raise GuardrailsError(f"{source}: expected a mapping of data-source tokens to answers")
     out: MockAnswers = {}
     for token, value in doc.items():
-        if not isinstance(token, str) or token.count(":") != 2:
+        match = _FUNCTION_TOKEN.match(token) if isinstance(token, str) else None
+        if match is None:
             raise GuardrailsError(
-                f"{source}: {token!r} is not a function token such as oci:Core/getImages:getImages"
+                f"{source}: {token!r} is not a function token such as oci:Core/getImages:getImages "
+                "(a provider's top-level functions: aws:index/getRegion:getRegion)"
+            )
+        function = match["function"]
+        if match["middle"] != function[:1].lower() + function[1:]:
+            module = token.split("/", 1)[0]
+            raise GuardrailsError(
+                f"{source}: {token!r}: the middle segment {match['middle']!r} does not name "
+                f"the function {function!r}; did you mean {module}/{function}:{function}?"
             )
         where = f"{source}: {token}"
         if isinstance(value, dict):
@@ -154,6 +165,23 @@ def pick(answers: MockAnswers, token: str, args: dict[str, Any]) -> dict[str, An
         f"mocks file: no answer for {token} matches the call's arguments {shown}; "
         "add an entry without `when` or with matching `when` values"
     )
+
+
+def unused_entries(answers: MockAnswers, calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The entries of the mocks file that answered none of the calls (token, arguments), as
+    `token` or `token[i]`: a misspelt token or `when` is otherwise silently never used."""
+    used: set[tuple[str, int]] = set()
+    for token, args in calls:
+        for index, entry in enumerate(answers.get(token, [])):
+            if entry.matches(args):
+                used.add((token, index))
+                break
+    unused = []
+    for token, entries in answers.items():
+        for index in range(len(entries)):
+            if (token, index) not in used:
+                unused.append(token if len(entries) == 1 else f"{token}[{index}]")
+    return unused
 
 
 def how_to_mock(tokens: list[str]) -> str:

@@ -30,6 +30,7 @@ from guardrails.tooling.program.mock_answers import (
     find_mocks_file,
     how_to_mock,
     load_mock_answers,
+    unused_entries,
 )
 from guardrails.tooling.program.record import UNKNOWN, Capture, CapturedResource, ProgramMessage
 from guardrails.tooling.program.request import CaptureRequest
@@ -259,6 +260,8 @@ def capture(
     ]
     messages = (doc["error"] if "error" in doc else doc["capture"]).get("messages", [])
     said = [ProgramMessage(**m) for m in messages] + raw
+    if "error" not in doc and inputs.mocks:
+        said += _unused_mocks(inputs, doc["capture"].get("invokes", []))
     if on_messages is not None:
         on_messages(said)
     if "error" in doc:
@@ -267,13 +270,29 @@ def capture(
     result.messages = said
     # Raw stderr is the program's business (libraries write there); Pulumi's own log is not.
     # `pulumi.log.error` alone does not fail `pulumi preview` either (pulumi#5085).
-    logged = [m for m in said if m.stream == "log" and m.severity in ("warning", "error")]
+    logged = [
+        m for m in said if m.stream in ("log", "mocks") and m.severity in ("warning", "error")
+    ]
     if strict and logged:
         raise GuardrailsError(
             f"--strict: {len(logged)} warning(s) or error(s) logged by the program or the "
             f"Pulumi SDK, first: {logged[0].text}"
         )
     return result
+
+
+def _unused_mocks(inputs: ProgramInputs, invokes: list[dict[str, Any]]) -> list[ProgramMessage]:
+    """A warning per mocks-file entry that answered no call (`--strict` fails on it)."""
+    calls = [(str(i["token"]), dict(i.get("args") or {})) for i in invokes]
+    return [
+        ProgramMessage(
+            "mocks",
+            "warning",
+            f"{inputs.mocks_path}: {entry} answered no data-source call of the program "
+            "(a misspelt token or `when`?)",
+        )
+        for entry in unused_entries(inputs.mocks, calls)
+    ]
 
 
 def capture_program(
@@ -375,7 +394,9 @@ def messages_printer(console: Console, verbose: bool) -> Callable[[list[ProgramM
     def show(messages: list[ProgramMessage]) -> None:
         for m in messages:
             if verbose or m.severity in ("warning", "error"):
-                label = f"program {m.stream}" if m.stream != "log" else f"program {m.severity}"
+                label = {"log": f"program {m.severity}", "mocks": "warning"}.get(
+                    m.stream, f"program {m.stream}"
+                )
                 console.print(f"[dim]{label}:[/] {escape(m.text)}", highlight=False, soft_wrap=True)
 
     return show

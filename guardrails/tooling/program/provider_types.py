@@ -6,6 +6,7 @@ drift with every provider release.
 
     oci:Identity/tag:Tag                          -> pulumi_oci.identity.TagArgs
     oci:ObjectStorage/getNamespace:getNamespace   -> pulumi_oci.objectstorage.GetNamespaceResult
+    aws:index/getRegion:getRegion                 -> pulumi_aws.GetRegionResult
     aws:lambda/layerVersion:LayerVersion          -> pulumi_aws.lambda_.LayerVersionArgs
 """
 
@@ -33,8 +34,11 @@ def _module(token: str) -> tuple[ModuleType, str] | None:
     module = match["mod"].lower()
     if keyword.iskeyword(module):
         module += "_"
+    # A provider's top module is `index` in tokens (aws:index/getRegion:getRegion) and the
+    # package root in the Python SDK (pulumi_aws.get_region).
+    name = package if module == "index" else f"{package}.{module}"
     try:
-        return importlib.import_module(f"{package}.{module}"), match["member"]
+        return importlib.import_module(name), match["member"]
     except ImportError:
         return None
 
