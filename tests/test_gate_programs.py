@@ -179,7 +179,7 @@ def test_an_output_in_an_f_string_warns_and_fails_with_strict(capsys):
     err = capsys.readouterr().err
     warning = (
         "Calling __str__ on an Output[T] is not supported (read its value inside .apply) "
-        f"(at __main__.py:{line})"
+        f"(at __main__.py:{line}: `vcn.display_name`)"
     )
     assert f"program warning: {warning}" in err
     assert main(["preview", "--program", str(NOISY), "-s", "fstring", "--strict"]) == 2

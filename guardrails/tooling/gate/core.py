@@ -19,7 +19,11 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from guardrails.tooling.gate.dedupe import one_finding_per_problem
-from guardrails.tooling.gate.diagnostics import remediated_findings, to_findings
+from guardrails.tooling.gate.diagnostics import (
+    PREVIEW_UNKNOWN,
+    remediated_findings,
+    to_findings,
+)
 from guardrails.tooling.gate.evaluation import Evaluation, evaluate
 from guardrails.tooling.gate.findings import Finding, GateResult
 from guardrails.tooling.gate.ledger import Suppression, find_suppression
@@ -47,6 +51,8 @@ class Loaded:
     """What was read (a plan file, a live account), for the reports."""
     used: dict[str, str | None] = field(default_factory=dict)
     """Input files beyond the policy config and the ledger (the mocks file)."""
+    unknown_wording: str = PREVIEW_UNKNOWN
+    """How an `unknown` finding says when the rule will decide (a preview, a Terraform plan)."""
 
 
 class Subject(Protocol):
@@ -101,12 +107,17 @@ class CheckovAlongside:
 
 
 def combine_findings(
-    captured: Capture, evaluation: Evaluation, checkov_result: CheckovResult | None
+    captured: Capture,
+    evaluation: Evaluation,
+    checkov_result: CheckovResult | None,
+    unknown_wording: str = PREVIEW_UNKNOWN,
 ) -> tuple[list[Finding], dict[str, Any] | None]:
     """The pack's findings (remediations first) with checkov's folded in, one finding per
     problem; and checkov's summary."""
     findings = remediated_findings(captured, evaluation.remediations)
-    findings += to_findings(evaluation.capture, evaluation.diagnostics)
+    findings += to_findings(
+        evaluation.capture, evaluation.diagnostics, unknown_wording=unknown_wording
+    )
     if checkov_result is None:
         return findings, None
     checkov_findings, summary = checkov_result
@@ -154,7 +165,9 @@ def judge(subject: Subject, settings: GateSettings, progress: Say | None = None)
             timings["policies"] = time.perf_counter() - start
         finally:
             pack.close()
-        findings, checkov_summary = combine_findings(captured, evaluation, checkov_run.result(say))
+        findings, checkov_summary = combine_findings(
+            captured, evaluation, checkov_run.result(say), loaded.unknown_wording
+        )
     settle(findings, settings.ledger, settings.today)
     timings["total"] = time.perf_counter() - began
     return GateResult(

@@ -18,18 +18,26 @@ _CANT_RUN = re.compile(r"^can't run policy '[^']*' from policy pack '[^']*' duri
 _UNKNOWN_AT = re.compile(r"^\w+ value at \.(\S+) can't be known during preview$")
 
 
-def unknown_message(message: str) -> str | None:
+PREVIEW_UNKNOWN = (
+    "is computed by the provider at create time and unknown in a preview; the rule runs "
+    "again under `pulumi preview --policy-pack` and `pulumi up`"
+)
+TERRAFORM_UNKNOWN = (
+    "is known only after apply in this Terraform plan; the rule decides on a plan made once "
+    "it is known (after the apply that creates what it depends on)"
+)
+
+
+def unknown_message(message: str, wording: str = PREVIEW_UNKNOWN) -> str | None:
     """pulumi_policy's "can't run policy ... during preview: string value at .subnetId can't
-    be known during preview", said for users; None for any other message."""
+    be known during preview", said for users in the subject's terms (a Pulumi preview, a
+    Terraform plan); None for any other message."""
     match = _CANT_RUN.match(message)
     if match is None:
         return None
     detail = _UNKNOWN_AT.match(match[1])
     what = f"`{detail[1]}`" if detail else "a value it reads"
-    return (
-        f"not decided offline: {what} is computed by the provider at create time and unknown "
-        "in a preview; the rule runs again under `pulumi preview --policy-pack` and `pulumi up`"
-    )
+    return f"not decided offline: {what} {wording}"
 
 
 def locate_on_chain(
@@ -54,7 +62,10 @@ def _own_message(message: str, rule: Rule | None) -> str:
 
 
 def to_findings(
-    capture: Capture, diagnostics: list[Diagnostic], engine: str = "crossguard"
+    capture: Capture,
+    diagnostics: list[Diagnostic],
+    engine: str = "crossguard",
+    unknown_wording: str = PREVIEW_UNKNOWN,
 ) -> list[Finding]:
     """One finding per diagnostic, on its resource (or on the stack)."""
     by_urn = capture.by_urn()
@@ -63,7 +74,7 @@ def to_findings(
     for d in diagnostics:
         resource: CapturedResource | None = by_urn.get(d.urn or "")
         rule = RULES_BY_ID.get(d.policy)
-        unknown = unknown_message(d.message)
+        unknown = unknown_message(d.message, unknown_wording)
         if unknown is not None:
             level = "unknown"
         else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guardrails.tooling.gate.core import CheckovResult, Loaded, Say, judge
+from guardrails.tooling.gate.diagnostics import PREVIEW_UNKNOWN, TERRAFORM_UNKNOWN
 from guardrails.tooling.gate.findings import GateResult
 from guardrails.tooling.gate.pack import PolicyPackProcess, Provider
 from guardrails.tooling.gate.settings import GateSettings
@@ -44,6 +45,7 @@ class PlanSubject:
             plan.config,
             checkov_scan=lambda providers: checkov_on_plan(plan, providers),
             summary=plan.summary(),
+            unknown_wording=TERRAFORM_UNKNOWN if plan.tool == "terraform" else PREVIEW_UNKNOWN,
         )
 
 

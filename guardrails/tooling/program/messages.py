@@ -4,6 +4,7 @@ read."""
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 import traceback
@@ -39,7 +40,11 @@ class MessageLog(logging.Handler):
             here = [f for f in traceback.extract_stack() if self.mapper.in_program(f.filename)]
             if here:
                 where = Path(self.mapper.original(here[-1].filename))
-                text += f" (at {where.relative_to(self.mapper.program_root)}:{here[-1].lineno})"
+                values = stringified_values(here[-1].line or "")
+                what = f": {', '.join(f'`{v}`' for v in values)}" if values else ""
+                text += (
+                    f" (at {where.relative_to(self.mapper.program_root)}:{here[-1].lineno}{what})"
+                )
         self.messages.append(ProgramMessage("log", severity, text))
 
 
@@ -49,6 +54,28 @@ _OUTPUT_STR = re.compile(
     re.DOTALL,
 )
 _OBJECT_AT = re.compile(r"<(?:pulumi\.output\.)?(\w+(?:\.\w+)*) object at 0x[0-9a-fA-F]+>")
+
+
+def stringified_values(line: str) -> list[str]:
+    """The expressions a source line turns into strings (the values of its f-strings and of
+    `str(...)` calls): what an "Output in an f-string" warning is about. Empty when the line
+    is not a whole statement or turns nothing into a string."""
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return []
+    values = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FormattedValue):
+            values.append(ast.unparse(node.value))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "str"
+            and len(node.args) == 1
+        ):
+            values.append(ast.unparse(node.args[0]))
+    return values
 
 
 def clean_message(text: str) -> str:
