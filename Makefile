@@ -53,6 +53,7 @@ clean:
 bench-gate: $(STAMP) $(CHECKOV)
 	$(BIN)/python bench/gate/run.py
 	$(BIN)/python bench/gate/overhead.py
+	$(BIN)/python bench/gate/plan_scale.py
 
 bench-layers: $(STAMP)
 	$(BIN)/python bench/layers/run.py

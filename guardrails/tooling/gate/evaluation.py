@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from guardrails.tooling.gate.pack import Diagnostic, PolicyPackProcess, Provider, Remediation
+from guardrails.tooling.gate.pack import (
+    Diagnostic,
+    PolicyPackProcess,
+    Provider,
+    Remediation,
+    encode,
+)
 from guardrails.tooling.gate.policy_config import PolicyConfig
 from guardrails.tooling.program.record import Capture, CapturedResource
 
@@ -56,6 +62,7 @@ def evaluate(
     remediations: list[tuple[CapturedResource, Remediation]] = []
     if remediates(policy_config):
         capture, remediations = _remediate(pack, capture, providers)
-    diagnostics = pack.analyze_all(capture.resources, providers)
-    diagnostics += pack.analyze_stack(capture.resources, providers)
+    encoded = [encode(r, providers.get(r.urn)) for r in capture.resources]  # once, for both
+    diagnostics = pack.analyze_encoded(encoded)
+    diagnostics += pack.analyze_stack_async(encoded)()
     return Evaluation(diagnostics, remediations, capture)

@@ -205,17 +205,20 @@ class PolicyPackProcess:
     ) -> list[Diagnostic]:
         """`Analyze` for every resource, several calls in flight at once (as the engine
         analyzes resources while they register), results in resource order."""
-        pending: deque[tuple[CapturedResource, Any]] = deque()
+        return self.analyze_encoded([encode(r, providers.get(r.urn)) for r in resources])
+
+    def analyze_encoded(self, encoded: Sequence[Encoded]) -> list[Diagnostic]:
+        """`analyze_all` over resources already encoded (for `AnalyzeStack` too)."""
+        pending: deque[tuple[Encoded, Any]] = deque()
         diagnostics: list[Diagnostic] = []
         with _collector_paused():
-            for resource in resources:
-                request = _request(encode(resource, providers.get(resource.urn)))
-                pending.append((resource, self.stub.Analyze.future(request)))
+            for item in encoded:
+                pending.append((item, self.stub.Analyze.future(_request(item))))
                 if len(pending) >= BATCH_IN_FLIGHT:
                     done, future = pending.popleft()
-                    diagnostics += _diagnostics(future.result(), done.urn)
+                    diagnostics += _diagnostics(future.result(), done.resource.urn)
             for done, future in pending:
-                diagnostics += _diagnostics(future.result(), done.urn)
+                diagnostics += _diagnostics(future.result(), done.resource.urn)
         return diagnostics
 
     def analyze_stack(
