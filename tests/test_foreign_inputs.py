@@ -234,7 +234,9 @@ def _entry(resource: str) -> Suppression:
     ],
 )
 def test_suppression_patterns_read_brackets_and_quotes_literally(pattern, address, matches):
-    assert _entry(pattern).matches("aws-ec2-securitygroup-no-public-admin-ports", address) is matches
+    assert (
+        _entry(pattern).matches("aws-ec2-securitygroup-no-public-admin-ports", address) is matches
+    )
 
 
 # --- mocks -----------------------------------------------------------------------------------------

@@ -51,9 +51,7 @@ def test_the_public_webserver_example_gets_checkovs_ec2_checks(capsys):
     assert report["placeholderDataSources"] == ["aws:ec2/getAmi:getAmi"]
 
 
-def test_the_public_eks_example_runs_on_placeholders_and_fails_where_it_should(
-    capsys, tmp_path
-):
+def test_the_public_eks_example_runs_on_placeholders_and_fails_where_it_should(capsys, tmp_path):
     bare = tmp_path / "eks"
     shutil.copytree(EKS, bare, ignore=shutil.ignore_patterns("guardrails-mocks.yaml"))
     # no answers: getAvailabilityZones' names are an empty list, not None (no TypeError)
@@ -187,9 +185,9 @@ def test_untagged_terraform_resources_fail_the_tag_rules(capsys, tmp_path):
         "missing tags cost_center, environment (provider defaultTags count); add them to tags "
         "or to the provider's defaultTags"
     )
-    assert found[
-        ("oci-tagging-resource-required-tags", "oci_objectstorage_bucket.logs")
-    ]["message"] == (
+    assert found[("oci-tagging-resource-required-tags", "oci_objectstorage_bucket.logs")][
+        "message"
+    ] == (
         "missing defined tags governance.cost_center, governance.environment; add them to "
         "definedTags"
     )
@@ -253,9 +251,7 @@ def test_mock_entries_that_answer_nothing_warn_and_fail_with_strict(capsys, tmp_
     program = tmp_path / "eks"
     shutil.copytree(EKS, program)
     mocks = program / "guardrails-mocks.yaml"
-    mocks.write_text(
-        mocks.read_text() + "aws:index/getPartition:getPartition:\n  partition: aws\n"
-    )
+    mocks.write_text(mocks.read_text() + "aws:index/getPartition:getPartition:\n  partition: aws\n")
     assert main(["preview", "--program", str(program)]) == 0
     _, err = capsys.readouterr()
     assert (

@@ -83,9 +83,7 @@ class TfPlan:
         calls = tuple(part.split("[")[0] for part in module.split(".module.") if part)
         calls = tuple(c.removeprefix("module.") for c in calls)
         if expressions is None:
-            expressions = {
-                k: {"constant_value": v} for k, v in values.items() if v is not None
-            }
+            expressions = {k: {"constant_value": v} for k, v in values.items() if v is not None}
         config = {
             "address": f"{type_}.{name}", "mode": "managed", "type": type_, "name": name,
             "provider_config_key": provider_key or type_.split("_", 1)[0],
@@ -122,7 +120,10 @@ class TfPlan:
                            and c[: len(calls)] == calls})  # fmt: skip
         if children:
             module["module_calls"] = {
-                child: {"source": f"./modules/{child}", "module": self._config_module((*calls, child))}
+                child: {
+                    "source": f"./modules/{child}",
+                    "module": self._config_module((*calls, child)),
+                }
                 for child in children
             }
         return module
