@@ -143,7 +143,9 @@ def build_world(root: Path) -> World:
     shutil.copy(ROOT / "policies" / "pricing" / "data" / "oci_prices.json", inputs / "book.json")
     (inputs / "base.json").write_text(json.dumps(_estimate("plain-oci", "dev")))
     shutil.copy(FIXTURES / "plans" / "terraform_flawed.json", inputs / "plan.json")
-    (inputs / "spend.json").write_text(json.dumps({"month": "2026-01", "costCenters": []}))
+    (inputs / "spend.json").write_text(
+        json.dumps({"stack": "dev", "month": "2026-01", "costCenters": []})
+    )
     (inputs / "requirements.txt").write_text("requests==2.32.3\n")
     (inputs / "oci-config").write_text(
         "[DEFAULT]\nuser=ocid1.user.oc1..a\nfingerprint=aa\ntenancy=ocid1.tenancy.oc1..a\n"

@@ -182,7 +182,7 @@ class World:
     def write_spend(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             row.setdefault("currency", "USD")
-        self.spend.write_text(json.dumps({"month": MONTH, "costCenters": rows}))
+        self.spend.write_text(json.dumps({"stack": "dev", "month": MONTH, "costCenters": rows}))
 
     def argv(self, command: str, *extra: str) -> list[str]:
         return [
@@ -389,8 +389,13 @@ def test_aws_spend_is_announced_on_sns(world, aws, capsys):
     queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    budgets = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"][
+        "guardrails:budgets"
+    ]
+    budgets["costCenters"]["CC-101"]["awsMonthly"] = 1000  # the AWS budget comes from the stack
     world.write_stack(
-        {"costCenters": {"CC-101": {"actions": ["notify", "stop"]}}, "awsSnsTopicArn": topic}
+        {"costCenters": {"CC-101": {"actions": ["notify", "stop"]}}, "awsSnsTopicArn": topic},
+        budgets=budgets,
     )
     world.write_spend(
         [
@@ -398,7 +403,7 @@ def test_aws_spend_is_announced_on_sns(world, aws, capsys):
                 "costCenter": "CC-101",
                 "actual": 900.0,
                 "forecast": 900.0,
-                "budget": 1000,
+                "budget": 1e9,  # what the file says is not what is enforced
                 "provider": "aws",
             }
         ]
@@ -512,7 +517,8 @@ def test_production_stack_needs_allow_prod_to_apply(world, capsys):
         {"costCenters": {"CC-101": {"actions": ["notify"]}}}, environment="prod", offHours=None
     )
     message = _bad(world, capsys)
-    assert "stack dev is a production stack (prod): add --allow-prod to --apply" in message
+    assert "stack dev is a production stack (prod in ocid1.compartment." in message
+    assert "): add --allow-prod to --apply" in message
     code, doc, _ = world.run("enforce", "--apply", "--allow-prod", capsys=capsys)
     assert code == 0 and one(doc, "notify", "ons:guardrails-dev-alarms")["outcome"] == "done"
 
@@ -600,3 +606,117 @@ def test_an_unwritable_audit_log_stops_the_run_before_any_change(world, capsys):
     assert code == 2 and doc is None
     assert f"{world.tmp / 'spend.json'} is a file, not a directory" in err
     assert world.changing_calls() == []
+
+
+# --- production is a property of the resource (issue 19) --------------------------------------
+
+
+def test_a_stack_cannot_switch_production_off(world, capsys):
+    """`productionEnvironments: []` in a dev stack never makes a prod-tagged database fair
+    game: the organisation's production environments always count."""
+    world.write_stack(
+        {"costCenters": {"CC-101": {"actions": ["stop"]}}, "productionEnvironments": []}
+    )
+    code, doc, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0
+    assert one(doc, "stop", world.prod_adb.id)["detail"] == (
+        "production resource (environment prod): never stopped"
+    )
+    assert world.fake.database.autonomous_databases[world.prod_adb.id].lifecycle_state == (
+        "AVAILABLE"
+    )
+    assert world.fake.database.autonomous_databases[world.dev_adb.id].lifecycle_state == (
+        "STOPPING"
+    )
+
+
+def test_a_database_in_a_production_compartment_is_never_stopped(world, capsys):
+    """The organisation names its production compartments (guardrails-org.yaml); a database
+    there is production whatever its tag says."""
+    (world.project / "guardrails-org.yaml").write_text(
+        f"productionCompartments: [{DEV_COMPARTMENT}]\n"
+    )
+    world.write_stack({"costCenters": {"CC-101": {"actions": ["stop"]}}})
+    # the stack lives there too: it is a production stack now
+    assert "add --allow-prod to --apply" in _bad(world, capsys)
+    code, doc, _ = world.run("enforce", "--apply", "--allow-prod", capsys=capsys)
+    assert code == 0
+    assert one(doc, "stop", world.dev_adb.id)["detail"] == (
+        f"production resource (in production compartment {DEV_COMPARTMENT}): never stopped"
+    )
+    assert world.changing_calls() == []
+
+
+def test_a_malformed_organisation_file_is_refused(world, capsys):
+    (world.project / "guardrails-org.yaml").write_text("productionCompartments: [nope]\n")
+    message = _bad(world, capsys)
+    assert "guardrails-org.yaml: productionCompartments: 'nope' is not a compartment OCID" in (
+        message
+    )
+
+
+# --- --spend is checked, not trusted (issue 19) ------------------------------------------------
+
+
+def _spend_doc(world: World, **changes: Any) -> None:
+    doc = json.loads(world.spend.read_text())
+    doc.update(changes)
+    world.spend.write_text(json.dumps(doc))
+
+
+def test_a_report_of_another_stack_is_refused(world, capsys):
+    _spend_doc(world, stack="prod")
+    assert (
+        f"{world.spend}: the report is for stack prod, not stack dev: enforce a report of this "
+        "stack (guardrails cost report --stack dev --format json)"
+    ) in _bad(world, capsys)
+
+
+def test_a_report_that_does_not_say_its_stack_is_refused(world, capsys):
+    doc = json.loads(world.spend.read_text())
+    del doc["stack"]
+    world.spend.write_text(json.dumps(doc))
+    assert "the report is for no stack (it does not say), not stack dev" in _bad(world, capsys)
+
+
+def test_a_report_of_another_tenancy_is_refused(world, capsys):
+    other = "ocid1.tenancy.oc1.." + "b" * 60
+    _spend_doc(world, tenancy=other)
+    assert f"the report is of tenancy {other}, the stack's is {world.fake.tenancy}" in _bad(
+        world, capsys
+    )
+
+
+def test_month_must_agree_with_the_report(world, capsys):
+    assert f"--month 2026-01 does not match the report's month {MONTH}" in _bad(
+        world, capsys, "--month", "2026-01"
+    )
+
+
+def test_budgets_come_from_the_stack_not_the_report(world, capsys):
+    """A report whose budget was edited to 1e9 does not exempt the cost center: CC-101 spent
+    2,600 of the stack's 2,500."""
+    doc = json.loads(world.spend.read_text())
+    for row in doc["costCenters"]:
+        row["budget"] = 1e9 if row["budget"] else None
+    world.spend.write_text(json.dumps(doc))
+    world.write_stack({"costCenters": {"CC-101": {"actions": ["notify"]}}})
+    code, out, _ = world.run("enforce", capsys=capsys)
+    assert code == 0
+    step = one(out, "notify", "ons:guardrails-dev-alarms")
+    assert step["budget"] == 2500 and step["spend"] == 2600.0
+
+
+def test_a_second_apply_with_an_earlier_months_report_does_nothing(world, capsys):
+    _spend_doc(world, month="2020-01")
+    world.write_stack({"costCenters": {"CC-101": {"actions": ["tag"]}}})
+    code, _, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0
+    value = world.fake.database.autonomous_databases[world.dev_adb.id].defined_tags[NS][
+        "cost_alerted"
+    ]
+    assert value == f"2020-01 (alerted {TODAY})"
+    changing = world.changing_calls()
+    code, again, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0 and world.changing_calls() == changing
+    assert {s["outcome"] for s in again["steps"]} == {"skip"}

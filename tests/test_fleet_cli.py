@@ -309,7 +309,10 @@ def test_prod_without_allow_prod_is_refused_before_any_call(fleet, capsys):
 def test_prod_tagged_database_by_ocid_needs_allow_prod(fleet, capsys):
     prod_by_ocid = fleet.prod_orders.id
     assert fleet.run("stop", prod_by_ocid, "--apply") == 2
-    assert "orders-prod is a production database; add --allow-prod" in capsys.readouterr().err
+    assert (
+        "orders-prod is a production database (environment prod); add --allow-prod"
+        in capsys.readouterr().err
+    )
     assert fleet.changing_calls() == []
 
 
@@ -436,6 +439,31 @@ def test_clone_to_another_environment(fleet, capsys):
     assert "the clone ORDERSQA is in no stack file" in out
 
 
+def test_cloning_into_production_needs_allow_prod_and_the_clone_can_be_retired(fleet, capsys):
+    fleet.fake.database.autonomous_databases[fleet.orders.id].defined_tags["governance"][
+        "cost_alerted"
+    ] = "2026-11-02"
+    args = ("clone", "orders", "--name", "ordersprod", "--to-environment", "prod")
+    assert fleet.run(*args, "--admin-secret", SECRET, "--apply") == 2
+    assert (
+        "the clone would be a production database (prod in "
+        f"{fleet.orders.compartment_id}); add --allow-prod to create it"
+    ) in " ".join(capsys.readouterr().err.split())
+    assert fleet.changing_calls() == []
+    assert fleet.run(*args, "--admin-secret", SECRET, "--apply", "--allow-prod") == 0
+    capsys.readouterr()
+    [clone] = [
+        r for r in fleet.fake.database.autonomous_databases.values() if r.db_name == "ORDERSPROD"
+    ]
+    assert clone.defined_tags["governance"]["environment"] == "prod"
+    assert "cost_alerted" not in clone.defined_tags["governance"]  # not alerted for anything
+    assert clone.freeform_tags == {"guardrails-created": f"fleet clone of {fleet.orders.db_name}"}
+    # what the tool created it can retire, under the same rule
+    assert fleet.run("retire", clone.id, "--apply") == 2
+    assert "add --allow-prod to retire it" in capsys.readouterr().err
+    assert fleet.run("retire", clone.id, "--apply", "--allow-prod") == 0
+
+
 def test_failed_clone_exits_1(fleet, capsys):
     fleet.fake.database.fail_next_clone("QuotaExceeded", "adb-total-ecpu-count exceeded")
     args = ("clone", "orders", "--name", "ordersqa", "--admin-secret", SECRET, "--apply")
@@ -471,7 +499,7 @@ def test_retire_takes_a_final_backup_then_terminates(fleet, capsys):
 
 def test_retire_refuses_a_protected_database(fleet, capsys):
     assert fleet.run("retire", "orders", "--apply", "--allow-prod", stack="prod") == 2
-    assert "orders is protected (stack prod protects it" in capsys.readouterr().err
+    assert "orders is protected (declared by production stack prod" in capsys.readouterr().err
     assert fleet.changing_calls() == []
 
 

@@ -268,7 +268,8 @@ def test_scale_refuses_an_ocpu_database():
 def test_database_tagged_prod_needs_allow_prod_in_any_stack():
     m = FleetMember(None, None, db_info(environment="prod", display_name="ledger"))
     with pytest.raises(
-        GuardrailsError, match="ledger is a production database; add --allow-prod to stop it"
+        GuardrailsError,
+        match=r"ledger is a production database \(environment prod\); add --allow-prod to stop it",
     ):
         lifecycle.check_allowed("stop", m, DEV, allow_prod=False)
     lifecycle.check_allowed("stop", m, DEV, allow_prod=True)
@@ -276,7 +277,9 @@ def test_database_tagged_prod_needs_allow_prod_in_any_stack():
 
 def test_retire_refuses_a_protected_database_even_with_allow_prod():
     m = member(PROD, environment="prod")
-    with pytest.raises(GuardrailsError, match=r"orders is protected \(stack prod protects it"):
+    with pytest.raises(
+        GuardrailsError, match=r"orders is protected \(declared by production stack prod"
+    ):
         lifecycle.check_allowed("retire", m, PROD, allow_prod=True)
     lifecycle.check_allowed("retire", member(DEV), DEV, allow_prod=False)
 

@@ -16,11 +16,9 @@ import argparse
 import json
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from rich.console import Console
@@ -151,14 +149,22 @@ def build_plan(size: int) -> TfPlan:
     return plan
 
 
+_MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], capture_output=True).returncode
+wall = time.perf_counter() - start
+print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
+"""
+
+
 def _timed(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB of the command and its children, exit code."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024, proc.returncode
+    """Wall seconds, peak RSS in MB of the command and its children (a fresh measuring
+    process each time, so one run's peak is not another's), exit code."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), int(out[1]) / 1024, int(out[2])
 
 
 def main() -> int:
@@ -199,7 +205,7 @@ def main() -> int:
                 row += ["-", "-"]
             table.add_row(*row)
     Console().print(table)
-    print("peak MB: the largest resident set of any process run so far (getrusage children)")
+    print("peak MB: the largest resident set of the command or any of its child processes")
     return 0
 
 

@@ -441,6 +441,7 @@ def _create_clone(request: FakeRequest, body: dict[str, Any]) -> FakeResponse:
         subnet_id=body.get("subnetId"),
         whitelisted_ips=body.get("whitelistedIps"),
         defined_tags=body.get("definedTags") or {},
+        freeform_tags=body.get("freeformTags") or {},
         extra={"sourceId": source.id, "cloneType": clone_type},
     )
     work_request = request.state.service(WorkRequestState).create(

@@ -188,12 +188,14 @@ def _check_arguments(request: ActionRequest) -> None:
 
 
 def _plan(request: ActionRequest, stack: Any, database_client: Any) -> Any:
+    from guardrails.tooling.acting.production import production_policy
     from guardrails.tooling.fleet import lifecycle
     from guardrails.tooling.fleet.inventory import list_databases, resolve
 
     member = resolve(database_client, stack, request.db)
     command = request.command
-    lifecycle.check_allowed(command, member, stack, request.allow_prod)
+    policy = production_policy(request.target.program_dir)
+    lifecycle.check_allowed(command, member, stack, request.allow_prod, policy)
     now = datetime.now(UTC)
     if command == "scale":
         return lifecycle.plan_scale(stack, member, request.ecpu, request.auto_scaling)
@@ -201,6 +203,12 @@ def _plan(request: ActionRequest, stack: Any, database_client: Any) -> Any:
         return lifecycle.plan_backup(stack, member, request.retention_days, request.long_term, now)
     if command == "clone":
         assert member.database is not None and request.name is not None
+        lifecycle.check_clone_target(
+            request.to_environment or member.database.environment or stack.environment,
+            member.database.compartment_id,
+            policy,
+            request.allow_prod,
+        )
         taken = {
             db.db_name.upper()
             for db in list_databases(database_client, member.database.compartment_id)

@@ -114,6 +114,7 @@ class DatabaseInfo:
     whitelisted_ips: tuple[str, ...] = ()
     mtls_required: bool | None = None
     defined_tags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    freeform_tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def transitional(self) -> bool:
@@ -162,6 +163,7 @@ def database_info(db: Any, tag_namespace: str) -> DatabaseInfo:
         whitelisted_ips=tuple(db.whitelisted_ips or ()),
         mtls_required=db.is_mtls_connection_required,
         defined_tags={k: dict(v) for k, v in tags.items()},
+        freeform_tags={str(k): str(v) for k, v in (db.freeform_tags or {}).items()},
     )
 
 

@@ -19,12 +19,12 @@ from guardrails.runtime.adb_rules import (
     MIN_LONG_TERM_DAYS,
     MIN_RETENTION_DAYS,
     ecpu_problem,
-    is_protected,
 )
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.limits import DB_NAME, ENVIRONMENTS
-from guardrails.runtime.tag_keys import ENVIRONMENT_KEY
+from guardrails.runtime.tag_keys import COST_ALERTED_KEY, ENVIRONMENT_KEY
 from guardrails.runtime.validation import is_ocid
+from guardrails.tooling.acting.production import ProductionPolicy
 from guardrails.tooling.fleet.inventory import FleetMember, FleetStack
 
 COMMANDS = ("scale", "backup", "clone", "stop", "start", "retire")
@@ -133,13 +133,47 @@ def check_clone_args(name: str, environment: str | None, secret_id: str | None) 
         raise GuardrailsError(f"--admin-secret {secret_id!r} is not a Vault secret OCID")
 
 
-def is_production(member: FleetMember, stack: FleetStack) -> bool:
-    """Declared by a production stack, or tagged as production."""
+CREATED_BY = "guardrails-created"
+"""Freeform tag a fleet clone carries: what the tool created, it may retire (with
+--allow-prod when the clone is production)."""
+
+
+def production_reason(
+    member: FleetMember, stack: FleetStack, policy: ProductionPolicy
+) -> str | None:
+    """Why the database is production (the one production guard), or None: declared by a
+    production stack, its environment tag (a database in the stack's compartment without one
+    has the stack's environment) or a production compartment."""
     db = member.database
+    if member.managed and stack.protected:
+        return f"declared by production stack {stack.name}"
     tagged = db.environment if db and db.environment else None
-    if member.managed:
-        return stack.protected or (tagged is not None and is_protected(tagged))
-    return is_protected(tagged or stack.environment)
+    return policy.reason(
+        environment=tagged or stack.environment,
+        compartment=db.compartment_id if db else None,
+    )
+
+
+def is_production(member: FleetMember, stack: FleetStack, policy: ProductionPolicy) -> bool:
+    return production_reason(member, stack, policy) is not None
+
+
+def created_by_guardrails(member: FleetMember) -> bool:
+    db = member.database
+    return db is not None and not member.managed and CREATED_BY in db.freeform_tags
+
+
+def check_clone_target(
+    environment: str, compartment: str, policy: ProductionPolicy, allow_prod: bool
+) -> None:
+    """Creating a production database needs --allow-prod, as acting on one does."""
+    if allow_prod:
+        return
+    if policy.is_production_environment(environment) or compartment in policy.compartments:
+        raise GuardrailsError(
+            f"the clone would be a production database ({environment} in {compartment}); "
+            "add --allow-prod to create it"
+        )
 
 
 def check_prod_flag(stack: FleetStack, reference: str, allow_prod: bool) -> None:
@@ -151,21 +185,28 @@ def check_prod_flag(stack: FleetStack, reference: str, allow_prod: bool) -> None
         )
 
 
-def check_allowed(command: str, member: FleetMember, stack: FleetStack, allow_prod: bool) -> None:
-    """Refuse production without the flag, a protected database for retire, and any
-    database in a state the command cannot start from."""
+def check_allowed(
+    command: str,
+    member: FleetMember,
+    stack: FleetStack,
+    allow_prod: bool,
+    policy: ProductionPolicy | None = None,
+) -> None:
+    """Refuse production without the flag, a protected database for retire (unless the tool
+    created it), and any database in a state the command cannot start from."""
     db = member.database
     assert db is not None
     label = member.label
-    production = is_production(member, stack)
-    if command == "retire" and production:
-        why = f"stack {stack.name} protects it" if member.managed else "it is tagged production"
+    production = production_reason(member, stack, policy or ProductionPolicy())
+    if command == "retire" and production and not created_by_guardrails(member):
         raise GuardrailsError(
-            f"{label} is protected ({why}; AutonomousDatabaseFleet protects production "
+            f"{label} is protected ({production}; AutonomousDatabaseFleet protects production "
             "databases): retire refuses it, even with --allow-prod"
         )
     if production and not allow_prod:
-        raise GuardrailsError(f"{label} is a production database; add --allow-prod to {command} it")
+        raise GuardrailsError(
+            f"{label} is a production database ({production}); add --allow-prod to {command} it"
+        )
     if db.transitional:
         raise GuardrailsError(
             f"{label} is {db.lifecycle_state}: OCI is busy with it; try again when it is "
@@ -328,6 +369,8 @@ def plan_clone(
     environment = to_environment or db.environment or stack.environment
     tags = {ns: dict(values) for ns, values in db.defined_tags.items()}
     tags.setdefault(stack.tag_namespace, {})[ENVIRONMENT_KEY] = environment
+    # a new database has not been alerted for anything yet
+    tags[stack.tag_namespace].pop(COST_ALERTED_KEY, None)
     request: dict[str, Any] = {
         "source": "DATABASE",
         "source_id": db.id,
@@ -344,6 +387,7 @@ def plan_clone(
         "is_auto_scaling_for_storage_enabled": db.storage_auto_scaling,
         "secret_id": secret,
         "defined_tags": tags,
+        "freeform_tags": {CREATED_BY: f"fleet clone of {db.db_name}"},
     }
     if db.subnet_id:
         request["subnet_id"] = db.subnet_id

@@ -39,25 +39,32 @@ COLUMNS = ("cost_center", "action", "resource", "name", "type", "why", "outcome"
 
 
 def _settings(args: argparse.Namespace) -> tuple[StackConfig, EnforcementSettings]:
+    from guardrails.tooling.acting.production import production_policy
     from guardrails.tooling.cost.enforce.steps import settings_from_stack
 
-    cfg = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack)
-    settings = settings_from_stack(args.stack, cfg)
+    program = args.program or DEFAULT_PROGRAM
+    cfg = load_stack_config(program, args.stack)
+    settings = settings_from_stack(args.stack, cfg, production_policy(program))
     if settings is None:
         raise GuardrailsError(
             f"stack {args.stack} has no guardrails:costEnforcement block: no action is allowed"
         )
     if args.apply and settings.production and not args.allow_prod:
         raise GuardrailsError(
-            f"stack {args.stack} is a production stack ({cfg.environment}): add --allow-prod "
-            "to --apply (production resources are never stopped either way)"
+            f"stack {args.stack} is a production stack ({cfg.environment} in "
+            f"{cfg.compartmentOcid}): add --allow-prod to --apply (production resources are "
+            "never stopped either way)"
         )
     return cfg, settings
 
 
 def load_spend(args: argparse.Namespace, cfg: StackConfig) -> tuple[str, list[SpendStatus]]:
     """The month and per-cost-center statuses to enforce: from `--spend` (a report's JSON,
-    e.g. written by the daily report job), else the cost report made here and now."""
+    e.g. written by the daily report job), else the cost report made here and now.
+
+    A `--spend` report is checked, not trusted: it must be this stack's (and tenancy's)
+    report, `--month` must agree with its month, and the budgets are the stack's, whatever
+    the file says."""
     if cfg.budgets is None:
         raise GuardrailsError(f"stack {args.stack} declares no guardrails:budgets")
     if args.spend is not None:
@@ -65,9 +72,26 @@ def load_spend(args: argparse.Namespace, cfg: StackConfig) -> tuple[str, list[Sp
             raise GuardrailsError(
                 "--spend is a finished report: give no --source/--reports/--focus"
             )
-        month, statuses = read_spend_file(args.spend)
+        spend = read_spend_file(args.spend)
         source = str(args.spend)
-        month = str(parse_month(args.month or month, today_utc()))
+        if spend.stack != args.stack:
+            whose = f"stack {spend.stack}" if spend.stack else "no stack (it does not say)"
+            raise GuardrailsError(
+                f"{source}: the report is for {whose}, not stack {args.stack}: enforce a "
+                f"report of this stack (guardrails cost report --stack {args.stack} --format json)"
+            )
+        if spend.tenancy is not None and spend.tenancy != cfg.tenancyOcid:
+            raise GuardrailsError(
+                f"{source}: the report is of tenancy {spend.tenancy}, the stack's is "
+                f"{cfg.tenancyOcid}"
+            )
+        if spend.month is None:
+            raise GuardrailsError(f"{source}: the report names no month")
+        if args.month is not None and str(parse_month(args.month, today_utc())) != spend.month:
+            raise GuardrailsError(
+                f"--month {args.month} does not match the report's month {spend.month}"
+            )
+        month, statuses = spend.month, spend.statuses
     else:
         report = build_report(
             SpendRequest(
@@ -78,11 +102,27 @@ def load_spend(args: argparse.Namespace, cfg: StackConfig) -> tuple[str, list[Sp
                 store=args.store,
             )
         )
-        month, statuses = spend_from_report(report.to_json(), "cost report")
+        found, statuses = spend_from_report(report.to_json(), "cost report")
         source = "cost report"
-        assert month is not None
+        assert found is not None
+        month = found
     check_known(statuses, cfg.governance.costCenters, source)
-    return month, statuses
+    return month, with_stack_budgets(statuses, cfg)
+
+
+def with_stack_budgets(statuses: list[SpendStatus], cfg: StackConfig) -> list[SpendStatus]:
+    """The statuses with the budget the stack declares (a cost center without one has
+    nothing to enforce)."""
+    from dataclasses import replace
+
+    from guardrails.tooling.cost.spend.report import stack_budget
+
+    out = []
+    for status in statuses:
+        budget = stack_budget(cfg.budgets, status.cost_center, status.provider)
+        if budget is not None and budget > 0:
+            out.append(replace(status, budget=budget))
+    return out
 
 
 def _auth(args: argparse.Namespace) -> tuple[OciAuth, OciCredentials]:

@@ -96,9 +96,25 @@ def spend_from_report(report: Any, source: str = "report") -> tuple[str | None, 
     return month, [s for s in statuses if s is not None]
 
 
-def read_spend_file(path: Path) -> tuple[str | None, list[SpendStatus]]:
-    """Statuses from a cost report JSON file; unreadable or malformed is a GuardrailsError."""
-    return spend_from_report(read_json(path, "spend report"), str(path))
+@dataclass(frozen=True)
+class SpendFile:
+    """A cost report JSON file: whose and which month it says it is, and its statuses."""
+
+    stack: str | None
+    tenancy: str | None
+    month: str | None
+    statuses: list[SpendStatus]
+
+
+def read_spend_file(path: Path) -> SpendFile:
+    """A cost report JSON file; unreadable or malformed is a GuardrailsError."""
+    document = read_json(path, "spend report")
+    month, statuses = spend_from_report(document, str(path))
+    about = document if isinstance(document, Mapping) else {}
+    stack, tenancy = about.get("stack"), about.get("tenancy")
+    return SpendFile(
+        str(stack) if stack else None, str(tenancy) if tenancy else None, month, statuses
+    )
 
 
 def check_known(statuses: Iterable[SpendStatus], known: Iterable[str], source: str) -> None:

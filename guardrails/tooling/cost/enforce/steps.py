@@ -36,6 +36,7 @@ from guardrails.runtime.tag_keys import (
     ENVIRONMENT_KEY,
 )
 from guardrails.tooling.acting.audit_trail import AuditLog
+from guardrails.tooling.acting.production import ProductionPolicy
 from guardrails.tooling.cost.enforce.records import AuditRecord
 from guardrails.tooling.cost.enforce.spend_status import SpendStatus
 
@@ -118,6 +119,8 @@ class EnforcementSettings:
     config: CostEnforcementConfig
     topic: str
     """The ONS topic OCID, or the stack's topic name to look up."""
+    policy: ProductionPolicy = field(default_factory=ProductionPolicy)
+    """The organisation's production guard, with the environments this stack adds."""
 
     @property
     def exempt_key(self) -> str:
@@ -125,11 +128,18 @@ class EnforcementSettings:
 
     @property
     def production(self) -> bool:
-        return self.environment in self.config.productionEnvironments
+        return (
+            self.policy.is_production_environment(self.environment)
+            or self.compartment in self.policy.compartments
+        )
 
 
-def settings_from_stack(stack: str, cfg: StackConfig) -> EnforcementSettings | None:
-    """The enforcement settings of a validated stack config; None without costEnforcement."""
+def settings_from_stack(
+    stack: str, cfg: StackConfig, policy: ProductionPolicy | None = None
+) -> EnforcementSettings | None:
+    """The enforcement settings of a validated stack config; None without costEnforcement.
+    The stack's `productionEnvironments` add to the organisation's (`policy`), never remove
+    from them."""
     if cfg.costEnforcement is None:
         return None
     rules = (
@@ -146,6 +156,9 @@ def settings_from_stack(stack: str, cfg: StackConfig) -> EnforcementSettings | N
         rules=rules,
         config=cfg.costEnforcement,
         topic=cfg.costEnforcement.topicOcid or cfg.alarms.topicName,
+        policy=(policy or ProductionPolicy()).with_environments(
+            cfg.costEnforcement.productionEnvironments
+        ),
     )
 
 
@@ -216,14 +229,23 @@ def stop_refusal(resource: CostResource, settings: EnforcementSettings) -> str |
     environment = resource.tag(settings.namespace, ENVIRONMENT_KEY)
     if environment is None:
         return f"no {settings.namespace}.{ENVIRONMENT_KEY} tag: treated as production, not stopped"
-    if environment in settings.config.productionEnvironments:
-        return f"production resource ({ENVIRONMENT_KEY} {environment}): never stopped"
+    production = settings.policy.reason(
+        environment=environment, compartment=resource.compartment_id
+    )
+    if production:
+        return f"production resource ({production}): never stopped"
     exempt = resource.tag(settings.namespace, settings.exempt_key)
     if exempt is not None and exempt.lower() == "true":
         return f"exempt ({settings.namespace}.{settings.exempt_key} = {exempt})"
     if resource.state != STOPPABLE_STATES[resource.type]:
         return f"already {resource.state}"
     return None
+
+
+def alerted_value(month: str, today: str) -> str:
+    """The cost_alerted tag's value: the day it was written, which starts with the month the
+    spend is of (else the month first), so a rerun with the same report finds it done."""
+    return today if today.startswith(month) else f"{month} (alerted {today})"
 
 
 def tag_refusal(resource: CostResource, settings: EnforcementSettings, month: str) -> str | None:
@@ -423,7 +445,9 @@ def _attempt(
     return replace(
         step,
         outcome="done",
-        detail=remediator.tag(fresh, settings.namespace, COST_ALERTED_KEY, today),
+        detail=remediator.tag(
+            fresh, settings.namespace, COST_ALERTED_KEY, alerted_value(month, today)
+        ),
     )
 
 

@@ -129,6 +129,8 @@ class CostReport:
 
     forecast_method: str = FORECAST_METHOD
     anomaly_method: str = ANOMALY_METHOD
+    tenancy: str | None = None
+    """The stack's tenancy (what `cost enforce --spend` checks the report against)."""
 
     def row(self, cost_center: str, provider: str = "oci") -> CostCenterRow | None:
         """The row of a cost center (None when the report has none)."""
@@ -140,6 +142,7 @@ class CostReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
+            "tenancy": self.tenancy,
             "month": str(self.month),
             "through": self.through.isoformat(),
             "source": self.source,
@@ -259,7 +262,7 @@ class ReportOptions:
         return self.currencies.get(provider, "")
 
 
-def _budget(budgets: BudgetsConfig | None, name: str, provider: str) -> float | None:
+def stack_budget(budgets: BudgetsConfig | None, name: str, provider: str) -> float | None:
     """`monthly` for OCI spend, `awsMonthly` for AWS spend; None for other providers."""
     if budgets is None or name not in budgets.costCenters:
         return None
@@ -349,7 +352,7 @@ def compose_report(
                 )
             continue
         for name in known:
-            budget = _budget(budgets, name, provider)
+            budget = stack_budget(budgets, name, provider)
             if provider == "oci" or name in groups or budget is not None:
                 rows.append(
                     _row(
@@ -401,4 +404,5 @@ def compose_report(
         anomalies=found,
         findings=findings,
         loaded=list(loaded),
+        tenancy=config.tenancyOcid if config is not None else None,
     )
