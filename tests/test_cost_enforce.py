@@ -720,3 +720,46 @@ def test_a_second_apply_with_an_earlier_months_report_does_nothing(world, capsys
     code, again, _ = world.run("enforce", "--apply", capsys=capsys)
     assert code == 0 and world.changing_calls() == changing
     assert {s["outcome"] for s in again["steps"]} == {"skip"}
+
+
+# --- bounded network (issue 19) ----------------------------------------------------------------
+
+
+def test_an_unreachable_endpoint_is_exit_2_naming_it_within_the_budget(world, capsys):
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    argv = [a if a != world.fake.url else closed for a in world.argv("enforce", "--apply")]
+    start = time.monotonic()
+    code = main([*argv, "--spend", str(world.spend), "--timeout", "4"])
+    elapsed = time.monotonic() - start
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert elapsed < 10, elapsed
+    assert f"reading the tenancy failed, nothing was changed: Resource Search at {closed}" in err
+    assert "within the 4 s budget" in err
+    assert world.fake.state.calls == [] and not world.audit.exists()
+
+
+def test_throttling_is_retried_within_the_budget(world, capsys):
+    world.fake.state.inject_fault("SearchResources", 429, "TooManyRequests", "slow down", times=2)
+    world.write_stack({"costCenters": {"CC-101": {"actions": ["tag"]}}})
+    code, doc, err = world.run("enforce", capsys=capsys)
+    assert code == 0, err
+    assert len(world.fake.state.calls_of("SearchResources")) == 3
+    assert err.count("waiting: Resource Search: 429 TooManyRequests; retrying in") == 2
+    assert one(doc, "tag", world.dev_adb.id)["outcome"] == "planned"
+
+
+def test_a_server_error_on_a_stop_is_not_retried(world, capsys):
+    """A stop carries no idempotency key: an error after it may have taken effect is a failed
+    step (the run goes on), never a second stop."""
+    world.fake.state.inject_fault("StopAutonomousDatabase", 500, "InternalError", "oops")
+    world.write_stack({"costCenters": {"CC-101": {"actions": ["stop"]}}})
+    code, doc, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 1
+    assert len(world.fake.state.calls_of("StopAutonomousDatabase")) == 1
+    assert one(doc, "stop", world.dev_adb.id)["outcome"] == "failed"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.acting.retry import Budget, oci_client_kwargs
 from guardrails.tooling.inputs import read_ini
 
 C = TypeVar("C")
@@ -88,10 +89,17 @@ def credentials(auth: OciAuth) -> OciCredentials:
     return OciCredentials(config, None, str(config["tenancy"]))
 
 
-def make_client(cls: Callable[..., C], auth: OciAuth, creds: OciCredentials | None = None) -> C:
-    """An SDK client (`oci.usage_api.UsageapiClient`, ...) with these credentials."""
+def make_client(
+    cls: Callable[..., C],
+    auth: OciAuth,
+    creds: OciCredentials | None = None,
+    budget: Budget | None = None,
+) -> C:
+    """An SDK client (`oci.usage_api.UsageapiClient`, ...) with these credentials, connect and
+    read timeouts, and none of the SDK's own retries (`acting.retry`: one retry policy,
+    never two stacked)."""
     creds = creds or credentials(auth)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = oci_client_kwargs(budget)
     if creds.signer is not None:
         kwargs["signer"] = creds.signer
     if auth.endpoint:

@@ -12,8 +12,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guardrails.tooling.acting.retry import DEFAULT_TIMEOUT_SECONDS
 from guardrails.tooling.cli_options import add_aws_access_options, add_oci_access_options
-from guardrails.tooling.cli_support import add_command
+from guardrails.tooling.cli_support import add_command, seconds
 from guardrails.tooling.cost import DEFAULT_STORE
 from guardrails.tooling.cost.spend.cli import add_spend_source_arguments
 
@@ -40,6 +41,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="JSON-lines audit trail (default: $GUARDRAILS_AUDIT_LOG or ~/.guardrails/audit.jsonl)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=seconds(maximum=86_400),
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help="seconds all OCI and AWS calls of the run may take, retries included; an "
+        "endpoint that does not answer in time is exit 2 naming it",
     )
     add_oci_access_options(parser)
 

@@ -21,6 +21,7 @@ import oci
 
 from guardrails.runtime.limits import HTTPS_URL
 from guardrails.runtime.validation import SNS_TOPIC_ARN, is_ocid, matches
+from guardrails.tooling.acting.retry import Budget, BudgetExhausted
 from guardrails.tooling.cost.enforce.steps import ADB, INSTANCE, CostResource
 from guardrails.tooling.oci_auth import OciAuth, OciCredentials, make_client
 
@@ -30,6 +31,8 @@ _LOOPBACK_URL = r"^http://127\.0\.0\.1:\d+(/\S*)?$"
 
 def describe_error(exc: Exception) -> str | None:
     """One line for an error a service returned; None for anything else (a bug)."""
+    if isinstance(exc, BudgetExhausted):
+        return str(exc)
     if isinstance(exc, oci.exceptions.ServiceError):
         return f"{exc.status} {exc.code}: {exc.message}"
     if isinstance(exc, oci.exceptions.RequestException | oci.exceptions.ConnectTimeout):
@@ -72,9 +75,14 @@ def search_query(namespace: str, key: str, value: str) -> str:
 class OciInventory:
     """Resource Search and the quota list: the reads of planning."""
 
-    def __init__(self, auth: OciAuth, creds: OciCredentials, tenancy: str) -> None:
-        self._search = make_client(oci.resource_search.ResourceSearchClient, auth, creds)
-        self._quotas = make_client(oci.limits.QuotasClient, auth, creds)
+    def __init__(
+        self, auth: OciAuth, creds: OciCredentials, tenancy: str, budget: Budget | None = None
+    ) -> None:
+        self._budget = budget or Budget()
+        self._search = make_client(
+            oci.resource_search.ResourceSearchClient, auth, creds, self._budget
+        )
+        self._quotas = make_client(oci.limits.QuotasClient, auth, creds, self._budget)
         self._tenancy = tenancy
 
     def resources(self, namespace: str, cost_center: str) -> list[CostResource]:
@@ -85,9 +93,13 @@ class OciInventory:
             query=search_query(namespace, COST_CENTER_KEY, cost_center),
             matching_context_type="NONE",
         )
-        items = oci.pagination.list_call_get_all_results(
-            self._search.search_resources, details, limit=1000
-        ).data
+        items = self._budget.pages(
+            self._search.search_resources,
+            details,
+            what="Resource Search",
+            endpoint=self._search.base_client.endpoint,
+            limit=1000,
+        )
         found = {}
         for summary in items:
             if (summary.lifecycle_state or "").upper() in ("TERMINATED", "DELETED"):
@@ -96,9 +108,13 @@ class OciInventory:
         return list(found.values())
 
     def quota(self, name: str) -> str | None:
-        quotas = oci.pagination.list_call_get_all_results(
-            self._quotas.list_quotas, self._tenancy, name=name
-        ).data
+        quotas = self._budget.pages(
+            self._quotas.list_quotas,
+            self._tenancy,
+            what="list quotas",
+            endpoint=self._quotas.base_client.endpoint,
+            name=name,
+        )
         live = [q for q in quotas if (q.lifecycle_state or "ACTIVE") == "ACTIVE"]
         return str(live[0].id) if live else None
 
@@ -119,8 +135,10 @@ class CloudRemediator:
         compartment: str,
         slack_secret: str | None = None,
         aws_client: Callable[[], Any] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self._auth, self._creds = auth, creds
+        self._budget = budget or Budget()
         self._tenancy = tenancy
         self._compartment = compartment
         self._slack_secret = slack_secret
@@ -130,7 +148,7 @@ class CloudRemediator:
 
     def _client(self, cls: Any) -> Any:
         if cls not in self._clients:
-            self._clients[cls] = make_client(cls, self._auth, self._creds)
+            self._clients[cls] = make_client(cls, self._auth, self._creds, self._budget)
         return self._clients[cls]
 
     # notify ------------------------------------------------------------------------------
@@ -159,11 +177,14 @@ class CloudRemediator:
         if is_ocid(topic, "onstopic"):
             return topic
         if topic not in self._topic_ids:
-            topics = oci.pagination.list_call_get_all_results(
-                self._client(oci.ons.NotificationControlPlaneClient).list_topics,
+            client = self._client(oci.ons.NotificationControlPlaneClient)
+            topics = self._budget.pages(
+                client.list_topics,
                 self._compartment,
+                what="list ONS topics",
+                endpoint=client.base_client.endpoint,
                 name=topic,
-            ).data
+            )
             if not topics:
                 raise ActionError(
                     f"no ONS topic named {topic!r} in compartment {self._compartment}; "
@@ -174,7 +195,7 @@ class CloudRemediator:
 
     def _slack(self, title: str, body: str) -> str:
         assert self._slack_secret is not None
-        bundle = self._client(oci.secrets.SecretsClient).get_secret_bundle(self._slack_secret)
+        bundle = self._read(oci.secrets.SecretsClient, "get_secret_bundle", self._slack_secret)
         content = bundle.data.secret_bundle_content.content
         url = base64.b64decode(content).decode().strip()
         if not (HTTPS_URL.matches(url) or matches(_LOOPBACK_URL, url)):
@@ -193,9 +214,9 @@ class CloudRemediator:
 
     def refresh(self, resource: CostResource) -> CostResource:
         if resource.type == ADB:
-            data = self._client(oci.database.DatabaseClient).get_autonomous_database(resource.id)
+            data = self._read(oci.database.DatabaseClient, "get_autonomous_database", resource.id)
         elif resource.type == INSTANCE:
-            data = self._client(oci.core.ComputeClient).get_instance(resource.id)
+            data = self._read(oci.core.ComputeClient, "get_instance", resource.id)
         else:
             return resource
         return replace(
@@ -247,9 +268,33 @@ class CloudRemediator:
             description="guardrails cost enforce: budget crossed; lift: guardrails cost unfreeze",
             statements=list(statements),
         )
-        quota = self._client(oci.limits.QuotasClient).create_quota(details).data
+        client = self._client(oci.limits.QuotasClient)
+        # the retry token makes a repeated create (an answer lost on the way) the same quota
+        quota = self._budget.call(
+            client.create_quota,
+            details,
+            what=f"create quota {name}",
+            endpoint=client.base_client.endpoint,
+            opc_retry_token=name[:64],
+        ).data
         return f"quota {quota.id} created"
 
     def unfreeze(self, quota_id: str) -> str:
-        self._client(oci.limits.QuotasClient).delete_quota(quota_id)
+        client = self._client(oci.limits.QuotasClient)
+        self._budget.call(
+            client.delete_quota,
+            quota_id,
+            what=f"delete quota {quota_id}",
+            endpoint=client.base_client.endpoint,
+        )
         return f"quota {quota_id} deleted"
+
+    def _read(self, cls: Any, operation: str, *args: Any) -> Any:
+        """A get call, retried within the run's budget."""
+        client = self._client(cls)
+        return self._budget.call(
+            getattr(client, operation),
+            *args,
+            what=operation.replace("_", " "),
+            endpoint=client.base_client.endpoint,
+        )

@@ -16,6 +16,7 @@ from rich.console import Console
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.stack_schema import StackConfig
 from guardrails.tooling.acting.audit_trail import AuditLog, audit_path
+from guardrails.tooling.acting.retry import Budget, botocore_config
 from guardrails.tooling.cli_options import oci_access
 from guardrails.tooling.cli_support import EXIT_FAILED, EXIT_OK
 from guardrails.tooling.console import print_rows
@@ -130,13 +131,21 @@ def _auth(args: argparse.Namespace) -> tuple[OciAuth, OciCredentials]:
     return auth, credentials(auth)
 
 
-def _aws_client(args: argparse.Namespace) -> Any:
+def _budget(args: argparse.Namespace, err: Console) -> Budget:
+    """The run's retry budget; waits are said on stderr (a line each, a terminal or not)."""
+    return Budget(
+        seconds=args.timeout,
+        progress=lambda line: err.print(f"waiting: {line}", highlight=False, soft_wrap=True),
+    )
+
+
+def _aws_client(args: argparse.Namespace, budget: Budget) -> Any:
     def make() -> Any:
         import boto3
 
         session = boto3.Session(profile_name=args.aws_profile, region_name=args.aws_region)
         kwargs = {"endpoint_url": args.aws_endpoint_url} if args.aws_endpoint_url else {}
-        return session.client("sns", **kwargs)
+        return session.client("sns", config=botocore_config(budget), **kwargs)
 
     return make
 
@@ -175,7 +184,8 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _finish([], args, out, title, {"month": month})
     auth, creds = _auth(args)
     audit = AuditLog(audit_path(args.audit_log))
-    inventory = OciInventory(auth, creds, settings.tenancy)
+    budget = _budget(args, err)
+    inventory = OciInventory(auth, creds, settings.tenancy, budget)
     notified = already_notified(audit, args.stack, month)
     with err.status("planning", spinner="dots") if err.is_terminal else nullcontext():
         steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
@@ -186,7 +196,8 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
             tenancy=settings.tenancy,
             compartment=settings.compartment,
             slack_secret=settings.config.slackWebhookSecretOcid,
-            aws_client=_aws_client(args),
+            aws_client=_aws_client(args, budget),
+            budget=budget,
         )
         steps = execute(
             steps,
@@ -216,11 +227,12 @@ def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
             f"({', '.join(settings.config.costCenters)})"
         )
     auth, creds = _auth(args)
-    inventory = OciInventory(auth, creds, settings.tenancy)
+    budget = _budget(args, err)
+    inventory = OciInventory(auth, creds, settings.tenancy, budget)
     steps = _reading(lambda: plan_unfreeze(settings, inventory, args.cost_center))
     if args.apply:
         remediator = CloudRemediator(
-            auth, creds, tenancy=settings.tenancy, compartment=settings.compartment
+            auth, creds, tenancy=settings.tenancy, compartment=settings.compartment, budget=budget
         )
         steps = execute(
             steps,
