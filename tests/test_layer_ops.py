@@ -16,6 +16,7 @@ from guardrails.tooling.layer_ops.ops import LayerOperations, LayerOpsError
 from guardrails.tooling.layer_ops.rollout import (
     ROLLOUT_BATCH_TAG,
     ROLLOUT_LAYER_TAG,
+    ROLLOUT_PREVIOUS_TAG,
     ROLLOUT_STATUS_TAG,
 )
 from tests.moto_server import REGION
@@ -174,7 +175,7 @@ def test_usage_refuses_a_malformed_layer_name(account):
 def test_prune_is_a_dry_run_by_default_and_keeps_versions_in_use(account):
     arns = account.publish("deps", 5)
     account.function("orders", [arns[1]])  # version 2 in use
-    plan = account.ops().prune("deps", keep=2)
+    plan = account.ops().prune("deps", keep=2).plan
     assert [(p.version, p.action, p.used_by) for p in plan] == [
         (5, "keep (newest 2)", ()),
         (4, "keep (newest 2)", ()),
@@ -196,7 +197,7 @@ def test_prune_apply_deletes_only_the_planned_versions(account):
 def test_prune_force_also_deletes_versions_in_use(account):
     arns = account.publish("deps", 3)
     account.function("orders", [arns[0]])
-    plan = account.ops().prune("deps", keep=1, force=True, apply=True)
+    plan = account.ops().prune("deps", keep=1, force=True, apply=True).plan
     assert [p.action for p in plan] == ["keep (newest 1)", "delete", "delete"]
     assert plan[2].used_by == ("orders",)
     assert account.versions("deps") == [3]
@@ -243,10 +244,15 @@ def test_applied_changes_are_audited_and_an_unwritable_log_changes_nothing(
     assert account.versions("deps") == [1, 2, 3]
     assert main([*prune, "--apply", "--audit-log", str(audit)]) == 0
     assert account.versions("deps") == [2, 3]
-    [record] = [json.loads(line) for line in audit.read_text().splitlines()]
-    assert record["command"] == "layer prune" and record["target"] == "deps"
-    assert [p["version"] for p in record["plan"] if p["action"] == "delete"] == [1]
-    assert record["actor"] and record["time"]
+    intent, outcome, summary = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert intent["record"] == "intent" and intent["command"] == "layer prune"
+    assert intent["action"] == "delete-layer-version" and intent["version"] == 1
+    assert intent["target"].endswith(":layer:deps:1")
+    assert outcome["record"] == "outcome" and outcome["intent"] == intent["intent"]
+    assert outcome["status"] == "done"
+    assert summary["record"] == "summary" and summary["exit"] == 0
+    assert [p["version"] for p in summary["result"]["plan"] if p["action"] == "delete"] == [1]
+    assert all(r["actor"] and r["time"] for r in (intent, outcome, summary))
 
 
 # --- share / unshare -------------------------------------------------------------------
@@ -254,7 +260,7 @@ def test_applied_changes_are_audited_and_an_unwritable_log_changes_nothing(
 
 def test_share_grants_accounts_and_an_organisation_per_statement(account):
     (arn,) = account.publish("deps")
-    plan = account.ops().share(arn, ["210987654321", f"arn:aws:iam::{ACCOUNT}:root"], apply=True)
+    plan = account.ops().share(arn, ["210987654321", f"arn:aws:iam::{ACCOUNT}:root"], apply=True).plan
     assert [p.action for p in plan] == ["add", "add"]
     account.ops().share(arn, ["*"], organization_id=ORG, apply=True)
     statements = {s["Sid"]: s for s in account.statements("deps", 1)}
@@ -266,13 +272,13 @@ def test_share_grants_accounts_and_an_organisation_per_statement(account):
     # moto keeps the request's OrganizationId as sent (AWS turns it into a Condition).
     org_statement = json.dumps(statements[f"guardrails-org-{ORG}"])
     assert ORG in org_statement and '"*"' in org_statement
-    again = account.ops().share(arn, ["210987654321"], apply=True)
+    again = account.ops().share(arn, ["210987654321"], apply=True).plan
     assert [p.action for p in again] == ["already shared"]
 
 
 def test_share_is_a_dry_run_by_default(account):
     (arn,) = account.publish("deps")
-    plan = account.ops().share(arn, ["210987654321"])
+    plan = account.ops().share(arn, ["210987654321"]).plan
     assert [p.action for p in plan] == ["add"]
     assert account.statements("deps", 1) == []
 
@@ -320,7 +326,7 @@ def test_share_refuses_a_malformed_layer_version_arn(account):
 def test_unshare_removes_only_the_named_principals(account):
     (arn,) = account.publish("deps")
     account.ops().share(arn, ["210987654321", "111122223333"], apply=True)
-    dry = account.ops().unshare(arn, ["210987654321", "444455556666"])
+    dry = account.ops().unshare(arn, ["210987654321", "444455556666"]).plan
     assert [p.action for p in dry] == ["remove", "not shared"]
     assert len(account.statements("deps", 1)) == 2
     account.ops().unshare(arn, ["210987654321"], apply=True)
@@ -355,7 +361,8 @@ def test_rollout_moves_a_batch_keeping_other_layers_and_tags_it(account, fleet):
         tags = account.tags_of(name)
         assert tags[ROLLOUT_LAYER_TAG] == fleet["new"]
         assert tags[ROLLOUT_BATCH_TAG] == result.batch_id
-        assert tags[ROLLOUT_STATUS_TAG] == "healthy"
+        assert tags[ROLLOUT_STATUS_TAG] == "promoted"
+        assert tags[ROLLOUT_PREVIOUS_TAG] == fleet["old"]
     for name in ("fn-c", "fn-d"):
         assert account.layers_of(name) == [fleet["first"], fleet["old"], fleet["last"]]
     # A higher percent continues where the last batch stopped.
@@ -377,9 +384,12 @@ def test_rollout_rolls_the_batch_back_when_the_alarm_fires(account, fleet):
     assert result.rolled_back and result.alarm_state == "ALARM"
     for name in ("fn-a", "fn-b", "fn-c"):
         assert account.layers_of(name) == [fleet["first"], fleet["old"], fleet["last"]]
-    tags = account.tags_of("fn-a")
-    assert tags[ROLLOUT_STATUS_TAG] == "rolled-back"
-    assert tags[ROLLOUT_LAYER_TAG] == fleet["old"]
+    for name in ("fn-a", "fn-b"):
+        tags = account.tags_of(name)
+        assert tags[ROLLOUT_STATUS_TAG] == "rolled-back"
+        assert tags[ROLLOUT_LAYER_TAG] == fleet["new"]
+        assert tags[ROLLOUT_PREVIOUS_TAG] == fleet["old"]
+    assert ROLLOUT_STATUS_TAG not in account.tags_of("fn-c")
 
 
 def test_rollout_is_a_dry_run_by_default(account, fleet):
@@ -469,10 +479,10 @@ def test_an_interrupted_bake_rolls_the_batch_back(account, fleet):
     def interrupted(_: float) -> None:
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        account.ops(sleep=interrupted).rollout(
-            fleet["new"], ["fn-a", "fn-b"], percent=100, alarm="deps-errors", apply=True
-        )
+    result = account.ops(sleep=interrupted).rollout(
+        fleet["new"], ["fn-a", "fn-b"], percent=100, alarm="deps-errors", apply=True
+    )
+    assert result.interrupted and result.rolled_back
     for name in ("fn-a", "fn-b"):
         assert account.layers_of(name) == [fleet["first"], fleet["old"], fleet["last"]]
         assert account.tags_of(name)[ROLLOUT_STATUS_TAG] == "rolled-back"

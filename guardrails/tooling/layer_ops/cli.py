@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.layer_builder.spec import (
@@ -27,11 +28,14 @@ from guardrails.runtime.layer_builder.spec import (
     read_requirements,
 )
 from guardrails.tooling.acting.audit_trail import AuditLog, audit_path
-from guardrails.tooling.cli_support import add_command
+from guardrails.tooling.cli_support import (
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_command,
+)
 from guardrails.tooling.textfiles import check_output_path
-
-EXIT_OK = 0
-EXIT_ROLLED_BACK = 1
 
 
 def _comma_list(value: str) -> frozenset[str]:
@@ -176,10 +180,9 @@ def add_layer_parser(sub: Any) -> None:
 
 def _check_rollout(args: argparse.Namespace) -> None:
     """Refuse numbers that would skip the alarm guard, before any AWS call."""
-    if not math.isfinite(args.bake_seconds) or args.bake_seconds < 0:
-        raise GuardrailsError(
-            f"--bake-seconds must be a number of seconds >= 0 (got {args.bake_seconds})"
-        )
+    from guardrails.tooling.layer_ops.rollout import check_bake_seconds
+
+    check_bake_seconds(args.bake_seconds)
     if not math.isfinite(args.percent) or not 0 < args.percent <= 100:
         raise GuardrailsError(f"--percent must be > 0 and <= 100 (got {args.percent})")
 
@@ -246,7 +249,9 @@ def _operations(args: argparse.Namespace, err: Console) -> Any:
         clients = (session.client("lambda", **kwargs), session.client("cloudwatch", **kwargs))
     except BotoCoreError as exc:
         raise LayerOpsError(f"AWS client setup failed: {exc}") from exc
-    return LayerOperations(*clients, sleep=countdown(err))
+    return LayerOperations(
+        *clients, sleep=countdown(err), say=lambda line: err.print(line, highlight=False)
+    )
 
 
 def _mode(args: argparse.Namespace) -> str:
@@ -262,9 +267,61 @@ def _audit_log(args: argparse.Namespace) -> AuditLog | None:
     return log
 
 
-def _record(log: AuditLog | None, args: argparse.Namespace, target: str, changes: Any) -> None:
+def _finish(
+    result: Any,
+    args: argparse.Namespace,
+    log: AuditLog | None,
+    err: Console,
+    target: str,
+    *,
+    rolled_back: bool = False,
+) -> int:
+    """Exit code of an acting command, its notes on stderr and its summary record.
+
+    Ctrl-C is 130; a failure after a change is 1 (the steps done and undone are in the
+    audit trail), before any change 2; a rollout rolled back on its alarm is 1.
+    """
+    from dataclasses import asdict
+
+    if result.reconciled:
+        err.print(
+            f"settled {len(result.reconciled)} earlier step(s) left without outcome, from the "
+            "resources' state: "
+            + ", ".join(f"{s.action} {s.target}: {s.status}" for s in result.reconciled),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if result.unresolved_elsewhere:
+        err.print(
+            f"{result.unresolved_elsewhere} earlier layer step(s) without outcome concern "
+            "other resources; the run that touches them settles them",
+            highlight=False,
+        )
+    if result.interrupted:
+        code = EXIT_INTERRUPTED
+        done = "the batch was rolled back; " if rolled_back else ""
+        err.print(f"interrupted: {done}what was done is in the audit log", highlight=False)
+    elif result.error:
+        code = EXIT_FAILED if result.changed else EXIT_ERROR
+        after = " (after changes: see the audit log)" if result.changed else ""
+        err.print(f"[bold red]error:[/] {escape(result.error)}{after}", soft_wrap=True)
+    else:
+        code = EXIT_FAILED if rolled_back else EXIT_OK
     if log is not None:
-        log.append({"command": f"layer {args.layer_command}", "target": target, **changes})
+        log.append(
+            {
+                "record": "summary",
+                "command": f"layer {args.layer_command}",
+                "target": target,
+                "exit": code,
+                "result": asdict(result),
+            }
+        )
+    return code
+
+
+def _outcome(status: str | None, applied: bool) -> str:
+    return (status or "not attempted") if applied else ""
 
 
 def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -286,33 +343,42 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_rows(rows, columns, args.format, out, title="layer usage")
         return EXIT_OK
     if command == "prune":
-        plan = ops.prune(args.layer, args.keep, force=args.force, apply=args.apply)
-        rows = [asdict(p) for p in plan]
-        _record(audit, args, args.layer, {"keep": args.keep, "force": args.force, "plan": rows})
+        pruned = ops.prune(args.layer, args.keep, force=args.force, apply=args.apply, log=audit)
+        rows = [
+            {**asdict(p), "outcome": _outcome(p.outcome, p.action == "delete" and args.apply)}
+            for p in pruned.plan
+        ]
         columns = ("version", "action", "used_by", "created", "arn")
+        columns += ("outcome",) if args.apply else ()
         print_rows(rows, columns, args.format, out, title=f"prune {args.layer}: {_mode(args)}")
-        return EXIT_OK
+        return _finish(pruned, args, audit, err, args.layer)
     if command in ("share", "unshare"):
         if command == "share":
-            plan = ops.share(
+            shared = ops.share(
                 args.layer_arn,
                 args.principal,
                 organization_id=args.organization_id,
                 public=args.public,
                 apply=args.apply,
+                log=audit,
             )
         else:
-            plan = ops.unshare(
+            shared = ops.unshare(
                 args.layer_arn,
                 args.principal,
                 organization_id=args.organization_id,
                 apply=args.apply,
+                log=audit,
             )
-        rows = [asdict(p) for p in plan]
-        _record(audit, args, args.layer_arn, {"plan": rows})
+        changing = ("add", "remove")
+        rows = [
+            {**asdict(p), "outcome": _outcome(p.outcome, p.action in changing and args.apply)}
+            for p in shared.plan
+        ]
         columns = ("principal", "organization_id", "statement_id", "action")
+        columns += ("outcome",) if args.apply else ()
         print_rows(rows, columns, args.format, out, title=f"{command}: {_mode(args)}")
-        return EXIT_OK
+        return _finish(shared, args, audit, err, args.layer_arn)
     result = ops.rollout(
         args.layer_arn,
         args.functions,
@@ -320,30 +386,49 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
         alarm=args.alarm,
         bake_seconds=args.bake_seconds,
         apply=args.apply,
+        log=audit,
     )
-    _record(audit, args, args.layer_arn, {"result": asdict(result)})
     if args.format == "json":
         out.file.write(json.dumps(asdict(result), indent=2, sort_keys=True) + "\n")
     else:
+        _render_rollout(result, args, out)
+    return _finish(result, args, audit, err, args.layer_arn, rolled_back=result.rolled_back)
+
+
+def _render_rollout(result: Any, args: argparse.Namespace, out: Console) -> None:
+    from guardrails.tooling.console import print_rows
+
+    columns = ("function", "before", "after") + (("state",) if args.apply else ())
+    if result.recovered:
         rows = [
-            {"function": c.function, "before": c.before, "after": c.after} for c in result.batch
+            {"function": c.function, "before": c.after, "after": c.before, "state": c.phase}
+            for c in result.recovered
         ]
-        if result.rolled_back:
-            status = f"ROLLED BACK: alarm {result.alarm} is {result.alarm_state}"
-        elif result.applied:
-            status = f"done, alarm {result.alarm} is {result.alarm_state}"
-        else:
-            status = _mode(args)
+        verb = "rolled back" if args.apply else "would be rolled back"
         print_rows(
-            rows,
-            ("function", "before", "after"),
-            "table",
-            out,
-            title=f"rollout batch {result.batch_id}: {status}",
+            rows, columns, "table", out, title=f"unfinished batch {verb} first (its own version)"
         )
-        out.print(
-            f"already on the version: {', '.join(result.already) or 'none'}; "
-            f"still to roll out: {', '.join(result.pending_after) or 'none'}",
-            highlight=False,
-        )
-    return EXIT_ROLLED_BACK if result.rolled_back else EXIT_OK
+    rows = [
+        {"function": c.function, "before": c.before, "after": c.after, "state": c.phase}
+        for c in result.batch
+    ]
+    if result.interrupted:
+        status = "INTERRUPTED, rolled back" if result.rolled_back else "INTERRUPTED"
+    elif result.rolled_back:
+        why = result.error or f"alarm {result.alarm} is {result.alarm_state}"
+        status = f"ROLLED BACK: {why}"
+    elif result.applied and result.error:
+        status = f"FAILED: {result.error}"
+    elif result.applied:
+        status = f"done, alarm {result.alarm} is {result.alarm_state}"
+    else:
+        status = _mode(args)
+    kind = "resumed batch" if result.resumed else "rollout batch"
+    print_rows(rows, columns, "table", out, title=f"{kind} {result.batch_id}: {status}")
+    out.print(
+        f"already rolled out (promoted): {', '.join(result.already) or 'none'}; "
+        f"still to roll out: {', '.join(result.pending_after) or 'none'}",
+        highlight=False,
+    )
+    if result.stuck:
+        out.print(f"NOT restored, still on the version: {', '.join(result.stuck)}", highlight=False)
