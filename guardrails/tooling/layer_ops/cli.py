@@ -46,6 +46,13 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", default=None, help="AWS region (default: from the profile)")
     parser.add_argument("--profile", default=None, help="AWS profile (default: the default)")
     parser.add_argument("--endpoint-url", default=None, help="AWS endpoint, e.g. a local emulator")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds the run may spend waiting on AWS: calls, retries and function updates "
+        "(not the bake)",
+    )
 
 
 def _add_apply(parser: argparse.ArgumentParser) -> None:
@@ -334,6 +341,8 @@ def run_layer(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _build(args, out, err)
     if command == "rollout":
         _check_rollout(args)
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise GuardrailsError(f"--timeout must be a number of seconds > 0 (got {args.timeout})")
     audit = _audit_log(args)
     ops = _operations(args, err)
     if command == "usage":

@@ -5,10 +5,11 @@ A resumable state machine whose state lives on the functions (`rollout_state.py`
 1. Earlier intents without an outcome on the named functions are settled from their real
    state (`reconcile.py`).
 2. An unfinished batch among the named functions (status pending, updated or baking) is
-   dealt with before anything else: a batch of this version is resumed (the members not yet
-   moved are moved, then the whole batch bakes again from the start, since nobody watched
-   the alarm while the run was gone); a batch of another version, or any batch while the
-   alarm is in ALARM, is rolled back to the versions its tags name.
+   dealt with before anything else: a batch of this version is resumed under its own id
+   (the members not yet moved are moved, the batch is topped up to this run's percent, and
+   the whole batch bakes again from the start, since nobody watched the alarm while the
+   run was gone); a batch of another version, or any batch while the alarm is in ALARM, is
+   rolled back to the versions its tags name, and then the run plans its own batch.
 3. Otherwise the next batch is planned: a function counts as rolled out only when its tags
    say `promoted` for this version. A function already on the version without that (put
    there by hand or by a deploy) is never counted: it joins the batch and bakes with it,
@@ -403,14 +404,12 @@ def rollout(
     result.alarm_state = api.alarm_state(alarm)
 
     unfinished, resume = _unfinished_plan(states, layer_version_arn, result.alarm_state)
+    resumed: list[FunctionChange] = []
     if resume is not None:
-        result.batch_id, result.resumed = resume, True
-        result.batch = unfinished
-        if apply:
-            found = {c.function: read_mark(states[c.function].tags) for c in unfinished}
-            _carry_out(run, result, found, layer_version_arn, alarm, bake_seconds, sleep)
-        return result
-    if unfinished:
+        # The earlier run's batch, completed as that run would have: same id, same members,
+        # topped up below to this run's percent, baked once from the start.
+        result.batch_id, result.resumed, resumed = resume, True, unfinished
+    elif unfinished:
         result.recovered = unfinished
         if apply:
             for change in unfinished:
@@ -439,13 +438,16 @@ def rollout(
             return result
         raise LayerOpsError(message)
 
-    result.batch_id = _batch_id(now, percent)
+    result.batch_id = result.batch_id or _batch_id(now, percent)
+    in_batch = {c.function for c in resumed}
     movers: list[FunctionChange] = []
     unbaked: list[FunctionChange] = []
     problems: list[str] = []
     for function in functions:
         state = states[function]
         mark = read_mark(state.tags)
+        if function in in_batch:
+            continue
         if layer_version_arn in state.layers:
             promoted = mark is not None and mark.version == layer_version_arn
             if promoted and mark is not None and mark.phase is Phase.PROMOTED:
@@ -468,11 +470,12 @@ def rollout(
             return result
         raise LayerOpsError(message)
     target = math.ceil(len(functions) * percent / 100)
-    size = max(0, target - len(result.already) - len(unbaked))
-    result.batch = unbaked + movers[:size]
+    size = max(0, target - len(result.already) - len(resumed) - len(unbaked))
+    result.batch = resumed + unbaked + movers[:size]
     result.pending_after = [c.function for c in movers[size:]]
     if apply and result.batch:
-        marks: dict[str, Mark | None] = {c.function: None for c in result.batch}
+        marks = {c.function: read_mark(states[c.function].tags) for c in resumed}
+        marks |= {c.function: None for c in result.batch if c.function not in in_batch}
         _carry_out(run, result, marks, layer_version_arn, alarm, bake_seconds, sleep)
     return result
 
