@@ -24,6 +24,7 @@ from urllib.parse import unquote
 import pytest
 
 from guardrails.tooling.acting.audit_trail import AuditLog
+from guardrails.tooling.cli import main
 from guardrails.tooling.layer_ops.rollout_state import (
     ROLLOUT_BATCH_TAG,
     ROLLOUT_STATUS_TAG,
@@ -328,3 +329,156 @@ def test_a_killed_run_and_its_rerun(account, fault_proxy, tmp_path, name, operat
     # The rerun settled what the killed run left open, from the resource's state.
     reconciled = [r for r in _records(fault_proxy.audit) if r.get("reconciled")]
     assert [r["status"] for r in reconciled] == (["done"] if after else ["failed"])
+
+
+# --- faults answered by the proxy, the command in this process ----------------------------
+
+
+def _cli(proxy: FaultProxy, *argv: str) -> list[str]:
+    return [*argv, "--endpoint-url", proxy.url, "--region", REGION, "--timeout", f"{BUDGET:g}"]
+
+
+def _timed(argv: list[str]) -> tuple[int, float]:
+    started = time.monotonic()
+    code = main(argv)
+    return code, time.monotonic() - started
+
+
+def _by_status(audit: Path, action: str) -> dict[str, list[str]]:
+    """Target -> the outcome statuses of `action`'s intents, in order."""
+    records = _records(audit)
+    targets = {r["intent"]: r["target"] for r in records if r.get("record") == "intent"}
+    found: dict[str, list[str]] = {}
+    for record in records:
+        if record.get("record") == "outcome" and record["action"] == action:
+            found.setdefault(targets[record["intent"]], []).append(record["status"])
+    return found
+
+
+def test_prune_that_fails_after_a_deletion_is_exit_1_with_a_record_of_each(
+    account, fault_proxy, tmp_path, capsys
+):
+    account.publish("deps", 4)
+    audit = fault_proxy.audit = tmp_path / "audit.jsonl"
+    fault_proxy.fail(
+        "DeleteLayerVersion", 2, status=403, code="AccessDeniedException", message="denied"
+    )
+    code, seconds = _timed(
+        _cli(fault_proxy, "layer", "prune", "--layer", "deps", "--keep", "1", "--apply")
+        + ["--format", "json"]
+    )
+    assert code == 1 and seconds < BUDGET
+    captured = capsys.readouterr()
+    assert "AccessDeniedException: denied (after changes: see the audit log)" in captured.err
+    assert account.versions("deps") == [1, 2, 4]  # v3 deleted, v2 refused, v1 not attempted
+    statuses = _by_status(audit, "delete-layer-version")
+    assert {t.rsplit(":", 1)[1]: s for t, s in statuses.items()} == {
+        "3": ["done"],
+        "2": ["failed"],
+    }
+    summary = _records(audit)[-1]
+    assert summary["record"] == "summary" and summary["exit"] == 1
+    assert [(p["version"], p["outcome"]) for p in summary["result"]["plan"]] == [
+        (4, None),
+        (3, "done"),
+        (2, "failed"),
+        (1, None),
+    ]
+    assert_journal(audit, fault_proxy)  # failed intents are settled too
+    rows = json.loads(captured.out)
+    assert [(r["version"], r["outcome"]) for r in rows] == [
+        (4, ""),
+        (3, "done"),
+        (2, "failed"),
+        (1, "not attempted"),
+    ]
+
+
+def test_prune_refused_at_its_first_deletion_is_exit_2_and_says_nothing_changed(
+    account, fault_proxy, tmp_path, capsys
+):
+    account.publish("deps", 2)
+    audit = fault_proxy.audit = tmp_path / "audit.jsonl"
+    fault_proxy.fail(
+        "DeleteLayerVersion", 1, status=403, code="AccessDeniedException", message="denied"
+    )
+    argv = _cli(fault_proxy, "layer", "prune", "--layer", "deps", "--keep", "1", "--apply")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "deleting deps:1: AccessDeniedException: denied" in err
+    assert "after changes" not in err
+    assert account.versions("deps") == [1, 2]
+    [(target, statuses)] = _by_status(audit, "delete-layer-version").items()
+    assert target.endswith(":layer:deps:1") and statuses == ["failed"]
+    assert fault_proxy.changes() == []
+
+
+def test_rollout_rolled_back_after_a_409_is_exit_1_with_what_was_done_and_undone(
+    account, fault_proxy, tmp_path, capsys
+):
+    scene = _rollout_setup(account)
+    audit = fault_proxy.audit = tmp_path / "audit.jsonl"
+    fault_proxy.fail(
+        "UpdateFunctionConfiguration",
+        2,
+        status=409,
+        code="ResourceConflictException",
+        message="An update is in progress for resource: fn-b",
+    )
+    code, seconds = _timed(_cli(fault_proxy, *_rollout_argv(scene)))
+    assert code == 1 and seconds < BUDGET
+    out, err = capsys.readouterr()
+    assert "ResourceConflictException: An update is in progress" in err
+    assert "after changes: see the audit log" in err
+    assert "ROLLED BACK" in out
+    for name in ("fn-a", "fn-b"):
+        assert account.layers_of(name) == [scene["first"], scene["old"]]
+        assert account.tags_of(name)[ROLLOUT_STATUS_TAG] == "rolled-back"
+    updates = _by_status(audit, "update-function-layers")
+    assert sorted(updates.values()) == [["done", "undone"], ["failed"]]
+    restores = _by_status(audit, "restore-function-layers")
+    assert list(restores.values()) == [["done"]]  # fn-a only: fn-b's layers never changed
+    assert _records(audit)[-1]["exit"] == 1
+    assert_journal(audit, fault_proxy)
+
+
+def test_a_failed_tag_after_a_successful_update_is_rolled_back(
+    account, fault_proxy, tmp_path, capsys
+):
+    scene = _rollout_setup(account)
+    audit = fault_proxy.audit = tmp_path / "audit.jsonl"
+    # fn-a: tag pending (1), update, tag updated (2): refused
+    fault_proxy.fail("TagResource", 2, status=403, code="AccessDeniedException", message="no")
+    assert main(_cli(fault_proxy, *_rollout_argv(scene))) == 1
+    assert "AccessDeniedException: no" in capsys.readouterr().err
+    assert account.layers_of("fn-a") == [scene["first"], scene["old"]]
+    assert account.tags_of("fn-a")[ROLLOUT_STATUS_TAG] == "rolled-back"
+    assert ROLLOUT_STATUS_TAG not in account.tags_of("fn-b")  # never joined
+    assert_journal(audit, fault_proxy)
+
+
+def test_ctrl_c_during_the_bake_rolls_back_records_it_and_exits_130(
+    account, fault_proxy, tmp_path, capsys, monkeypatch
+):
+    from guardrails.tooling import console
+
+    def interrupted(_console: object) -> Callable[[float], None]:
+        def sleep(_: float) -> None:
+            raise KeyboardInterrupt
+
+        return sleep
+
+    monkeypatch.setattr(console, "countdown", interrupted)
+    scene = _rollout_setup(account)
+    audit = fault_proxy.audit = tmp_path / "audit.jsonl"
+    assert main(_cli(fault_proxy, *_rollout_argv(scene))) == 130
+    out, err = capsys.readouterr()
+    assert "interrupted: the batch was rolled back; what was done is in the audit log" in err
+    assert "INTERRUPTED, rolled back" in out
+    for name in ("fn-a", "fn-b"):
+        assert account.layers_of(name) == [scene["first"], scene["old"]]
+    updates = _by_status(audit, "update-function-layers")
+    assert sorted(updates.values()) == [["done", "undone"], ["done", "undone"]]
+    summary = _records(audit)[-1]
+    assert summary["exit"] == 130 and summary["result"]["interrupted"]
+    assert_journal(audit, fault_proxy)

@@ -388,3 +388,261 @@ def test_an_interrupted_bake_rolls_the_batch_back(account, fleet):
     for name in ("fn-a", "fn-b"):
         assert account.layers_of(name) == [fleet["first"], fleet["old"], fleet["last"]]
         assert account.tags_of(name)[ROLLOUT_STATUS_TAG] == "rolled-back"
+
+
+# --- refusals before any change (issue 19) -------------------------------------------------
+
+
+def _no_change_in(account: Account, audit) -> None:
+    assert not audit.exists() or all(
+        json.loads(line).get("record") != "intent" for line in audit.read_text().splitlines()
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--principal", "*", "--organization-id", ORG, "--public"],
+            "--public shares with every AWS account and --organization-id with one "
+            "organisation: give one of them",
+        ),
+        (
+            ["--principal", "210987654321", "--public"],
+            "--public applies to principal '*' only (got '210987654321'): drop --public, or "
+            "add --principal '*'",
+        ),
+        (
+            ["--principal", "210987654321", "--principal", "210987654321"],
+            "each principal may be named once",
+        ),
+    ],
+)
+def test_share_refuses_contradicting_options_and_grants_nothing(
+    account, capsys, tmp_path, extra, message
+):
+    (arn,) = account.publish("deps")
+    audit = tmp_path / "audit.jsonl"
+    argv = ["layer", "share", *account.cli("--layer-arn", arn, *extra, "--apply")]
+    assert main([*argv, "--audit-log", str(audit)]) == 2
+    out, err = capsys.readouterr()
+    assert err.strip() == f"error: {message}" and out == ""
+    assert account.statements("deps", 1) == []
+    _no_change_in(account, audit)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["layer", "share", "--layer-arn", "{arn}", "--principal", "210987654321"],
+        ["layer", "unshare", "--layer-arn", "{arn}", "--principal", "210987654321"],
+        ["layer", "prune", "--layer", "{unversioned}", "--keep", "1"],
+        [
+            "layer", "rollout", "--layer-arn", "{arn}", "--functions", "fn-a",
+            "--percent", "100", "--alarm", "deps-errors", "--bake-seconds", "0",
+        ],
+    ],
+    ids=["share", "unshare", "prune", "rollout"],
+)  # fmt: skip
+def test_a_layer_arn_of_another_region_is_refused_before_any_call(account, capsys, command):
+    (arn,) = account.publish("deps")
+    account.function("fn-a", [arn])
+    account.alarm("deps-errors")
+    other = arn.replace(f":{REGION}:", ":us-east-1:")
+    argv = [a.format(arn=other, unversioned=other.rsplit(":", 1)[0]) for a in command]
+    assert main([*argv, "--apply", "--endpoint-url", account.endpoint, "--region", REGION]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"error: the layer ARN is in region us-east-1 but the AWS clients work in {REGION} "
+        "(a layer is used and changed in its own region): add --region us-east-1, or name "
+        f"the layer of {REGION}"
+    )
+    assert account.versions("deps") == [1]
+    assert account.statements("deps", 1) == []
+    assert account.layers_of("fn-a") == [arn]
+
+
+def test_prune_of_a_layer_that_does_not_exist_says_so(account, capsys):
+    account.publish("deps", 2)
+    argv = ["layer", "prune", *account.cli("--layer", "depz", "--keep", "1", "--apply")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: layer depz has no versions in {REGION}: no such layer (check the name and "
+        "--region); nothing to prune"
+    )
+    assert account.versions("deps") == [1, 2]
+
+
+def test_share_of_a_version_that_does_not_exist_says_so(account, capsys):
+    (arn,) = account.publish("deps")
+    missing = arn.rsplit(":", 1)[0] + ":7"
+    argv = ["layer", "share", *account.cli("--layer-arn", missing, "--principal", "210987654321")]
+    assert main([*argv, "--apply"]) == 2
+    assert f"layer version {missing} does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("0", True), ("21600", True), ("21600.5", False), ("1e12", False), ("inf", False)],
+)
+def test_bake_seconds_are_bounded(account, capsys, value, accepted):
+    from guardrails.tooling.layer_ops.rollout import MAX_BAKE_SECONDS, check_bake_seconds
+
+    assert MAX_BAKE_SECONDS == 21600
+    if accepted:
+        check_bake_seconds(float(value))
+        return
+    argv = [
+        "layer", "rollout",
+        *account.cli(
+            "--layer-arn", f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:2",
+            "--functions", "fn-a", "--percent", "100", "--alarm", "deps-errors",
+            "--bake-seconds", value, "--apply",
+        ),
+    ]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    if value == "inf":
+        assert err == "error: --bake-seconds must be a number of seconds >= 0 (got inf)"
+    else:
+        assert err == (
+            "error: --bake-seconds must be at most 21600 (6 hours: the longest one run holds a "
+            "terminal for; bake longer by rolling out the next batch later) "
+            f"(got {float(value)})"
+        )
+
+
+# --- the rollout state machine: what a rerun finds on the functions -------------------------
+
+
+def _mark(account: Account, function: str, **tags: str) -> None:
+    arn = account.awslambda.get_function_configuration(FunctionName=function)["FunctionArn"]
+    account.awslambda.tag_resource(Resource=arn, Tags=tags)
+
+
+def _move(account: Account, function: str, layers: list[str]) -> None:
+    account.awslambda.update_function_configuration(FunctionName=function, Layers=layers)
+
+
+def test_a_function_on_the_version_without_a_finished_bake_is_not_counted(account, fleet):
+    _move(account, "fn-a", [fleet["first"], fleet["new"], fleet["last"]])  # by hand
+    result = account.ops().rollout(
+        fleet["new"], ["fn-a", "fn-b"], percent=50, alarm="deps-errors", apply=True
+    )
+    assert result.already == []
+    assert [(c.function, c.moves) for c in result.batch] == [("fn-a", False)]
+    assert result.pending_after == ["fn-b"]
+    tags = account.tags_of("fn-a")
+    assert tags[ROLLOUT_STATUS_TAG] == "promoted"  # only after its bake passed
+    assert tags[ROLLOUT_PREVIOUS_TAG] == "unknown"
+    again = account.ops().rollout(
+        fleet["new"], ["fn-a", "fn-b"], percent=50, alarm="deps-errors", apply=True
+    )
+    assert again.already == ["fn-a"] and again.batch == []
+
+
+def test_a_function_on_the_version_is_not_promoted_when_the_alarm_fires(account, fleet):
+    _move(account, "fn-a", [fleet["first"], fleet["new"], fleet["last"]])
+
+    def alarm_fires(_: float) -> None:
+        account.set_alarm("deps-errors", "ALARM")
+
+    result = account.ops(sleep=alarm_fires).rollout(
+        fleet["new"], ["fn-a", "fn-b"], percent=100, alarm="deps-errors", apply=True
+    )
+    assert result.rolled_back
+    assert [(c.function, c.phase) for c in result.batch] == [
+        ("fn-a", "not rolled back (was on the version before this batch)"),
+        ("fn-b", "rolled-back"),
+    ]
+    assert ROLLOUT_STATUS_TAG not in account.tags_of("fn-a")
+    assert account.layers_of("fn-b") == [fleet["first"], fleet["old"], fleet["last"]]
+
+
+def test_legacy_healthy_tags_count_as_promoted(account, fleet):
+    _move(account, "fn-a", [fleet["first"], fleet["new"], fleet["last"]])
+    _mark(account, "fn-a", **{ROLLOUT_LAYER_TAG: fleet["new"], ROLLOUT_STATUS_TAG: "healthy"})
+    result = account.ops().rollout(fleet["new"], ["fn-a", "fn-b"], percent=50, alarm="deps-errors")
+    assert result.already == ["fn-a"] and result.batch == []
+
+
+def _half_done(account: Account, fleet: dict[str, str], version: str, phase: str) -> None:
+    """fn-a left by a killed run: on `version`, tagged `phase` in batch B1."""
+    _move(account, "fn-a", [fleet["first"], version, fleet["last"]])
+    _mark(
+        account,
+        "fn-a",
+        **{
+            ROLLOUT_BATCH_TAG: "B1",
+            ROLLOUT_LAYER_TAG: version,
+            ROLLOUT_PREVIOUS_TAG: fleet["old"],
+            ROLLOUT_STATUS_TAG: phase,
+        },
+    )
+
+
+@pytest.mark.parametrize("phase", ["pending", "updated", "baking"])
+def test_an_unfinished_batch_of_this_version_is_resumed_and_baked_again(account, fleet, phase):
+    _half_done(account, fleet, fleet["new"], phase)
+    slept: list[float] = []
+    dry = account.ops().rollout(fleet["new"], ["fn-a", "fn-b"], percent=100, alarm="deps-errors")
+    assert dry.resumed and dry.batch_id == "B1" and not dry.applied
+    assert [c.function for c in dry.batch] == ["fn-a", "fn-b"]
+    assert account.tags_of("fn-a")[ROLLOUT_STATUS_TAG] == phase  # a dry run changed nothing
+    result = account.ops(sleep=slept.append).rollout(
+        fleet["new"], ["fn-a", "fn-b"], percent=100, alarm="deps-errors", bake_seconds=30,
+        apply=True,
+    )  # fmt: skip
+    assert result.resumed and result.batch_id == "B1" and slept == [30]
+    for name in ("fn-a", "fn-b"):
+        tags = account.tags_of(name)
+        assert tags[ROLLOUT_STATUS_TAG] == "promoted" and tags[ROLLOUT_BATCH_TAG] == "B1"
+        assert account.layers_of(name) == [fleet["first"], fleet["new"], fleet["last"]]
+
+
+def test_an_unfinished_batch_is_rolled_back_when_the_alarm_is_firing(account, fleet):
+    _half_done(account, fleet, fleet["new"], "baking")
+    account.set_alarm("deps-errors", "ALARM")
+    result = account.ops().rollout(
+        fleet["new"], ["fn-a", "fn-b"], percent=100, alarm="deps-errors", apply=True
+    )
+    assert [c.function for c in result.recovered] == ["fn-a"]
+    assert result.error == "alarm deps-errors is already in ALARM; fix that before rolling out"
+    assert result.changed
+    assert account.layers_of("fn-a") == [fleet["first"], fleet["old"], fleet["last"]]
+    assert account.tags_of("fn-a")[ROLLOUT_STATUS_TAG] == "rolled-back"
+    assert account.layers_of("fn-b") == [fleet["first"], fleet["old"], fleet["last"]]
+
+
+def test_an_unfinished_batch_of_another_version_is_rolled_back_first(account, fleet, capsys):
+    (third,) = account.publish("deps")  # deps:3
+    _half_done(account, fleet, fleet["new"], "updated")
+    arguments = account.cli(
+        "--layer-arn", third, "--functions", "fn-a", "fn-b", "--percent", "100",
+        "--alarm", "deps-errors", "--bake-seconds", "0",
+    )  # fmt: skip
+    assert main(["layer", "rollout", *arguments]) == 0  # the dry run says what it would do
+    assert "unfinished batch would be rolled back first" in capsys.readouterr().out
+    assert account.layers_of("fn-a")[1] == fleet["new"]
+    assert main(["layer", "rollout", *arguments, "--apply"]) == 0
+    assert "unfinished batch rolled back first" in capsys.readouterr().out
+    for name in ("fn-a", "fn-b"):
+        assert account.layers_of(name) == [fleet["first"], third, fleet["last"]]
+        tags = account.tags_of(name)
+        assert tags[ROLLOUT_STATUS_TAG] == "promoted"
+        assert tags[ROLLOUT_PREVIOUS_TAG] == fleet["old"]  # fn-a went back to deps:1 first
+
+
+def test_a_function_on_the_version_with_tags_of_an_older_guardrails_is_left_for_a_person(
+    account, fleet
+):
+    _move(account, "fn-a", [fleet["first"], fleet["new"], fleet["last"]])
+    # tags written before rollout-previous existed: nobody knows what fn-a ran before
+    _mark(account, "fn-a", **{ROLLOUT_LAYER_TAG: fleet["new"], ROLLOUT_STATUS_TAG: "baking"})
+    account.set_alarm("deps-errors", "ALARM")
+    result = account.ops().rollout(
+        fleet["new"], ["fn-a"], percent=100, alarm="deps-errors", apply=True
+    )
+    assert result.stuck == ["fn-a"]
+    assert "restore its layers by hand" in (result.error or "")
+    assert account.layers_of("fn-a")[1] == fleet["new"]
