@@ -79,7 +79,9 @@ def test_terraform_plan_of_the_hcl_fixture(capsys):
         if v["policy"] == "oci-objectstorage-bucket-versioning-enabled"
     ]
     assert versioning["level"] == "unknown"
-    assert versioning["message"].startswith("not decided offline: `versioning` is computed")
+    assert versioning["message"].startswith(
+        "not decided offline: `versioning` is known only after apply in this Terraform plan"
+    )
     assert report["plan"]["tool"] == "terraform" and report["plan"]["resources"] == 11
     assert "not-a-real-password" not in json.dumps(report)
 

@@ -132,6 +132,14 @@ def production_policy(program_dir: Path) -> ProductionPolicy:
     return ProductionPolicy(base.environments, frozenset(compartments), base.accounts)
 
 
+def policy_for(directory: Path) -> ProductionPolicy:
+    """The policy where a command runs: the project's (`production_policy`) in a Pulumi
+    project, else `guardrails-org.yaml` in `directory` (missing: the built-in policy)."""
+    if (directory / "Pulumi.yaml").is_file():
+        return production_policy(directory)
+    return read_org_settings(directory / ORG_SETTINGS)
+
+
 def _database_compartments(databases: str | None) -> set[str]:
     """Compartments a stack's `guardrails:databases` entries name (JSON text, as config
     passes it)."""

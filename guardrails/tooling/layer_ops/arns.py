@@ -56,3 +56,18 @@ def check_principals(principals: Sequence[str], organization_id: str | None, pub
     ]
     if problems:
         raise LayerOpsError("refused principals:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def check_region(value: str, region: str) -> None:
+    """A layer ARN names its region; the clients work in one. Lambda finds no layer of
+    another region, and a function cannot use one, so the mismatch is refused up front."""
+    arn = LAYER_ARN.match(value)
+    if arn is None:
+        return
+    arn_region = value.split(":")[3]
+    if arn_region != region:
+        raise LayerOpsError(
+            f"the layer ARN is in region {arn_region} but the AWS clients work in {region} "
+            f"(a layer is used and changed in its own region): add --region {arn_region}, "
+            f"or name the layer of {region}"
+        )

@@ -22,8 +22,9 @@ from guardrails.runtime.layer_builder.spec import (
     RUNTIMES,
     STRIP_OPTIONS,
 )
+from guardrails.tooling.acting.retry import DEFAULT_TIMEOUT_SECONDS
 from guardrails.tooling.cli_options import add_aws_access_options, aws_access
-from guardrails.tooling.cli_support import add_command
+from guardrails.tooling.cli_support import add_command, seconds
 
 
 def _comma_list(value: str) -> frozenset[str]:
@@ -37,6 +38,13 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
 def _add_apply(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--apply", action="store_true", help="make the change (default: dry run, print the plan)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=seconds(maximum=86_400),
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help="seconds the run may spend waiting on AWS: calls, retries and function updates "
+        "(not the bake)",
     )
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output")
     parser.add_argument(
@@ -191,16 +199,27 @@ def add_layer_parser(sub: Any) -> None:
     rollout.add_argument(
         "--bake-seconds", type=float, default=300, help="wait before reading the alarm (>= 0)"
     )
+    rollout.add_argument(
+        "--allow-prod",
+        action="store_true",
+        help="allow changing production functions (environment tag production, none, or "
+        "in a production account)",
+    )
+    rollout.add_argument(
+        "--program",
+        type=Path,
+        default=Path("."),
+        help="folder whose guardrails-org.yaml (and Pulumi project) say what is production",
+    )
     _add_apply(rollout)
     _add_aws(rollout)
 
 
 def _check_rollout(args: argparse.Namespace) -> None:
     """Refuse numbers that would skip the alarm guard, before any AWS call."""
-    if not math.isfinite(args.bake_seconds) or args.bake_seconds < 0:
-        raise GuardrailsError(
-            f"--bake-seconds must be a number of seconds >= 0 (got {args.bake_seconds})"
-        )
+    from guardrails.tooling.layer_ops.rollout import check_bake_seconds
+
+    check_bake_seconds(args.bake_seconds)
     if not math.isfinite(args.percent) or not 0 < args.percent <= 100:
         raise GuardrailsError(f"--percent must be > 0 and <= 100 (got {args.percent})")
 
@@ -208,7 +227,7 @@ def _check_rollout(args: argparse.Namespace) -> None:
 def _changing(args: argparse.Namespace) -> Any:
     from guardrails.tooling.layer_ops.commands import Changing
 
-    return Changing(aws_access(args), args.apply, args.format, args.audit_log)
+    return Changing(aws_access(args), args.apply, args.format, args.audit_log, args.timeout)
 
 
 def layer_request(args: argparse.Namespace) -> Any:
@@ -256,6 +275,8 @@ def layer_request(args: argparse.Namespace) -> Any:
         args.alarm,
         args.bake_seconds,
         _changing(args),
+        allow_prod=args.allow_prod,
+        program_dir=args.program,
     )
 
 

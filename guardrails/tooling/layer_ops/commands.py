@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from guardrails.tooling.acting.audit_trail import ENV_VAR, AuditLog, audit_path
+from guardrails.tooling.acting.retry import DEFAULT_TIMEOUT_SECONDS, botocore_config
 from guardrails.tooling.cli_options import AwsAccess
-from guardrails.tooling.cli_support import EXIT_OK
+from guardrails.tooling.cli_support import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, guard_outputs
-
-EXIT_ROLLED_BACK = 1
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ class Changing:
     apply: bool = False
     format: str = "table"
     audit_log: Path | None = None
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    """Seconds the run may spend waiting on AWS (calls, retries, function updates)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ class RolloutRequest:
     alarm: str
     bake_seconds: float = 300
     changing: Changing = field(default_factory=Changing)
+    allow_prod: bool = False
+    program_dir: Path = Path(".")
+    """Where the production policy comes from (`guardrails-org.yaml`, the project's stacks)."""
 
 
 LayerRequest = BuildRequest | UsageRequest | PruneRequest | ShareRequest | RolloutRequest
@@ -178,22 +183,26 @@ def run_build(request: BuildRequest, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
-def _operations(aws: AwsAccess, err: Console) -> Any:
+def _operations(aws: AwsAccess, err: Console, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Any:
     import boto3
     from botocore.exceptions import BotoCoreError
 
+    from guardrails.tooling.acting.retry import Budget
     from guardrails.tooling.console import countdown
     from guardrails.tooling.layer_ops.ops import LayerOperations, LayerOpsError
 
+    config = botocore_config(Budget(timeout))  # timeouts, none of botocore's own retries
     try:
         session = boto3.Session(profile_name=aws.profile, region_name=aws.region)
         clients = (
-            session.client("lambda", endpoint_url=aws.endpoint_url),
-            session.client("cloudwatch", endpoint_url=aws.endpoint_url),
+            session.client("lambda", endpoint_url=aws.endpoint_url, config=config),
+            session.client("cloudwatch", endpoint_url=aws.endpoint_url, config=config),
         )
     except BotoCoreError as exc:
         raise LayerOpsError(f"AWS client setup failed: {exc}") from exc
-    return LayerOperations(*clients, sleep=countdown(err))
+    return LayerOperations(
+        *clients, sleep=countdown(err), say=lambda line: err.print(line, highlight=False)
+    )
 
 
 def _mode(changing: Changing) -> str:
@@ -213,9 +222,59 @@ def _audit_log(changing: Changing) -> AuditLog | None:
     return log
 
 
-def _record(log: AuditLog | None, command: str, target: str, changes: Any) -> None:
+def _finish(
+    result: Any,
+    command: str,
+    log: AuditLog | None,
+    err: Console,
+    target: str,
+    *,
+    rolled_back: bool = False,
+) -> int:
+    """Exit code of an acting command, its notes on stderr and its summary record.
+
+    Ctrl-C is 130; a failure after a change is 1 (the steps done and undone are in the
+    audit trail), before any change 2; a rollout rolled back on its alarm is 1.
+    """
+    if result.reconciled:
+        err.print(
+            f"settled {len(result.reconciled)} earlier step(s) left without outcome, from the "
+            "resources' state: "
+            + ", ".join(f"{s.action} {s.target}: {s.status}" for s in result.reconciled),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if result.unresolved_elsewhere:
+        err.print(
+            f"{result.unresolved_elsewhere} earlier layer step(s) without outcome concern "
+            "other resources; the run that touches them settles them",
+            highlight=False,
+        )
+    if result.interrupted:
+        code = EXIT_INTERRUPTED
+        done = "the batch was rolled back; " if rolled_back else ""
+        err.print(f"interrupted: {done}what was done is in the audit log", highlight=False)
+    elif result.error:
+        code = EXIT_FAILED if result.changed else EXIT_ERROR
+        after = " (after changes: see the audit log)" if result.changed else ""
+        err.print(f"[bold red]error:[/] {escape(result.error)}{after}", soft_wrap=True)
+    else:
+        code = EXIT_FAILED if rolled_back else EXIT_OK
     if log is not None:
-        log.append({"command": f"layer {command}", "target": target, **changes})
+        log.append(
+            {
+                "record": "summary",
+                "command": f"layer {command}",
+                "target": target,
+                "exit": code,
+                "result": asdict(result),
+            }
+        )
+    return code
+
+
+def _outcome(status: str | None, applied: bool) -> str:
+    return (status or "not attempted") if applied else ""
 
 
 def run_usage(request: UsageRequest, out: Console, err: Console) -> int:
@@ -233,16 +292,19 @@ def run_prune(request: PruneRequest, out: Console, err: Console) -> int:
 
     changing = request.changing
     audit = _audit_log(changing)
-    ops = _operations(changing.aws, err)
-    plan = ops.prune(request.layer, request.keep, force=request.force, apply=changing.apply)
-    rows = [asdict(p) for p in plan]
-    _record(
-        audit, "prune", request.layer, {"keep": request.keep, "force": request.force, "plan": rows}
+    ops = _operations(changing.aws, err, changing.timeout)
+    pruned = ops.prune(
+        request.layer, request.keep, force=request.force, apply=changing.apply, log=audit
     )
-    columns = ("version", "action", "used_by", "created", "arn")
+    rows = [
+        {**asdict(p), "outcome": _outcome(p.outcome, p.action == "delete" and changing.apply)}
+        for p in pruned.plan
+    ]
+    columns: tuple[str, ...] = ("version", "action", "used_by", "created", "arn")
+    columns += ("outcome",) if changing.apply else ()
     title = f"prune {request.layer}: {_mode(changing)}"
     print_rows(rows, columns, changing.format, out, title=title, wrap=("used_by",))
-    return EXIT_OK
+    return _finish(pruned, "prune", audit, err, request.layer)
 
 
 def run_share(request: ShareRequest, out: Console, err: Console) -> int:
@@ -250,36 +312,45 @@ def run_share(request: ShareRequest, out: Console, err: Console) -> int:
 
     changing = request.changing
     audit = _audit_log(changing)
-    ops = _operations(changing.aws, err)
+    ops = _operations(changing.aws, err, changing.timeout)
     if request.grant:
-        plan = ops.share(
+        shared = ops.share(
             request.layer_arn,
             list(request.principals),
             organization_id=request.organization_id,
             public=request.public,
             apply=changing.apply,
+            log=audit,
         )
     else:
-        plan = ops.unshare(
+        shared = ops.unshare(
             request.layer_arn,
             list(request.principals),
             organization_id=request.organization_id,
             apply=changing.apply,
+            log=audit,
         )
     command = "share" if request.grant else "unshare"
-    rows = [asdict(p) for p in plan]
-    _record(audit, command, request.layer_arn, {"plan": rows})
-    columns = ("principal", "organization_id", "statement_id", "action")
+    rows = [
+        {
+            **asdict(p),
+            "outcome": _outcome(p.outcome, p.action in ("add", "remove") and changing.apply),
+        }
+        for p in shared.plan
+    ]
+    columns: tuple[str, ...] = ("principal", "organization_id", "statement_id", "action")
+    columns += ("outcome",) if changing.apply else ()
     print_rows(rows, columns, changing.format, out, title=f"{command}: {_mode(changing)}")
-    return EXIT_OK
+    return _finish(shared, command, audit, err, request.layer_arn)
 
 
 def run_rollout(request: RolloutRequest, out: Console, err: Console) -> int:
-    from guardrails.tooling.console import print_rows
+    from guardrails.tooling.acting.production import policy_for
 
     changing = request.changing
+    policy = policy_for(request.program_dir)
     audit = _audit_log(changing)
-    ops = _operations(changing.aws, err)
+    ops = _operations(changing.aws, err, changing.timeout)
     result = ops.rollout(
         request.layer_arn,
         list(request.functions),
@@ -287,33 +358,54 @@ def run_rollout(request: RolloutRequest, out: Console, err: Console) -> int:
         alarm=request.alarm,
         bake_seconds=request.bake_seconds,
         apply=changing.apply,
+        log=audit,
+        policy=policy,
+        allow_prod=request.allow_prod,
     )
-    _record(audit, "rollout", request.layer_arn, {"result": asdict(result)})
     if changing.format == "json":
         out.file.write(json.dumps(asdict(result), indent=2, sort_keys=True) + "\n")
     else:
+        _render_rollout(result, changing, out)
+    return _finish(result, "rollout", audit, err, request.layer_arn, rolled_back=result.rolled_back)
+
+
+def _render_rollout(result: Any, changing: Changing, out: Console) -> None:
+    from guardrails.tooling.console import print_rows
+
+    columns = ("function", "before", "after") + (("state",) if changing.apply else ())
+    if result.recovered:
         rows = [
-            {"function": c.function, "before": c.before, "after": c.after} for c in result.batch
+            {"function": c.function, "before": c.after, "after": c.before, "state": c.phase}
+            for c in result.recovered
         ]
-        if result.rolled_back:
-            status = f"ROLLED BACK: alarm {result.alarm} is {result.alarm_state}"
-        elif result.applied:
-            status = f"done, alarm {result.alarm} is {result.alarm_state}"
-        else:
-            status = _mode(changing)
+        verb = "rolled back" if changing.apply else "would be rolled back"
         print_rows(
-            rows,
-            ("function", "before", "after"),
-            "table",
-            out,
-            title=f"rollout batch {result.batch_id}: {status}",
+            rows, columns, "table", out, title=f"unfinished batch {verb} first (its own version)"
         )
-        out.print(
-            f"already on the version: {', '.join(result.already) or 'none'}; "
-            f"still to roll out: {', '.join(result.pending_after) or 'none'}",
-            highlight=False,
-        )
-    return EXIT_ROLLED_BACK if result.rolled_back else EXIT_OK
+    rows = [
+        {"function": c.function, "before": c.before, "after": c.after, "state": c.phase}
+        for c in result.batch
+    ]
+    if result.interrupted:
+        status = "INTERRUPTED, rolled back" if result.rolled_back else "INTERRUPTED"
+    elif result.rolled_back:
+        why = result.error or f"alarm {result.alarm} is {result.alarm_state}"
+        status = f"ROLLED BACK: {why}"
+    elif result.applied and result.error:
+        status = f"FAILED: {result.error}"
+    elif result.applied:
+        status = f"done, alarm {result.alarm} is {result.alarm_state}"
+    else:
+        status = _mode(changing)
+    kind = "resumed batch" if result.resumed else "rollout batch"
+    print_rows(rows, columns, "table", out, title=f"{kind} {result.batch_id}: {status}")
+    out.print(
+        f"already rolled out (promoted): {', '.join(result.already) or 'none'}; "
+        f"still to roll out: {', '.join(result.pending_after) or 'none'}",
+        highlight=False,
+    )
+    if result.stuck:
+        out.print(f"NOT restored, still on the version: {', '.join(result.stuck)}", highlight=False)
 
 
 def run_layer(request: LayerRequest, out: Console, err: Console) -> int:
