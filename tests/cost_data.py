@@ -206,8 +206,9 @@ def _lines_sql(month: CostMonth, lines_per_cell: int, *, corrections: bool = Tru
     """
 
 
-def _ref(column: str) -> str:
-    return f"printf('{TENANCY[-12:]}-%012d', {column})"
+def _ref(column: str, month: CostMonth) -> str:
+    """OCI line references: unique across the tenancy's reports (so per month here too)."""
+    return f"printf('{TENANCY[-12:]}-{month.year}{month.month:02d}-%012d', {column})"
 
 
 def write_classic_reports(
@@ -245,7 +246,7 @@ def write_classic_reports(
         else ""
     )
     query = f"""
-        SELECT {_ref("seq")} AS "lineItem/referenceNo",
+        SELECT {_ref("seq", month)} AS "lineItem/referenceNo",
             '{TENANCY}' AS "lineItem/tenantId",
             strftime(started, '%Y-%m-%dT%H:%MZ') AS "lineItem/intervalUsageStart",
             strftime(started + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%MZ') AS "lineItem/intervalUsageEnd",
@@ -255,7 +256,7 @@ def write_classic_reports(
             '{month.currency}' AS "cost/currencyCode",
             'ONE HOUR' AS "cost/billingUnitReadable",
             is_correction AS "lineItem/isCorrection",
-            CASE WHEN back IS NULL THEN NULL ELSE {_ref("back")} END AS "lineItem/backreferenceNo",
+            CASE WHEN back IS NULL THEN NULL ELSE {_ref("back", month)} END AS "lineItem/backreferenceNo",
             NULLIF(center, '') AS "tags/{NAMESPACE}.cost_center",
             CASE WHEN center = '' THEN NULL ELSE 'prod' END AS "tags/{NAMESPACE}.environment",
             NULLIF(CASE center {app} END, '') AS "tags/application",
@@ -327,8 +328,8 @@ def write_focus(
             'OCI' AS "Provider", 'Oracle' AS "Publisher", 'eu-frankfurt-1' AS "Region",
             '{TENANCY}' AS "BillingAccountId",
             'ocid1.compartment.oc1..aaaaaaaacostdata' AS "SubAccountId",
-            {_ref("seq")} AS "oci_ReferenceNumber",
-            CASE WHEN back IS NULL THEN NULL ELSE {_ref("back")} END AS "oci_BackReferenceNumber",
+            {_ref("seq", month)} AS "oci_ReferenceNumber",
+            CASE WHEN back IS NULL THEN NULL ELSE {_ref("back", month)} END AS "oci_BackReferenceNumber",
             'ocid1.compartment.oc1..aaaaaaaacostdata' AS "oci_CompartmentId",
             'workloads' AS "oci_CompartmentName"
         """

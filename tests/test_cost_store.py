@@ -15,7 +15,7 @@ from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.lines import DailyCost
 from guardrails.tooling.cost.sources.classic_reports import classic_plan
 from guardrails.tooling.cost.sources.focus import focus_plan
-from guardrails.tooling.cost.store import CostStore
+from guardrails.tooling.cost.store import CostStore, store_session
 from tests.cost_data import (
     CostMonth,
     write_classic_reports,
@@ -65,9 +65,9 @@ def test_classic_reports_give_the_month_per_cost_center_with_corrections(
 ) -> None:
     files = _classic(data)
     assert len(files) >= 2  # corrections are in a later file than the lines they correct
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         result = store.load_files("classic", files, classic_plan)
-        assert result.loaded == [f.name for f in files]
+        assert result.loaded == [str(f.resolve()) for f in files]
         totals = _totals(_daily(store))
     assert totals == pytest.approx(_truth(), abs=0.02)
     assert totals[("oci", "")] > 0 and totals[("oci", "CC-999")] > 0
@@ -77,7 +77,7 @@ def test_without_corrections_applied_the_wrong_lines_would_count(
     data: Path, tmp_path: Path
 ) -> None:
     """The generator writes some originals wrong: the correction must replace them."""
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("classic", _classic(data), classic_plan)
         raw = store.con.execute("SELECT sum(billed) FROM sums").fetchone()
     assert raw is not None
@@ -86,12 +86,12 @@ def test_without_corrections_applied_the_wrong_lines_would_count(
 
 def test_loading_again_reads_nothing_and_changes_nothing(data: Path, tmp_path: Path) -> None:
     files = _classic(data)
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("classic", files, classic_plan)
         before = _totals(_daily(store))
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         again = store.load_files("classic", files, classic_plan)
-        assert again.loaded == [] and again.skipped == [f.name for f in files]
+        assert again.loaded == [] and again.skipped == [str(f.resolve()) for f in files]
         assert _totals(_daily(store)) == before
 
 
@@ -101,7 +101,7 @@ def test_a_touched_file_with_the_same_content_is_skipped_by_its_hash(
     copy = tmp_path / "in"
     shutil.copytree(data / "classic", copy)
     files = sorted(copy.glob("*.csv.gz"))
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("classic", files, classic_plan)
         stat = files[0].stat()
         os.utime(files[0], ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
@@ -134,11 +134,11 @@ def test_a_changed_file_replaces_its_lines(data: Path, tmp_path: Path) -> None:
     )
     second = write_classic_reports(bigger, tmp_path / "b", lines_per_cell=2)[0]
     assert first.name == second.name
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("classic", [first], classic_plan)
         shutil.copy(second, first)
         result = store.load_files("classic", [first], classic_plan)
-        assert result.loaded == [first.name]
+        assert result.loaded == [str(first.resolve())]
         totals = _totals(_daily(store))
     assert totals == {
         ("oci", "CC-101"): pytest.approx(round(bigger.month_to_date()["CC-101"], 2), abs=0.02)
@@ -149,21 +149,21 @@ def test_a_changed_file_replaces_its_lines(data: Path, tmp_path: Path) -> None:
 def test_oci_focus_files_give_the_same_month_as_the_classic_reports(
     data: Path, tmp_path: Path, fmt: str
 ) -> None:
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("focus", [data / f"oci.{fmt}"], focus_plan)
         totals = _totals(_daily(store, "focus"))
     assert totals == pytest.approx(_truth(), abs=0.02)
 
 
 def test_aws_focus_tags_are_read_from_the_tags_json(data: Path, tmp_path: Path) -> None:
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("focus", [data / "aws.csv.gz"], focus_plan)
         totals = _totals(_daily(store, "classic"))
     assert totals == pytest.approx(_truth("aws"), abs=0.02)
 
 
 def test_grouping_by_another_tag(data: Path, tmp_path: Path) -> None:
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("classic", _classic(data), classic_plan)
         totals = _totals(_daily(store, keys=("governance.application", "application")))
     month = MONTH.month_to_date()
@@ -181,7 +181,7 @@ def test_a_corrupt_gzip_file_is_refused_and_nothing_is_written(data: Path, tmp_p
     store_path = tmp_path / "s.duckdb"
     with (
         pytest.raises(GuardrailsError, match=r"bad\.csv\.gz: not a readable gzip-compressed CSV"),
-        CostStore(store_path) as store,
+        store_session(store_path) as store,
     ):
         store.load_files("classic", [*_classic(data), bad], classic_plan)
     assert not store_path.exists()
@@ -193,18 +193,18 @@ def test_a_truncated_gzip_file_rolls_the_whole_load_back(data: Path, tmp_path: P
     payload = source.read_bytes()
     truncated.write_bytes(payload[: len(payload) * 2 // 3])
     store_path = tmp_path / "s.duckdb"
-    with CostStore(store_path) as store:
+    with store_session(store_path) as store:
         store.load_files("classic", _classic(data)[1:], classic_plan)
         before = store.con.execute("SELECT count(*) FROM lines").fetchone()
     with (
         pytest.raises(GuardrailsError, match="cannot load cost data"),
-        CostStore(store_path) as store,
+        store_session(store_path) as store,
     ):
         store.load_files("classic", [source, truncated], classic_plan)
-    with CostStore(store_path) as store:
+    with store_session(store_path) as store:
         assert store.con.execute("SELECT count(*) FROM lines").fetchone() == before
         assert {r[0] for r in store.con.execute("SELECT name FROM files").fetchall()} == {
-            f.name for f in _classic(data)[1:]
+            str(f.resolve()) for f in _classic(data)[1:]
         }
 
 
@@ -228,7 +228,7 @@ def test_a_focus_file_missing_required_columns_is_refused(tmp_path: Path, fmt: s
             GuardrailsError,
             match=rf"f\.{fmt}: not a FOCUS file: missing required column\(s\) BilledCost, Tags",
         ),
-        CostStore(store_path) as store,
+        store_session(store_path) as store,
     ):
         store.load_files("focus", [bad], focus_plan)
     assert not store_path.exists()
@@ -245,23 +245,23 @@ def test_a_focus_file_without_a_provider_column_is_refused(tmp_path: Path) -> No
 def test_a_currency_mix_is_refused_and_nothing_is_written(data: Path, tmp_path: Path) -> None:
     usd = write_focus(MONTH, tmp_path / "usd.csv.gz", currency="USD")
     store_path = tmp_path / "s.duckdb"
-    with CostStore(store_path) as store:
+    with store_session(store_path) as store:
         store.load_files("focus", [data / "oci.csv.gz"], focus_plan)
     with (
         pytest.raises(
             GuardrailsError, match="wrong currency mix in the focus data: OCI lines in EUR, USD"
         ),
-        CostStore(store_path) as store,
+        store_session(store_path) as store,
     ):
         store.load_files("focus", [usd], focus_plan)
-    with CostStore(store_path) as store:
+    with store_session(store_path) as store:
         assert [r[0] for r in store.con.execute("SELECT name FROM files").fetchall()] == [
-            "oci.csv.gz"
+            str((data / "oci.csv.gz").resolve())
         ]
 
 
 def test_history_before_the_month_is_read_for_the_baselines(data: Path, tmp_path: Path) -> None:
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("classic", _classic(data), classic_plan)
         costs = store.daily_costs(
             date(2026, 10, 20),
@@ -277,7 +277,7 @@ def test_a_correction_loaded_later_replaces_a_line_loaded_before(
     data: Path, tmp_path: Path
 ) -> None:
     files = _classic(data)
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("classic", files[:-1], classic_plan)
         before = _totals(_daily(store))
         assert before != pytest.approx(_truth(), abs=0.02)  # wrong originals still count
@@ -299,7 +299,7 @@ class _Recorder:
 
 def test_loading_reports_progress_to_the_bar(data: Path, tmp_path: Path) -> None:
     recorder = _Recorder()
-    with CostStore(tmp_path / "s.duckdb") as store:
+    with store_session(tmp_path / "s.duckdb") as store:
         store.load_files("classic", _classic(data), classic_plan, progress=recorder)
         assert recorder.phases == [(f"loading {len(_classic(data))} classic file(s)", 100)]
         assert recorder.steps == 100  # DuckDB's own progress of the scan, then the rest

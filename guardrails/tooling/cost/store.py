@@ -16,21 +16,30 @@ Each file group is read by one DuckDB scan that sums as it reads (a hash aggrega
 few thousand groups) and collects the lines' references in lists, which then become the
 `lines` rows.
 
-A file is known by kind and name: the same name with the same size and mtime is skipped
+A file is known by where it came from and what it holds: its full path (or, downloaded,
+its object name) and its sha256. The same path with the same size and mtime is skipped
 without reading it; with another mtime its sha256 decides (same content: skipped; changed:
-its lines are replaced), so loading a file again never counts it twice. A load is one
-transaction: a bad file leaves the store as it was, and a store this run created is removed.
+a re-delivery, its lines are replaced). The same name in two folders is two files; the
+same content under two names is counted once, with a note. Loading a file again never
+counts it twice.
+
+A run is all or nothing (`store_session`): it works on a copy of the store under an
+exclusive lock and puts the copy in place only when the whole run (loads and report)
+succeeded; an error, a crash or Ctrl-C at any step leaves the store byte for byte as it was.
 DuckDB reads the files itself (see file_plan), several in parallel.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -41,6 +50,8 @@ from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.lines import DailyCost, LineRow, Progress
 from guardrails.tooling.cost.sources.file_shape import LINE_COLUMNS, FilePlan, literal, path_list
 
+DUCKDB_MAGIC = b"DUCK"
+"""Bytes 8-11 of every DuckDB database file."""
 MEMORY_LIMIT = "700MB"
 """DuckDB spills to disk past this (the 10 M line benchmark stays under 1 GB)."""
 
@@ -61,7 +72,10 @@ CREATE TABLE IF NOT EXISTS lines (
     file_id INTEGER NOT NULL, key UBIGINT NOT NULL, ref UBIGINT, billed DOUBLE, effective DOUBLE
 );
 CREATE TABLE IF NOT EXISTS corrections (file_id INTEGER NOT NULL, back UBIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 """
+SCHEMA_VERSION = "2"
+"""1: files known by base name (before 2026-12); 2: by full path or object name."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,10 @@ class LoadResult:
     loaded: list[str]
     skipped: list[str]
     lines: int
+    notes: list[str] = field(default_factory=list)
+    """What the load decided that a reader should know (copies counted once)."""
+    scope: list[str] = field(default_factory=list)
+    """Every file (by identity) whose lines the run's report counts: loaded now or before."""
 
 
 @dataclass(frozen=True)
@@ -87,31 +105,149 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def damaged_store(exc: duckdb.Error) -> str:
+    """Our words for a store DuckDB cannot open: locked by someone else, or damaged."""
+    text = str(exc)
+    if "lock" in text.lower():
+        return "held by another program (not a guardrails run: those wait on the store's lock)"
+    return (
+        "damaged or not a guardrails cost store (empty, truncated or written by another "
+        "program); move it away: the next run rebuilds the store from the cost files"
+    )
+
+
+def _check_store_file(path: Path) -> None:
+    """A store file is a DuckDB database (its magic bytes), or GuardrailsError saying why not."""
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    if len(head) < 12 or head[8:12] != DUCKDB_MAGIC:
+        what = "empty" if not head else "not a DuckDB database"
+        raise GuardrailsError(
+            f"cost store {path}: {what}, not a guardrails cost store; move it away: the next "
+            "run rebuilds the store from the cost files"
+        )
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold `<store>.lock`: one guardrails run per store at a time. The lock file exists
+    only while a run holds it (a run that finds it gone after locking locks again)."""
+    lock_path = path.with_name(path.name + ".lock")
+    while True:
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise GuardrailsError(
+                f"cost store {path}: another guardrails run is using it (lock {lock_path}); "
+                "wait for it to finish, or give this run its own --store"
+            ) from None
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder before us removed it on its way out
+    try:
+        yield
+    finally:
+        lock_path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def store_session(path: Path) -> Iterator[CostStore]:
+    """The store for one run, all or nothing: a copy under an exclusive lock, put in place
+    (atomically, synced) only when the block ends without an exception. Any error, crash,
+    SIGKILL or Ctrl-C leaves `path` byte for byte as it was (a run's leftover copy is
+    removed by the next run)."""
+    path = path.expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GuardrailsError(f"cost store {path}: cannot be created ({exc.strerror})") from None
+    with _exclusive(path):
+        for leftover in path.parent.glob(f"{path.name}.run-*"):
+            leftover.unlink(missing_ok=True)  # a crashed run's copy; the lock says it is dead
+        work = path.with_name(f"{path.name}.run-{os.getpid()}")
+        wal = path.with_name(path.name + ".wal")
+        try:
+            if path.exists():
+                _check_store_file(path)
+                if wal.exists():
+                    # a store left by an older version mid-write: DuckDB folds its log in
+                    # on close, so the copy below is the whole store
+                    CostStore(path).con.close()
+                shutil.copyfile(path, work)
+            try:
+                with CostStore(work) as store:
+                    yield store
+                    store.con.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                # what reading the cost files raises is ours (GuardrailsError, with file and
+                # line); a DuckDB error escaping to here is the store itself
+                said = str(exc).splitlines()[0].replace(str(work), str(path))
+                raise GuardrailsError(f"cost store {path}: {damaged_store(exc)} ({said})") from None
+            _fsync(work)
+            os.replace(work, path)
+            _fsync(path.parent)
+        finally:
+            work.unlink(missing_ok=True)
+            work.with_name(work.name + ".wal").unlink(missing_ok=True)
+
+
 class CostStore:
-    """One open store; use as a context manager."""
+    """One open store; use as a context manager. Runs open it through `store_session`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path.expanduser()
-        self.created = not self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(self.path))
         except OSError as exc:
             raise GuardrailsError(f"cost store {self.path}: cannot be opened ({exc})") from None
-        except duckdb.IOException as exc:
-            raise GuardrailsError(
-                f"cost store {self.path}: cannot be opened; another guardrails run may "
-                f"hold it ({str(exc).splitlines()[0]})"
-            ) from None
         except duckdb.Error as exc:
-            raise GuardrailsError(f"cost store {self.path}: not a DuckDB store ({exc})") from None
+            raise GuardrailsError(
+                f"cost store {self.path}: {damaged_store(exc)} ({str(exc).splitlines()[0]})"
+            ) from None
         # progress is tracked (query_progress feeds our bar) but never printed by DuckDB
         self.con.execute("SET enable_progress_bar = true")
         self.con.execute("SET enable_progress_bar_print = false")
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET TimeZone = 'UTC'")
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Create the tables, or bring a store of an earlier schema to this one."""
+        existed = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'files'"
+        ).fetchone() != (0,)
         self.con.execute(SCHEMA)
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        version = row[0] if row else ("1" if existed else SCHEMA_VERSION)
+        if version == "1":
+            # files were known by base name; the full path they were read from is their
+            # identity now (downloads keep their object name)
+            self.con.execute(
+                "UPDATE files SET name = path WHERE path IS NOT NULL AND remote_time IS NULL"
+            )
+        elif version != SCHEMA_VERSION:
+            raise GuardrailsError(
+                f"cost store {self.path}: written by a newer guardrails (schema {version}); "
+                "upgrade guardrails or give this run another --store"
+            )
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", [SCHEMA_VERSION])
 
     def __enter__(self) -> CostStore:
         return self
@@ -123,10 +259,6 @@ class CostStore:
         tb: TracebackType | None,
     ) -> None:
         self.con.close()
-        if exc is not None and self.created:
-            # a failed first run leaves no store behind
-            for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -154,29 +286,49 @@ class CostStore:
         remote_times: dict[str, datetime] | None = None,
     ) -> LoadResult:
         """Load the files not yet in the store; `plan_of(path) -> FilePlan` checks each file
-        (before anything is written)."""
+        (before anything is written). Files with `remote_times` are known by their object
+        name, others by their full path."""
+        remote = remote_times or {}
+
+        def identity(path: Path) -> str:
+            return path.name if path.name in remote else str(path.resolve())
+
         known = self._known(kind)
+        by_content = {k.sha256: name for name, k in known.items() if k.sha256}
         fresh: list[tuple[Path, os.stat_result, str, int | None]] = []
         touched: list[tuple[int, int]] = []
         skipped: list[str] = []
+        notes: list[str] = []
+        scope: list[str] = []
         seen: set[str] = set()
         for path in paths:
-            if path.name in seen:
+            name = identity(path)
+            if name in seen:
                 continue
-            seen.add(path.name)
+            seen.add(name)
             try:
                 stat = path.stat()
             except OSError as exc:
                 raise GuardrailsError(f"{path}: cannot be read ({exc.strerror})") from None
-            record = known.get(path.name)
+            record = known.get(name)
             if record and (record.size, record.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                skipped.append(path.name)
+                skipped.append(name)
+                scope.append(name)
                 continue
             digest = sha256_of(path)
             if record and record.sha256 == digest:
                 touched.append((record.file_id, stat.st_mtime_ns))
-                skipped.append(path.name)
+                skipped.append(name)
+                scope.append(name)
                 continue
+            twin = by_content.get(digest)
+            if twin is not None and twin != name:
+                notes.append(f"{path}: the same content as {twin}, counted once")
+                skipped.append(name)
+                scope.append(twin)
+                continue
+            scope.append(name)
+            by_content[digest] = name
             fresh.append((path, stat, digest, record.file_id if record else None))
         plans = [(item, plan_of(item[0])) for item in fresh]  # raises before any write
         groups: dict[
@@ -192,11 +344,15 @@ class CostStore:
                 )
             if progress is not None and fresh:
                 progress.phase(f"loading {len(fresh)} {kind} file(s)", total=100 * len(groups))
+            new_ids: list[int] = []
             for members in groups.values():
-                total_lines += self._load_group(kind, members, progress, remote_times or {})
+                lines, ids = self._load_group(kind, members, progress, remote, identity)
+                total_lines += lines
+                new_ids += ids
             if fresh:
                 self._check_currencies(kind)
-        return LoadResult([i[0].name for i in fresh], skipped, total_lines)
+                self._refuse_repeated_references(kind, new_ids)
+        return LoadResult([identity(i[0]) for i in fresh], skipped, total_lines, notes, scope)
 
     def _forget(self, file_id: int) -> None:
         for table in ("sums", "lines", "corrections", "files"):
@@ -208,7 +364,9 @@ class CostStore:
         members: list[tuple[tuple[Path, os.stat_result, str, int | None], FilePlan]],
         progress: Progress | None,
         remote_times: dict[str, datetime],
-    ) -> int:
+        identity: Callable[[Path], str],
+    ) -> tuple[int, list[int]]:
+        """Read one group of same-shape files; their line count and file ids."""
         plan = members[0][1]
         ids: dict[str, int] = {}
         for (path, stat, digest, replaces), _ in members:
@@ -219,7 +377,7 @@ class CostStore:
                 "RETURNING file_id",
                 [
                     kind,
-                    path.name,
+                    identity(path),
                     str(path),
                     stat.st_size,
                     stat.st_mtime_ns,
@@ -278,7 +436,36 @@ class CostStore:
         self.con.execute("DROP TABLE incoming")
         for fid, count in counts:
             self.con.execute("UPDATE files SET lines = ? WHERE file_id = ?", [count, fid])
-        return sum(int(c) for _, c in counts)
+        return sum(int(c) for _, c in counts), list(ids.values())
+
+    def _refuse_repeated_references(self, kind: str, new: list[int]) -> None:
+        """A line reference (`lineItem/referenceNo`, `oci_ReferenceNumber`) is unique across
+        files: one repeated is a copy or an edited copy of a loaded file, which would count
+        twice. Refused, naming both files (which is right is the user's call)."""
+        marks = ", ".join(str(i) for i in new)
+        row = self.con.execute(
+            f"""
+            SELECT a.file_id, b.file_id, count(*) FROM lines a
+            JOIN lines b ON a.ref = b.ref AND a.file_id < b.file_id
+            JOIN files fa ON fa.file_id = a.file_id AND fa.kind = $kind
+            JOIN files fb ON fb.file_id = b.file_id AND fb.kind = $kind
+            WHERE a.ref IS NOT NULL AND b.file_id IN ({marks})
+            GROUP BY ALL ORDER BY 3 DESC LIMIT 1
+            """,
+            {"kind": kind},
+        ).fetchone()
+        if row is None:
+            return
+        names = dict(
+            self.con.execute(
+                "SELECT file_id, name FROM files WHERE file_id IN (?, ?)", [row[0], row[1]]
+            ).fetchall()
+        )
+        raise GuardrailsError(
+            f"{names[row[1]]}: {row[2]} line(s) repeat the line references of {names[row[0]]} "
+            "(a copy or an edited copy: its spend would count twice); load one of them "
+            "(`guardrails cost store forget` removes a loaded file)"
+        )
 
     def replace_lines(
         self, kind: str, name: str, rows: Sequence[LineRow], provider: str = "oci"
@@ -374,6 +561,27 @@ class CostStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def file_ids(self, kind: str, names: Sequence[str] | None = None) -> list[int]:
+        """The ids of the files of `kind` (all, or those with the given identities)."""
+        rows = self.con.execute("SELECT file_id, name FROM files WHERE kind = ?", [kind]).fetchall()
+        wanted = None if names is None else set(names)
+        return [int(i) for i, n in rows if wanted is None or n in wanted]
+
+    def other_files(self, kinds: Sequence[str], used: Sequence[int]) -> list[str]:
+        """Files of `kinds` in the store that a run did not use."""
+        rows = self.con.execute("SELECT file_id, kind, name FROM files").fetchall()
+        return sorted(n for i, k, n in rows if k in kinds and i not in set(used))
+
+    def oci_lines_in(self, ids: Sequence[int]) -> list[str]:
+        """Those of the files (ids) that hold OCI lines."""
+        if not ids:
+            return []
+        rows = self.con.execute(
+            "SELECT DISTINCT name FROM files JOIN sums USING (file_id) WHERE provider = 'oci' "
+            f"AND file_id IN ({', '.join(map(str, ids))}) ORDER BY name"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def daily_costs(
         self,
         start: date,
@@ -382,23 +590,28 @@ class CostStore:
         oci_kind: str,
         oci_keys: Sequence[str],
         other_keys: Sequence[str],
+        files: Sequence[int] | None = None,
     ) -> list[DailyCost]:
         """Cost per provider, tag group, day, service and currency for start <= day < end.
 
         OCI lines come from files of `oci_kind` only (one source, never two at once), other
-        providers' from FOCUS files. The group is the first of the keys present in a line's
-        tag set, '' when none is. Lines a correction references are left out.
+        providers' from FOCUS files; with `files` (ids), only from those: the run's own.
+        The group is the first of the keys present in a line's tag set, '' when none is.
+        Lines a correction references are left out.
         """
 
         def lookup(keys: Sequence[str]) -> str:
             paths = [literal('$."' + k + '"') for k in keys]
             return "coalesce(" + ", ".join(f"json_extract_string(tags, {p})" for p in paths) + ")"
 
+        in_scope = (
+            "true" if files is None else f"file_id IN ({', '.join(map(str, files)) or 'NULL'})"
+        )
         rows = self.con.execute(
             f"""
             WITH scoped AS (
                 SELECT file_id FROM files
-                WHERE kind = $kind OR kind = 'focus'
+                WHERE (kind = $kind OR kind = 'focus') AND {in_scope}
             ),
             corrected AS (
                 SELECT DISTINCT back FROM corrections WHERE file_id IN (SELECT file_id FROM scoped)
@@ -426,6 +639,7 @@ class CostStore:
             LEFT JOIN groups g USING (tagset)
             WHERE ((s.provider = 'oci' AND f.kind = $kind)
                    OR (s.provider <> 'oci' AND f.kind = 'focus'))
+              AND s.file_id IN (SELECT file_id FROM scoped)
               AND s.day >= $start AND s.day < $end
             GROUP BY ALL
             ORDER BY 1, 2, 3, 4

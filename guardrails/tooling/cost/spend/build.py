@@ -16,7 +16,7 @@ Sources (one for OCI per run, never two: they hold the same spend):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,7 +38,7 @@ from guardrails.tooling.cost.spend.report import (
     compose_report,
     grouping,
 )
-from guardrails.tooling.cost.store import CostStore
+from guardrails.tooling.cost.store import store_session
 from guardrails.tooling.oci_auth import OciAuth
 
 SourceKind = Literal["usage-api", "reports", "focus"]
@@ -88,8 +88,20 @@ def _expand(paths: Sequence[Path], suffixes: tuple[str, ...], what: str) -> list
     return files
 
 
-def build_report(request: SpendRequest, progress: Progress | None = None) -> CostReport:
-    """Load what is new of the source into the store and report the month."""
+def _few(names: Sequence[str], shown: int = 3) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def build_report(
+    request: SpendRequest,
+    progress: Progress | None = None,
+    deliver: Callable[[CostReport], None] | None = None,
+) -> CostReport:
+    """Load what is new of the source into the store and report the month.
+
+    All or nothing: the store keeps what this run loaded only if the report was composed
+    and `deliver` (which writes it out) returned; otherwise it is left as it was."""
     today = request.today or today_utc()
     month = request.month or Month(today.year, today.month)
     through = data_through(month, today)
@@ -109,6 +121,8 @@ def build_report(request: SpendRequest, progress: Progress | None = None) -> Cos
     if source.kind == "focus" and not focus_files:
         raise GuardrailsError("--focus needs at least one FOCUS file or folder")
     loaded: list[str] = []
+    notes: list[str] = []
+    scope: list[int] = []
     api_forecast: dict[str, float] | None = None
     oci_kind: str = source.kind if source.kind != "reports" else "classic"
     # Everything that can be checked without writing is checked before the store opens.
@@ -121,7 +135,7 @@ def build_report(request: SpendRequest, progress: Progress | None = None) -> Cos
         from guardrails.tooling.oci_auth import credentials, make_client
 
         creds = credentials(source.auth)
-    with CostStore(request.store) as store:
+    with store_session(request.store) as store:
         if source.kind == "reports":
             if not report_files:
                 assert creds is not None
@@ -140,12 +154,26 @@ def build_report(request: SpendRequest, progress: Progress | None = None) -> Cos
                     progress=progress,
                     remote_times={r.name: r.created for r in fresh},
                 )
+                # the bucket is the source: every report downloaded, this run or before
+                scope += store.file_ids("classic", list(store.remote_times("classic")))
             else:
                 result = store.load_files("classic", report_files, classic_plan, progress=progress)
+                scope += store.file_ids("classic", result.scope)
             loaded += result.loaded
+            notes += result.notes
         if focus_files:
             result = store.load_files("focus", focus_files, focus_plan, progress=progress)
             loaded += result.loaded
+            notes += result.notes
+            focus_ids = store.file_ids("focus", result.scope)
+            scope += focus_ids
+            if source.kind != "focus":
+                notes += [
+                    f"{name}: its OCI lines are left out (OCI spend comes from "
+                    f"{'the Usage API' if source.kind == 'usage-api' else 'the cost reports'} "
+                    "this run: one source per provider)"
+                    for name in store.oci_lines_in(focus_ids)
+                ]
         if source.kind == "usage-api":
             assert creds is not None
             tenancy = config.tenancyOcid if config is not None else creds.tenancy
@@ -162,6 +190,7 @@ def build_report(request: SpendRequest, progress: Progress | None = None) -> Cos
             )
             oci_kind = f"usage-api:{group.label}"
             store.replace_lines(oci_kind, tenancy, fetch.lines)
+            scope += store.file_ids(oci_kind, [tenancy])
             loaded.append(f"Usage API: {len(fetch.lines)} daily items in {fetch.pages} page(s)")
             api_forecast = fetch.forecast if source.api_forecast else None
         costs = store.daily_costs(
@@ -170,14 +199,25 @@ def build_report(request: SpendRequest, progress: Progress | None = None) -> Cos
             oci_kind=oci_kind,
             oci_keys=group.oci_keys,
             other_keys=group.other_keys,
+            files=scope,
         )
-    return compose_report(
-        costs,
-        config,
-        ReportOptions(month, through, request.basis),
-        stack=request.stack,
-        source=source.kind,
-        group=group,
-        api_forecast=api_forecast,
-        loaded=loaded,
-    )
+        unused = store.other_files(("classic", "focus"), scope)
+        if unused:
+            notes.append(
+                f"the store holds {len(unused)} more file(s) this run did not name; left out "
+                f"(`guardrails cost store list` shows them): {_few(unused)}"
+            )
+        report = compose_report(
+            costs,
+            config,
+            ReportOptions(month, through, request.basis),
+            stack=request.stack,
+            source=source.kind,
+            group=group,
+            api_forecast=api_forecast,
+            loaded=loaded,
+            notes=notes,
+        )
+        if deliver is not None:
+            deliver(report)
+    return report

@@ -26,6 +26,7 @@ from guardrails.tooling.cost.spend.output import FORMATS
 
 if TYPE_CHECKING:
     from guardrails.tooling.cost.spend.build import SpendSource
+    from guardrails.tooling.cost.spend.report import CostReport
 
 
 def add_report_parser(commands: Any) -> None:
@@ -181,24 +182,33 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
         store=args.store,
         today=today,
     )
-    with RichProgress(err) as progress:
-        report = build_report(request, progress if err.is_terminal else None)
-    if args.output is not None:
-        if args.format == "table":
-            buffer = io.StringIO()
-            render(report, "table", Console(file=buffer, width=160, emoji=False))
-            text = buffer.getvalue()
-        else:
-            text = render(report, args.format, out) or ""
-        write_report(args.output, text)
-        err.print(f"report written to {args.output}", highlight=False)
-    else:
-        text_out = render(report, args.format, out)
-        if text_out is not None:
-            out.file.write(text_out)
-    if args.chart is not None:
-        from guardrails.tooling.cost.spend.chart import write_chart
+    printed: list[str] = []
 
-        write_chart(report, args.chart)
+    def deliver(report: CostReport) -> None:
+        """Render and write every output before the store keeps the run's load."""
+        if args.output is not None:
+            if args.format == "table":
+                buffer = io.StringIO()
+                render(report, "table", Console(file=buffer, width=160, emoji=False))
+                text = buffer.getvalue()
+            else:
+                text = render(report, args.format, out) or ""
+            write_report(args.output, text)
+        else:
+            with out.capture() as captured:
+                text = render(report, args.format, out) or ""
+            printed.append(captured.get() + text)
+        if args.chart is not None:
+            from guardrails.tooling.cost.spend.chart import write_chart
+
+            write_chart(report, args.chart)
+
+    with RichProgress(err) as progress:
+        build_report(request, progress if err.is_terminal else None, deliver)
+    for text in printed:
+        out.file.write(text)
+    if args.output is not None:
+        err.print(f"report written to {args.output}", highlight=False)
+    if args.chart is not None:
         err.print(f"chart written to {args.chart}", highlight=False)
     return EXIT_OK

@@ -115,6 +115,8 @@ def render_table(report: CostReport, console: Console) -> None:
         console.print(anomalies)
     for finding in report.findings:
         console.print(f"[bold]finding:[/] {finding}", highlight=False)
+    for note in report.notes:
+        console.print(f"note: {note}", highlight=False)
     console.print(f"forecast: {report.forecast_method}", style="dim", highlight=False)
     console.print(f"anomalies: {report.anomaly_method}", style="dim", highlight=False)
 

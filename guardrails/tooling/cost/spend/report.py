@@ -126,6 +126,9 @@ class CostReport:
     findings: list[str] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)
     """Files (or API fetches) read this run; files already in the store are not re-read."""
+    notes: list[str] = field(default_factory=list)
+    """What the run decided that the reader should know: copies counted once, files without
+    tags, a month without data, sources in the store this run did not use."""
 
     forecast_method: str = FORECAST_METHOD
     anomaly_method: str = ANOMALY_METHOD
@@ -154,6 +157,7 @@ class CostReport:
             "anomalies": [a.to_json() for a in self.anomalies],
             "findings": self.findings,
             "loaded": self.loaded,
+            "notes": self.notes,
         }
 
 
@@ -307,6 +311,7 @@ def compose_report(
     group: Grouping,
     api_forecast: dict[str, float] | None = None,
     loaded: Sequence[str] = (),
+    notes: Sequence[str] = (),
 ) -> CostReport:
     """Rows, anomalies and findings from daily costs (pure: no I/O).
 
@@ -404,5 +409,6 @@ def compose_report(
         anomalies=found,
         findings=findings,
         loaded=list(loaded),
+        notes=list(notes),
         tenancy=config.tenancyOcid if config is not None else None,
     )

@@ -1,0 +1,334 @@
+"""Cost data that is never lost, doubled or poisoned (issue 18): all-or-nothing runs,
+file identity, what real exporters write, amounts, silent empties and our own words for
+what DuckDB says. Expected sums are computed here from the rows the test wrote."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guardrails.tooling.cli import main
+from guardrails.tooling.cost.month import today_utc
+from tests.cost_data import CostMonth, full_month, write_classic_reports, write_focus
+
+MONTH = full_month(today_utc())
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("integrity")
+    write_classic_reports(MONTH, root / "reports", lines_per_cell=2, rows_per_file=2000)
+    write_focus(MONTH, root / "aws.csv", provider="aws", fmt="csv")
+    return root
+
+
+def report(
+    capsys: pytest.CaptureFixture[str], *args: str | Path, fmt: str = "json"
+) -> tuple[int, Any, str]:
+    code = main(["cost", "report", "--month", MONTH.label, "--format", fmt, *map(str, args)])
+    captured = capsys.readouterr()
+    out: Any = captured.out
+    if fmt == "json" and code == 0:
+        out = json.loads(captured.out)
+    return code, out, captured.err
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _leftovers(store: Path) -> list[str]:
+    return sorted(p.name for p in store.parent.iterdir() if p.name.startswith(store.name + "."))
+
+
+# --- all or nothing ---------------------------------------------------------------------------
+
+STEPS: dict[str, str] = {
+    "load": "guardrails.tooling.cost.store.CostStore.load_files",
+    "read": "guardrails.tooling.cost.store.CostStore.daily_costs",
+    "compose": "guardrails.tooling.cost.spend.build.compose_report",
+    "render": "guardrails.tooling.cost.spend.output.render",
+}
+
+
+def _failing(error: BaseException) -> Callable[..., Any]:
+    def fail(*_: Any, **__: Any) -> Any:
+        raise error
+
+    return fail
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [(RuntimeError("boom"), 3), (KeyboardInterrupt(), 130)],
+    ids=["bug", "ctrl-c"],
+)
+def test_a_failure_at_any_step_leaves_the_store_byte_for_byte(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    files: Path,
+    tmp_path: Path,
+    step: str,
+    error: BaseException,
+    code: int,
+) -> None:
+    store = tmp_path / "s.duckdb"
+    reports = sorted((files / "reports").glob("*.csv.gz"))
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / reports[0].name).symlink_to(reports[0])
+    assert report(capsys, "--reports", first, "--store", store)[0] == 0
+    before = _digest(store)
+    monkeypatch.setenv("GUARDRAILS_TRACE_DIR", str(tmp_path / "traces"))
+    monkeypatch.setattr(STEPS[step], _failing(error))
+    got, _, err = report(
+        capsys,
+        "--reports",
+        files / "reports",
+        "--focus",
+        files / "aws.csv",
+        "--store",
+        store,
+        fmt="table",
+    )
+    assert got == code, err
+    assert _digest(store) == before
+    assert _leftovers(store) == []
+
+
+def test_a_report_that_cannot_be_written_keeps_nothing_it_loaded(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    blocked = tmp_path / "no-such-folder" / "r.json"
+    code, _, err = report(
+        capsys, "--reports", files / "reports", "--store", store, "--output", blocked
+    )
+    assert code == 2, err
+    assert not store.exists() and _leftovers(store) == []
+
+
+def test_a_crashed_run_s_copy_is_cleared_and_the_store_is_intact(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    assert report(capsys, "--reports", files / "reports", "--store", store)[0] == 0
+    (tmp_path / "s.duckdb.run-99999").write_bytes(b"half a store")  # a SIGKILLed run's copy
+    code, data, _ = report(capsys, "--reports", files / "reports", "--store", store)
+    assert code == 0 and data["loaded"] == []
+    assert _leftovers(store) == []
+
+
+def test_a_second_run_on_the_same_store_is_told_it_is_in_use(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    import fcntl
+    import os
+
+    store = tmp_path / "s.duckdb"
+    lock = os.open(tmp_path / "s.duckdb.lock", os.O_CREAT | os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        code, _, err = report(capsys, "--reports", files / "reports", "--store", store)
+    finally:
+        os.close(lock)
+    assert code == 2
+    assert f"cost store {store}: another guardrails run is using it" in err
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"", "empty"),
+        (b"this is not a database at all", "not a DuckDB database"),
+    ],
+    ids=["empty", "foreign"],
+)
+def test_a_damaged_store_is_told_apart_from_a_locked_one(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path, content: bytes, what: str
+) -> None:
+    store = tmp_path / "s.duckdb"
+    store.write_bytes(content)
+    code, _, err = report(capsys, "--reports", files / "reports", "--store", store)
+    assert code == 2
+    assert f"cost store {store}: {what}, not a guardrails cost store; move it away" in err
+    assert store.read_bytes() == content
+
+
+def test_a_truncated_store_is_damaged_not_an_internal_error(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    assert report(capsys, "--reports", files / "reports", "--store", store)[0] == 0
+    whole = store.read_bytes()
+    store.write_bytes(whole[: len(whole) // 3])
+    code, _, err = report(capsys, "--reports", files / "reports", "--store", store)
+    assert code == 2, err
+    assert f"cost store {store}" in err and "damaged or not a guardrails cost store" in err
+    assert store.read_bytes() == whole[: len(whole) // 3]
+
+
+# --- a file is where it came from plus what it holds ----------------------------------------
+
+
+def _by_center(data: dict[str, Any], provider: str = "oci") -> dict[str, float]:
+    return {r["costCenter"]: r["monthToDate"] for r in data["rows"] if r["provider"] == provider}
+
+
+def _truth(month: CostMonth, provider: str = "oci") -> dict[str, float]:
+    """The month per cost center, as the report names them (no tag: `(untagged)`)."""
+    return {(k or "(untagged)"): round(v, 2) for k, v in month.month_to_date(provider).items()}
+
+
+def _part_files(month: CostMonth, folder: Path) -> None:
+    """An export's layout: a folder per billing period, the same file names in each."""
+    written = write_classic_reports(month, folder / "raw", lines_per_cell=2, rows_per_file=2500)
+    for number, path in enumerate(written, 1):
+        path.rename(folder / f"part-{number:05d}.csv.gz")
+    (folder / "raw").rmdir()
+
+
+def test_the_same_file_names_in_two_billing_periods_are_two_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    earlier = full_month(MONTH.first_day)
+    export = tmp_path / "export"
+    _part_files(earlier, export / f"BILLING_PERIOD={earlier.label}")
+    _part_files(MONTH, export / f"BILLING_PERIOD={MONTH.label}")
+    names = {p.name for p in export.rglob("*.csv.gz")}
+    assert len(list(export.rglob("*.csv.gz"))) == 2 * len(names)  # the same names twice
+    store = tmp_path / "s.duckdb"
+    for month in (MONTH, earlier, MONTH):  # and again, across runs
+        code = main(
+            [
+                "cost",
+                "report",
+                "--reports",
+                str(export),
+                "--store",
+                str(store),
+                "--month",
+                month.label,
+                "--format",
+                "json",
+            ]
+        )
+        data = json.loads(capsys.readouterr().out)
+        assert code == 0
+        assert _by_center(data) == pytest.approx(_truth(month), abs=0.011)
+
+
+def test_a_copy_under_another_name_is_counted_once_with_a_note(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    shutil.copytree(files / "reports", folder)
+    first = sorted(folder.glob("*.csv.gz"))[0]
+    copy = folder / "copy-of-report.csv.gz"
+    shutil.copy(first, copy)
+    code, data, _ = report(capsys, "--reports", folder, "--store", tmp_path / "s.duckdb")
+    assert code == 0
+    assert _by_center(data) == pytest.approx(_truth(MONTH), abs=0.011)
+    assert f"{copy}: the same content as {first.resolve()}, counted once" in data["notes"]
+
+
+def test_an_edited_copy_with_the_same_line_references_is_refused(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    shutil.copytree(files / "reports", folder)
+    first = sorted(folder.glob("*.csv.gz"))[0]
+    with gzip.open(first, "rt", newline="") as handle:
+        rows = list(csv.reader(handle))
+    cost = rows[0].index("cost/myCost")
+    rows[1][cost] = str(float(rows[1][cost]) + 1)
+    edited = folder / "edited.csv.gz"
+    with gzip.open(edited, "wt", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    store = tmp_path / "s.duckdb"
+    code, _, err = report(capsys, "--reports", folder, "--store", store)
+    assert code == 2
+    assert f"line(s) repeat the line references of {first.resolve()}" in err
+    assert str(edited.resolve()) in err or str(first.resolve()) in err
+    assert "its spend would count twice" in err
+    assert not store.exists()
+
+
+def test_a_redelivered_file_replaces_its_old_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    small = full_month(
+        today_utc(),
+        daily={"CC-101": 10.0},
+        aws_daily={},
+        untagged_daily=0,
+        unknown_daily=0,
+        spikes=(),
+    )
+    bigger = full_month(
+        today_utc(),
+        daily={"CC-101": 25.0},
+        aws_daily={},
+        untagged_daily=0,
+        unknown_daily=0,
+        spikes=(),
+    )
+    folder = tmp_path / "reports"
+    _part_files(small, folder)
+    store = tmp_path / "s.duckdb"
+    code, data, _ = report(capsys, "--reports", folder, "--store", store)
+    assert _by_center(data) == pytest.approx(_truth(small), abs=0.011)
+    shutil.rmtree(folder)
+    _part_files(bigger, folder)  # the exporter wrote the period again, same names
+    code, data, _ = report(capsys, "--reports", folder, "--store", store)
+    assert code == 0
+    assert _by_center(data) == pytest.approx(_truth(bigger), abs=0.011)
+
+
+def test_files_of_earlier_runs_are_left_out_and_said(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    code, data, _ = report(
+        capsys, "--reports", files / "reports", "--focus", files / "aws.csv", "--store", store
+    )
+    assert code == 0 and _by_center(data, "aws")
+    code, data, _ = report(capsys, "--reports", files / "reports", "--store", store)
+    assert code == 0
+    assert _by_center(data, "aws") == {}  # the header says reports: no AWS rows of run one
+    assert any(
+        n.startswith("the store holds 1 more file(s) this run did not name; left out")
+        and str((files / "aws.csv").resolve()) in n
+        for n in data["notes"]
+    ), data["notes"]
+
+
+def test_oci_lines_of_a_focus_file_beside_the_reports_are_said_to_be_left_out(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    oci_focus = write_focus(MONTH, tmp_path / "oci-focus.csv", fmt="csv")
+    code, data, _ = report(
+        capsys,
+        "--reports",
+        files / "reports",
+        "--focus",
+        oci_focus,
+        "--store",
+        tmp_path / "s.duckdb",
+    )
+    assert code == 0
+    assert _by_center(data) == pytest.approx(_truth(MONTH), abs=0.011)  # not doubled
+    assert (
+        f"{oci_focus.resolve()}: its OCI lines are left out (OCI spend comes from the cost "
+        "reports this run: one source per provider)"
+    ) in data["notes"]
