@@ -332,3 +332,217 @@ def test_oci_lines_of_a_focus_file_beside_the_reports_are_said_to_be_left_out(
         f"{oci_focus.resolve()}: its OCI lines are left out (OCI spend comes from the cost "
         "reports this run: one source per provider)"
     ) in data["notes"]
+
+
+# --- what exporters really write -------------------------------------------------------------
+
+FOCUS_HEADER = [
+    "BillingAccountId",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ProviderName",
+    "ServiceName",
+    "BilledCost",
+    "EffectiveCost",
+    "BillingCurrency",
+    "Tags",
+    "x_Discounts",
+]
+
+
+def _focus_rows(count: int = 30) -> list[dict[str, Any]]:
+    """AWS lines of the month: cost centers in Tags, some untagged as `NULL`, as the FinOps
+    Foundation's sample writes them."""
+    rows = []
+    for i in range(count):
+        day = MONTH.first_day.replace(day=1 + i % 28)
+        center = ("CC-101", "CC-202", None)[i % 3]
+        rows.append(
+            {
+                "BillingAccountId": "123456789012",
+                "ChargePeriodStart": f"{day.isoformat()}T00:00:00Z",
+                "ChargePeriodEnd": f"{day.isoformat()}T01:00:00Z",
+                "ProviderName": "AWS",
+                "ServiceName": "Amazon Elastic Compute Cloud",
+                "BilledCost": round(1.25 + i * 0.37, 6),
+                "EffectiveCost": round(1.0 + i * 0.3, 6),
+                "BillingCurrency": "USD",
+                "Tags": "NULL" if center is None else json.dumps({"cost_center": center}),
+                "x_Discounts": "NULL",
+            }
+        )
+    return rows
+
+
+def _expected(rows: list[dict[str, Any]]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for row in rows:
+        tags = row["Tags"]
+        center = "(untagged)"
+        if isinstance(tags, str) and tags not in ("NULL", ""):
+            center = json.loads(tags).get("cost_center", "(untagged)")
+        elif isinstance(tags, dict) and tags:
+            center = tags.get("cost_center", "(untagged)")
+        totals[center] = totals.get(center, 0.0) + float(row["BilledCost"])
+    return {k: round(v, 2) for k, v in totals.items()}
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], *, bom: bool = False, header=None) -> Path:
+    columns = header or FOCUS_HEADER
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _aws(capsys: pytest.CaptureFixture[str], focus: Path, tmp_path: Path) -> tuple[int, Any, str]:
+    return report(capsys, "--focus", focus, "--store", tmp_path / "s.duckdb")
+
+
+def test_focus_nulls_written_as_null_are_no_value(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rows = _focus_rows()
+    code, data, err = _aws(capsys, _write_csv(tmp_path / "focus.csv", rows), tmp_path)
+    assert code == 0, err
+    assert _by_center(data, "aws") == pytest.approx(_expected(rows), abs=0.011)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rows = _focus_rows()
+    code, data, err = _aws(capsys, _write_csv(tmp_path / "f.csv", rows, bom=True), tmp_path)
+    assert code == 0, err
+    assert _by_center(data, "aws") == pytest.approx(_expected(rows), abs=0.011)
+
+
+def test_a_focus_file_without_tags_is_all_untagged_said_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rows = _focus_rows()
+    header = [c for c in FOCUS_HEADER if c != "Tags"]
+    focus = _write_csv(tmp_path / "f.csv", rows, header=header)
+    code, data, err = _aws(capsys, focus, tmp_path)
+    assert code == 0, err
+    total = round(sum(float(r["BilledCost"]) for r in rows), 2)
+    assert _by_center(data, "aws") == {"(untagged)": pytest.approx(total, abs=0.011)}
+    assert data["notes"].count(f"{focus}: no Tags column: every line of it is untagged") == 1
+
+
+@pytest.mark.parametrize("kind", ["map", "struct"])
+def test_parquet_tags_as_a_map_or_struct(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    import duckdb
+
+    rows = _focus_rows()
+    source = _write_csv(tmp_path / "f.csv", rows)
+    parquet = tmp_path / "f.parquet"
+    tags = (
+        "CASE WHEN Tags = 'NULL' THEN NULL ELSE "
+        + (
+            "MAP {'cost_center': json_extract_string(Tags, '$.cost_center')}"
+            if kind == "map"
+            else "{'cost_center': json_extract_string(Tags, '$.cost_center')}"
+        )
+        + " END"
+    )
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * REPLACE ({tags} AS Tags) FROM read_csv('{source}', all_varchar = true)) "
+        f"TO '{parquet}' (FORMAT parquet)"
+    )
+    con.close()
+    code, data, err = _aws(capsys, parquet, tmp_path)
+    assert code == 0, err
+    assert _by_center(data, "aws") == pytest.approx(_expected(rows), abs=0.011)
+
+
+@pytest.mark.parametrize("bad", ["{not json", "[1,2,3]", '"just text"'])
+def test_a_tags_value_that_is_not_an_object_is_refused_with_file_and_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, bad: str
+) -> None:
+    rows = _focus_rows()
+    rows[6]["Tags"] = bad
+    focus = _write_csv(tmp_path / "f.csv", rows)
+    store = tmp_path / "s.duckdb"
+    code, _, err = report(capsys, "--focus", focus, "--store", store)
+    assert code == 2
+    assert err.strip() == (
+        f"error: {focus}: line 8: Tags {bad!r} is not a JSON object of tag keys and values"
+    )
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("bad", "column"),
+    [
+        ("NaN", "BilledCost"),
+        ("Infinity", "BilledCost"),
+        ("1e308", "EffectiveCost"),
+        ("-1e13", "BilledCost"),
+    ],
+)
+def test_amounts_no_real_line_has_are_refused_with_file_and_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, bad: str, column: str
+) -> None:
+    rows = _focus_rows()
+    rows[3][column] = bad
+    focus = _write_csv(tmp_path / "f.csv", rows)
+    store = tmp_path / "s.duckdb"
+    code, _, err = report(capsys, "--focus", focus, "--store", store)
+    assert code == 2
+    assert err.strip() == (
+        f"error: {focus}: line 5: {column} {bad!r} is not a cost a line can have "
+        "(a finite number of at most 1e+12)"
+    )
+    assert not store.exists()
+
+
+def test_a_classic_report_with_a_nan_cost_is_refused_and_the_store_kept(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    assert report(capsys, "--focus", files / "aws.csv", "--store", store)[0] == 0
+    before = _digest(store)
+    first = sorted((files / "reports").glob("*.csv.gz"))[0]
+    with gzip.open(first, "rt", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[10][rows[0].index("cost/myCost")] = "NaN"
+    broken = tmp_path / "broken.csv.gz"
+    with gzip.open(broken, "wt", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    code, _, err = report(capsys, "--reports", broken, "--store", store)
+    assert code == 2
+    assert f"{broken}: line 11: cost/myCost 'NaN' is not a cost a line can have" in err
+    assert _digest(store) == before
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("2026-10-01,abc", "column BilledCost: 'abc' is not a number"),
+        ("only,three,fields", "3 fields where the header has 10 columns"),
+    ],
+    ids=["not-a-number", "short-line"],
+)
+def test_csv_errors_name_file_line_and_column_in_our_words(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, line: str, words: str
+) -> None:
+    rows = _focus_rows(5)
+    focus = _write_csv(tmp_path / "f.csv", rows)
+    text = focus.read_text().splitlines()
+    if line.startswith("2026"):
+        cells = text[3].split(",")
+        cells[FOCUS_HEADER.index("BilledCost")] = "abc"
+        text[3] = ",".join(cells)
+    else:
+        text[3] = line
+    focus.write_text("\n".join(text) + "\n")
+    store = tmp_path / "s.duckdb"
+    code, _, err = report(capsys, "--focus", focus, "--store", store)
+    assert code == 2
+    assert err.strip() == f"error: cannot load cost data: {focus}: line 4: {words}"
+    assert not store.exists()

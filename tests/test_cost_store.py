@@ -221,12 +221,14 @@ def test_a_cost_report_missing_columns_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["csv.gz", "parquet"])
 def test_a_focus_file_missing_required_columns_is_refused(tmp_path: Path, fmt: str) -> None:
-    bad = write_focus(MONTH, tmp_path / f"f.{fmt}", fmt=fmt, drop_columns=["BilledCost", "Tags"])
+    bad = write_focus(
+        MONTH, tmp_path / f"f.{fmt}", fmt=fmt, drop_columns=["BilledCost", "BillingCurrency"]
+    )
     store_path = tmp_path / "s.duckdb"
     with (
         pytest.raises(
             GuardrailsError,
-            match=rf"f\.{fmt}: not a FOCUS file: missing required column\(s\) BilledCost, Tags",
+            match=rf"f\.{fmt}: not a FOCUS file: missing required column\(s\) BilledCost, BillingCurrency",
         ),
         store_session(store_path) as store,
     ):

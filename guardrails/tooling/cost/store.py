@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -48,7 +49,16 @@ import duckdb
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.lines import DailyCost, LineRow, Progress
-from guardrails.tooling.cost.sources.file_shape import LINE_COLUMNS, FilePlan, literal, path_list
+from guardrails.tooling.cost.sources.file_shape import (
+    LINE_COLUMNS,
+    MAX_LINE_AMOUNT,
+    FilePlan,
+    bad_amount,
+    duckdb_words,
+    first_line_where,
+    literal,
+    path_list,
+)
 
 DUCKDB_MAGIC = b"DUCK"
 """Bytes 8-11 of every DuckDB database file."""
@@ -331,6 +341,7 @@ class CostStore:
             by_content[digest] = name
             fresh.append((path, stat, digest, record.file_id if record else None))
         plans = [(item, plan_of(item[0])) for item in fresh]  # raises before any write
+        notes += [f"{item[0]}: {plan.note}" for item, plan in plans if plan.note]
         groups: dict[
             tuple[str, ...], list[tuple[tuple[Path, os.stat_result, str, int | None], FilePlan]]
         ] = {}
@@ -409,12 +420,16 @@ class CostStore:
                        {plan.tagset} AS tagset{tag_columns},
                        hash(file_id, provider, day, service, currency, {plan.tagset}) AS key,
                        sum(billed) AS billed, sum(effective) AS effective, count(*) AS n,
+                       max(abs(billed)) AS peak_billed, max(abs(effective)) AS peak_effective,
                        list(ref) AS refs, list(billed) AS costs, list(effective) AS effs,
                        list(back) FILTER (WHERE back IS NOT NULL) AS backs
                 FROM (SELECT {file_id} AS file_id, {columns}{tag_columns} FROM {reader})
                 GROUP BY file_id, provider, day, service, currency{tag_columns}
                 """
             )
+        paths = {i: Path(p) for p, i in ids.items()}
+        self._refuse_bad_amounts(plan, paths)
+        self._refuse_bad_tags(plan, paths)
         self.con.execute(
             "INSERT INTO sums SELECT file_id, key, provider, day, service, currency, tagset, "
             "billed, effective FROM incoming"
@@ -437,6 +452,61 @@ class CostStore:
         for fid, count in counts:
             self.con.execute("UPDATE files SET lines = ? WHERE file_id = ?", [count, fid])
         return sum(int(c) for _, c in counts), list(ids.values())
+
+    def _refuse_bad_amounts(self, plan: FilePlan, paths: dict[int, Path]) -> None:
+        """Non-finite costs (NaN, infinity) and magnitudes no real line has: refused with
+        file and line (found by reading the file again: only on this error path)."""
+        row = self.con.execute(
+            f"""
+            SELECT file_id FROM incoming
+            WHERE NOT coalesce(peak_billed <= {MAX_LINE_AMOUNT}, true)
+               OR NOT coalesce(peak_effective <= {MAX_LINE_AMOUNT}, true)
+            LIMIT 1
+            """
+        ).fetchone()
+        if row is None:
+            return
+        path = paths[int(row[0])]
+        for column in plan.amount_columns:
+            found = first_line_where(path, column, bad_amount)
+            if found is not None:
+                raise GuardrailsError(
+                    f"{path}: line {found[0]}: {column} {found[1]!r} is not a cost a line "
+                    f"can have (a finite number of at most {MAX_LINE_AMOUNT:g})"
+                )
+        raise GuardrailsError(f"{path}: a cost is not finite or larger than {MAX_LINE_AMOUNT:g}")
+
+    def _refuse_bad_tags(self, plan: FilePlan, paths: dict[int, Path]) -> None:
+        """A tag set that is not a JSON object (`{not json`, `[1,2,3]`): refused with file,
+        line and value."""
+        if plan.tags_column is None:
+            return
+        row = self.con.execute(
+            f"""
+            SELECT file_id FROM (SELECT DISTINCT file_id, {plan.tags} AS tags FROM incoming)
+            WHERE NOT CASE WHEN json_valid(tags) THEN json_type(tags) = 'OBJECT' ELSE false END
+            LIMIT 1
+            """
+        ).fetchone()
+        if row is None:
+            return
+        path = paths[int(row[0])]
+
+        def bad(value: str | None) -> bool:
+            text = (value or "").strip()
+            if text in ("", "NULL"):
+                return False
+            try:
+                return not isinstance(json.loads(text), dict)
+            except ValueError:
+                return True
+
+        found = first_line_where(path, plan.tags_column, bad)
+        where = f"line {found[0]}: " if found else ""
+        value = f" {found[1]!r}" if found else ""
+        raise GuardrailsError(
+            f"{path}: {where}{plan.tags_column}{value} is not a JSON object of tag keys and values"
+        )
 
     def _refuse_repeated_references(self, kind: str, new: list[int]) -> None:
         """A line reference (`lineItem/referenceNo`, `oci_ReferenceNumber`) is unique across
@@ -525,6 +595,9 @@ class CostStore:
             yield
         except duckdb.Error as exc:
             self.con.execute("ROLLBACK")
+            words = duckdb_words(str(exc))
+            if words is not None:
+                raise GuardrailsError(f"cannot load cost data: {words}") from None
             raise GuardrailsError(f"cannot load cost data: {str(exc).splitlines()[0]}") from None
         except BaseException:
             self.con.execute("ROLLBACK")

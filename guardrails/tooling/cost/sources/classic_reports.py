@@ -71,6 +71,7 @@ def plan_for_header(header: Sequence[str]) -> FilePlan:
         tag_columns=tuple(quote(c) for c in tag_columns),
         tags=f"json_object({pairs})" if pairs else "'{}'",
         tagset=tagset_expression(tag_columns),
+        amount_columns=(COST,),
     )
 
 

@@ -1,9 +1,16 @@
-"""FOCUS 1.0 cost files (CSV, CSV.gz or Parquet), in OCI's flavour and other providers'.
+"""FOCUS 1.0-1.2 cost files (CSV, CSV.gz or Parquet), in OCI's flavour and other providers'.
 
 Columns read: `ChargePeriodStart` (its UTC date is the day), `ServiceName`, `BilledCost`,
 `EffectiveCost` (optional; needed for the effective cost basis), `BillingCurrency`, `Tags`
-(a JSON object) and the provider: FOCUS 1.0 `ProviderName`, or `Provider`, the pre-1.0 name
-OCI's report still uses. OCI's `oci_ReferenceNumber` / `oci_BackReferenceNumber` extension
+and the provider: FOCUS 1.0 `ProviderName`, or `Provider`, the pre-1.0 name OCI's report
+still uses. Other columns (`x_` extensions among them) are ignored.
+
+What exporters really write: nulls as empty or as `NULL` (the FinOps Foundation's sample);
+`Tags` as JSON object text (CSV) or as a Parquet map or struct; a byte-order mark; no `Tags`
+column at all (every line untagged, said once). A `Tags` value that is not a JSON object is
+refused with its file and line (store.py checks the distinct values after the scan).
+
+OCI's `oci_ReferenceNumber` / `oci_BackReferenceNumber` extension
 columns carry corrections as in the classic report (a correction replaces the line it
 references); providers without them (AWS) correct with adjustment lines, which just add up.
 """
@@ -26,7 +33,10 @@ from guardrails.tooling.cost.sources.file_shape import (
 )
 
 PROVIDER_COLUMNS = ("ProviderName", "Provider")
-REQUIRED = ("ChargePeriodStart", "ServiceName", "BilledCost", "BillingCurrency", "Tags")
+REQUIRED = ("ChargePeriodStart", "ServiceName", "BilledCost", "BillingCurrency")
+TAGS = "Tags"
+NULLS = ("", "NULL")
+"""Texts FOCUS CSV writers use for no value."""
 NUMERIC = ("BilledCost", "EffectiveCost")
 REFERENCE = "oci_ReferenceNumber"
 BACK_REFERENCE = "oci_BackReferenceNumber"
@@ -44,7 +54,8 @@ PROVIDER_NAMES = {
 """FOCUS provider names to the short names reports use; others are kept, lower-cased."""
 
 
-def _parquet_header(path: Path) -> list[str]:
+def _parquet_columns(path: Path) -> dict[str, str]:
+    """Column name -> DuckDB type of a Parquet file."""
     try:
         con = duckdb.connect()
         try:
@@ -55,7 +66,7 @@ def _parquet_header(path: Path) -> list[str]:
             con.close()
     except duckdb.Error as exc:
         raise GuardrailsError(f"{path}: not a readable Parquet file ({exc})") from None
-    return [str(row[0]) for row in rows]
+    return {str(row[0]): str(row[1]) for row in rows}
 
 
 def is_parquet(path: Path) -> bool:
@@ -66,14 +77,17 @@ def focus_plan(path: Path) -> FilePlan:
     """The plan for one FOCUS file; GuardrailsError naming what is missing."""
     if not path.exists():
         raise GuardrailsError(f"{path}: no such file")
-    header = _parquet_header(path) if is_parquet(path) else csv_header(path)
+    types = _parquet_columns(path) if is_parquet(path) else {}
+    header = list(types) if is_parquet(path) else csv_header(path)
     require_columns(path, header, REQUIRED, "FOCUS file")
     provider_column = next((c for c in PROVIDER_COLUMNS if c in header), None)
     if provider_column is None:
         raise GuardrailsError(
             f"{path}: not a FOCUS file: missing required column ProviderName (or Provider)"
         )
-    return plan_for_header(header, provider_column, parquet=is_parquet(path))
+    return plan_for_header(
+        header, provider_column, parquet=is_parquet(path), tags_type=types.get(TAGS)
+    )
 
 
 def _provider_sql(column: str) -> str:
@@ -82,7 +96,18 @@ def _provider_sql(column: str) -> str:
     return f"CASE {name} {cases} ELSE {name} END"
 
 
-def plan_for_header(header: Sequence[str], provider_column: str, *, parquet: bool) -> FilePlan:
+def _tags_text(tags_type: str | None) -> str:
+    """The `Tags` column as JSON object text: a Parquet map or struct becomes JSON, text is
+    taken as written (and checked after the scan)."""
+    column = quote(TAGS)
+    if tags_type is not None and tags_type.upper().startswith(("MAP", "STRUCT")):
+        return f"coalesce(CAST(to_json({column}) AS VARCHAR), '{{}}')"
+    return f"coalesce(nullif(trim(CAST({column} AS VARCHAR)), ''), '{{}}')"
+
+
+def plan_for_header(
+    header: Sequence[str], provider_column: str, *, parquet: bool, tags_type: str | None = None
+) -> FilePlan:
     effective = quote("EffectiveCost") if "EffectiveCost" in header else "NULL::DOUBLE"
     if REFERENCE in header and BACK_REFERENCE in header:
         ref = f"hash(CAST({quote(REFERENCE)} AS VARCHAR))"
@@ -92,7 +117,8 @@ def plan_for_header(header: Sequence[str], provider_column: str, *, parquet: boo
         )
     else:
         ref, back = "NULL::UBIGINT", "NULL::UBIGINT"
-    tags = f"coalesce(nullif(trim(CAST({quote('Tags')} AS VARCHAR)), ''), '{{}}')"
+    has_tags = TAGS in header
+    tags = _tags_text(tags_type) if has_tags else "'{}'"
     lines = (
         _provider_sql(provider_column),
         f"CAST(left(CAST({quote('ChargePeriodStart')} AS VARCHAR), 10) AS DATE)",
@@ -107,14 +133,17 @@ def plan_for_header(header: Sequence[str], provider_column: str, *, parquet: boo
     reader = (
         "read_parquet({files}, filename = true, union_by_name = true)"
         if parquet
-        else csv_reader(header, numeric=NUMERIC)
+        else csv_reader(header, numeric=NUMERIC, nulls=NULLS)
     )
     return FilePlan(
         kind="focus",
-        signature=("focus-parquet" if parquet else "focus-csv", *header),
+        signature=("focus-parquet" if parquet else "focus-csv", str(tags_type), *header),
         reader=reader,
         lines=lines,
-        tag_columns=(quote("Tags"),),
+        tag_columns=(quote(TAGS),) if has_tags else (),
         tags=tags,
         tagset=f"hash({tags})",
+        amount_columns=tuple(c for c in NUMERIC if c in header),
+        tags_column=TAGS if has_tags else None,
+        note=None if has_tags else "no Tags column: every line of it is untagged",
     )
