@@ -546,3 +546,69 @@ def test_csv_errors_name_file_line_and_column_in_our_words(
     assert code == 2
     assert err.strip() == f"error: cannot load cost data: {focus}: line 4: {words}"
     assert not store.exists()
+
+
+# --- amounts and names ------------------------------------------------------------------------
+
+
+def test_json_and_csv_carry_full_precision_and_the_table_two_decimals(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rows = _focus_rows(3)
+    for row, cost in zip(rows, (0.123456, 0.2, 0.21), strict=True):
+        row["BilledCost"] = cost
+        row["Tags"] = json.dumps({"cost_center": "CC-101"})
+    focus = _write_csv(tmp_path / "f.csv", rows)
+    code, data, _ = _aws(capsys, focus, tmp_path)
+    assert code == 0
+    (row,) = data["rows"]
+    assert row["monthToDate"] == 0.533456
+    assert (row["tagKey"], row["tagValue"]) == ("governance.cost_center", "CC-101")
+    code, text, _ = report(capsys, "--focus", focus, "--store", tmp_path / "s.duckdb", fmt="csv")
+    header, line = text.splitlines()[:2]
+    assert header.startswith("tagKey,tagValue,provider,costCenter,currency,monthToDate")
+    assert line.startswith("governance.cost_center,CC-101,aws,CC-101,USD,0.533456")
+    code, table, _ = report(capsys, "--focus", focus, "--store", tmp_path / "s.duckdb", fmt="table")
+    assert "0.53" in table and "0.533456" not in table
+
+
+def test_a_total_per_tag_value_and_currency_across_providers(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    aws_in_eur = write_focus(
+        MONTH, tmp_path / "aws-eur.csv", provider="aws", fmt="csv", currency="EUR"
+    )
+    code, data, _ = report(
+        capsys,
+        "--reports",
+        files / "reports",
+        "--focus",
+        aws_in_eur,
+        "--store",
+        tmp_path / "s.duckdb",
+    )
+    assert code == 0
+    oci, aws = _truth(MONTH), _truth(MONTH, "aws")
+    totals = {(t["tagValue"], t["currency"]): t for t in data["totals"]}
+    for center in ("CC-101", "CC-202"):
+        total = totals[(center, "EUR")]
+        assert total["providers"] == ["aws", "oci"]
+        assert total["monthToDate"] == pytest.approx(oci[center] + aws[center], abs=0.02)
+    assert totals[("CC-303", "EUR")]["providers"] == ["oci"]
+
+
+def test_amounts_in_two_currencies_are_never_added(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    code, data, _ = report(
+        capsys,
+        "--reports",
+        files / "reports",
+        "--focus",
+        files / "aws.csv",
+        "--store",
+        tmp_path / "s.duckdb",
+    )
+    assert code == 0
+    totals = {(t["tagValue"], t["currency"]): t["providers"] for t in data["totals"]}
+    assert totals[("CC-101", "EUR")] == ["oci"] and totals[("CC-101", "USD")] == ["aws"]

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("table", "json", "csv", "markdown")
 CSV_COLUMNS = (
+    "tagKey",
+    "tagValue",
     "provider",
     "costCenter",
     "currency",
@@ -39,12 +41,12 @@ def _percent(value: float | None) -> str:
 
 
 def _services(row: CostCenterRow, separator: str = ", ") -> str:
-    return separator.join(f"{s.service} {s.cost:,.0f}" for s in row.top_services)
+    return separator.join(f"{s.service} {s.cost:,.2f}" for s in row.top_services)
 
 
 def _cells(row: CostCenterRow, with_api: bool, *, compact: bool = False) -> list[str]:
-    """One row's cells; `compact` (the terminal table): whole units, services one per line."""
-    money = _whole if compact else _money
+    """One row's cells; `compact` (the terminal table): services one per line."""
+    money = _money
     cells = [
         f"{row.provider.upper()} {row.currency}".strip(),
         row.cost_center,
@@ -61,10 +63,6 @@ def _cells(row: CostCenterRow, with_api: bool, *, compact: bool = False) -> list
         _services(row, "\n" if compact else ", "),
     ]
     return cells
-
-
-def _whole(value: float | None) -> str:
-    return "" if value is None else f"{value:,.0f}"
 
 
 NUMERIC = ("to date", "budget", "used", "forecast", "fcst", "API fcst")
@@ -115,6 +113,22 @@ def render_table(report: CostReport, console: Console) -> None:
         console.print(anomalies)
     for finding in report.findings:
         console.print(f"[bold]finding:[/] {finding}", highlight=False)
+    totals = [t for t in report.totals() if len(t.providers) > 1]
+    if totals:
+        table = Table(title=f"total per {report.group_by}, all providers", title_justify="left")
+        for header in ("value", "currency", "to date", "forecast", "providers"):
+            table.add_column(
+                header, justify="right" if header in ("to date", "forecast") else "left"
+            )
+        for t in totals:
+            table.add_row(
+                t.tag_value,
+                t.currency,
+                _money(t.month_to_date),
+                _money(t.forecast),
+                ", ".join(p.upper() for p in t.providers),
+            )
+        console.print(table)
     for note in report.notes:
         console.print(f"note: {note}", highlight=False)
     console.print(f"forecast: {report.forecast_method}", style="dim", highlight=False)
@@ -125,8 +139,7 @@ def to_csv(report: CostReport) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for row in report.rows:
-        data = row.to_json()
+    for data in report.to_json()["rows"]:
         data["topServices"] = "; ".join(f"{s['service']}={s['cost']}" for s in data["topServices"])
         writer.writerow(["" if data[c] is None else data[c] for c in CSV_COLUMNS])
     return buffer.getvalue()
@@ -165,7 +178,7 @@ def render(report: CostReport, fmt: str, console: Console) -> str | None:
         render_table(report, console)
         return None
     if fmt == "json":
-        return json.dumps(report.to_json(), indent=2) + "\n"
+        return json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n"
     if fmt == "csv":
         return to_csv(report)
     return to_markdown(report)

@@ -11,6 +11,7 @@ stack schema, the same block that provisions the OCI budgets: `monthly` for OCI 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -73,20 +74,20 @@ class CostCenterRow:
             "provider": self.provider,
             "costCenter": self.cost_center,
             "currency": self.currency,
-            "monthToDate": round(self.month_to_date, 2),
+            "monthToDate": amount(self.month_to_date),
             "budget": self.budget,
             "percentUsed": _round(self.percent_used),
-            "forecast": round(self.forecast, 2),
+            "forecast": amount(self.forecast),
             "forecastPercent": _round(self.forecast_percent),
-            "apiForecast": _round(self.api_forecast),
+            "apiForecast": amount(self.api_forecast),
             "runOutDay": self.run_out_day.isoformat() if self.run_out_day else None,
             "topServices": [
-                {"service": s.service, "cost": round(s.cost, 2)} for s in self.top_services
+                {"service": s.service, "cost": amount(s.cost)} for s in self.top_services
             ],
             "finding": self.finding,
-            "daily": [{"day": d.isoformat(), "cost": round(c, 2)} for d, c in self.daily],
+            "daily": [{"day": d.isoformat(), "cost": amount(c)} for d, c in self.daily],
             "forecastDaily": [
-                {"day": d.isoformat(), "cost": round(c, 2)} for d, c in self.forecast_daily
+                {"day": d.isoformat(), "cost": amount(c)} for d, c in self.forecast_daily
             ],
         }
 
@@ -105,9 +106,9 @@ class Anomaly:
             "provider": self.provider,
             "costCenter": self.cost_center,
             "day": self.day.isoformat(),
-            "cost": round(self.cost, 2),
-            "baseline": round(self.baseline, 2),
-            "threshold": round(self.threshold, 2),
+            "cost": amount(self.cost),
+            "baseline": amount(self.baseline),
+            "threshold": amount(self.threshold),
         }
 
 
@@ -135,6 +136,23 @@ class CostReport:
     tenancy: str | None = None
     """The stack's tenancy (what `cost enforce --spend` checks the report against)."""
 
+    def totals(self) -> list[TagTotal]:
+        """Spend per tag value and currency across providers (amounts in two currencies are
+        never added)."""
+        sums: dict[tuple[str, str], list[CostCenterRow]] = {}
+        for r in self.rows:
+            sums.setdefault((r.cost_center, r.currency), []).append(r)
+        return [
+            TagTotal(
+                value,
+                currency,
+                sum(r.month_to_date for r in rows),
+                sum(r.forecast for r in rows),
+                tuple(sorted({r.provider for r in rows})),
+            )
+            for (value, currency), rows in sorted(sums.items())
+        ]
+
     def row(self, cost_center: str, provider: str = "oci") -> CostCenterRow | None:
         """The row of a cost center (None when the report has none)."""
         return next(
@@ -153,7 +171,11 @@ class CostReport:
             "groupBy": self.group_by,
             "forecastMethod": self.forecast_method,
             "anomalyMethod": self.anomaly_method,
-            "rows": [r.to_json() for r in self.rows],
+            "rows": [
+                {"tagKey": self.group_by, "tagValue": r.cost_center, **r.to_json()}
+                for r in self.rows
+            ],
+            "totals": [t.to_json(self.group_by) for t in self.totals()],
             "anomalies": [a.to_json() for a in self.anomalies],
             "findings": self.findings,
             "loaded": self.loaded,
@@ -163,6 +185,41 @@ class CostReport:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+AMOUNT_DECIMALS = 6
+"""Amounts in JSON and CSV: what the cost lines carry (tables show 2 decimals)."""
+
+
+def amount(value: float | None) -> float | None:
+    """An amount for JSON or CSV: full precision to AMOUNT_DECIMALS; never NaN (a non-finite
+    sum is a bug: the loads refuse non-finite lines)."""
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        raise ValueError(f"a non-finite amount reached the report: {value}")
+    return round(value, AMOUNT_DECIMALS)
+
+
+@dataclass(frozen=True)
+class TagTotal:
+    """One tag value's spend in one currency, across providers."""
+
+    tag_value: str
+    currency: str
+    month_to_date: float
+    forecast: float
+    providers: tuple[str, ...]
+
+    def to_json(self, tag_key: str) -> dict[str, Any]:
+        return {
+            "tagKey": tag_key,
+            "tagValue": self.tag_value,
+            "currency": self.currency,
+            "monthToDate": amount(self.month_to_date),
+            "forecast": amount(self.forecast),
+            "providers": list(self.providers),
+        }
 
 
 @dataclass(frozen=True)
