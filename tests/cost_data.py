@@ -34,7 +34,8 @@ import duckdb
 
 from guardrails.tooling.cost.month import Month
 
-TENANCY = "ocid1.tenancy.oc1..aaaaaaaacostdatatenancy000000000000000000000000000000000000000"
+TENANCY = "ocid1.tenancy.oc1..aaaaaaaaprodtenancy00000000000000000000000000000000000000000"
+"""The prod stack's tenancy: its reports are the stack's own."""
 NAMESPACE = "governance"
 UNTAGGED = ""
 """The cost center of lines without the tag."""
@@ -80,6 +81,8 @@ class CostMonth:
     noise: float = 0.06
     currency: str = "EUR"
     aws_currency: str = "USD"
+    tenancy: str = TENANCY
+    """Whose reports these are (`lineItem/tenantId`, OCI's FOCUS `BillingAccountId`)."""
     seed: int = 7
     corrections_every: int = 37
     """One truth cell in this many gets a wrong line and its correction."""
@@ -247,7 +250,7 @@ def write_classic_reports(
     )
     query = f"""
         SELECT {_ref("seq", month)} AS "lineItem/referenceNo",
-            '{TENANCY}' AS "lineItem/tenantId",
+            '{month.tenancy}' AS "lineItem/tenantId",
             strftime(started, '%Y-%m-%dT%H:%MZ') AS "lineItem/intervalUsageStart",
             strftime(started + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%MZ') AS "lineItem/intervalUsageEnd",
             service AS "product/service"{extra},
@@ -326,7 +329,7 @@ def write_focus(
         # OCI's FOCUS report keeps pre-1.0 names (Provider, Region) and oci_ extensions.
         columns = f"""
             'OCI' AS "Provider", 'Oracle' AS "Publisher", 'eu-frankfurt-1' AS "Region",
-            '{TENANCY}' AS "BillingAccountId",
+            '{month.tenancy}' AS "BillingAccountId",
             'ocid1.compartment.oc1..aaaaaaaacostdata' AS "SubAccountId",
             {_ref("seq", month)} AS "oci_ReferenceNumber",
             CASE WHEN back IS NULL THEN NULL ELSE {_ref("back", month)} END AS "oci_BackReferenceNumber",

@@ -17,7 +17,14 @@ import pytest
 
 from guardrails.tooling.cli import main
 from guardrails.tooling.cost.month import today_utc
-from tests.cost_data import CostMonth, full_month, write_classic_reports, write_focus
+from tests.cost_data import (
+    TENANCY,
+    CostMonth,
+    full_month,
+    write_classic_reports,
+    write_focus,
+    write_project,
+)
 
 MONTH = full_month(today_utc())
 
@@ -612,3 +619,60 @@ def test_amounts_in_two_currencies_are_never_added(
     assert code == 0
     totals = {(t["tagValue"], t["currency"]): t["providers"] for t in data["totals"]}
     assert totals[("CC-101", "EUR")] == ["oci"] and totals[("CC-101", "USD")] == ["aws"]
+
+
+# --- no silent empties, no foreign data -------------------------------------------------------
+
+
+def test_reports_of_another_tenancy_are_refused_unless_asked_for(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    other = "ocid1.tenancy.oc1..aaaaaaaaother" + "0" * 47
+    project = write_project(tmp_path / "p", tenancy=other)
+    store = tmp_path / "s.duckdb"
+    args = ("--program", project, "--stack", "prod", "--reports", files / "reports")
+    code, _, err = report(capsys, *args, "--store", store)
+    assert code == 2
+    first = sorted((files / "reports").glob("*.csv.gz"))[0].resolve()
+    assert err.startswith(
+        f"error: {first}: OCI lines of tenancy {TENANCY}, not the stack's {other}"
+    )
+    assert err.rstrip().endswith(
+        "give the stack's own cost files, or --any-tenancy to use them anyway"
+    )
+    assert not store.exists()
+    code, data, _ = report(capsys, *args, "--store", store, "--any-tenancy")
+    assert code == 0 and data["rows"]
+
+
+def test_a_month_without_data_says_what_the_data_covers(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path
+) -> None:
+    code = main(
+        [
+            "cost",
+            "report",
+            "--reports",
+            str(files / "reports"),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+            "--month",
+            "2020-01",
+            "--format",
+            "json",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    days = f"{MONTH.first_day.isoformat()} to {MONTH.first_day.replace(day=MONTH.days).isoformat()}"
+    note = f"no cost data for 2020-01: the data of this run covers {days}"
+    assert json.loads(captured.out)["notes"] == [note]
+    assert f"note: {note}" in captured.err
+
+
+def test_a_header_only_file_is_said(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    focus = _write_csv(tmp_path / "empty.csv", [])
+    code, data, err = _aws(capsys, focus, tmp_path)
+    assert code == 0, err
+    assert f"{focus}: no cost lines (a header only)" in data["notes"]
+    assert any(n.startswith(f"no cost data for {MONTH.label}") for n in data["notes"])

@@ -20,10 +20,11 @@ from tests.cost_data import (
     write_focus,
     write_project,
 )
+from tests.fake_oci.fixture import TENANCY as FAKE_TENANCY
 from tests.fake_oci.fixture import FakeOci
 
 TODAY = today_utc()
-MONTH = full_month(TODAY)
+MONTH = full_month(TODAY, tenancy=FAKE_TENANCY)  # the fake tenancy's own reports
 
 
 def _config(fake: FakeOci, tmp_path: Path) -> Path:

@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS lines (
 );
 CREATE TABLE IF NOT EXISTS corrections (file_id INTEGER NOT NULL, back UBIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS file_tenancies (file_id INTEGER NOT NULL, tenancy VARCHAR NOT NULL);
 """
 SCHEMA_VERSION = "2"
 """1: files known by base name (before 2026-12); 2: by full path or object name."""
@@ -363,10 +364,15 @@ class CostStore:
             if fresh:
                 self._check_currencies(kind)
                 self._refuse_repeated_references(kind, new_ids)
+                empty = self.con.execute(
+                    f"SELECT path FROM files WHERE file_id IN ({', '.join(map(str, new_ids))}) "
+                    "AND lines = 0 ORDER BY path"
+                ).fetchall()
+                notes += [f"{r[0]}: no cost lines (a header only)" for r in empty]
         return LoadResult([identity(i[0]) for i in fresh], skipped, total_lines, notes, scope)
 
     def _forget(self, file_id: int) -> None:
-        for table in ("sums", "lines", "corrections", "files"):
+        for table in ("sums", "lines", "corrections", "file_tenancies", "files"):
             self.con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
 
     def _load_group(
@@ -421,9 +427,11 @@ class CostStore:
                        hash(file_id, provider, day, service, currency, {plan.tagset}) AS key,
                        sum(billed) AS billed, sum(effective) AS effective, count(*) AS n,
                        max(abs(billed)) AS peak_billed, max(abs(effective)) AS peak_effective,
+                       min(tenancy) AS tenancy_low, max(tenancy) AS tenancy_high,
                        list(ref) AS refs, list(billed) AS costs, list(effective) AS effs,
                        list(back) FILTER (WHERE back IS NOT NULL) AS backs
-                FROM (SELECT {file_id} AS file_id, {columns}{tag_columns} FROM {reader})
+                FROM (SELECT {file_id} AS file_id, {columns}, {plan.tenancy} AS tenancy
+                      {tag_columns} FROM {reader})
                 GROUP BY file_id, provider, day, service, currency{tag_columns}
                 """
             )
@@ -433,6 +441,11 @@ class CostStore:
         self.con.execute(
             "INSERT INTO sums SELECT file_id, key, provider, day, service, currency, tagset, "
             "billed, effective FROM incoming"
+        )
+        self.con.execute(
+            "INSERT INTO file_tenancies SELECT DISTINCT file_id, t FROM "
+            "(SELECT file_id, unnest([tenancy_low, tenancy_high]) AS t FROM incoming) "
+            "WHERE t IS NOT NULL"
         )
         self.con.execute(
             "INSERT INTO lines SELECT file_id, key, unnest(refs), unnest(costs), unnest(effs) "
@@ -639,6 +652,27 @@ class CostStore:
         rows = self.con.execute("SELECT file_id, name FROM files WHERE kind = ?", [kind]).fetchall()
         wanted = None if names is None else set(names)
         return [int(i) for i, n in rows if wanted is None or n in wanted]
+
+    def days_covered(self, ids: Sequence[int]) -> tuple[date | None, date | None]:
+        """The first and last day with cost lines in the files (ids)."""
+        if not ids:
+            return None, None
+        row = self.con.execute(
+            f"SELECT min(day), max(day) FROM sums WHERE file_id IN ({', '.join(map(str, ids))})"
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def foreign_tenancies(self, ids: Sequence[int], tenancy: str) -> list[tuple[str, str]]:
+        """(file, tenancy) of the files (ids) with OCI lines of another tenancy than
+        `tenancy` (files loaded before tenancies were recorded are not known)."""
+        if not ids:
+            return []
+        rows = self.con.execute(
+            "SELECT name, tenancy FROM file_tenancies JOIN files USING (file_id) "
+            f"WHERE file_id IN ({', '.join(map(str, ids))}) AND tenancy <> ? ORDER BY 1, 2",
+            [tenancy],
+        ).fetchall()
+        return [(str(n), str(t)) for n, t in rows]
 
     def other_files(self, kinds: Sequence[str], used: Sequence[int]) -> list[str]:
         """Files of `kinds` in the store that a run did not use."""

@@ -31,6 +31,7 @@ SERVICE = "product/service"
 COST = "cost/myCost"
 CURRENCY = "cost/currencyCode"
 REQUIRED = (REFERENCE, START, SERVICE, COST, CURRENCY)
+TENANT = "lineItem/tenantId"
 TAG_PREFIX = "tags/"
 
 
@@ -72,6 +73,7 @@ def plan_for_header(header: Sequence[str]) -> FilePlan:
         tags=f"json_object({pairs})" if pairs else "'{}'",
         tagset=tagset_expression(tag_columns),
         amount_columns=(COST,),
+        tenancy=quote(TENANT) if TENANT in header else "NULL::VARCHAR",
     )
 
 

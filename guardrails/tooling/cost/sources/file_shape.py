@@ -61,6 +61,8 @@ class FilePlan:
     """The file's own name of a column holding the tag set as JSON (FOCUS `Tags`)."""
     note: str | None = None
     """What a reader of the report should know about this file (e.g. no tags at all)."""
+    tenancy: str = "NULL::VARCHAR"
+    """Expression: the OCI tenancy a line belongs to (NULL for other providers' lines)."""
 
 
 MAX_LINE_AMOUNT = 1e12

@@ -35,6 +35,8 @@ from guardrails.tooling.cost.sources.file_shape import (
 PROVIDER_COLUMNS = ("ProviderName", "Provider")
 REQUIRED = ("ChargePeriodStart", "ServiceName", "BilledCost", "BillingCurrency")
 TAGS = "Tags"
+BILLING_ACCOUNT = "BillingAccountId"
+"""OCI's FOCUS report: the tenancy OCID."""
 NULLS = ("", "NULL")
 """Texts FOCUS CSV writers use for no value."""
 NUMERIC = ("BilledCost", "EffectiveCost")
@@ -146,4 +148,9 @@ def plan_for_header(
         amount_columns=tuple(c for c in NUMERIC if c in header),
         tags_column=TAGS if has_tags else None,
         note=None if has_tags else "no Tags column: every line of it is untagged",
+        tenancy=(
+            f"CASE WHEN {lines[0]} = 'oci' THEN CAST({quote(BILLING_ACCOUNT)} AS VARCHAR) END"
+            if BILLING_ACCOUNT in header
+            else "NULL::VARCHAR"
+        ),
     )

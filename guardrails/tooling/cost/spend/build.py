@@ -38,7 +38,7 @@ from guardrails.tooling.cost.spend.report import (
     compose_report,
     grouping,
 )
-from guardrails.tooling.cost.store import store_session
+from guardrails.tooling.cost.store import CostStore, store_session
 from guardrails.tooling.oci_auth import OciAuth
 
 SourceKind = Literal["usage-api", "reports", "focus"]
@@ -57,6 +57,8 @@ class SpendSource:
     api_forecast: bool = False
     """Also ask the Usage API for its own forecast (usage-api only)."""
     download_dir: Path | None = None
+    any_tenancy: bool = False
+    """Use cost files whose OCI lines belong to another tenancy than the stack's."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,16 @@ def _expand(paths: Sequence[Path], suffixes: tuple[str, ...], what: str) -> list
         else:
             raise GuardrailsError(f"{path}: no such file or folder")
     return files
+
+
+def _coverage(store: CostStore, scope: Sequence[int], month: Month) -> str:
+    first, last = store.days_covered(scope)
+    covered = (
+        f"the data of this run covers {first.isoformat()} to {last.isoformat()}"
+        if first and last
+        else "this run has no cost lines at all"
+    )
+    return f"no cost data for {month}: {covered}"
 
 
 def _few(names: Sequence[str], shown: int = 3) -> str:
@@ -201,6 +213,18 @@ def build_report(
             other_keys=group.other_keys,
             files=scope,
         )
+        if config is not None and not source.any_tenancy:
+            foreign = store.foreign_tenancies(scope, config.tenancyOcid)
+            if foreign:
+                raise GuardrailsError(
+                    f"{foreign[0][0]}: OCI lines of tenancy {foreign[0][1]}, not the stack's "
+                    f"{config.tenancyOcid}"
+                    + (f" (and {len(foreign) - 1} more file(s))" if len(foreign) > 1 else "")
+                    + "; give the stack's own cost files, or --any-tenancy to use them anyway"
+                )
+        month_days = [c for c in costs if c.day >= month.first]
+        if not month_days:
+            notes.append(_coverage(store, scope, month))
         unused = store.other_files(("classic", "focus"), scope)
         if unused:
             notes.append(

@@ -89,7 +89,12 @@ def add_spend_source_arguments(parser: Any) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="FOCUS 1.0 files or folders (CSV, CSV.gz, Parquet; OCI's or AWS's)",
+        help="FOCUS 1.0-1.2 files or folders (CSV, CSV.gz, Parquet; OCI's or AWS's)",
+    )
+    parser.add_argument(
+        "--any-tenancy",
+        action="store_true",
+        help="use cost files of another OCI tenancy than the stack's tenancyOcid",
     )
 
 
@@ -123,6 +128,7 @@ def spend_source(
         auth=oci_access(args),
         api_forecast=api_forecast,
         download_dir=download_dir,
+        any_tenancy=args.any_tenancy,
     )
 
 
@@ -204,9 +210,12 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
             write_chart(report, args.chart)
 
     with RichProgress(err) as progress:
-        build_report(request, progress if err.is_terminal else None, deliver)
+        report = build_report(request, progress if err.is_terminal else None, deliver)
     for text in printed:
         out.file.write(text)
+    if args.format != "table":  # the table shows its notes; machine formats have them too
+        for note in report.notes:
+            err.print(f"note: {note}", highlight=False, soft_wrap=True)
     if args.output is not None:
         err.print(f"report written to {args.output}", highlight=False)
     if args.chart is not None:
