@@ -652,6 +652,9 @@ LEAF_COMMANDS = [c.name.split(" --")[0] for c in COMMANDS] + [
     "preview",
     "cost prices",
     "cost unfreeze",
+    "cost store list",
+    "cost store check",
+    "cost store forget",
     "fleet scale",
     "fleet backup",
     "fleet clone",
@@ -726,6 +729,7 @@ def test_ctrl_c_is_130_in_every_command(capsys, monkeypatch, command, how):
         "cost unfreeze": ["--stack", "dev"],
         "cost diff": ["--base", "HEAD"],
         "fleet clone": ["orders", "--name", "X"],
+        "cost store forget": ["--month", "2026-09"],
     }  # fmt: skip
     words = command.split()
     extra = required.get(command, [])

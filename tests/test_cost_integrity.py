@@ -676,3 +676,105 @@ def test_a_header_only_file_is_said(capsys: pytest.CaptureFixture[str], tmp_path
     assert code == 0, err
     assert f"{focus}: no cost lines (a header only)" in data["notes"]
     assert any(n.startswith(f"no cost data for {MONTH.label}") for n in data["notes"])
+
+
+# --- `guardrails cost store` ------------------------------------------------------------------
+
+
+def store_cmd(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    code = main(["cost", "store", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def filled(capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path) -> Path:
+    store = tmp_path / "s.duckdb"
+    code, _, err = report(
+        capsys, "--reports", files / "reports", "--focus", files / "aws.csv", "--store", store
+    )
+    assert code == 0, err
+    return store
+
+
+def test_store_list_shows_files_months_sources_and_lines(
+    capsys: pytest.CaptureFixture[str], files: Path, filled: Path
+) -> None:
+    code, out, _ = store_cmd(capsys, "list", "--store", filled, "--format", "json")
+    assert code == 0
+    listed = {f["file"]: f for f in json.loads(out)["files"]}
+    aws = listed[str((files / "aws.csv").resolve())]
+    assert (aws["kind"], aws["months"], aws["tenancy"]) == ("focus", MONTH.label, "")
+    reports = [f for f in listed.values() if f["kind"] == "classic"]
+    assert {f["tenancy"] for f in reports} == {TENANCY}
+    with gzip.open(sorted((files / "reports").glob("*.csv.gz"))[0], "rt") as handle:
+        assert reports[0]["lines"] == sum(1 for _ in handle) - 1
+
+
+def test_store_check_passes_a_sound_store_and_names_what_does_not_add_up(
+    capsys: pytest.CaptureFixture[str], filled: Path
+) -> None:
+    import duckdb
+
+    code, out, _ = store_cmd(capsys, "check", "--store", filled)
+    assert code == 0 and out.strip().endswith("adds up")
+    con = duckdb.connect(str(filled))
+    con.execute("UPDATE sums SET billed = billed + 5 WHERE key = (SELECT min(key) FROM sums)")
+    (name,) = con.execute(
+        "SELECT name FROM files WHERE file_id = (SELECT file_id FROM sums WHERE key = "
+        "(SELECT min(key) FROM sums))"
+    ).fetchone()
+    con.close()
+    code, out, _ = store_cmd(capsys, "check", "--store", filled)
+    assert code == 1
+    assert f"problem: {name}: its summed cost" in out and "does not add up" in out
+
+
+def test_store_forget_is_a_dry_run_until_apply_and_then_the_next_run_reads_again(
+    capsys: pytest.CaptureFixture[str], files: Path, filled: Path
+) -> None:
+    aws = str((files / "aws.csv").resolve())
+    before = _digest(filled)
+    code, out, _ = store_cmd(capsys, "forget", "--file", aws, "--store", filled)
+    assert code == 0 and "would be forgotten (dry run; --apply to forget)" in out
+    assert _digest(filled) == before
+    code, out, _ = store_cmd(capsys, "forget", "--file", aws, "--store", filled, "--apply")
+    assert code == 0 and f"{aws}: " in out and "forgotten" in out
+    code, out, _ = store_cmd(capsys, "list", "--store", filled, "--format", "json")
+    assert aws not in {f["file"] for f in json.loads(out)["files"]}
+    code, data, _ = report(capsys, "--focus", files / "aws.csv", "--store", filled)
+    assert data["loaded"] == [aws]
+
+
+def test_store_forget_a_month_and_bad_requests(
+    capsys: pytest.CaptureFixture[str], filled: Path
+) -> None:
+    code, out, _ = store_cmd(capsys, "forget", "--month", MONTH.label, "--store", filled, "--apply")
+    assert code == 0
+    code, out, _ = store_cmd(capsys, "list", "--store", filled, "--format", "json")
+    assert json.loads(out)["files"] == []
+    before = _digest(filled)
+    code, _, err = store_cmd(capsys, "forget", "--month", "2020-01", "--store", filled, "--apply")
+    assert code == 2 and "the store holds no lines of 2020-01" in err
+    code, _, err = store_cmd(capsys, "forget", "--file", "nope.csv", "--store", filled, "--apply")
+    assert code == 2 and "nope.csv: not in the store" in err
+    assert _digest(filled) == before
+    code, _, err = store_cmd(capsys, "list", "--store", filled.with_name("none.duckdb"))
+    assert code == 2 and "no such store" in err
+
+
+def test_a_store_of_the_earlier_schema_keeps_its_files_under_their_paths(
+    capsys: pytest.CaptureFixture[str], files: Path, filled: Path
+) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(filled))  # as the earlier version wrote it: base names, no meta
+    con.execute("UPDATE files SET name = regexp_extract(name, '[^/]+$')")
+    con.execute("DROP TABLE meta")
+    con.close()
+    code, data, _ = report(
+        capsys, "--reports", files / "reports", "--focus", files / "aws.csv", "--store", filled
+    )
+    assert code == 0
+    assert data["loaded"] == []  # nothing read twice, nothing counted twice
+    assert _by_center(data) == pytest.approx(_truth(MONTH), abs=0.011)

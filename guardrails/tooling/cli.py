@@ -41,6 +41,7 @@ from guardrails.tooling.cli_support import (
 from guardrails.tooling.cost.enforce.cli import add_enforce_commands
 from guardrails.tooling.cost.estimate.cli import add_estimate_commands
 from guardrails.tooling.cost.spend.cli import add_spend_commands
+from guardrails.tooling.cost.store_cli import add_store_commands
 from guardrails.tooling.fleet.cli import add_fleet_parser
 from guardrails.tooling.gate.cli import add_check_command
 from guardrails.tooling.layer_ops.cli import add_layer_parser
@@ -96,6 +97,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add_spend_commands(cost_commands)
     add_enforce_commands(cost_commands)
     add_estimate_commands(cost_commands)
+    add_store_commands(cost_commands)
     add_fleet_parser(sub)
     return parser
 

@@ -101,6 +101,20 @@ class LoadResult:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """One file (or API fetch) in the store, as `guardrails cost store list` shows it."""
+
+    file_id: int
+    kind: str
+    name: str
+    lines: int
+    loaded_at: datetime
+    sha256: str
+    months: tuple[str, ...]
+    tenancies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _Known:
     file_id: int
     size: int
@@ -177,11 +191,12 @@ def _fsync(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def store_session(path: Path) -> Iterator[CostStore]:
+def store_session(path: Path, *, keep: bool = True) -> Iterator[CostStore]:
     """The store for one run, all or nothing: a copy under an exclusive lock, put in place
     (atomically, synced) only when the block ends without an exception. Any error, crash,
     SIGKILL or Ctrl-C leaves `path` byte for byte as it was (a run's leftover copy is
-    removed by the next run)."""
+    removed by the next run). With `keep=False` (a look, a dry run) the copy is always
+    dropped."""
     path = path.expanduser()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,6 +219,8 @@ def store_session(path: Path) -> Iterator[CostStore]:
                 with CostStore(work) as store:
                     yield store
                     store.con.execute("CHECKPOINT")
+                if not keep:
+                    return
             except duckdb.Error as exc:
                 # what reading the cost files raises is ours (GuardrailsError, with file and
                 # line); a DuckDB error escaping to here is the store itself
@@ -644,6 +661,80 @@ class CostStore:
             done.set()
             watcher.join()
             progress.advance(max(0, 100 - shown[0]))
+
+    # -- what the store holds (`guardrails cost store`) ----------------------------------------
+
+    def inventory(self) -> list[StoredFile]:
+        """Every file or fetch in the store, oldest first."""
+        rows = self.con.execute(
+            """
+            SELECT f.file_id, f.kind, f.name, f.lines, f.loaded_at, f.sha256,
+                   string_agg(DISTINCT strftime(s.day, '%Y-%m'), ' ' ORDER BY
+                              strftime(s.day, '%Y-%m')) AS months,
+                   string_agg(DISTINCT t.tenancy, ' ') AS tenancies
+            FROM files f LEFT JOIN sums s USING (file_id)
+            LEFT JOIN file_tenancies t USING (file_id)
+            GROUP BY ALL ORDER BY f.file_id
+            """
+        ).fetchall()
+        return [
+            StoredFile(
+                int(r[0]),
+                str(r[1]),
+                str(r[2]),
+                int(r[3] or 0),
+                r[4],
+                str(r[5] or ""),
+                tuple((r[6] or "").split()),
+                tuple((r[7] or "").split()),
+            )
+            for r in rows
+        ]
+
+    def problems(self) -> list[str]:
+        """What does not add up in the store (empty: it is consistent)."""
+        found: list[str] = []
+        orphans = self.con.execute(
+            "SELECT count(*) FROM sums WHERE file_id NOT IN (SELECT file_id FROM files)"
+        ).fetchone()
+        if orphans and orphans[0]:
+            found.append(f"{orphans[0]} summed group(s) belong to no file")
+        mismatched = self.con.execute(
+            """
+            SELECT f.name, s.billed, l.billed FROM files f
+            JOIN (SELECT file_id, sum(billed) AS billed FROM sums GROUP BY ALL) s USING (file_id)
+            JOIN (SELECT file_id, sum(billed) AS billed, count(*) AS n FROM lines GROUP BY ALL)
+                 l USING (file_id)
+            WHERE abs(s.billed - l.billed) > 1e-6 * greatest(1, abs(s.billed))
+            ORDER BY 1
+            """
+        ).fetchall()
+        found += [
+            f"{name}: its summed cost {total:.6f} is not the sum of its lines {lines:.6f}"
+            for name, total, lines in mismatched
+        ]
+        counts = self.con.execute(
+            """
+            SELECT f.name, f.lines, count(l.file_id) FROM files f
+            JOIN lines l USING (file_id) GROUP BY ALL HAVING f.lines <> count(l.file_id)
+            ORDER BY 1
+            """
+        ).fetchall()
+        found += [f"{name}: {n} lines recorded, {m} stored" for name, n, m in counts]
+        for kind in ("classic", "focus"):
+            ids = self.file_ids(kind)
+            try:
+                if ids:
+                    self._refuse_repeated_references(kind, ids)
+            except GuardrailsError as exc:
+                found.append(str(exc))
+        return found
+
+    def forget(self, file_ids: Sequence[int]) -> None:
+        """Take the files (ids) out of the store: the next run that names them reads them."""
+        with self._transaction():
+            for file_id in file_ids:
+                self._forget(file_id)
 
     # -- reading ---------------------------------------------------------------------------
 
