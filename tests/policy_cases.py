@@ -330,6 +330,28 @@ CASES: list[Case] = [
         "3 days",
         res(ADB, adb(backupRetentionPeriodInDays=3)),
         True,
+        message="backup retention 3 days is below 7 days; set backupRetentionPeriodInDays to "
+        "at least 7",
+    ),
+    # at, just below and just above the limit (7 days by default)
+    Case(
+        "oci-database-adb-backup-retention",
+        "exactly the minimum",
+        res(ADB, adb(backupRetentionPeriodInDays=7)),
+        False,
+    ),
+    Case(
+        "oci-database-adb-backup-retention",
+        "one day short",
+        res(ADB, adb(backupRetentionPeriodInDays=6)),
+        True,
+        message="backup retention 6 days is below 7 days",
+    ),
+    Case(
+        "oci-database-adb-backup-retention",
+        "one day over",
+        res(ADB, adb(backupRetentionPeriodInDays=8)),
+        False,
     ),
     Case(
         "oci-database-adb-production-protected",
@@ -542,6 +564,35 @@ CASES: list[Case] = [
         message="ingressSecurityRules[0]: ingress from 0.0.0.0/0 to the Kubernetes NodePort "
         "range 30000-32767 (UDP 31000)",
     ),
+    # each end of the NodePort range, and just outside it
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "from world up to 30000",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(8000, 30000))),
+        True,
+        message="ingress from 0.0.0.0/0 to the Kubernetes NodePort range 30000-32767 "
+        "(TCP 8000-30000)",
+    ),
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "from world up to 29999",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(8000, 29999))),
+        False,
+    ),
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "from world from 32767",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(32767, 40000))),
+        True,
+        message="ingress from 0.0.0.0/0 to the Kubernetes NodePort range 30000-32767 "
+        "(TCP 32767-40000)",
+    ),
+    Case(
+        "oci-network-ingress-no-public-nodeports",
+        "from world from 32768",
+        res(NSG_RULE, nsg_rule(source="0.0.0.0/0", tcpOptions=port(32768, 40000))),
+        False,
+    ),
     Case(
         "oci-network-ingress-no-public-nodeports",
         "all protocols from world (security list)",
@@ -619,6 +670,18 @@ CASES: list[Case] = [
             POLICY,
             {
                 "statements": ["Allow group Administrators to manage all-resources in tenancy"],
+                "definedTags": TAGS,
+            },
+        ),
+        False,
+    ),
+    Case(
+        "oci-identity-policy-no-tenancy-admin",
+        "administrators, quoted",
+        res(
+            POLICY,
+            {
+                "statements": ["Allow group 'Administrators' to manage all-resources in tenancy"],
                 "definedTags": TAGS,
             },
         ),
