@@ -101,3 +101,18 @@ def test_schedule_filter_attributes(attribute: str, selected: bool) -> None:
 def test_a_schedule_of_another_compartment_does_not_select() -> None:
     schedule = _schedule({"attribute": "COMPARTMENT_ID", "values": [{"value": "c2"}]})
     assert selects(schedule, DB) is False
+
+
+def test_month_to_date_counts_only_the_month_through_its_last_day() -> None:
+    daily = {date(2026, 9, 30): 1000.0, date(2026, 10, 1): 1.0, THROUGH: 2.0}
+    daily[THROUGH + timedelta(days=1)] = 500.0  # after the report's last day
+    assert forecast_month(daily, THROUGH, MONTH).month_to_date == 3.0
+
+
+@pytest.mark.parametrize(
+    ("value", "selected"),
+    [("AutonomousDatabase", True), ("autonomousdatabase", True), ("Instance", False)],
+)
+def test_schedule_resource_type_filter(value: str, selected: bool) -> None:
+    schedule = _schedule({"attribute": "RESOURCE_TYPE", "values": [{"value": value}]})
+    assert selects(schedule, DB) is selected

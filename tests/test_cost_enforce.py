@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -202,10 +203,22 @@ class World:
     def changing_calls(self) -> list[str]:
         return [c.operation for c in self.fake.state.calls if c.operation in CHANGING]
 
-    def audit_records(self) -> list[dict[str, Any]]:
+    def audit_lines(self) -> list[dict[str, Any]]:
+        """Every record of the trail: intents and outcomes."""
         if not self.audit.exists():
             return []
         return [json.loads(line) for line in self.audit.read_text().splitlines()]
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        """The outcome records (one per action attempted), each after its intent."""
+        lines = self.audit_lines()
+        announced: set[str] = set()
+        for record in lines:
+            if record.get("record") == "intent":
+                announced.add(record["intent"])
+            elif record.get("record") == "outcome":
+                assert record["intent"] in announced, "an outcome without an intent before it"
+        return [r for r in lines if r.get("record") == "outcome"]
 
 
 @pytest.fixture
@@ -763,3 +776,69 @@ def test_a_server_error_on_a_stop_is_not_retried(world, capsys):
     assert code == 1
     assert len(world.fake.state.calls_of("StopAutonomousDatabase")) == 1
     assert one(doc, "stop", world.dev_adb.id)["outcome"] == "failed"
+
+
+# --- a run that died between announcing a change and hearing its answer ---------------------
+
+
+def _drop_outcomes(world, keep: Callable[[dict[str, Any]], bool]) -> list[str]:
+    """Rewrite the trail without the outcomes `keep` rejects (as a run killed after those
+    calls would have left it); returns the intents left unanswered."""
+    lines = world.audit_lines()
+    dropped = [r["intent"] for r in lines if r.get("record") == "outcome" and not keep(r)]
+    world.audit.write_text(
+        "".join(
+            json.dumps(r) + "\n"
+            for r in lines
+            if r.get("intent") not in dropped or r.get("record") == "intent"
+        )
+    )
+    return dropped
+
+
+def test_a_rerun_settles_unanswered_intents_from_the_resources_and_repeats_nothing(
+    world, slack, capsys
+):
+    code, _, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0
+    dev = world.dev_adb.id
+    dropped = _drop_outcomes(
+        world, lambda r: not (r["action"] in ("notify", "stop") and r["cost_center"] == "CC-101")
+    )
+    assert dropped
+    messages, posts = len(world.fake.ons.messages), len(slack.posts)
+    stops = [c for c in world.changing_calls() if c == "StopAutonomousDatabase"]
+    code, _, err = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0
+    assert [c for c in world.changing_calls() if c == "StopAutonomousDatabase"] == stops
+    assert (len(world.fake.ons.messages), len(slack.posts)) == (messages, posts)  # at most once
+    assert f"earlier run: stop {dev}: done (the resource is STOPPING)" in err
+    assert "earlier run: notify" in err and "unknown (cannot be read back" in err
+    settled = [r for r in world.audit_records() if r.get("reconciled")]
+    assert {r["intent"] for r in settled} == set(dropped)
+    from guardrails.tooling.acting.audit_trail import AuditLog
+
+    assert AuditLog(world.audit).unresolved() == []
+
+
+def test_an_intent_whose_call_never_happened_is_failed_and_the_change_is_made(world, slack, capsys):
+    from guardrails.tooling.acting.audit_trail import AuditLog
+
+    dev = world.dev_adb.id
+    # a run killed after its intent, before the call went out
+    AuditLog(world.audit).intent(
+        "cost enforce",
+        "stop",
+        dev,
+        stack="dev",
+        month=MONTH,
+        cost_center="CC-101",
+        rule="ACTUAL 100%",
+        resource_type="AutonomousDatabase",
+    )
+    code, _, err = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0
+    assert f"earlier run: stop {dev}: failed (the resource is AVAILABLE)" in err
+    assert world.changing_calls().count("StopAutonomousDatabase") == 2  # dev-orders and analytics
+    assert world.fake.database.autonomous_databases[dev].lifecycle_state == "STOPPING"
+    assert AuditLog(world.audit).unresolved() == []

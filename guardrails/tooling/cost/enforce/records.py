@@ -1,11 +1,13 @@
 """What `guardrails cost enforce` and `cost unfreeze` write to the audit trail
 (`guardrails.tooling.acting.audit_trail`), and what they read back from it.
 
-One record per action carried out (or attempted): time, stack, cost center, spend, budget,
-currency, rule, action, resource, outcome and detail. The trail is also the enforcer's
-memory of what it already announced: a notification that succeeded for a cost center,
-channel, rule and month is not sent again (keep the file between scheduled runs, e.g. as a
-CI cache or in a bucket).
+Two records per action: an `intent` (synced to disk before the call: action, resource,
+stack, month, cost center, rule) and its `outcome` after it (time, spend, budget, currency,
+outcome and detail). The trail is also the enforcer's memory of what it already announced:
+a notification is sent **at most once** per (stack, month, cost center, channel, rule): one
+that succeeded is not sent again, and neither is one whose run died between intent and
+answer (it may have gone out; ONS keeps no message log to ask). Keep the file between
+scheduled runs (a CI cache or a bucket).
 """
 
 from __future__ import annotations
@@ -34,12 +36,25 @@ class AuditRecord:
 
 
 def notified(log: AuditLog, stack: str, month: str) -> set[tuple[str, str, str]]:
-    """(cost center, channel, rule) already announced for `stack` in `month`."""
-    return {
-        (r.get("cost_center", ""), r.get("resource", ""), r.get("rule", ""))
-        for r in log.records()
-        if r.get("action") == "notify"
-        and r.get("outcome") == "done"
-        and r.get("stack") == stack
-        and r.get("month") == month
-    }
+    """(cost center, channel, rule) announced, or perhaps announced, for `stack` in `month`:
+    notifications done, and notify intents no outcome answers (at most once)."""
+    intents: dict[str, tuple[str, str, str]] = {}
+    answered: set[str] = set()
+    found: set[tuple[str, str, str]] = set()
+    for r in log.records():
+        kind = r.get("record")
+        if kind == "outcome" and isinstance(r.get("intent"), str):
+            answered.add(str(r["intent"]))
+        if r.get("action") != "notify" or r.get("stack") != stack or r.get("month") != month:
+            continue
+        key = (
+            str(r.get("cost_center", "")),
+            str(r.get("resource", r.get("target", ""))),
+            str(r.get("rule", "")),
+        )
+        if kind == "intent" and isinstance(r.get("intent"), str):
+            intents[str(r["intent"])] = key
+        elif r.get("outcome") == "done" or r.get("status") == "unknown":
+            found.add(key)  # sent, or perhaps sent: never twice
+    found |= {key for ident, key in intents.items() if ident not in answered}
+    return found

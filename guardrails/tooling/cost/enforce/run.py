@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 
@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # the planner imports the components (pulumi_oci): only when 
     from guardrails.tooling.cost.enforce.steps import EnforcementSettings, Step
 
 COLUMNS = ("cost_center", "action", "resource", "name", "type", "why", "outcome", "detail")
+
+
+T = TypeVar("T")
 
 
 def _settings(args: argparse.Namespace) -> tuple[StackConfig, EnforcementSettings]:
@@ -186,19 +189,30 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
     audit = AuditLog(audit_path(args.audit_log))
     budget = _budget(args, err)
     inventory = OciInventory(auth, creds, settings.tenancy, budget)
+    remediator = CloudRemediator(
+        auth,
+        creds,
+        tenancy=settings.tenancy,
+        compartment=settings.compartment,
+        slack_secret=settings.config.slackWebhookSecretOcid,
+        aws_client=_aws_client(args, budget),
+        budget=budget,
+    )
+    if args.apply:
+        from guardrails.tooling.cost.enforce.reconcile import reconcile
+
+        # an earlier run's unanswered intents are settled from the resources first
+        for settled in _reading(lambda: reconcile(audit, remediator, inventory)):
+            err.print(
+                f"earlier run: {settled.intent.action} {settled.intent.target}: "
+                f"{settled.status} ({settled.why})",
+                highlight=False,
+                soft_wrap=True,
+            )
     notified = already_notified(audit, args.stack, month)
     with err.status("planning", spinner="dots") if err.is_terminal else nullcontext():
         steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
     if args.apply:
-        remediator = CloudRemediator(
-            auth,
-            creds,
-            tenancy=settings.tenancy,
-            compartment=settings.compartment,
-            slack_secret=settings.config.slackWebhookSecretOcid,
-            aws_client=_aws_client(args, budget),
-            budget=budget,
-        )
         steps = execute(
             steps,
             remediator,
@@ -246,7 +260,7 @@ def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
     return _finish(steps, args, out, f"cost unfreeze {args.stack}")
 
 
-def _reading(read: Callable[[], list[Step]]) -> list[Step]:
+def _reading(read: Callable[[], list[T]]) -> list[T]:
     """Run the read-only planning calls; a service error there means the run cannot start."""
     from guardrails.tooling.cost.enforce.remediator import describe_error
 

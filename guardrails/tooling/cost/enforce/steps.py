@@ -35,7 +35,7 @@ from guardrails.runtime.tag_keys import (
     COST_EXEMPT_KEY,
     ENVIRONMENT_KEY,
 )
-from guardrails.tooling.acting.audit_trail import AuditLog
+from guardrails.tooling.acting.audit_trail import AuditLog, Status
 from guardrails.tooling.acting.production import ProductionPolicy
 from guardrails.tooling.cost.enforce.records import AuditRecord
 from guardrails.tooling.cost.enforce.spend_status import SpendStatus
@@ -47,6 +47,10 @@ STOPPABLE_STATES = {ADB: "AVAILABLE", INSTANCE: "RUNNING"}
 TAGGABLE_TYPES = (ADB, INSTANCE)
 """Types whose update call the enforcer uses to write the cost_alerted tag."""
 FREEZE_QUOTA_PREFIX = "guardrails-freeze-"
+
+
+COMMAND = "cost enforce"
+"""The command its intents are recorded under (what a rerun reconciles)."""
 
 
 def rule_label(rule: AlertRule) -> str:
@@ -451,6 +455,16 @@ def _attempt(
     )
 
 
+def _change(step: Step, settings: EnforcementSettings, month: str, today: str) -> dict[str, str]:
+    """What a tag step will write (for reading it back after a crash)."""
+    if step.action != "tag":
+        return {}
+    return {
+        "tag": f"{settings.namespace}.{COST_ALERTED_KEY}",
+        "value": alerted_value(month, today),
+    }
+
+
 def execute(
     steps: Sequence[Step],
     remediator: Remediator,
@@ -473,6 +487,19 @@ def execute(
         if step.skip:
             done.append(replace(step, outcome="skip"))
             continue
+        # intent first (synced): a run killed during the call leaves a record the next run
+        # settles from the resource itself (reconcile.py)
+        intent = audit.intent(
+            "cost unfreeze" if step.action == "unfreeze" else COMMAND,
+            step.action,
+            step.resource,
+            stack=settings.stack,
+            month=month,
+            cost_center=step.cost_center,
+            rule=rule_label(step.breach.top) if step.breach else None,
+            resource_type=step.target.type if step.target else step.kind,
+            **_change(step, settings, month, now().date().isoformat()),
+        )
         try:
             result = _attempt(step, remediator, settings, month, now().date().isoformat())
         except Exception as exc:
@@ -480,8 +507,14 @@ def execute(
             if reason is None:
                 raise
             result = replace(step, outcome="failed", detail=reason)
-        if result.outcome != "skip":
-            audit.append(asdict(_record(result, settings.stack, month, now())))
+        record = asdict(_record(result, settings.stack, month, now()))
+        record.pop("action")
+        status: Status = (
+            "skipped"
+            if result.outcome == "skip"
+            else ("done" if result.outcome == "done" else "failed")
+        )
+        audit.outcome(intent, status, **record)
         done.append(result)
     return done
 
