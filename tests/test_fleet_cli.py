@@ -125,10 +125,19 @@ def fleet(fake_oci: FakeOci, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         def changing_calls(self) -> list[str]:
             return [c.operation for c in fake_oci.state.calls if c.operation in CHANGING]
 
-        def audit_records(self) -> list[dict]:
+        def audit_lines(self) -> list[dict]:
+            """Every record of the trail: intents and outcomes."""
             if not audit.exists():
                 return []
             return [json.loads(line) for line in audit.read_text().splitlines()]
+
+        def audit_records(self) -> list[dict]:
+            """The outcome records, each after the intent it answers."""
+            lines = self.audit_lines()
+            announced = {r["intent"] for r in lines if r.get("record") == "intent"}
+            outcomes = [r for r in lines if r.get("record") == "outcome"]
+            assert all(r["intent"] in announced for r in outcomes)
+            return outcomes
 
     return Fleet()
 
@@ -546,3 +555,48 @@ def test_ctrl_c_while_waiting_is_audited_and_exits_130(fleet, capsys, monkeypatc
     [audit] = fleet.audit_records()
     assert audit["outcome"]["status"] == "interrupted"
     assert fleet.changing_calls() == ["StopAutonomousDatabase"]
+
+
+# --- a run killed while OCI worked ---------------------------------------------------------
+
+
+def _killed_backup_run(fleet, name: str) -> None:
+    """What a `fleet backup --apply` killed during its wait leaves: an intent, no outcome."""
+    from guardrails.tooling.acting.audit_trail import AuditLog
+
+    AuditLog(fleet.audit).intent(
+        "fleet backup",
+        "backup",
+        fleet.orders.id,
+        stack="dev",
+        database="orders",
+        backup_name=name,
+    )
+
+
+def test_a_rerun_after_a_killed_backup_takes_no_second_backup(fleet, capsys):
+    from datetime import UTC, datetime
+
+    name = "manual-orders-20261203-010000"
+    _killed_backup_run(fleet, name)
+    earlier = fleet.fake.database.add_backup(
+        fleet.orders.id, time_ended=datetime.now(UTC), is_automatic=False, display_name=name
+    )
+    assert fleet.run("backup", "orders", "--apply") == 0
+    err = capsys.readouterr().err
+    assert fleet.changing_calls() == []
+    assert f"earlier run: fleet backup orders: done (its backup {earlier.id} ({name}) " in err
+    assert f"not taking another backup: {earlier.id} is this request's" in err
+    (settled,) = [r for r in fleet.audit_records() if r.get("reconciled")]
+    assert (settled["status"], settled["backup"]) == ("done", earlier.id)
+
+
+def test_a_killed_backup_whose_backup_never_started_is_taken_now(fleet, capsys):
+    _killed_backup_run(fleet, "manual-orders-20261203-010000")
+    assert fleet.run("backup", "orders", "--apply") == 0
+    err = capsys.readouterr().err
+    assert "earlier run: fleet backup orders: failed (no backup named" in err
+    assert fleet.changing_calls() == ["CreateAutonomousDatabaseBackup"]
+    from guardrails.tooling.acting.audit_trail import AuditLog
+
+    assert AuditLog(fleet.audit).unresolved() == []

@@ -279,8 +279,11 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
     database_client = clients.database()
     try:
         plan = _plan(request, stack, database_client)
+        earlier = _settle_earlier(request, log, database_client, plan, err)
     except ServiceError as exc:
         return _read_failure(err, exc)
+    if earlier is not None:  # the backup an earlier, interrupted run took exists
+        return EXIT_OK
     as_json = request.format == "json"
     if not as_json:
         render_plan(plan, out, applied=request.apply)
@@ -296,17 +299,26 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
         poll_seconds=request.poll_seconds,
         progress=progress,
     )
+    # the intent is synced before the first call: a run killed while OCI works leaves a
+    # record the next run settles from the database (fleet/reconcile.py)
+    intent = log.intent(
+        f"fleet {plan.command}",
+        plan.command,
+        plan.member.database.id,
+        stack=stack.name,
+        database=plan.ref,
+        **_backup_name(plan),
+    )
     with display:
         outcome = executor.execute(plan)
-    log.append(
-        {
-            "command": f"fleet {plan.command}",
-            "stack": stack.name,
-            "database": plan.ref,
-            "database_id": plan.member.database.id,
-            "plan": plan.to_json(),
-            "outcome": outcome.to_json(),
-        },
+    log.outcome(
+        intent,
+        "done" if outcome.ok else ("failed" if outcome.status == "failed" else "unknown"),
+        stack=stack.name,
+        database=plan.ref,
+        database_id=plan.member.database.id,
+        plan=plan.to_json(),
+        outcome=outcome.to_json(),
     )
     if as_json:
         body = {"plan": plan.to_json(), "applied": True, "outcome": outcome.to_json()}
@@ -316,6 +328,34 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
     if outcome.status == INTERRUPTED:
         return EXIT_INTERRUPTED
     return EXIT_OK if outcome.ok else EXIT_FAILED
+
+
+def _backup_name(plan: Any) -> dict[str, str]:
+    names = [s.request.get("display_name") for s in plan.steps if s.action == "backup"]
+    return {"backup_name": str(names[0])} if names and names[0] else {}
+
+
+def _settle_earlier(
+    request: ActionRequest, log: Any, database_client: Any, plan: Any, err: Console
+) -> Any:
+    """With --apply: settle this database's unanswered intents first; the earlier backup
+    when one that an interrupted `fleet backup` took exists (this run then takes none)."""
+    from guardrails.tooling.fleet.reconcile import reconcile
+
+    if not request.apply or plan.member.database is None:
+        return None
+    found = None
+    for settled in reconcile(log, database_client, plan.member.database.id):
+        err.print(
+            f"earlier run: {settled.intent.command} {plan.ref}: {settled.status} ({settled.why})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if settled.backup_id and plan.command == "backup":
+            found = settled.backup_id
+    if found is not None:
+        err.print(f"not taking another backup: {found} is this request's", highlight=False)
+    return found
 
 
 def run_fleet(request: StatusRequest | ActionRequest, out: Console, err: Console) -> int:

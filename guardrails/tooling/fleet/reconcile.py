@@ -1,0 +1,62 @@
+"""Settle what an earlier `fleet` run on a database left unanswered (an intent with no
+outcome: the run was killed while OCI worked), from the database itself.
+
+A backup intent is done if the backup it named exists (CREATING or ACTIVE): the rerun then
+takes no second backup. Any other intent (scale, stop, start, clone, retire) is recorded
+with the database's state as found: a rerun plans from that state, so nothing is done twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from guardrails.tooling.acting.audit_trail import AuditLog, Intent, Status
+
+BACKUP_PRESENT = ("CREATING", "ACTIVE")
+
+
+@dataclass(frozen=True)
+class Settled:
+    intent: Intent
+    status: Status
+    why: str
+    backup_id: str | None = None
+
+
+def _earlier_backup(database_client: Any, database_id: str, name: str) -> Any | None:
+    backups = database_client.list_autonomous_database_backups(
+        autonomous_database_id=database_id
+    ).data
+    return next(
+        (b for b in backups if b.display_name == name and b.lifecycle_state in BACKUP_PRESENT),
+        None,
+    )
+
+
+def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Settled]:
+    """Record an outcome for every unanswered `fleet` intent on the database."""
+    settled: list[Settled] = []
+    for intent in log.unresolved():
+        if not intent.command.startswith("fleet ") or intent.target != database_id:
+            continue
+        name = intent.details.get("backup_name")
+        if intent.action == "backup" and isinstance(name, str):
+            backup = _earlier_backup(database_client, database_id, name)
+            if backup is not None:
+                why = f"its backup {backup.id} ({name}) exists, {backup.lifecycle_state}"
+                result = Settled(intent, "done", why, backup.id)
+            else:
+                result = Settled(intent, "failed", f"no backup named {name} exists")
+        else:
+            state = database_client.get_autonomous_database(database_id).data.lifecycle_state
+            result = Settled(intent, "unknown", f"the database is {state}; planned from there")
+        log.outcome(
+            intent,
+            result.status,
+            reconciled=True,
+            detail=result.why,
+            **({"backup": result.backup_id} if result.backup_id else {}),
+        )
+        settled.append(result)
+    return settled
