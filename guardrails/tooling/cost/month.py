@@ -51,6 +51,14 @@ class Month:
         return (when.year, when.month) == (self.year, self.month)
 
 
+def month_of(text: object) -> Month | None:
+    """`YYYY-MM` as a Month, or None when it is not one (no error: callers word their own)."""
+    match = _MONTH.match(text) if isinstance(text, str) else None
+    if not match or not 1 <= int(match[2]) <= 12:
+        return None
+    return Month(int(match[1]), int(match[2]))
+
+
 def today_utc() -> date:
     return datetime.now(UTC).date()
 
@@ -59,10 +67,9 @@ def parse_month(text: str | None, today: date) -> Month:
     """`YYYY-MM`, not in the future; None means the current month (UTC)."""
     if text is None:
         return Month(today.year, today.month)
-    match = _MONTH.match(text)
-    if not match or not 1 <= int(match[2]) <= 12:
+    month = month_of(text)
+    if month is None:
         raise GuardrailsError(f"--month {text!r}: expected YYYY-MM, e.g. {today:%Y-%m}")
-    month = Month(int(match[1]), int(match[2]))
     if month < Month(*FIRST_MONTH):
         raise GuardrailsError(
             f"--month {text}: before {FIRST_MONTH[0]}-{FIRST_MONTH[1]:02d}; there is no cloud "

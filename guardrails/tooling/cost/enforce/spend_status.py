@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.cost.month import month_of
 from guardrails.tooling.inputs import read_json
 
 Provider = Literal["oci", "aws"]
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def spend_from_report(report: Any, source: str = "report") -> tuple[str | None, 
     month = None
     if isinstance(report, Mapping):
         month = report.get("month")
-        if month is not None and (not isinstance(month, str) or not _MONTH.match(month)):
+        if month is not None and month_of(month) is None:
             raise GuardrailsError(f"{source}: month must read YYYY-MM (got {month!r})")
         rows = report.get("costCenters", report.get("rows"))
     if not isinstance(rows, list):
