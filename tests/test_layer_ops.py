@@ -719,3 +719,27 @@ def test_a_function_on_the_version_with_tags_of_an_older_guardrails_is_left_for_
     assert result.stuck == ["fn-a"]
     assert "restore its layers by hand" in (result.error or "")
     assert account.layers_of("fn-a")[1] == fleet["new"]
+
+
+@pytest.mark.parametrize("command", ["prune", "share", "unshare"])
+def test_a_layer_in_a_production_account_needs_allow_prod(account, capsys, tmp_path, command):
+    deps = account.publish("deps", 3)
+    (tmp_path / "guardrails-org.yaml").write_text(f'productionAccounts: ["{ACCOUNT}"]\n')
+    argv = {
+        "prune": ["layer", "prune", "--layer", "deps", "--keep", "1"],
+        "share": ["layer", "share", "--layer-arn", deps[0], "--principal", "111122223333"],
+        "unshare": ["layer", "unshare", "--layer-arn", deps[0], "--principal", "111122223333"],
+    }[command]
+    base = account.cli(*argv, "--apply", "--program", str(tmp_path))
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert f"is in production account {ACCOUNT} (guardrails-org.yaml productionAccounts); " in err
+    assert "nothing was changed: add --allow-prod to act on it" in err
+    assert account.versions("deps") == [1, 2, 3]
+    assert account.statements("deps", 1) == []
+    if command != "unshare":
+        assert main([*base, "--allow-prod"]) == 0
+        if command == "prune":
+            assert account.versions("deps") == [3]
+        else:
+            assert [s["Sid"] for s in account.statements("deps", 1)] == ["guardrails-111122223333"]

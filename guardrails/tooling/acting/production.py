@@ -76,6 +76,19 @@ class ProductionPolicy:
         return None
 
 
+def refuse_production_account(
+    policy: ProductionPolicy, account: str | None, what: str, allow_prod: bool
+) -> None:
+    """GuardrailsError (exit 2, nothing changed) when `what` lives in a production account
+    and `--allow-prod` was not given (resources without tags: layers, their permissions)."""
+    if allow_prod or account is None or account not in policy.accounts:
+        return
+    raise GuardrailsError(
+        f"{what} is in production account {account} (guardrails-org.yaml "
+        "productionAccounts); nothing was changed: add --allow-prod to act on it"
+    )
+
+
 def _strings(doc: dict[str, Any], key: str, where: Path) -> list[str]:
     value = doc.get(key) or []
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):

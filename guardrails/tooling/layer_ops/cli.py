@@ -151,6 +151,7 @@ def add_layer_parser(sub: Any) -> None:
     prune.add_argument(
         "--force", action="store_true", help="also delete versions functions still use"
     )
+    _add_production(prune, allow=True)
     _add_apply(prune)
     _add_aws(prune)
 
@@ -178,6 +179,7 @@ def add_layer_parser(sub: Any) -> None:
                 action="store_true",
                 help="allow principal '*' without an organization: every AWS account",
             )
+        _add_production(command, allow=True)
         _add_apply(command)
         _add_aws(command)
 
@@ -205,14 +207,24 @@ def add_layer_parser(sub: Any) -> None:
         help="allow changing production functions (environment tag production, none, or "
         "in a production account)",
     )
-    rollout.add_argument(
+    _add_production(rollout)
+    _add_apply(rollout)
+    _add_aws(rollout)
+
+
+def _add_production(parser: argparse.ArgumentParser, *, allow: bool = False) -> None:
+    if allow:
+        parser.add_argument(
+            "--allow-prod",
+            action="store_true",
+            help="allow acting on a layer in a production account (guardrails-org.yaml)",
+        )
+    parser.add_argument(
         "--program",
         type=Path,
         default=Path("."),
         help="folder whose guardrails-org.yaml (and Pulumi project) say what is production",
     )
-    _add_apply(rollout)
-    _add_aws(rollout)
 
 
 def _check_rollout(args: argparse.Namespace) -> None:
@@ -257,7 +269,14 @@ def layer_request(args: argparse.Namespace) -> Any:
     if command == "usage":
         return commands.UsageRequest(aws_access(args), args.layer, args.format)
     if command == "prune":
-        return commands.PruneRequest(args.layer, args.keep, args.force, _changing(args))
+        return commands.PruneRequest(
+            args.layer,
+            args.keep,
+            args.force,
+            _changing(args),
+            allow_prod=args.allow_prod,
+            program_dir=args.program,
+        )
     if command in ("share", "unshare"):
         return commands.ShareRequest(
             args.layer_arn,
@@ -266,6 +285,8 @@ def layer_request(args: argparse.Namespace) -> Any:
             organization_id=args.organization_id,
             public=getattr(args, "public", False),
             changing=_changing(args),
+            allow_prod=args.allow_prod,
+            program_dir=args.program,
         )
     _check_rollout(args)
     return commands.RolloutRequest(

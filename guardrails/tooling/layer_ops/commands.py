@@ -71,6 +71,8 @@ class PruneRequest:
     keep: int
     force: bool = False
     changing: Changing = field(default_factory=Changing)
+    allow_prod: bool = False
+    program_dir: Path = Path(".")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class ShareRequest:
     organization_id: str | None = None
     public: bool = False
     changing: Changing = field(default_factory=Changing)
+    allow_prod: bool = False
+    program_dir: Path = Path(".")
 
 
 @dataclass(frozen=True)
@@ -288,11 +292,19 @@ def run_usage(request: UsageRequest, out: Console, err: Console) -> int:
 
 
 def run_prune(request: PruneRequest, out: Console, err: Console) -> int:
+    from guardrails.tooling.acting.production import policy_for, refuse_production_account
     from guardrails.tooling.console import print_rows
 
     changing = request.changing
+    policy = policy_for(request.program_dir)
     audit = _audit_log(changing)
     ops = _operations(changing.aws, err, changing.timeout)
+    if changing.apply and policy.accounts:
+        # the layer's account, from the plan's version ARNs (a read, no change)
+        planned = ops.prune(request.layer, request.keep, force=request.force, apply=False)
+        arns = [p.arn for p in planned.plan]
+        account = arns[0].split(":")[4] if arns and arns[0].count(":") >= 6 else None
+        refuse_production_account(policy, account, f"layer {request.layer}", request.allow_prod)
     pruned = ops.prune(
         request.layer, request.keep, force=request.force, apply=changing.apply, log=audit
     )
@@ -308,9 +320,17 @@ def run_prune(request: PruneRequest, out: Console, err: Console) -> int:
 
 
 def run_share(request: ShareRequest, out: Console, err: Console) -> int:
+    from guardrails.tooling.acting.production import policy_for, refuse_production_account
     from guardrails.tooling.console import print_rows
 
     changing = request.changing
+    parts = request.layer_arn.split(":")
+    refuse_production_account(
+        policy_for(request.program_dir),
+        parts[4] if len(parts) > 4 else None,
+        f"layer {request.layer_arn}",
+        request.allow_prod,
+    )
     audit = _audit_log(changing)
     ops = _operations(changing.aws, err, changing.timeout)
     if request.grant:
