@@ -39,7 +39,9 @@ def add_store_commands(commands: Any) -> None:
         help="files, months, sources and lines in the store",
         example="guardrails cost store list --format json",
     )
-    listing.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    listing.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table", help="output format"
+    )
     check = add_command(
         actions,
         "check",
