@@ -277,7 +277,7 @@ def test_apply_acts_guards_production_and_exempt_and_a_second_run_changes_nothin
     code, doc, _ = world.run("enforce", "--apply", capsys=capsys)
     assert code == 0, doc
     adbs, vms = world.fake.database.autonomous_databases, world.fake.compute.instances
-    assert adbs[world.dev_adb.id].lifecycle_state == "STOPPING"
+    assert adbs[world.dev_adb.id].lifecycle_state == "STOPPED"  # followed to its work request's end
     assert vms[world.vm.id].lifecycle_state == "STOPPING"
     for untouched in (world.prod_adb, world.exempt_adb, world.untagged_env):
         assert adbs[untouched.id].lifecycle_state == "AVAILABLE"
@@ -638,9 +638,7 @@ def test_a_stack_cannot_switch_production_off(world, capsys):
     assert world.fake.database.autonomous_databases[world.prod_adb.id].lifecycle_state == (
         "AVAILABLE"
     )
-    assert world.fake.database.autonomous_databases[world.dev_adb.id].lifecycle_state == (
-        "STOPPING"
-    )
+    assert world.fake.database.autonomous_databases[world.dev_adb.id].lifecycle_state == ("STOPPED")
 
 
 def test_a_database_in_a_production_compartment_is_never_stopped(world, capsys):
@@ -812,7 +810,7 @@ def test_a_rerun_settles_unanswered_intents_from_the_resources_and_repeats_nothi
     assert code == 0
     assert [c for c in world.changing_calls() if c == "StopAutonomousDatabase"] == stops
     assert (len(world.fake.ons.messages), len(slack.posts)) == (messages, posts)  # at most once
-    assert f"earlier run: stop {dev}: done (the resource is STOPPING)" in err
+    assert f"earlier run: stop {dev}: done (the resource is STOPPED)" in err
     assert "earlier run: notify" in err and "unknown (cannot be read back" in err
     settled = [r for r in world.audit_records() if r.get("reconciled")]
     assert {r["intent"] for r in settled} == set(dropped)
@@ -840,5 +838,22 @@ def test_an_intent_whose_call_never_happened_is_failed_and_the_change_is_made(wo
     assert code == 0
     assert f"earlier run: stop {dev}: failed (the resource is AVAILABLE)" in err
     assert world.changing_calls().count("StopAutonomousDatabase") == 2  # dev-orders and analytics
-    assert world.fake.database.autonomous_databases[dev].lifecycle_state == "STOPPING"
+    assert world.fake.database.autonomous_databases[dev].lifecycle_state == "STOPPED"
     assert AuditLog(world.audit).unresolved() == []
+
+
+def test_a_stop_whose_work_request_fails_is_a_failed_step_with_oci_s_message(world, slack, capsys):
+    world.fake.database.fail_next(world.dev_adb.id, "InternalError", "The host could not stop")
+    code, doc, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 1
+    failed = one(doc, "stop", world.dev_adb.id)
+    assert failed["outcome"] == "failed"
+    assert failed["detail"].startswith("stop: work request ")
+    assert failed["detail"].endswith(" FAILED: InternalError: The host could not stop")
+    assert one(doc, "stop", world.vm.id)["outcome"] == "done"  # the rest is still done
+    record = next(
+        r
+        for r in world.audit_records()
+        if r["action"] == "stop" and r["resource"] == world.dev_adb.id
+    )
+    assert (record["status"], record["outcome"]) == ("failed", "failed")

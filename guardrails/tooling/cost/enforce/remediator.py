@@ -251,6 +251,9 @@ class CloudRemediator:
             answer = self._client(oci.database.DatabaseClient).stop_autonomous_database(
                 resource.id, **_if_match(resource)
             )
+            work_request = (answer.headers or {}).get("opc-work-request-id")
+            if work_request:
+                return self._follow(work_request, "stop")
         elif resource.type == INSTANCE:
             answer = self._client(oci.core.ComputeClient).instance_action(
                 resource.id, "STOP", **_if_match(resource)
@@ -258,6 +261,37 @@ class CloudRemediator:
         else:
             raise ActionError(f"cannot stop {resource.type}")
         return f"stop requested, now {answer.data.lifecycle_state}"
+
+    def _follow(self, work_request_id: str, what: str) -> str:
+        """Poll a work request to its end state within the run's budget: SUCCEEDED is the
+        outcome; FAILED or CANCELED raise ActionError with OCI's first error; still running
+        when the budget ends is reported as such (the change may yet finish)."""
+        client = self._client(oci.work_requests.WorkRequestClient)
+        delay = 0.5
+        while True:
+            request = self._read(
+                oci.work_requests.WorkRequestClient, "get_work_request", work_request_id
+            ).data
+            status = str(request.status or "")
+            if status == "SUCCEEDED":
+                return f"{what} done (work request {work_request_id} SUCCEEDED)"
+            if status in ("FAILED", "CANCELED"):
+                errors = self._budget.call(
+                    client.list_work_request_errors,
+                    work_request_id,
+                    what="list work request errors",
+                    endpoint=client.base_client.endpoint,
+                ).data
+                first = errors[0] if errors else None
+                reason = f"{first.code}: {first.message}" if first else "no error given"
+                raise ActionError(f"{what}: work request {work_request_id} {status}: {reason}")
+            if delay >= self._budget.remaining:
+                raise ActionError(
+                    f"{what}: work request {work_request_id} still {status} when the "
+                    f"{self._budget.seconds:g} s budget ran out; it may yet finish"
+                )
+            self._budget.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     # freeze ------------------------------------------------------------------------------
 
