@@ -301,3 +301,42 @@ def test_one_usage_file_for_stacks_with_different_resources(shop, tmp_path):
         DB2 + (110 - 10) * 0.0255
     )
     assert "CC-404" not in projects["dev"]["costCenters"]
+
+
+@pytest.mark.parametrize("has_data_filter", [True, False], ids=["py>=3.11.4", "py<3.11.4"])
+def test_a_base_archive_never_writes_outside_its_folder(tmp_path, monkeypatch, has_data_filter):
+    import io
+    import tarfile
+
+    from guardrails.runtime.errors import GuardrailsError
+    from guardrails.tooling.cost.estimate.diff import _extract
+
+    if not has_data_filter:  # as on Python 3.11.0-3.11.3 (Debian 12's 3.11.2)
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+
+    def archive(*members: tarfile.TarInfo) -> tarfile.TarFile:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for member in members:
+                tar.addfile(member, io.BytesIO(b"x") if member.isfile() else None)
+        buffer.seek(0)
+        return tarfile.open(fileobj=buffer)
+
+    def file(name: str) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.size = 1
+        return info
+
+    def link(name: str, to: str) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = tarfile.SYMTYPE, to
+        return info
+
+    good = tmp_path / "good"
+    _extract(archive(file("stacks/__main__.py")), good)
+    assert (good / "stacks" / "__main__.py").read_bytes() == b"x"
+    for bad in (file("../evil.py"), link("stacks/out", "../../outside")):
+        folder = tmp_path / f"bad-{bad.name.replace('/', '_')}"
+        with pytest.raises((GuardrailsError, getattr(tarfile, "FilterError", GuardrailsError))):
+            _extract(archive(bad), folder)
+        assert not (tmp_path / "evil.py").exists()

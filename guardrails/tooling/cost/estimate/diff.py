@@ -67,6 +67,25 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise GuardrailsError("git is not installed: cannot read a git ref as the base") from exc
 
 
+def _extract(tar: tarfile.TarFile, folder: Path) -> None:
+    """Extract an archive into `folder`, never outside it: tarfile's `data` filter where this
+    Python has it (3.11.4 and later), else the same checks made here (no absolute or `..`
+    names, no links pointing out of the folder, no devices)."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(folder, filter="data")
+        return
+    root = folder.resolve()
+    for member in tar.getmembers():
+        target = (root / member.name).resolve()
+        if member.isdev() or not target.is_relative_to(root):
+            raise GuardrailsError(f"git archive: {member.name!r} would leave {root}")
+        if member.issym() or member.islnk():
+            base = target.parent if member.issym() else root
+            if not (base / member.linkname).resolve().is_relative_to(root):
+                raise GuardrailsError(f"git archive: link {member.name!r} points out of {root}")
+    tar.extractall(folder)  # every member checked above
+
+
 @contextmanager
 def git_checkout(program: Path, ref: str) -> Iterator[tuple[Path, Path]]:
     """(repository root, program folder) as they are at `ref`, in a temporary folder."""
@@ -84,7 +103,7 @@ def git_checkout(program: Path, ref: str) -> Iterator[tuple[Path, Path]]:
         raise GuardrailsError(f"git archive {ref} failed: {archive.stderr.decode().strip()}")
     with tempfile.TemporaryDirectory(prefix="guardrails-base-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(tmp, filter="data")
+            _extract(tar, Path(tmp))
         yield Path(tmp), Path(tmp) / program.relative_to(root)
 
 
