@@ -857,3 +857,63 @@ def test_a_stop_whose_work_request_fails_is_a_failed_step_with_oci_s_message(wor
         if r["action"] == "stop" and r["resource"] == world.dev_adb.id
     )
     assert (record["status"], record["outcome"]) == ("failed", "failed")
+
+
+# --- SIGKILL at a changing call, then a rerun --------------------------------------------------
+
+KILLS = [
+    ("StopAutonomousDatabase", "before"),
+    ("StopAutonomousDatabase", "after"),
+    ("UpdateAutonomousDatabase", "after"),
+    ("PublishMessage", "after"),
+    ("CreateQuota", "before"),
+    ("CreateQuota", "after"),
+]
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize(("operation", "when"), KILLS, ids=[f"{o}-{w}" for o, w in KILLS])
+def test_a_run_killed_at_a_change_and_its_rerun(world, slack, capsys, operation, when):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from guardrails.tooling.acting.audit_trail import AuditLog
+
+    argv = [*world.argv("enforce", "--format", "json", "--apply"), "--spend", str(world.spend)]
+    child: list[subprocess.Popen[str]] = []
+    world.fake.state.on_call(operation, when, lambda: os.kill(child[0].pid, signal.SIGKILL))
+    child.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "guardrails.tooling.cli", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+    child[0].communicate(timeout=120)
+    assert child[0].returncode == -signal.SIGKILL
+    unanswered = AuditLog(world.audit).unresolved()
+    assert [i.action for i in unanswered] == [
+        {
+            "StopAutonomousDatabase": "stop",
+            "UpdateAutonomousDatabase": "tag",
+            "PublishMessage": "notify",
+            "CreateQuota": "freeze",
+        }[operation]
+    ]  # fmt: skip  the change the kill interrupted was announced before it was sent
+    code, _, err = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0, err
+    assert AuditLog(world.audit).unresolved() == []  # every change has an outcome now
+    done = [c for c in world.fake.state.calls if c.operation in CHANGING and c.status == 200]
+    changed = [(c.operation, c.path) for c in done if c.operation != "UpdateAutonomousDatabase"]
+    assert len(changed) == len(set(changed)), "a change was carried out twice"
+    assert len(world.fake.quotas.quotas) == 1
+    titles = [title for _, title, _ in world.fake.ons.messages]
+    assert sorted(titles) == sorted(set(titles)), "a notification went out twice"
+    assert len(titles) == 2  # one per cost center crossing a rule: none lost, none repeated
+    adbs = world.fake.database.autonomous_databases
+    assert adbs[world.dev_adb.id].lifecycle_state in ("STOPPING", "STOPPED")  # the plan, done
+    assert adbs[world.prod_adb.id].lifecycle_state == "AVAILABLE"
+    assert "earlier run: " in err

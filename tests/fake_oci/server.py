@@ -366,7 +366,11 @@ class FakeOciServer:
                 fault = state.take_fault(route.name)
                 if fault is not None:
                     raise OciError(fault.status, fault.code, fault.message)
+                if (before := state.take_hook(route.name, "before")) is not None:
+                    before()
                 result = route.handler(request)
+                if (after := state.take_hook(route.name, "after")) is not None:
+                    after()
                 response = result if isinstance(result, FakeResponse) else FakeResponse(result)
             except OciError as error:
                 call.status = error.status

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -64,6 +65,10 @@ class FakeOciState:
     auth_failures: list[str] = field(default_factory=list)
     unrouted: list[str] = field(default_factory=list)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
+    hooks: dict[tuple[str, str], Callable[[], None]] = field(default_factory=dict)
+    """(operation, "before" | "after") -> a function run once at that point of the next call
+    (fault-injection tests kill the client there: before the change, or after it and before
+    its answer)."""
     services: dict[type[Any], Any] = field(default_factory=dict)
     request_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -82,6 +87,18 @@ class FakeOciState:
         ``StopAutonomousDatabase``) with this OCI error instead of running it (-1: always)."""
         with self.lock:
             self.faults.setdefault(operation, []).append(Fault(status, code, message, times))
+
+    def on_call(self, operation: str, when: str, action: Callable[[], None]) -> None:
+        """Run `action` once, `when` ("before" or "after") the next call of `operation` is
+        carried out (an "after" action runs once the change is made, before the answer)."""
+        if when not in ("before", "after"):
+            raise ValueError(when)
+        with self.lock:
+            self.hooks[(operation, when)] = action
+
+    def take_hook(self, operation: str, when: str) -> Callable[[], None] | None:
+        with self.lock:
+            return self.hooks.pop((operation, when), None)
 
     def take_fault(self, operation: str) -> Fault | None:
         with self.lock:
