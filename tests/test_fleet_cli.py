@@ -105,22 +105,23 @@ def fleet(fake_oci: FakeOci, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             self.orders, self.search, self.stray = orders, search, stray
             self.untagged, self.prod_orders = untagged, prod_orders
 
-        def run(self, *args: str, stack: str = "dev", poll: str = "0") -> int:
+        def argv(self, *args: str, stack: str = "dev", poll: str = "0") -> list[str]:
             extra = ["--poll-seconds", poll, "--audit-log", str(audit)]
             acting = args[0] != "status"
-            return main(
-                [
-                    "fleet",
-                    *args,
-                    "--stack",
-                    stack,
-                    "--oci-config",
-                    str(config),
-                    "--endpoint-url",
-                    fake_oci.url,
-                    *(extra if acting else []),
-                ]
-            )
+            return [
+                "fleet",
+                *args,
+                "--stack",
+                stack,
+                "--oci-config",
+                str(config),
+                "--endpoint-url",
+                fake_oci.url,
+                *(extra if acting else []),
+            ]
+
+        def run(self, *args: str, stack: str = "dev", poll: str = "0") -> int:
+            return main(self.argv(*args, stack=stack, poll=poll))
 
         def changing_calls(self) -> list[str]:
             return [c.operation for c in fake_oci.state.calls if c.operation in CHANGING]
@@ -600,3 +601,60 @@ def test_a_killed_backup_whose_backup_never_started_is_taken_now(fleet, capsys):
     from guardrails.tooling.acting.audit_trail import AuditLog
 
     assert AuditLog(fleet.audit).unresolved() == []
+
+
+KILLS = [
+    (("backup", "orders"), "CreateAutonomousDatabaseBackup", "before"),
+    (("backup", "orders"), "CreateAutonomousDatabaseBackup", "after"),
+    (("stop", "orders"), "StopAutonomousDatabase", "after"),
+    (("scale", "orders", "--ecpu", "6"), "UpdateAutonomousDatabase", "after"),
+]
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize(
+    ("command", "operation", "when"), KILLS, ids=[f"{c[0]}-{o}-{w}" for c, o, w in KILLS]
+)
+def test_a_fleet_run_killed_at_its_change_and_its_rerun(fleet, capsys, command, operation, when):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from guardrails.tooling.acting.audit_trail import AuditLog
+
+    child: list[subprocess.Popen[str]] = []
+    fleet.fake.state.on_call(operation, when, lambda: os.kill(child[0].pid, signal.SIGKILL))
+    child.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "guardrails.tooling.cli", *fleet.argv(*command, "--apply")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+    child[0].communicate(timeout=120)
+    assert child[0].returncode == -signal.SIGKILL
+    (unanswered,) = AuditLog(fleet.audit).unresolved()  # announced before the call
+    assert (unanswered.command, unanswered.target) == (f"fleet {command[0]}", fleet.orders.id)
+    # OCI finishes what the killed run started while nobody watches (a rerun while it is
+    # still busy is refused: "try again when it is AVAILABLE or STOPPED")
+    for _ in range(20):
+        fleet.fake.database.autonomous_databases[fleet.orders.id].poll()
+        for backup in fleet.fake.database.backups.values():
+            backup.poll()
+
+    assert fleet.run(*command, "--apply") == 0
+    assert AuditLog(fleet.audit).unresolved() == []
+    err = capsys.readouterr().err
+    assert f"earlier run: fleet {command[0]} orders: " in err
+    done = [c for c in fleet.fake.state.calls if c.operation == operation and c.status == 200]
+    assert len(done) == 1, "the change was carried out twice"
+    record = fleet.fake.database.autonomous_databases[fleet.orders.id]
+    if command[0] == "backup":
+        manual = [b for b in fleet.fake.database.backups.values() if not b.is_automatic]
+        assert len(manual) == 1
+    elif command[0] == "stop":
+        assert record.lifecycle_state in ("STOPPING", "STOPPED")
+    else:
+        assert record.compute_count == 6
