@@ -917,3 +917,22 @@ def test_a_run_killed_at_a_change_and_its_rerun(world, slack, capsys, operation,
     assert adbs[world.dev_adb.id].lifecycle_state in ("STOPPING", "STOPPED")  # the plan, done
     assert adbs[world.prod_adb.id].lifecycle_state == "AVAILABLE"
     assert "earlier run: " in err
+
+
+def test_a_stop_whose_answer_is_lost_after_the_change_is_read_back_as_done(world, slack, capsys):
+    from tests.fake_oci.server import OciError
+
+    def lost() -> None:
+        raise OciError(500, "InternalError", "the answer was lost on the way")
+
+    world.fake.state.on_call("StopAutonomousDatabase", "after", lost)
+    code, doc, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0
+    stopped = [s for s in steps_by(doc, "stop") if s["type"] == "AutonomousDatabase"]
+    lost_one = next(s for s in stopped if "the call failed" in s["detail"])
+    assert lost_one["outcome"] == "done"
+    assert lost_one["detail"] == (
+        "the call failed (500 InternalError: the answer was lost on the way) but the resource "
+        "shows it done"
+    )
+    assert world.changing_calls().count("StopAutonomousDatabase") == 2  # none sent twice

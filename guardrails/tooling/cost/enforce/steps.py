@@ -455,6 +455,34 @@ def _attempt(
     )
 
 
+def _read_back(
+    step: Step,
+    remediator: Remediator,
+    settings: EnforcementSettings,
+    month: str,
+    today: str,
+    reason: str,
+) -> Step:
+    """A stop or tag whose call failed is read back: an error can come after the change was
+    made (an answer lost on the way), and the resource, not the error, says what happened."""
+    failed = replace(step, outcome="failed", detail=reason)
+    if step.target is None or step.action not in ("stop", "tag"):
+        return failed
+    try:
+        fresh = remediator.refresh(step.target)
+    except Exception:  # the read failed too: the error stands
+        return failed
+    if step.action == "stop":
+        made = fresh.state in ("STOPPING", "STOPPED")
+    else:
+        made = fresh.tag(settings.namespace, COST_ALERTED_KEY) == alerted_value(month, today)
+    if not made:
+        return failed
+    return replace(
+        step, outcome="done", detail=f"the call failed ({reason}) but the resource shows it done"
+    )
+
+
 def _change(step: Step, settings: EnforcementSettings, month: str, today: str) -> dict[str, str]:
     """What a tag step will write (for reading it back after a crash)."""
     if step.action != "tag":
@@ -500,13 +528,14 @@ def execute(
             resource_type=step.target.type if step.target else step.kind,
             **_change(step, settings, month, now().date().isoformat()),
         )
+        today = now().date().isoformat()
         try:
-            result = _attempt(step, remediator, settings, month, now().date().isoformat())
+            result = _attempt(step, remediator, settings, month, today)
         except Exception as exc:
             reason = describe_error(exc)
             if reason is None:
                 raise
-            result = replace(step, outcome="failed", detail=reason)
+            result = _read_back(step, remediator, settings, month, today, reason)
         record = asdict(_record(result, settings.stack, month, now()))
         record.pop("action")
         status: Status = (
