@@ -784,7 +784,7 @@ def sg(*rules: dict[str, Any]) -> dict[str, Any]:
     return {"vpcId": "vpc-1", "tags": AWS_TAGS, "ingress": list(rules)}
 
 
-def sg_in(low: int, high: int, protocol: str = "tcp", **source: Any) -> dict[str, Any]:
+def sg_in(low: int, high: int | None, protocol: str = "tcp", **source: Any) -> dict[str, Any]:
     return {"protocol": protocol, "fromPort": low, "toPort": high, **source}
 
 
@@ -834,6 +834,50 @@ CASES += [
         True,
         message=f"ingress[0]: ingress from 0.0.0.0/0 to all TCP ports; {ADMIN_FIX}",
     ),
+    # where "all ports" starts and ends, protocol numbers, a missing toPort
+    Case(
+        SG_ID,
+        "ports 1-65535 from world",
+        res(SG, sg(sg_in(1, 65535, **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to all TCP ports; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "ports 2-65535 from world",
+        res(SG, sg(sg_in(2, 65535, **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to 22, 1521, 1522, 3389, 6443; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "ports 0-65534 from world",
+        res(SG, sg(sg_in(0, 65534, **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to 22, 1521, 1522, 3389, 6443; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "protocol 6, ssh from world",
+        res(SG, sg(sg_in(22, 22, "6", **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to 22; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "udp 3389 from world",
+        res(SG, sg(sg_in(3389, 3389, "udp", **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to 3389; {ADMIN_FIX}",
+    ),
+    Case(
+        SG_ID,
+        "ssh from world, no toPort",
+        res(SG, sg(sg_in(22, None, **WORLD4))),
+        True,
+        message=f"ingress[0]: ingress from 0.0.0.0/0 to 22; {ADMIN_FIX}",
+    ),
+    Case(SG_ID, "port 2222 from world", res(SG, sg(sg_in(2222, 2222, **WORLD4))), False),
     Case(
         SG_ID,
         "rule resource, ssh from world",
