@@ -587,9 +587,9 @@ def test_a_rerun_after_a_killed_backup_takes_no_second_backup(fleet, capsys):
     err = capsys.readouterr().err
     assert fleet.changing_calls() == []
     assert f"earlier run: fleet backup orders: done (its backup {earlier.id} ({name}) " in err
-    assert f"not taking another backup: {earlier.id} is this request's" in err
+    assert f"not making it again: {earlier.id} is what this request asks for" in err
     (settled,) = [r for r in fleet.audit_records() if r.get("reconciled")]
-    assert (settled["status"], settled["backup"]) == ("done", earlier.id)
+    assert (settled["status"], settled["created"]) == ("done", earlier.id)
 
 
 def test_a_killed_backup_whose_backup_never_started_is_taken_now(fleet, capsys):
@@ -604,6 +604,11 @@ def test_a_killed_backup_whose_backup_never_started_is_taken_now(fleet, capsys):
 
 
 KILLS = [
+    (
+        ("clone", "orders", "--name", "scratch2", "--admin-secret", SECRET),
+        "CreateAutonomousDatabase",
+        "after",
+    ),
     (("backup", "orders"), "CreateAutonomousDatabaseBackup", "before"),
     (("backup", "orders"), "CreateAutonomousDatabaseBackup", "after"),
     (("stop", "orders"), "StopAutonomousDatabase", "after"),
@@ -654,6 +659,11 @@ def test_a_fleet_run_killed_at_its_change_and_its_rerun(fleet, capsys, command, 
     if command[0] == "backup":
         manual = [b for b in fleet.fake.database.backups.values() if not b.is_automatic]
         assert len(manual) == 1
+    elif command[0] == "clone":
+        clones = [
+            r for r in fleet.fake.database.autonomous_databases.values() if r.db_name == "SCRATCH2"
+        ]
+        assert len(clones) == 1
     elif command[0] == "stop":
         assert record.lifecycle_state in ("STOPPING", "STOPPED")
     else:

@@ -187,12 +187,11 @@ def _check_arguments(request: ActionRequest) -> None:
         lifecycle.check_clone_args(request.name, request.to_environment, request.admin_secret)
 
 
-def _plan(request: ActionRequest, stack: Any, database_client: Any) -> Any:
+def _plan(request: ActionRequest, stack: Any, database_client: Any, member: Any) -> Any:
     from guardrails.tooling.acting.production import production_policy
     from guardrails.tooling.fleet import lifecycle
-    from guardrails.tooling.fleet.inventory import list_databases, resolve
+    from guardrails.tooling.fleet.inventory import list_databases
 
-    member = resolve(database_client, stack, request.db)
     command = request.command
     policy = production_policy(request.target.program_dir)
     lifecycle.check_allowed(command, member, stack, request.allow_prod, policy)
@@ -260,7 +259,7 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
 
     from guardrails.tooling.acting.audit_trail import AuditLog
     from guardrails.tooling.fleet.executor import INTERRUPTED, FleetExecutor
-    from guardrails.tooling.fleet.inventory import check_reference
+    from guardrails.tooling.fleet.inventory import check_reference, resolve
     from guardrails.tooling.fleet.lifecycle import check_prod_flag
     from guardrails.tooling.fleet.status_output import render_outcome, render_plan
 
@@ -278,12 +277,14 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
     clients = _clients(target)
     database_client = clients.database()
     try:
-        plan = _plan(request, stack, database_client)
-        earlier = _settle_earlier(request, log, database_client, plan, err)
+        member = resolve(database_client, stack, request.db)
+        # an earlier, interrupted run's intents are settled from OCI before planning
+        earlier = _settle_earlier(request, log, database_client, member, err)
+        if earlier is not None:  # what this request asks for, an earlier run made
+            return EXIT_OK
+        plan = _plan(request, stack, database_client, member)
     except ServiceError as exc:
         return _read_failure(err, exc)
-    if earlier is not None:  # the backup an earlier, interrupted run took exists
-        return EXIT_OK
     as_json = request.format == "json"
     if not as_json:
         render_plan(plan, out, applied=request.apply)
@@ -331,30 +332,43 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
 
 
 def _backup_name(plan: Any) -> dict[str, str]:
-    names = [s.request.get("display_name") for s in plan.steps if s.action == "backup"]
-    return {"backup_name": str(names[0])} if names and names[0] else {}
+    """What a rerun needs to find what this run makes: the backup's or the clone's name."""
+    found: dict[str, str] = {}
+    for step in plan.steps:
+        if step.action == "backup" and step.request.get("display_name"):
+            found["backup_name"] = str(step.request["display_name"])
+        if step.action == "clone" and step.request.get("display_name"):
+            found["clone_name"] = str(step.request["display_name"])
+            found["compartment"] = str(step.request.get("compartment_id", ""))
+    return found
 
 
 def _settle_earlier(
-    request: ActionRequest, log: Any, database_client: Any, plan: Any, err: Console
-) -> Any:
-    """With --apply: settle this database's unanswered intents first; the earlier backup
-    when one that an interrupted `fleet backup` took exists (this run then takes none)."""
+    request: ActionRequest, log: Any, database_client: Any, member: Any, err: Console
+) -> str | None:
+    """With --apply: settle the database's unanswered intents first. Returns what an earlier
+    run made that is exactly this request (its backup, the clone of this name): then this
+    run makes nothing."""
     from guardrails.tooling.fleet.reconcile import reconcile
 
-    if not request.apply or plan.member.database is None:
+    if not request.apply or member.database is None:
         return None
     found = None
-    for settled in reconcile(log, database_client, plan.member.database.id):
+    for settled in reconcile(log, database_client, member.database.id):
         err.print(
-            f"earlier run: {settled.intent.command} {plan.ref}: {settled.status} ({settled.why})",
+            f"earlier run: {settled.intent.command} {member.label}: {settled.status} "
+            f"({settled.why})",
             highlight=False,
             soft_wrap=True,
         )
-        if settled.backup_id and plan.command == "backup":
-            found = settled.backup_id
+        same = settled.intent.action == request.command and (
+            request.command == "backup"
+            or settled.intent.details.get("clone_name") == (request.name or "").lower()
+        )
+        if settled.created and same:
+            found = settled.created
     if found is not None:
-        err.print(f"not taking another backup: {found} is this request's", highlight=False)
+        err.print(f"not making it again: {found} is what this request asks for", highlight=False)
     return found
 
 

@@ -2,7 +2,8 @@
 outcome: the run was killed while OCI worked), from the database itself.
 
 A backup intent is done if the backup it named exists (CREATING or ACTIVE): the rerun then
-takes no second backup. Any other intent (scale, stop, start, clone, retire) is recorded
+takes no second backup; a clone intent if a database of the clone's name exists in its
+compartment. Any other intent (scale, stop, start, clone, retire) is recorded
 with the database's state as found: a rerun plans from that state, so nothing is done twice.
 """
 
@@ -21,7 +22,8 @@ class Settled:
     intent: Intent
     status: Status
     why: str
-    backup_id: str | None = None
+    created: str | None = None
+    """The backup or clone the earlier run made, when it exists."""
 
 
 def _earlier_backup(database_client: Any, database_id: str, name: str) -> Any | None:
@@ -34,6 +36,13 @@ def _earlier_backup(database_client: Any, database_id: str, name: str) -> Any | 
     )
 
 
+def _earlier_clone(database_client: Any, compartment: str, name: str) -> Any | None:
+    databases = database_client.list_autonomous_databases(
+        compartment_id=compartment, display_name=name
+    ).data
+    return next((d for d in databases if d.lifecycle_state != "TERMINATED"), None)
+
+
 def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Settled]:
     """Record an outcome for every unanswered `fleet` intent on the database."""
     settled: list[Settled] = []
@@ -41,6 +50,7 @@ def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Set
         if not intent.command.startswith("fleet ") or intent.target != database_id:
             continue
         name = intent.details.get("backup_name")
+        clone = intent.details.get("clone_name")
         if intent.action == "backup" and isinstance(name, str):
             backup = _earlier_backup(database_client, database_id, name)
             if backup is not None:
@@ -48,6 +58,13 @@ def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Set
                 result = Settled(intent, "done", why, backup.id)
             else:
                 result = Settled(intent, "failed", f"no backup named {name} exists")
+        elif intent.action == "clone" and isinstance(clone, str):
+            made = _earlier_clone(database_client, str(intent.details.get("compartment")), clone)
+            if made is not None:
+                why = f"its clone {made.id} ({clone}) exists, {made.lifecycle_state}"
+                result = Settled(intent, "done", why, made.id)
+            else:
+                result = Settled(intent, "failed", f"no database named {clone} exists")
         else:
             state = database_client.get_autonomous_database(database_id).data.lifecycle_state
             result = Settled(intent, "unknown", f"the database is {state}; planned from there")
@@ -56,7 +73,7 @@ def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Set
             result.status,
             reconciled=True,
             detail=result.why,
-            **({"backup": result.backup_id} if result.backup_id else {}),
+            **({"created": result.created} if result.created else {}),
         )
         settled.append(result)
     return settled
