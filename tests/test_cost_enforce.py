@@ -936,3 +936,41 @@ def test_a_stop_whose_answer_is_lost_after_the_change_is_read_back_as_done(world
         "shows it done"
     )
     assert world.changing_calls().count("StopAutonomousDatabase") == 2  # none sent twice
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_an_unfreeze_killed_at_its_delete_and_its_rerun(world, slack, capsys, when):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from guardrails.tooling.acting.audit_trail import AuditLog
+
+    assert world.run("enforce", "--apply", capsys=capsys)[0] == 0
+    assert len(world.fake.quotas.quotas) == 1
+    child: list[subprocess.Popen[str]] = []
+    world.fake.state.on_call("DeleteQuota", when, lambda: os.kill(child[0].pid, signal.SIGKILL))
+    argv = world.argv("unfreeze", "--format", "json", "--apply")
+    child.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "guardrails.tooling.cli", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+    child[0].communicate(timeout=120)
+    assert child[0].returncode == -signal.SIGKILL
+    (unanswered,) = AuditLog(world.audit).unresolved()
+    assert (unanswered.command, unanswered.target) == ("cost unfreeze", "guardrails-freeze-cc-303")
+
+    code, _, err = world.run("unfreeze", "--apply", capsys=capsys)
+    assert code == 0, err
+    settled = "done (quota gone)" if when == "after" else "failed (quota "
+    assert f"earlier run: unfreeze guardrails-freeze-cc-303: {settled}" in err
+    assert world.fake.quotas.quotas == {}
+    assert AuditLog(world.audit).unresolved() == []
+    deletes = [c for c in world.fake.state.calls_of("DeleteQuota") if c.status in (200, 204)]
+    assert len(deletes) == 1, "the quota was deleted twice"

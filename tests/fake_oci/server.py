@@ -367,7 +367,8 @@ class FakeOciServer:
                 if fault is not None:
                     raise OciError(fault.status, fault.code, fault.message)
                 if (before := state.take_hook(route.name, "before")) is not None:
-                    before()
+                    before()  # e.g. the client killed before its request arrived:
+                    raise OciError(503, "NotCarriedOut", "the request never reached the service")
                 result = route.handler(request)
                 if (after := state.take_hook(route.name, "after")) is not None:
                     after()

@@ -90,7 +90,8 @@ class FakeOciState:
 
     def on_call(self, operation: str, when: str, action: Callable[[], None]) -> None:
         """Run `action` once, `when` ("before" or "after") the next call of `operation` is
-        carried out (an "after" action runs once the change is made, before the answer)."""
+        carried out: "before" runs instead of the operation (the request never reached the
+        service: nothing changes), "after" once the change is made, before the answer."""
         if when not in ("before", "after"):
             raise ValueError(when)
         with self.lock:

@@ -3,8 +3,9 @@ run died between announcing a change and hearing how it went).
 
 Each is decided from the resource, never from our log: a stop is done if the database or
 instance is stopping or stopped; a tag if the resource carries the value; a freeze if the
-quota exists. A notification cannot be read back (ONS keeps no message log): it is recorded
-`unknown` and, at most once, not sent again (records.notified). The outcome records say
+quota exists; an unfreeze if the quota is gone. A notification cannot be read back (ONS
+keeps no message log): it is recorded `unknown` and, at most once, not sent again
+(records.notified). The outcome records say
 `reconciled: true`; the run then plans from the resources as they are.
 """
 
@@ -44,13 +45,19 @@ def _judge(intent: Intent, reader: Reader, inventory: Inventory) -> tuple[Status
     if intent.action == "freeze":
         quota = inventory.quota(intent.target)
         return ("done", f"quota {quota} exists") if quota else ("failed", "no such quota")
+    if intent.action == "unfreeze":
+        quota = inventory.quota(intent.target)
+        return ("failed", f"quota {quota} is still there") if quota else ("done", "quota gone")
     return "unknown", "cannot be read back; not sent again (at most once)"
 
 
-def reconcile(audit: AuditLog, reader: Reader, inventory: Inventory) -> list[Settled]:
-    """Record an outcome for every unanswered intent of `cost enforce`, from real state."""
+def reconcile(
+    audit: AuditLog, reader: Reader, inventory: Inventory, command: str = COMMAND
+) -> list[Settled]:
+    """Record an outcome for every unanswered intent of `command` (`cost enforce` or
+    `cost unfreeze`), from real state."""
     settled: list[Settled] = []
-    for intent in audit.unresolved(COMMAND):
+    for intent in audit.unresolved(command):
         status, why = _judge(intent, reader, inventory)
         audit.outcome(intent, status, reconciled=True, detail=why, **_context(intent))
         settled.append(Settled(intent, status, why))

@@ -199,16 +199,7 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
         budget=budget,
     )
     if args.apply:
-        from guardrails.tooling.cost.enforce.reconcile import reconcile
-
-        # an earlier run's unanswered intents are settled from the resources first
-        for settled in _reading(lambda: reconcile(audit, remediator, inventory)):
-            err.print(
-                f"earlier run: {settled.intent.action} {settled.intent.target}: "
-                f"{settled.status} ({settled.why})",
-                highlight=False,
-                soft_wrap=True,
-            )
+        _settle(audit, remediator, inventory, "cost enforce", err)
     notified = already_notified(audit, args.stack, month)
     with err.status("planning", spinner="dots") if err.is_terminal else nullcontext():
         steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
@@ -243,21 +234,37 @@ def run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
     auth, creds = _auth(args)
     budget = _budget(args, err)
     inventory = OciInventory(auth, creds, settings.tenancy, budget)
+    audit = AuditLog(audit_path(args.audit_log))
+    remediator = CloudRemediator(
+        auth, creds, tenancy=settings.tenancy, compartment=settings.compartment, budget=budget
+    )
+    if args.apply:
+        _settle(audit, remediator, inventory, "cost unfreeze", err)
     steps = _reading(lambda: plan_unfreeze(settings, inventory, args.cost_center))
     if args.apply:
-        remediator = CloudRemediator(
-            auth, creds, tenancy=settings.tenancy, compartment=settings.compartment, budget=budget
-        )
         steps = execute(
             steps,
             remediator,
             settings,
-            AuditLog(audit_path(args.audit_log)),
+            audit,
             month=datetime.now(UTC).strftime("%Y-%m"),
             now=lambda: datetime.now(UTC),
             describe_error=describe_error,
         )
     return _finish(steps, args, out, f"cost unfreeze {args.stack}")
+
+
+def _settle(audit: AuditLog, remediator: Any, inventory: Any, command: str, err: Console) -> None:
+    """An earlier run's unanswered intents, settled from the resources before planning."""
+    from guardrails.tooling.cost.enforce.reconcile import reconcile
+
+    for settled in _reading(lambda: reconcile(audit, remediator, inventory, command)):
+        err.print(
+            f"earlier run: {settled.intent.action} {settled.intent.target}: "
+            f"{settled.status} ({settled.why})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _reading(read: Callable[[], list[T]]) -> list[T]:
