@@ -1,0 +1,1 @@
+"""`guardrails audit`: the catalog on what an OCI or AWS account really holds."""
