@@ -12,6 +12,7 @@ from policies import (
     aws_storage,
     budget_estimate,
     budget_rules,
+    declared_rules,
     notifications,
     oci_cost,
     oci_network,
@@ -34,6 +35,7 @@ RULES: tuple[Rule, ...] = (
     *aws_network.RULES,
     *aws_storage.RULES,
     *budget_estimate.RULES,
+    *declared_rules.RULES,
 )
 
 

@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from guardrails.runtime.errors import GuardrailsError, ProgramError
+from guardrails.tooling.audit.cli import add_audit_command
 from guardrails.tooling.cli_support import (
     EXIT_ERROR,
     EXIT_INTERNAL,
@@ -83,6 +84,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_preview_command(sub)
     add_check_command(sub)
+    add_audit_command(sub)
     add_layer_parser(sub)
     cost = add_command(
         sub,

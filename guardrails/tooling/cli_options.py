@@ -36,7 +36,9 @@ def add_oci_access_options(parser: argparse.ArgumentParser, *, aliases: bool = F
         "--auth", choices=AUTH_METHODS, default="api_key", help="how to authenticate to OCI"
     )
     group.add_argument(
-        "--endpoint-url", default=None, help="OCI service endpoint, e.g. a local emulator"
+        "--endpoint-url",
+        default=None,
+        help="the cloud's service endpoint, e.g. a local emulator (default: the region's)",
     )
     if aliases:
         deprecated_alias(parser, "--config-file", "--oci-config", dest="oci_config", type=Path)

@@ -15,6 +15,7 @@ import pytest
 from tests.fake_oci import (
     compute,
     database,
+    governed,
     monitoring,
     object_storage,
     ons,
@@ -27,6 +28,7 @@ from tests.fake_oci import (
 )
 from tests.fake_oci.compute import ComputeState
 from tests.fake_oci.database import DatabaseState
+from tests.fake_oci.governed import GovernedState
 from tests.fake_oci.monitoring import MonitoringState
 from tests.fake_oci.object_storage import ObjectStorageState
 from tests.fake_oci.ons import OnsState
@@ -59,6 +61,7 @@ SERVICES: tuple[Callable[[Router], None], ...] = (
     quotas.register,
     secrets.register,
     tags.register,
+    governed.register,
 )
 
 
@@ -134,6 +137,10 @@ class FakeOci:
     @property
     def tags(self) -> TagsState:
         return self.state.service(TagsState)
+
+    @property
+    def governed(self) -> GovernedState:
+        return self.state.service(GovernedState)
 
 
 def oci_config(fake: FakeOci | FakeOciServer, key: ApiKey | None = None) -> dict[str, Any]:

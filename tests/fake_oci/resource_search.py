@@ -1,6 +1,7 @@
 """``oci.resource_search.ResourceSearchClient``: structured queries over the fake's resources.
 
-The index is what the other services hold (Autonomous Databases, instances) plus resources
+The index is what the other services hold (Autonomous Databases, instances, the governed
+resources of ``governed.py``) plus resources
 seeded here of types the fake has no service for (``add_resource``), so a search finds what
 the tag and stop calls can act on, and more::
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from tests.fake_oci.compute import ComputeState
 from tests.fake_oci.database import DatabaseState
+from tests.fake_oci.governed import GovernedState, display_name
 from tests.fake_oci.lifecycle import TrackedResource
 from tests.fake_oci.server import (
     FakeRequest,
@@ -106,6 +108,20 @@ def _index(request: FakeRequest) -> list[dict[str, Any]]:
     ]
     rows += [_summary("Instance", r) for r in state.service(ComputeState).instances.values()]
     rows += [_summary(r.resource_type, r) for r in state.service(SearchState).extra]
+    rows += [
+        {
+            "resourceType": kind,
+            "identifier": r["id"],
+            "compartmentId": r["compartmentId"],
+            "displayName": display_name(kind, r),
+            "lifecycleState": r["lifecycleState"],
+            "timeCreated": r["timeCreated"],
+            "definedTags": r["definedTags"],
+            "freeformTags": r["freeformTags"],
+            "systemTags": {},
+        }
+        for kind, r in state.service(GovernedState).search_rows()
+    ]
     return sorted(rows, key=lambda row: (row["resourceType"], row["identifier"]))
 
 

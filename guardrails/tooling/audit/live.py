@@ -75,6 +75,8 @@ class Reading:
     """API calls made, by operation name (`GetBucket`, `DescribeSecurityGroups`)."""
     notes: list[str] = field(default_factory=list)
     """What could not be read, in one line each (these make the audit incomplete)."""
+    asides: list[str] = field(default_factory=list)
+    """What was read but not judged (types without a rule), in one line each."""
     regions: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -92,8 +94,14 @@ class Reading:
             self.calls[operation] += times
 
     def note(self, line: str) -> None:
+        """Something could not be read (the audit is incomplete)."""
         with self._lock:
             self.notes.append(line)
+
+    def aside(self, line: str) -> None:
+        """Something was read but not judged."""
+        with self._lock:
+            self.asides.append(line)
 
     @property
     def total_calls(self) -> int:
@@ -143,4 +151,6 @@ class Reading:
             if self.resources
             else 0.0,
             "notes": list(self.notes),
+            "notJudgedResources": list(self.asides),
+            "complete": not self.notes,
         }

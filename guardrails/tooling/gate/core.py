@@ -53,6 +53,8 @@ class Loaded:
     """Input files beyond the policy config and the ledger (the mocks file)."""
     unknown_wording: str = PREVIEW_UNKNOWN
     """How an `unknown` finding says when the rule will decide (a preview, a Terraform plan)."""
+    live: bool = False
+    """The subject is a live account: `summary` is what was read from it."""
 
 
 class Subject(Protocol):
@@ -177,5 +179,6 @@ def judge(subject: Subject, settings: GateSettings, progress: Say | None = None)
         timings,
         checkov_summary,
         settings.used() | loaded.used,
-        loaded.summary,
+        None if loaded.live else loaded.summary,
+        loaded.summary if loaded.live else None,
     )

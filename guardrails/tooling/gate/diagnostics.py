@@ -37,6 +37,8 @@ def unknown_message(message: str, wording: str = PREVIEW_UNKNOWN) -> str | None:
         return None
     detail = _UNKNOWN_AT.match(match[1])
     what = f"`{detail[1]}`" if detail else "a value it reads"
+    if "{what}" in wording:  # a wording that is a whole sentence (the live audit's)
+        return wording.format(what=what)
     return f"not decided offline: {what} {wording}"
 
 

@@ -87,6 +87,8 @@ class GateResult:
     """Which files were used: `policyConfig`, `suppressions`, `mocks` (None: defaults)."""
     plan: dict[str, Any] | None = None
     """Set by `check --plan` (guardrails.tooling.plans): what was read from the plan file."""
+    live: dict[str, Any] | None = None
+    """Set by `guardrails audit`: what was read from the account (`audit.live.Reading`)."""
 
     def count(self, level: str) -> int:
         return sum(1 for f in self.findings if f.level == level and not f.suppressed)

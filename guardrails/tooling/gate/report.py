@@ -61,6 +61,8 @@ def _level_cell(f: Finding) -> str:
 def _where(f: Finding) -> str:
     """Where to act, and the component path when the resource sits inside components."""
     parts = [str(f.source)] if f.source else []
+    if not parts and "::live::" in f.urn:  # a live resource: its id in the account
+        parts.append(f.urn.rsplit("::", 1)[-1])
     if " -> " in f.component_path:
         parts.append(f.component_path)
     return " · ".join(parts)
@@ -111,11 +113,16 @@ def _render_rows(title: str, style: str, rows: list[Finding], console: Console) 
 def render_text(result: GateResult, console: Console) -> None:
     """One table per severity, a row per finding, then the ledger notes and the verdict."""
     capture = result.capture
-    console.print(
-        f"[bold]guardrails check[/] {escape(capture.project)} / stack {escape(capture.stack)}: "
-        f"{len(capture.resources)} resources",
-        highlight=False,
-    )
+    if result.live is not None:
+        console.print(
+            f"[bold]guardrails audit[/] {escape(live_title(result.live))}", highlight=False
+        )
+    else:
+        console.print(
+            f"[bold]guardrails check[/] {escape(capture.project)} / stack "
+            f"{escape(capture.stack)}: {len(capture.resources)} resources",
+            highlight=False,
+        )
     for severity in (*SEVERITIES, "unspecified"):
         rows = [f for f in result.findings if f.severity == severity]
         if rows:
@@ -149,7 +156,50 @@ def render_text(result: GateResult, console: Console) -> None:
         )
     for note in (result.plan or {}).get("notes", []):
         console.print(f"[yellow]plan:[/] {escape(note)}", highlight=False)
+    if result.live is not None:
+        for line in live_lines(result.live):
+            console.print(escape(line), highlight=False, soft_wrap=True)
     console.print(verdict(result), highlight=False)
+
+
+def live_title(live: dict[str, Any]) -> str:
+    """`OCI ocid1.tenancy...: 1,204 resources in eu-frankfurt-1`."""
+    regions = ", ".join(live.get("regions") or []) or "its region"
+    return (
+        f"{str(live.get('cloud', '')).upper()} {live.get('scope', '')}: "
+        f"{live.get('resources', 0):,} resources in {regions}"
+    )
+
+
+def live_lines(live: dict[str, Any]) -> list[str]:
+    """What the audit read and could not read or judge, one line each."""
+    lines = [
+        f"read with {live.get('totalApiCalls', 0):,} read-only API calls "
+        f"({live.get('callsPerResource', 0)} per resource)"
+    ]
+    declared = live.get("declared")
+    if declared:
+        lines.append(
+            f"stack {declared['stack']}: {declared['declared']} governed resources declared"
+            + (
+                "; names known only after deploy (not matched): "
+                + ", ".join(f"{t} ({n})" for t, n in declared["namesKnownOnlyAfterDeploy"].items())
+                if declared.get("namesKnownOnlyAfterDeploy")
+                else ""
+            )
+        )
+    lines += [f"could not read: {note}" for note in live.get("notes", [])]
+    lines += [f"not judged: {line}" for line in live.get("notJudgedResources", [])]
+    lines += [
+        f"rule not run on a live account: {rule} ({why})"
+        for rule, why in sorted((live.get("notJudged") or {}).items())
+    ]
+    if live.get("notes"):
+        lines.append(
+            f"INCOMPLETE: {len(live['notes'])} read(s) refused; what they would have shown is "
+            "not judged"
+        )
+    return lines
 
 
 def _types(counts: dict[str, int]) -> str:
@@ -202,6 +252,7 @@ def to_json(result: GateResult) -> dict[str, Any]:
         },
         "checkov": result.checkov,
         "plan": result.plan,
+        "live": result.live,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
 
@@ -342,9 +393,45 @@ def _text(result: GateResult) -> str:
     return buffer.getvalue()
 
 
+def _md(text: str) -> str:
+    """A table cell: pipes escaped, lines joined."""
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def to_markdown(result: GateResult) -> str:
+    """The report as GitHub-flavoured Markdown (a job summary, an issue, a chat post)."""
+    clean = verdict(result).replace("[bold green]", "**").replace("[bold red]", "**")
+    clean = clean.replace("[/]", "**")
+    if result.live is not None:
+        title = f"guardrails audit: {live_title(result.live)}"
+    else:
+        title = f"guardrails check: {result.capture.project} / stack {result.capture.stack}"
+    out = [f"# {_md(title)}", "", clean, ""]
+    shown = [f for f in result.findings if not f.suppressed]
+    if shown:
+        out += [
+            "| level | severity | rule | resource | where | message |",
+            "|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {f.level} | {f.severity} | `{f.policy}` | {_md(f.name)} | {_md(_where(f))} | "
+            f"{_md(_message(f))} |"
+            for f in shown
+        ]
+        out.append("")
+    if result.suppressed:
+        out += [f"{result.suppressed} finding(s) suppressed by the ledger.", ""]
+    if result.live is not None:
+        out += ["## What was read", ""] + [f"- {_md(line)}" for line in live_lines(result.live)]
+        out.append("")
+    return "\n".join(out)
+
+
 def _document(result: GateResult, fmt: str) -> str:
     if fmt == "text":
         return _text(result)
+    if fmt == "markdown":
+        return to_markdown(result)
     return _dump(to_json(result) if fmt == "json" else to_sarif(result))
 
 
@@ -373,7 +460,7 @@ def write_reports(result: GateResult, targets: Sequence[ReportTarget], console: 
 def error_document(exc: BaseException, fmt: str, stack: str, program: Path) -> str | None:
     """A JSON or SARIF report that carries the error; None for text (the error line on
     stderr is the report)."""
-    if fmt == "text":
+    if fmt in ("text", "markdown"):
         return None
     error = error_object(exc)
     doc: dict[str, Any]

@@ -1,0 +1,197 @@
+"""`guardrails audit` once its command line is read: an `AuditRequest` -> outputs guarded,
+gate settings read, the account read through the cloud's reader, judged by the one gate core,
+every report written from that one run.
+
+Exit codes: 0 nothing mandatory found and everything read; 1 mandatory violations; 2 the
+audit could not run, or could not read part of the account (a refused read makes the audit
+incomplete: exit 2 unless `--allow-incomplete`, the report still written and naming what was
+not read); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.acting.retry import Budget
+from guardrails.tooling.audit.live import Reading
+from guardrails.tooling.audit.subject import LiveSubject, live_policy_config
+from guardrails.tooling.cli_options import AwsAccess
+from guardrails.tooling.cli_support import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS
+from guardrails.tooling.console import RichProgress
+from guardrails.tooling.gate.core import judge
+from guardrails.tooling.gate.findings import GateResult
+from guardrails.tooling.gate.report import ReportTarget, write_error_reports, write_reports
+from guardrails.tooling.gate.settings import gate_settings
+from guardrails.tooling.oci_auth import OciAuth
+from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, OutputRefused, guard_outputs
+from guardrails.tooling.project import DEFAULT_PROGRAM
+
+DEFAULT_TIMEOUT_SECONDS = 600.0
+DEFAULT_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """What `guardrails audit` was asked to do."""
+
+    cloud: str
+    reports: tuple[ReportTarget, ...]
+    compartments: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    stack: str | None = None
+    program: Path | None = None
+    policy_config: Path | None = None
+    suppressions: Path | None = None
+    oci: OciAuth = dataclasses.field(default_factory=OciAuth)
+    aws: AwsAccess = dataclasses.field(default_factory=AwsAccess)
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    workers: int = DEFAULT_WORKERS
+    allow_incomplete: bool = False
+
+    @property
+    def program_dir(self) -> Path:
+        return self.program or DEFAULT_PROGRAM
+
+
+def _outputs(request: AuditRequest) -> list[Output]:
+    return [
+        Output(r.flag, r.path, REPORT_KINDS[r.format], what=f"{r.format} report")
+        for r in request.reports
+        if r.path
+    ]
+
+
+def _inputs(request: AuditRequest) -> list[Input]:
+    inputs = [
+        Input("policy config", request.policy_config),
+        Input("suppression ledger", request.suppressions),
+        Input("OCI config file", request.oci.config_file),
+    ]
+    if request.stack is not None:
+        inputs.append(Input("program", request.program_dir, program=True))
+    return inputs
+
+
+class AuditProgress:
+    """One progress bar for the whole audit (silent off a terminal): the gate's phases, and
+    the readers' counts of resources read."""
+
+    def __init__(self, bar: RichProgress) -> None:
+        self._bar = bar
+        self._phase = ""
+        self._done = 0
+
+    def say(self, phase: str) -> None:
+        """A phase without a count (the gate's)."""
+        self._phase, self._done = phase, 0
+        self._bar.phase(phase[:26])
+
+    def count(self, phase: str, done: int, total: int) -> None:
+        """`done` of `total` in `phase` (the reader's)."""
+        if phase != self._phase:
+            self._phase, self._done = phase, 0
+            self._bar.phase(phase[:26], total or None)
+        if done > self._done:
+            self._bar.advance(done - self._done)
+            self._done = done
+
+
+def _reader(request: AuditRequest, budget: Budget, progress: AuditProgress) -> LiveSubject:
+    reading = Reading(cloud=request.cloud, scope="")
+    if request.cloud == "oci":
+        from guardrails.tooling.audit.oci_reader import read_oci
+
+        def read(r: Reading) -> None:
+            read_oci(
+                request.oci, request.compartments, budget, r, progress.count, request.workers,
+                request.regions,
+            )  # fmt: skip
+    else:
+        from guardrails.tooling.audit.aws_reader import read_aws
+
+        def read(r: Reading) -> None:
+            access = dataclasses.replace(request.aws, region=request.regions[0])
+            read_aws(access, request.regions, budget, r, progress.say, request.workers)
+
+    return LiveSubject(read, reading)
+
+
+def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
+    """0 clean, 1 mandatory violations, 2 could not run or incomplete (GuardrailsError: 2)."""
+    outputs = _outputs(request)
+    guard_outputs(outputs, _inputs(request))
+    where = request.program_dir if request.stack else Path.cwd()
+    name = f"{request.cloud}-audit"
+    result: GateResult
+    try:
+        settings = gate_settings(
+            where, policy_config=request.policy_config, ledger=request.suppressions
+        )
+        settings = dataclasses.replace(
+            settings, policy_config=live_policy_config(settings.policy_config)
+        )
+        err.print(
+            f"policy config: {escape(str(settings.policy_config_path or 'the catalog levels'))}; "
+            f"suppressions: {escape(str(settings.ledger_path or 'none'))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        with RichProgress(err) as bar:
+            progress = AuditProgress(bar)
+            budget = Budget(seconds=request.timeout, progress=progress.say)
+            subject = _reader(request, budget, progress)
+            if request.stack is not None:
+                subject = _with_declaration(subject, request)
+            result = judge(subject, settings, progress.say)
+    except Exception as exc:
+        if not isinstance(exc, OutputRefused):
+            write_error_reports(exc, request.reports, out, name, where)
+        raise
+    write_reports(result, request.reports, out)
+    if not result.passed:
+        return EXIT_VIOLATIONS
+    if result.live and result.live.get("notes") and not request.allow_incomplete:
+        err.print(
+            f"audit incomplete: {len(result.live['notes'])} read(s) refused (listed in the "
+            "report); grant the audit's read policy, or pass --allow-incomplete to accept",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _with_declaration(subject: LiveSubject, request: AuditRequest) -> LiveSubject:
+    """The subject whose reading also carries the stack's declaration (a program capture)."""
+    from guardrails.tooling.audit.declared import declaration
+    from guardrails.tooling.program.preview import capture_program
+
+    inner = subject.read
+
+    def read(reading: Reading) -> None:
+        inner(reading)
+        if request.stack is None:
+            raise GuardrailsError("internal: no stack")
+        captured = capture_program(request.program_dir, request.stack)
+        types = frozenset(r.type for r in reading.resources) | _reader_types(request.cloud)
+        resource, summary = declaration(captured, request.cloud, types, list(request.regions))
+        reading.add(resource)
+        subject.extra_summary["declared"] = summary
+
+    return dataclasses.replace(subject, read=read)
+
+
+def _reader_types(cloud: str) -> frozenset[str]:
+    if cloud == "oci":
+        from guardrails.tooling.audit.oci_types import OCI_TYPES
+
+        return OCI_TYPES
+    from guardrails.tooling.audit.aws_reader import AWS_TYPES
+
+    return AWS_TYPES
