@@ -1658,5 +1658,150 @@ MESSAGES: dict[tuple[str, str], str] = {
 }
 
 
+# --- declared against deployed (live audit with a stack) -----------------------------------
+
+DECLARATION = "guardrails:audit/declaration:Declaration"
+APPS = ocid("compartment", "apps")
+LIVE_BUCKET = "aws:s3/bucketV2:BucketV2"
+
+
+def declaration(vendor: str, declared: list[tuple[str, str | None]], scopes: list[str]) -> Any:
+    return res(
+        DECLARATION,
+        {
+            "stack": "dev",
+            "vendor": vendor,
+            "declared": [
+                {"type": t, "name": n, "urn": f"urn:pulumi:dev::app::{t}::{n}"} for t, n in declared
+            ],
+            "scopes": scopes,
+        },
+        name="declaration",
+    )
+
+
+STACK_CASES += [
+    StackCase(
+        "oci-stack-resource-deployed",
+        "no declaration (not a live audit with a stack)",
+        [res(BUCKET, {"compartmentId": APPS}, name="logs")],
+        [],
+    ),
+    StackCase(
+        "oci-stack-resource-deployed",
+        "declared and deployed",
+        [
+            declaration("oci", [(BUCKET, "logs")], []),
+            res(BUCKET, {"compartmentId": APPS}, name="logs"),
+        ],
+        [],
+    ),
+    StackCase(
+        "oci-stack-resource-deployed",
+        "declared name known only after deploy",
+        [declaration("oci", [(BUCKET, None)], [])],
+        [],
+    ),
+    StackCase(
+        "oci-stack-resource-deployed",
+        "declared, missing in the account",
+        [
+            declaration("oci", [(BUCKET, "logs")], []),
+            res(BUCKET, {"compartmentId": APPS}, name="other"),
+        ],
+        ["<stack>"],
+        messages=[
+            "stack dev declares Bucket 'logs' but the account has none by that name: deleted or "
+            "renamed outside Pulumi (run `pulumi refresh`), or never deployed"
+        ],
+    ),
+    StackCase(
+        "oci-stack-resource-declared",
+        "every live one declared",
+        [
+            declaration("oci", [(BUCKET, "logs")], [APPS]),
+            res(BUCKET, {"compartmentId": APPS}, name="logs"),
+        ],
+        [],
+    ),
+    StackCase(
+        "oci-stack-resource-declared",
+        "undeclared, outside the stack's compartments",
+        [
+            declaration("oci", [(BUCKET, "logs")], [APPS]),
+            res(BUCKET, {"compartmentId": ocid("compartment", "elsewhere")}, name="console"),
+        ],
+        [],
+    ),
+    StackCase(
+        "oci-stack-resource-declared",
+        "undeclared type with a generated name",
+        [
+            declaration("oci", [(BUCKET, None)], [APPS]),
+            res(BUCKET, {"compartmentId": APPS}, name="x"),
+        ],
+        [],
+    ),
+    StackCase(
+        "oci-stack-resource-declared",
+        "made in the console",
+        [
+            declaration("oci", [(BUCKET, "logs")], [APPS]),
+            res(BUCKET, {"compartmentId": APPS}, name="logs"),
+            res(BUCKET, {"compartmentId": APPS}, name="console"),
+        ],
+        ["console"],
+        messages=[
+            "Bucket 'console' is in stack dev's compartments but the stack does not declare it: "
+            "made in the console or by a script; import it (`pulumi import`) or remove it"
+        ],
+    ),
+    StackCase(
+        "aws-stack-resource-deployed",
+        "declared and deployed",
+        [declaration("aws", [(LIVE_BUCKET, "logs")], []), res(LIVE_BUCKET, {}, name="logs")],
+        [],
+    ),
+    StackCase(
+        "aws-stack-resource-deployed",
+        "an OCI declaration is not an AWS one",
+        [declaration("oci", [(LIVE_BUCKET, "logs")], [])],
+        [],
+    ),
+    StackCase(
+        "aws-stack-resource-deployed",
+        "declared, missing in the account",
+        [declaration("aws", [(LIVE_BUCKET, "logs")], [])],
+        ["<stack>"],
+        messages=[
+            "stack dev declares BucketV2 'logs' but the account has none by that name: deleted "
+            "or renamed outside Pulumi (run `pulumi refresh`), or never deployed"
+        ],
+    ),
+    StackCase(
+        "aws-stack-resource-declared",
+        "every live one declared",
+        [
+            declaration("aws", [(LIVE_BUCKET, "logs")], ["eu-west-1"]),
+            res(LIVE_BUCKET, {"region": "eu-west-1"}, name="logs"),
+        ],
+        [],
+    ),
+    StackCase(
+        "aws-stack-resource-declared",
+        "made by a script",
+        [
+            declaration("aws", [(LIVE_BUCKET, "logs")], ["eu-west-1"]),
+            res(LIVE_BUCKET, {"region": "eu-west-1"}, name="logs"),
+            res(LIVE_BUCKET, {"region": "eu-west-1"}, name="script-made"),
+        ],
+        ["script-made"],
+        messages=[
+            "BucketV2 'script-made' is in stack dev's regions but the stack does not declare it: "
+            "made in the console or by a script; import it (`pulumi import`) or remove it"
+        ],
+    ),
+]
+
 CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), c.message)) for c in CASES]
 STACK_CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), c.message)) for c in STACK_CASES]

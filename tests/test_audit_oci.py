@@ -151,3 +151,382 @@ def test_compartment_scope_takes_the_subtree_only(fake_oci: FakeOci, oci_args: l
     public = findings(report, "oci-objectstorage-bucket-no-public-access")
     assert set(public) == {"in-team"}
     assert report["live"]["scope"] == APPS
+
+
+def seed_every_type(fake: FakeOci) -> None:
+    """A violating resource of every type the audit reads (named `bad-*`), beside compliant
+    ones (`good-*`)."""
+    g, t = fake.governed, tags()
+    key, subnet_private = ocid("key", "cmk"), ocid("subnet", "private")
+    # tags
+    ns = g.add("TagNamespace", compartment_id=fake.tenancy, display_name="governance")
+    g.add(
+        "Tag",
+        compartment_id=fake.tenancy,
+        display_name="cost_center",
+        tagNamespaceId=ns["id"],
+        validator={"validatorType": "ENUM", "values": ["CC-101", "CC-102"]},
+    )
+    g.add("Vcn", compartment_id=APPS, display_name="good-vcn", defined_tags=t)
+    g.add(
+        "Vcn",
+        compartment_id=APPS,
+        display_name="bad-vcn-env",
+        defined_tags={"governance": {"environment": "qa", "cost_center": "CC-101"}},
+    )
+    g.add(
+        "Vcn",
+        compartment_id=APPS,
+        display_name="bad-vcn-cc",
+        defined_tags=tags(cost_center="CC-999"),
+    )
+    # Autonomous Databases
+    db = fake.database
+    db.add_autonomous_database(
+        compartment_id=APPS,
+        display_name="good-adb",
+        defined_tags=tags("prod"),
+        subnet_id=subnet_private,
+        backup_retention_period_in_days=30,
+    )
+    db.add_autonomous_database(
+        compartment_id=APPS, display_name="bad-adb-open", defined_tags=tags("prod")
+    )
+    db.add_autonomous_database(
+        compartment_id=APPS,
+        display_name="bad-adb-list",
+        defined_tags=tags("prod"),
+        whitelisted_ips=["0.0.0.0/0"],
+        is_mtls_connection_required=False,
+        backup_retention_period_in_days=3,
+    )
+    # buckets
+    g.add(
+        "Bucket",
+        compartment_id=APPS,
+        display_name="good-bucket",
+        defined_tags=t,
+        versioning="Enabled",
+        kmsKeyId=key,
+    )
+    g.add(
+        "Bucket",
+        compartment_id=APPS,
+        display_name="bad-bucket",
+        defined_tags=t,
+        publicAccessType="ObjectReadWithoutList",
+    )
+    # streaming
+    g.add(
+        "StreamPool",
+        compartment_id=APPS,
+        display_name="good-pool",
+        defined_tags=t,
+        customEncryptionKey={"kmsKeyId": key, "keyState": "ACTIVE"},
+        privateEndpointSettings={"subnetId": subnet_private},
+        isPrivate=True,
+    )
+    g.add("StreamPool", compartment_id=APPS, display_name="bad-pool", defined_tags=t)
+    # network
+    gateway = g.add("InternetGateway", compartment_id=APPS, display_name="good-igw", defined_tags=t)
+    public_rt = g.add(
+        "RouteTable",
+        compartment_id=APPS,
+        display_name="good-public-rt",
+        defined_tags=t,
+        vcnId=VCN,
+        routeRules=[
+            {
+                "destination": "0.0.0.0/0",
+                "destinationType": "CIDR_BLOCK",
+                "networkEntityId": gateway["id"],
+            }
+        ],
+    )
+    g.add(
+        "Subnet",
+        compartment_id=APPS,
+        display_name="good-subnet",
+        defined_tags=t,
+        vcnId=VCN,
+        routeTableId=public_rt["id"],
+        prohibitPublicIpOnVnic=True,
+        cidrBlock="10.0.1.0/24",
+    )
+    g.add(
+        "Subnet",
+        compartment_id=APPS,
+        display_name="bad-subnet",
+        defined_tags=t,
+        vcnId=VCN,
+        routeTableId=public_rt["id"],
+        prohibitPublicIpOnVnic=False,
+        cidrBlock="10.0.2.0/24",
+    )
+    g.add(
+        "SecurityList",
+        compartment_id=APPS,
+        display_name="bad-seclist-nodeports",
+        defined_tags=t,
+        vcnId=VCN,
+        ingressSecurityRules=[
+            {"source": "0.0.0.0/0", "protocol": "6", "tcpOptions": port(30000, 32767)}
+        ],
+    )
+    g.add(
+        "NetworkSecurityGroup",
+        compartment_id=APPS,
+        display_name="bad-nsg",
+        defined_tags=t,
+        vcnId=VCN,
+        securityRules=[
+            {
+                "direction": "INGRESS",
+                "protocol": "6",
+                "source": "0.0.0.0/0",
+                "sourceType": "CIDR_BLOCK",
+                "tcpOptions": port(3389),
+            },
+            {
+                "direction": "INGRESS",
+                "protocol": "6",
+                "source": "10.0.0.0/8",
+                "sourceType": "CIDR_BLOCK",
+                "tcpOptions": port(22),
+            },
+        ],
+    )
+    g.add(
+        "ClustersCluster",
+        compartment_id=APPS,
+        display_name="good-oke",
+        defined_tags=t,
+        vcnId=VCN,
+        endpointConfig={"subnetId": subnet_private, "isPublicIpEnabled": False},
+    )
+    g.add(
+        "ClustersCluster",
+        compartment_id=APPS,
+        display_name="bad-oke",
+        defined_tags=t,
+        vcnId=VCN,
+        endpointConfig={"subnetId": subnet_private, "isPublicIpEnabled": True},
+    )
+    for name, ip in (("good-vm", None), ("bad-vm", "203.0.113.7")):
+        vm = fake.compute.add_instance(compartment_id=APPS, display_name=name, defined_tags=t)
+        g.attach_vnic(vm.id, compartment_id=APPS, public_ip=ip)
+    # IAM
+    g.add(
+        "Policy",
+        compartment_id=fake.tenancy,
+        display_name="good-policy",
+        defined_tags=t,
+        statements=["Allow group Administrators to manage all-resources in tenancy"],
+    )
+    g.add(
+        "Policy",
+        compartment_id=fake.tenancy,
+        display_name="bad-policy",
+        defined_tags=t,
+        statements=["Allow group Developers to manage all-resources in tenancy"],
+    )
+    # alarms and topics
+    quiet = g.add("OnsTopic", compartment_id=APPS, display_name="bad-topic", defined_tags=t)
+    heard = g.add("OnsTopic", compartment_id=APPS, display_name="good-topic", defined_tags=t)
+    g.add(
+        "OnsSubscription",
+        compartment_id=APPS,
+        display_name="ops@example.com",
+        defined_tags=t,
+        topicId=heard["id"],
+        protocol="EMAIL",
+        endpoint="ops@example.com",
+    )
+    g.add(
+        "Alarm",
+        compartment_id=APPS,
+        display_name="good-alarm",
+        defined_tags=t,
+        isEnabled=True,
+        destinations=[heard["id"]],
+        severity="CRITICAL",
+        namespace="oci_autonomous_database",
+        query="CpuUtilization[1m].mean() > 90",
+        metricCompartmentId=APPS,
+    )
+    g.add(
+        "Alarm",
+        compartment_id=APPS,
+        display_name="bad-alarm-off",
+        defined_tags=t,
+        isEnabled=False,
+        destinations=[quiet["id"]],
+        severity="CRITICAL",
+        namespace="oci_autonomous_database",
+        query="CpuUtilization[1m].mean() > 90",
+        metricCompartmentId=APPS,
+    )
+    g.add(
+        "Alarm",
+        compartment_id=APPS,
+        display_name="bad-alarm-nobody",
+        defined_tags=t,
+        isEnabled=True,
+        destinations=[],
+        severity="CRITICAL",
+        namespace="oci_autonomous_database",
+        query="CpuUtilization[1m].mean() > 90",
+        metricCompartmentId=APPS,
+    )
+    # budgets and schedules
+    g.add(
+        "Budget",
+        compartment_id=fake.tenancy,
+        display_name="good-budget",
+        defined_tags=t,
+        amount=500,
+        resetPeriod="MONTHLY",
+        targetType="COMPARTMENT",
+        targets=[fake.tenancy],
+        alertRules=[
+            {
+                "displayName": "forecast-90",
+                "type": "FORECAST",
+                "threshold": 90,
+                "thresholdType": "PERCENTAGE",
+                "recipients": "ops@example.com",
+                "definedTags": t,
+            }
+        ],
+    )
+    g.add(
+        "Budget",
+        compartment_id=fake.tenancy,
+        display_name="bad-budget",
+        defined_tags=t,
+        amount=100,
+        resetPeriod="MONTHLY",
+        targetType="COMPARTMENT",
+        targets=[APPS],
+        alertRules=[],
+    )
+    db.add_autonomous_database(
+        compartment_id=TEAM,
+        display_name="bad-adb-dev-always-on",
+        defined_tags=tags("dev"),
+        subnet_id=subnet_private,
+        backup_retention_period_in_days=30,
+    )
+    db.add_autonomous_database(
+        compartment_id=TEAM,
+        display_name="good-adb-dev-nightly",
+        defined_tags=tags("staging"),
+        subnet_id=subnet_private,
+        backup_retention_period_in_days=30,
+    )
+    g.add("Schedule", compartment_id=TEAM, display_name="good-offhours", defined_tags=t,
+          action="STOP_RESOURCE", recurrenceType="CRON", recurrenceDetails="0 20 * * 1-5",
+          resourceFilters=[{"attribute": "DEFINED_TAGS", "value": [
+              {"namespace": "governance", "tagKey": "environment", "value": "staging"}]}])  # fmt: skip
+
+
+def test_every_rule_on_a_live_oci_type_has_a_live_case(
+    fake_oci: FakeOci, oci_args: list[str]
+) -> None:
+    seed_every_type(fake_oci)
+
+    code, report = audit(oci_args)
+
+    assert code == 1
+    by_rule: dict[str, dict[str, str]] = {}
+    for v in report["violations"]:
+        by_rule.setdefault(v["policy"], {})[v["name"]] = v["message"]
+    assert by_rule == EXPECTED_OCI
+    assert not [v for v in report["violations"] if v["name"].startswith("good-")]
+    assert report["live"]["complete"] is True
+    assert report["live"]["callsPerResource"] <= 2, report["live"]["apiCalls"]
+
+
+ADMIN_HINT = "allow a specific CIDR (or a bastion) instead"
+EXPECTED_OCI: dict[str, dict[str, str]] = {
+    "oci-budget-budget-has-alert-rule": {
+        "bad-budget": "budget bad-budget has no alert rule; add a budget Rule for it"
+    },
+    "oci-compute-instance-no-public-ip": {
+        "bad-vm": "the instance's primary VNIC gets a public IP (createVnicDetails.assignPublicIp"
+        "=true); set it to false and reach the instance through a bastion or a load balancer"
+    },
+    "oci-containerengine-cluster-private-api-endpoint": {
+        "bad-oke": "the Kubernetes API endpoint has a public IP (endpointConfig.isPublicIpEnabled="
+        "true); reach it through a bastion or VPN instead"
+    },
+    "oci-database-adb-backup-retention": {
+        "bad-adb-list": "backup retention 3 days is below 7 days; set "
+        "backupRetentionPeriodInDays to at least 7"
+    },
+    "oci-database-adb-mtls-required": {
+        "bad-adb-open": "reachable through an IP allow-list without isMtlsConnectionRequired=true",
+        "bad-adb-list": "reachable through an IP allow-list without isMtlsConnectionRequired=true",
+    },
+    "oci-database-adb-private-access": {
+        "bad-adb-open": "reachable from the whole internet: no private endpoint (subnetId) and no "
+        "IP allow-list; set subnetId (private endpoint) or whitelistedIps",
+        "bad-adb-list": "IP allow-list opens the database to the whole internet (0.0.0.0/0); list "
+        "specific CIDRs or use a private endpoint (subnetId)",
+    },
+    "oci-identity-policy-no-tenancy-admin": {
+        "bad-policy": "grants manage all-resources in tenancy to group Developers: Allow group "
+        "Developers to manage all-resources in tenancy; only Administrators may, scope it to a "
+        "compartment"
+    },
+    "oci-monitoring-alarm-enabled": {"bad-alarm-off": "alarm is disabled; set isEnabled to true"},
+    "oci-monitoring-alarm-has-destination": {
+        "bad-alarm-nobody": "alarm has no destination; add a notification topic to destinations"
+    },
+    "oci-network-ingress-no-public-nodeports": {
+        "bad-seclist-nodeports": "ingressSecurityRules[0]: ingress from 0.0.0.0/0 to the "
+        "Kubernetes NodePort range 30000-32767 (TCP 30000-32767); expose services through a "
+        "load balancer instead"
+    },
+    "oci-network-nsgrule-no-public-admin-ports": {
+        "bad-nsg/000001": f"ingress from 0.0.0.0/0 to 3389; {ADMIN_HINT}"
+    },
+    "oci-network-subnet-prohibit-public-ip": {
+        "bad-subnet": "subnet bad-subnet allows public IPs on its VNICs (prohibitPublicIpOnVnic is "
+        "not true) and routes to an internet gateway through route table good-public-rt; set "
+        "prohibitPublicIpOnVnic=true, or route through a NAT gateway"
+    },
+    "oci-objectstorage-bucket-customer-managed-key": {
+        "bad-bucket": "encrypted with an Oracle-managed key; set kmsKeyId to a customer-managed key"
+    },
+    "oci-objectstorage-bucket-no-public-access": {
+        "bad-bucket": "accessType is ObjectReadWithoutList; use NoPublicAccess"
+    },
+    "oci-objectstorage-bucket-versioning-enabled": {
+        "bad-bucket": "versioning is Disabled; set it to Enabled"
+    },
+    "oci-ons-topic-has-subscription": {
+        "bad-topic": "topic bad-topic notifies nobody: no subscription (used by bad-alarm-off); "
+        "subscribe an email, Slack or PagerDuty endpoint"
+    },
+    "oci-resourcescheduler-schedule-offhours-nonprod": {
+        "bad-adb-dev-always-on": "non-production Autonomous Database (environment dev, cost "
+        "center CC-101) has no off-hours STOP_RESOURCE schedule selecting it; add an "
+        "OffHoursSchedule (guardrails:offHours)"
+    },
+    "oci-streaming-streampool-customer-managed-key": {
+        "bad-pool": "stream pool uses an Oracle-managed key; set customEncryptionKey.kmsKeyId"
+    },
+    "oci-streaming-streampool-private-endpoint": {
+        "bad-pool": "stream pool has a public endpoint; set privateEndpointSettings.subnetId"
+    },
+    "oci-tagging-resource-allowed-values": {
+        "bad-vcn-env": "defined tag values not allowed: environment='qa' (allowed: dev, staging, "
+        "prod)"
+    },
+    "oci-tagging-stack-allowed-values": {
+        "bad-vcn-cc": "defined tag values not allowed by the tag definitions' ENUM validators: "
+        "governance.cost_center='CC-999' (allowed: CC-101, CC-102)"
+    },
+}
+"""Every rule that applies to a live OCI type, on the `bad-*` resources of seed_every_type."""

@@ -52,6 +52,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _patch_work(patch: pytest.MonkeyPatch) -> None:
     from guardrails.runtime.layer_builder import build
+    from guardrails.tooling.audit import command as audit
     from guardrails.tooling.cost.enforce import run as enforce_run
     from guardrails.tooling.cost.estimate import commands as estimate
     from guardrails.tooling.cost.spend import build as spend_build
@@ -67,6 +68,7 @@ def _patch_work(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(fleet, "_clients", _stop)
     patch.setattr(build, "build_layer", _stop)
     patch.setattr(layer, "_operations", _stop)
+    patch.setattr(audit, "judge", _stop)
 
 
 # --- the world every command reads --------------------------------------------------------
@@ -231,6 +233,18 @@ COMMANDS = (
         ("inputs/policy.json", "inputs/ledger.yaml"),
         program="program",
         sources=PROGRAM_SOURCES,
+    ),
+    Command(
+        "audit",
+        ("audit", "--cloud", "oci", "--policy-config", "{inputs}/policy.json", "--suppressions",
+         "{inputs}/ledger.yaml", "--oci-config", "{inputs}/oci-config"),
+        (
+            OutputOption("--output", _text("text")),
+            OutputOption("--output-json", _text("json")),
+            OutputOption("--output-sarif", _text("sarif")),
+            OutputOption("--output-markdown", _text("markdown")),
+        ),
+        ("inputs/policy.json", "inputs/ledger.yaml", "inputs/oci-config"),
     ),
     Command(
         "check --plan",
@@ -730,6 +744,7 @@ def test_ctrl_c_is_130_in_every_command(capsys, monkeypatch, command, how):
         "cost diff": ["--base", "HEAD"],
         "fleet clone": ["orders", "--name", "X"],
         "cost store forget": ["--month", "2026-09"],
+        "audit": ["--cloud", "oci"],
     }  # fmt: skip
     words = command.split()
     extra = required.get(command, [])

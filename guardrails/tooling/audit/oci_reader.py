@@ -50,7 +50,11 @@ def model_inputs(model: Any) -> dict[str, Any]:
     out what is not set)."""
     import oci
 
-    inputs: dict[str, Any] = _camel_tree(oci.util.to_dict(model))
+    raw = oci.util.to_dict(model)
+    tags = raw.pop("defined_tags", None)
+    inputs: dict[str, Any] = _camel_tree(raw)
+    if tags is not None:  # the provider's input is flat: {"ns.key": value}
+        inputs["definedTags"] = flat_defined_tags(tags)
     return inputs
 
 
@@ -364,7 +368,6 @@ def _budgets(reader: Reader, tenancy: str, scope: set[str]) -> list[LiveResource
         if tenancy not in scope and not (set(targets) & scope):
             continue
         inputs = model_inputs(budget)
-        inputs["definedTags"] = flat_defined_tags(budget.defined_tags)
         out.append(
             LiveResource(
                 BUDGET, budget.id, budget.display_name or budget.id, inputs,
@@ -403,7 +406,11 @@ def _schedules(reader: Reader, compartments: Sequence[str]) -> list[LiveResource
             continue
         for schedule in found:
             inputs = model_inputs(schedule)
-            inputs["definedTags"] = flat_defined_tags(schedule.defined_tags)
+            # the API's filter `value` list is the provider's `values`
+            inputs["resourceFilters"] = [
+                {("values" if k == "value" and isinstance(v, list) else k): v for k, v in f.items()}
+                for f in inputs.get("resourceFilters", [])
+            ]
             out.append(
                 LiveResource(
                     SCHEDULE, schedule.id, schedule.display_name or schedule.id, inputs,

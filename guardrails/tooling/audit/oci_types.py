@@ -200,7 +200,7 @@ def _tag_namespace(reader: Reader, s: Summary, base: LiveResource) -> list[LiveR
         inputs["tagNamespaceId"] = s.id
         out.append(
             LiveResource(
-                TAG, tag.id, f"{s.name}.{tag.name}", inputs, references=[s.id],
+                TAG, tag.id, tag.name, inputs, references=[s.id],
                 region=reader.region, scope=s.compartment_id, parent_id=s.id,
             )
         )  # fmt: skip
