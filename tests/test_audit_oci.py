@@ -530,3 +530,96 @@ EXPECTED_OCI: dict[str, dict[str, str]] = {
     },
 }
 """Every rule that applies to a live OCI type, on the `bad-*` resources of seed_every_type."""
+
+
+def test_a_refused_read_is_reported_unknown_and_the_audit_incomplete(
+    fake_oci: FakeOci, oci_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_oci.governed.add("Bucket", compartment_id=APPS, display_name="logs", defined_tags=tags())
+    fake_oci.state.inject_fault("GetBucket", 403, "NotAuthorized", "not allowed", times=-1)
+
+    code, report = audit(oci_args)
+
+    assert code == 2  # nothing mandatory found, but not everything could be read
+    assert "audit incomplete: 1 read(s) refused" in capsys.readouterr().err
+    unknown = {v["policy"]: v["message"] for v in report["violations"] if v["level"] == "unknown"}
+    assert unknown["oci-objectstorage-bucket-no-public-access"] == (
+        "not decided: `accessType` was not returned by the cloud API for this resource (the "
+        "audit's notes say why); the rule could not judge it"
+    )
+    assert report["live"]["complete"] is False
+    assert report["live"]["notes"][0].startswith("Bucket logs (ocid1.bucket.")
+    assert "403 NotAuthorized: not allowed" in report["live"]["notes"][0]
+
+    code, report = audit(oci_args, "--allow-incomplete")
+    assert code == 0 and report["live"]["complete"] is False
+
+
+def test_throttling_is_retried_within_the_budget(fake_oci: FakeOci, oci_args: list[str]) -> None:
+    fake_oci.governed.add("Bucket", compartment_id=APPS, display_name="logs", defined_tags=tags(),
+                          publicAccessType="ObjectRead")  # fmt: skip
+    fake_oci.state.inject_fault("GetBucket", 429, "TooManyRequests", "slow down", times=2)
+
+    code, report = audit(oci_args)
+
+    assert code == 1
+    assert set(findings(report, "oci-objectstorage-bucket-no-public-access")) == {"logs"}
+    assert len(fake_oci.state.calls_of("GetBucket")) == 3
+
+
+def test_an_endpoint_that_keeps_failing_stops_the_audit_within_its_timeout(
+    fake_oci: FakeOci, oci_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_oci.state.inject_fault("SearchResources", 503, "ServiceUnavailable", "down", times=-1)
+
+    code = main(["audit", *oci_args, "--timeout", "2"])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "SearchResources" in err and "within the 2 s budget (last: 503" in err, err
+    assert "Traceback" not in err
+
+
+def test_bad_compartment_options_are_refused_before_any_call(
+    fake_oci: FakeOci, oci_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", *oci_args, "--compartment", "ocid1.bucket.oc1..aaaa"]) == 2
+    assert "not a compartment or tenancy OCID" in capsys.readouterr().err
+    missing = ocid("compartment", "nowhere")
+    assert main(["audit", *oci_args, "--compartment", missing]) == 2
+    assert f"--compartment {missing}: not found in the tenancy" in capsys.readouterr().err
+    assert main(["audit", *oci_args, "--aws-profile", "x"]) == 2
+    assert not [c for c in fake_oci.state.calls if not c.operation.startswith(READS)]
+
+
+def test_declared_against_deployed_for_the_dev_stack(
+    fake_oci: FakeOci, oci_args: list[str]
+) -> None:
+    dev = "ocid1.compartment.oc1..aaaaaaaadevworkloads0000000000000000000000000000000000000000"
+    fake_oci.governed.add("Compartment", compartment_id=fake_oci.tenancy, display_name="dev",
+                          id=dev, defined_tags=tags())  # fmt: skip
+    fake_oci.database.add_autonomous_database(
+        compartment_id=dev, display_name="orders-dev", defined_tags=tags(), subnet_id=ocid("subnet")
+    )
+    fake_oci.governed.add("Bucket", compartment_id=dev, display_name="console-made",
+                          defined_tags=tags(), versioning="Enabled", kmsKeyId=ocid("key"))  # fmt: skip
+
+    code, report = audit(oci_args, "--stack", "dev")
+
+    assert code == 1
+    missing = [
+        v["message"] for v in report["violations"] if v["policy"] == "oci-stack-resource-deployed"
+    ]
+    assert (
+        "stack dev declares AutonomousDatabase 'search-dev' but the account has none by that name: "
+        "deleted or renamed outside Pulumi (run `pulumi refresh`), or never deployed"
+    ) in missing
+    assert not [m for m in missing if "'orders-dev'" in m]  # it is there
+    assert findings(report, "oci-stack-resource-declared") == {
+        "console-made": "Bucket 'console-made' is in stack dev's compartments but the stack does "
+        "not declare it: made in the console or by a script; import it (`pulumi import`) or "
+        "remove it"
+    }
+    declared = report["live"]["declared"]
+    assert declared["stack"] == "dev" and declared["declared"] > 10
+    assert dev in declared["scopes"]
