@@ -25,9 +25,7 @@ DECLARATION = "guardrails:audit/declaration:Declaration"
 
 
 def _declaration(resources: Sequence[Resource], vendor: str) -> Resource | None:
-    return next(
-        (r for r in resources if r.type == DECLARATION and r.get("vendor") == vendor), None
-    )
+    return next((r for r in resources if r.type == DECLARATION and r.get("vendor") == vendor), None)
 
 
 def _in_scope(resource: Resource, scopes: set[str]) -> bool:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.subprocess  # the real policy pack process
-
 from guardrails.tooling.cli import main
 from tests.fake_oci.fixture import FakeOci
 from tests.fake_oci.state import ocid
+
+pytestmark = pytest.mark.subprocess  # the real policy pack process
 
 APPS = ocid("compartment", "apps")
 TEAM = ocid("compartment", "team")  # under APPS

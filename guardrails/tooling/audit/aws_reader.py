@@ -9,7 +9,8 @@ calls of the catalog's types, mapped to the Pulumi AWS provider's input names.
         GetLayerVersionPolicy, ListFunctions; sns ListTopics + GetTopicAttributes,
         ListSubscriptions; cloudwatch DescribeAlarms
     once: s3 ListBuckets + GetPublicAccessBlock per bucket; s3control GetPublicAccessBlock;
-        budgets DescribeBudgets + DescribeNotificationsForBudget + DescribeSubscribersForNotification
+        budgets DescribeBudgets + DescribeNotificationsForBudget +
+        DescribeSubscribersForNotification
 
 Read-only by construction: only Describe/Get/List calls. A service or call the account
 refuses (AccessDenied, a service not in the region) is a note naming the service, region and

@@ -21,13 +21,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.validation import is_ocid
 from guardrails.tooling.acting.retry import Budget, retryable
 from guardrails.tooling.audit.live import LiveResource, Reading
+from guardrails.tooling.audit.oci_models import Summary, flat_defined_tags, model_inputs
 from guardrails.tooling.audit.oci_types import TYPE_FOR_SEARCH, UNMAPPED
 from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials, make_client
 
@@ -38,50 +38,6 @@ LIVE_STATES_QUERY = (
     "query all resources where lifecycleState != 'TERMINATED' && lifecycleState != 'DELETED'"
 )
 SEARCH_PAGE = 1000
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def model_inputs(model: Any) -> dict[str, Any]:
-    """An SDK model as camelCase properties, None values dropped (the provider's inputs leave
-    out what is not set)."""
-    import oci
-
-    raw = oci.util.to_dict(model)
-    tags = raw.pop("defined_tags", None)
-    inputs: dict[str, Any] = _camel_tree(raw)
-    if tags is not None:  # the provider's input is flat: {"ns.key": value}
-        inputs["definedTags"] = flat_defined_tags(tags)
-    return inputs
-
-
-def _camel_tree(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {camel(k): _camel_tree(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_camel_tree(v) for v in value]
-    return value
-
-
-def flat_defined_tags(tags: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
-    """`{"ns": {"key": v}}` (the API) -> `{"ns.key": v}` (the provider's input)."""
-    return {f"{ns}.{k}": v for ns, values in (tags or {}).items() for k, v in values.items()}
-
-
-@dataclass
-class Summary:
-    """One Resource Search hit."""
-
-    search_type: str
-    id: str
-    compartment_id: str
-    name: str
-    defined_tags: dict[str, Any]
-    freeform_tags: dict[str, str]
-    lifecycle_state: str
 
 
 class OciClients:

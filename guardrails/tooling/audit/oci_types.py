@@ -13,12 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from guardrails.tooling.audit.live import LiveResource
-
-if TYPE_CHECKING:
-    from guardrails.tooling.audit.oci_reader import Reader, Summary
+from guardrails.tooling.audit.oci_models import Reads as Reader
+from guardrails.tooling.audit.oci_models import Summary, flat_defined_tags, model_inputs
 
 ADB = "oci:Database/autonomousDatabase:AutonomousDatabase"
 BUCKET_TYPE = "oci:ObjectStorage/bucket:Bucket"
@@ -40,7 +39,7 @@ BUDGET = "oci:Budget/budget:Budget"
 BUDGET_RULE = "oci:Budget/rule:Rule"
 SCHEDULE = "oci:ResourceScheduler/schedule:Schedule"
 
-Read = Callable[["Reader", "Summary", LiveResource], list[LiveResource]]
+Read = Callable[[Reader, Summary, LiveResource], list[LiveResource]]
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,6 @@ class OciType:
 def _fill(base: LiveResource, model: Any, *drop: str, **renamed: str) -> LiveResource:
     """`base` with the model's properties (camelCase), search tags kept, `renamed` as the
     provider names them (`accessType` for the API's `publicAccessType`)."""
-    from guardrails.tooling.audit.oci_reader import flat_defined_tags, model_inputs
-
     inputs = model_inputs(model)
     for api_name, input_name in renamed.items():
         if api_name in inputs:
@@ -101,8 +98,6 @@ def _security_list(reader: Reader, s: Summary, base: LiveResource) -> list[LiveR
 
 
 def _nsg(reader: Reader, s: Summary, base: LiveResource) -> list[LiveResource]:
-    from guardrails.tooling.audit.oci_reader import model_inputs
-
     rules = reader.pages(
         "network",
         "ListNetworkSecurityGroupSecurityRules",
@@ -189,8 +184,6 @@ def _policy(reader: Reader, s: Summary, base: LiveResource) -> list[LiveResource
 
 
 def _tag_namespace(reader: Reader, s: Summary, base: LiveResource) -> list[LiveResource]:
-    from guardrails.tooling.audit.oci_reader import model_inputs
-
     base.inputs["name"] = s.name
     out = [base]
     for summary in reader.pages("identity", "ListTags", "list_tags", s.id):
