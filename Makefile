@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: check preview test lint format clean bench-gate bench-layers bench-cost bench-fleet mutation
+.PHONY: check preview test lint format clean bench-gate bench-layers bench-cost bench-fleet bench-audit mutation
 
 PIP := $(BIN)/python -m pip --quiet --quiet --disable-pip-version-check
 
@@ -63,6 +63,9 @@ bench-cost: $(STAMP)
 
 bench-fleet: $(STAMP)
 	$(BIN)/python bench/fleet/run.py
+
+bench-audit: $(STAMP)
+	$(BIN)/python bench/audit/run.py
 
 # Mutation testing of the rules and the cost maths against the in-process tests that judge
 # them ([tool.mutmut] in pyproject.toml); the last run's figures are in docs/mutation.md.
