@@ -242,7 +242,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             action = rule.action if rule else ""
             call.fault = action
             if action == "fail" and rule is not None:
-                self._error(rule)
+                self._error(rule, query=body.startswith(b"Action="))
                 call.answered = True
                 return
             if action == "hang":
@@ -268,7 +268,10 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(response_body)
             call.answered = True
 
-        def _error(self, rule: Rule) -> None:
+        def _error(self, rule: Rule, *, query: bool = False) -> None:
+            if query:  # the query protocol (SNS, EC2, RDS...) answers errors in XML
+                self._xml_error(rule)
+                return
             payload = json.dumps(
                 {
                     "__type": rule.code,
@@ -281,6 +284,23 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("x-amzn-ErrorType", rule.code)
             self.send_header("x-amzn-query-error", f"{rule.code};Sender")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _xml_error(self, rule: Rule) -> None:
+            error = (
+                f"<Error><Type>Sender</Type><Code>{rule.code}</Code>"
+                f"<Message>{rule.message}</Message></Error>"
+            )
+            # EC2 wraps errors in Response/Errors; the other query services in ErrorResponse
+            payload = (
+                f"<Response><Errors>{error}</Errors><RequestID>fault</RequestID></Response>"
+                if "ec2" in (self.headers.get("Authorization") or "")
+                else f"<ErrorResponse>{error}<RequestId>fault</RequestId></ErrorResponse>"
+            ).encode()
+            self.send_response(rule.status)
+            self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

@@ -5,6 +5,7 @@ type has a live case asserting its message."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import boto3
 import pytest
 
 from guardrails.tooling.cli import main
+from tests.aws_faults import FaultProxy, serving
 
 pytestmark = pytest.mark.subprocess  # the real policy pack process and moto
 
@@ -154,3 +156,65 @@ def test_every_rule_on_a_live_aws_type_has_a_live_case(aws: str, aws_args: list[
         "and reach it from inside the VPC"
     }
     assert not [n for rule in found.values() for n in rule if n.startswith("good-")], found
+
+
+@pytest.fixture
+def proxied(aws: str, aws_args: list[str]) -> Iterator[tuple[FaultProxy, list[str]]]:
+    """The audit's calls through the fault-injecting proxy in front of moto."""
+    with serving(aws) as proxy:
+        yield proxy, [a if a != aws else proxy.url for a in aws_args]
+
+
+def test_a_refused_service_is_a_note_and_the_audit_incomplete(
+    aws: str, proxied: tuple[FaultProxy, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    proxy, args = proxied
+    client(aws, "sns").create_topic(Name="alerts", Tags=TAGS)
+    proxy.fail("ListTopics", status=403, code="AuthorizationError", message="not allowed", times=99)
+    # moto's default VPC (subnets with public IPs, an untagged group) is not this test's point
+    Path("policy.json").write_text(json.dumps({
+        "aws-tagging-resource-required-tags": "disabled",
+        "aws-ec2-subnet-no-public-ip-on-launch": "disabled",
+    }))  # fmt: skip
+    args = [*args, "--policy-config", "policy.json"]
+
+    code, report = audit(args)
+
+    assert code == 2, report["violations"]
+    assert "audit incomplete: 1 read(s) refused" in capsys.readouterr().err
+    assert report["live"]["notes"] == [
+        f"SNS topics in {REGION} could not be read (AuthorizationError: not allowed)"
+    ]
+    assert "aws:sns/topic:Topic" not in report["live"]["types"]
+    code, report = audit(args, "--allow-incomplete")
+    assert code == 0
+    changing = [
+        c
+        for c in proxy.calls
+        if c.method not in ("GET", "HEAD") and not c.operation.startswith(READ)
+    ]  # REST reads (S3, EKS) are GETs the proxy does not name
+    assert proxy.calls and not changing, changing
+
+
+def test_a_throttling_storm_is_ridden_out_within_the_budget(
+    aws: str, proxied: tuple[FaultProxy, list[str]]
+) -> None:
+    proxy, args = proxied
+    client(aws, "ec2").create_security_group(GroupName="web", Description="w")
+    proxy.storm("DescribeSecurityGroups", times=2)
+
+    code, report = audit(args)
+
+    assert code == 1  # the default VPC's subnets and the untagged group: real findings
+    assert "web" in by_rule(report)["aws-tagging-resource-required-tags"]
+    assert len(proxy.of("DescribeSecurityGroups")) == 3
+    assert report["live"]["complete"] is True
+
+
+def test_aws_options_that_do_not_apply_are_refused(
+    aws_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", *aws_args, "--compartment", "ocid1.compartment.oc1..aaaa"]) == 2
+    assert "--cloud aws: --compartment applies to OCI" in capsys.readouterr().err
+    assert main(["audit", "--cloud", "aws", "--region", "Frankfurt"]) == 2
+    assert "--region 'Frankfurt': not a region name" in capsys.readouterr().err

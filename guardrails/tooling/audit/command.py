@@ -154,17 +154,18 @@ def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
             write_error_reports(exc, request.reports, out, name, where)
         raise
     write_reports(result, request.reports, out)
-    if not result.passed:
-        return EXIT_VIOLATIONS
-    if result.live and result.live.get("notes") and not request.allow_incomplete:
+    incomplete = bool(result.live and result.live.get("notes"))
+    if incomplete:
         err.print(
-            f"audit incomplete: {len(result.live['notes'])} read(s) refused (listed in the "
-            "report); grant the audit's read policy, or pass --allow-incomplete to accept",
+            f"audit incomplete: {len(result.live['notes'])} read(s) refused (listed in the "  # type: ignore[index]
+            "report); grant the audit's read policy"
+            + ("" if request.allow_incomplete else ", or pass --allow-incomplete to accept"),
             highlight=False,
             soft_wrap=True,
         )
-        return EXIT_ERROR
-    return EXIT_OK
+    if not result.passed:
+        return EXIT_VIOLATIONS
+    return EXIT_ERROR if incomplete and not request.allow_incomplete else EXIT_OK
 
 
 def _with_declaration(subject: LiveSubject, request: AuditRequest) -> LiveSubject:
