@@ -613,6 +613,13 @@ KILLS = [
     (("backup", "orders"), "CreateAutonomousDatabaseBackup", "after"),
     (("stop", "orders"), "StopAutonomousDatabase", "after"),
     (("scale", "orders", "--ecpu", "6"), "UpdateAutonomousDatabase", "after"),
+    (("scale", "orders", "--ecpu", "6"), "UpdateAutonomousDatabase", "before"),
+    (("stop", "orders"), "StopAutonomousDatabase", "before"),
+    (("start", "orders"), "StartAutonomousDatabase", "before"),
+    (("start", "orders"), "StartAutonomousDatabase", "after"),
+    (("retire", "orders"), "CreateAutonomousDatabaseBackup", "after"),
+    (("retire", "orders"), "DeleteAutonomousDatabase", "before"),
+    (("retire", "orders"), "DeleteAutonomousDatabase", "after"),
 ]
 
 
@@ -629,6 +636,8 @@ def test_a_fleet_run_killed_at_its_change_and_its_rerun(fleet, capsys, command, 
     from guardrails.tooling.acting.audit_trail import AuditLog
 
     child: list[subprocess.Popen[str]] = []
+    if command[0] == "start":
+        fleet.fake.database.autonomous_databases[fleet.orders.id].lifecycle_state = "STOPPED"
     fleet.fake.state.on_call(operation, when, lambda: os.kill(child[0].pid, signal.SIGKILL))
     child.append(
         subprocess.Popen(
@@ -653,7 +662,9 @@ def test_a_fleet_run_killed_at_its_change_and_its_rerun(fleet, capsys, command, 
     assert AuditLog(fleet.audit).unresolved() == []
     err = capsys.readouterr().err
     assert f"earlier run: fleet {command[0]} orders: " in err
-    done = [c for c in fleet.fake.state.calls if c.operation == operation and c.status == 200]
+    done = [
+        c for c in fleet.fake.state.calls if c.operation == operation and c.status in (200, 202, 204)
+    ]
     assert len(done) == 1, "the change was carried out twice"
     record = fleet.fake.database.autonomous_databases[fleet.orders.id]
     if command[0] == "backup":
@@ -666,5 +677,21 @@ def test_a_fleet_run_killed_at_its_change_and_its_rerun(fleet, capsys, command, 
         assert len(clones) == 1
     elif command[0] == "stop":
         assert record.lifecycle_state in ("STOPPING", "STOPPED")
+    elif command[0] == "start":
+        assert record.lifecycle_state in ("STARTING", "AVAILABLE")
+    elif command[0] == "retire":
+        assert record.lifecycle_state in ("TERMINATING", "TERMINATED")
+        manual = [b for b in fleet.fake.database.backups.values() if not b.is_automatic]
+        assert len(manual) == 1, "a second final backup"
+        assert (
+            len(
+                [
+                    c
+                    for c in fleet.fake.state.calls
+                    if c.operation == "DeleteAutonomousDatabase" and c.status in (200, 202, 204)
+                ]
+            )
+            == 1
+        )
     else:
         assert record.compute_count == 6

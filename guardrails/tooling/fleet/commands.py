@@ -187,7 +187,13 @@ def _check_arguments(request: ActionRequest) -> None:
         lifecycle.check_clone_args(request.name, request.to_environment, request.admin_secret)
 
 
-def _plan(request: ActionRequest, stack: Any, database_client: Any, member: Any) -> Any:
+def _plan(
+    request: ActionRequest,
+    stack: Any,
+    database_client: Any,
+    member: Any,
+    final_backup: str | None = None,
+) -> Any:
     from guardrails.tooling.acting.production import production_policy
     from guardrails.tooling.fleet import lifecycle
     from guardrails.tooling.fleet.inventory import list_databases
@@ -224,7 +230,7 @@ def _plan(request: ActionRequest, stack: Any, database_client: Any, member: Any)
         )
     if command in ("stop", "start"):
         return lifecycle.plan_power(member, command)
-    return lifecycle.plan_retire(stack, member, now)
+    return lifecycle.plan_retire(stack, member, now, final_backup)
 
 
 def _progress(err: Console) -> tuple[Any, Callable[[str], None]]:
@@ -277,12 +283,18 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
     clients = _clients(target)
     database_client = clients.database()
     try:
-        member = resolve(database_client, stack, request.db)
+        try:
+            member = resolve(database_client, stack, request.db)
+        except GuardrailsError:
+            # a retire killed after its delete: the database is gone, the intent says so
+            if _retired_earlier(request, log, database_client, err):
+                return EXIT_OK
+            raise
         # an earlier, interrupted run's intents are settled from OCI before planning
         earlier = _settle_earlier(request, log, database_client, member, err)
-        if earlier is not None:  # what this request asks for, an earlier run made
+        if earlier.made is not None:  # what this request asks for, an earlier run made
             return EXIT_OK
-        plan = _plan(request, stack, database_client, member)
+        plan = _plan(request, stack, database_client, member, earlier.final_backup)
     except ServiceError as exc:
         return _read_failure(err, exc)
     as_json = request.format == "json"
@@ -343,17 +355,52 @@ def _backup_name(plan: Any) -> dict[str, str]:
     return found
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """What settling an interrupted run found for this request."""
+
+    made: str | None = None
+    """What this request asks for, made by the earlier run (its backup, the clone of this
+    name, the retired database): this run makes nothing."""
+    final_backup: str | None = None
+    """A retire's final backup the earlier run took: this run deletes without a second one."""
+
+
+def _retired_earlier(request: ActionRequest, log: Any, database_client: Any, err: Console) -> bool:
+    """With --apply, for retire: an unanswered retire intent on this reference whose database
+    is gone is settled done (the killed run's delete went through)."""
+    from guardrails.tooling.fleet.reconcile import reconcile
+
+    if not request.apply or request.command != "retire":
+        return False
+    targets = {
+        i.target
+        for i in log.unresolved()
+        if i.command == "fleet retire" and request.db in (i.target, i.details.get("database"))
+    }
+    done = False
+    for target in sorted(targets):
+        for settled in reconcile(log, database_client, target):
+            err.print(
+                f"earlier run: {settled.intent.command} {request.db}: {settled.status} "
+                f"({settled.why})",
+                highlight=False,
+                soft_wrap=True,
+            )
+            done = done or (settled.intent.action == "retire" and settled.status == "done")
+    return done
+
+
 def _settle_earlier(
     request: ActionRequest, log: Any, database_client: Any, member: Any, err: Console
-) -> str | None:
-    """With --apply: settle the database's unanswered intents first. Returns what an earlier
-    run made that is exactly this request (its backup, the clone of this name): then this
-    run makes nothing."""
+) -> Earlier:
+    """With --apply: settle the database's unanswered intents first (see `Earlier`)."""
     from guardrails.tooling.fleet.reconcile import reconcile
 
     if not request.apply or member.database is None:
-        return None
+        return Earlier()
     found = None
+    final_backup = None
     for settled in reconcile(log, database_client, member.database.id):
         err.print(
             f"earlier run: {settled.intent.command} {member.label}: {settled.status} "
@@ -367,9 +414,13 @@ def _settle_earlier(
         )
         if settled.created and same:
             found = settled.created
+        if settled.intent.action == "retire" == request.command:
+            if settled.status == "done":
+                found = member.database.id
+            final_backup = settled.final_backup or final_backup
     if found is not None:
         err.print(f"not making it again: {found} is what this request asks for", highlight=False)
-    return found
+    return Earlier(found, final_backup)
 
 
 def run_fleet(request: StatusRequest | ActionRequest, out: Console, err: Console) -> int:

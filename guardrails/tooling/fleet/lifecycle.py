@@ -420,17 +420,27 @@ def plan_power(member: FleetMember, command: str) -> Plan:
     return Plan(command, member.label, member, (step,))
 
 
-def plan_retire(stack: FleetStack, member: FleetMember, now: datetime) -> Plan:
+def plan_retire(
+    stack: FleetStack, member: FleetMember, now: datetime, final_backup: str | None = None
+) -> Plan:
+    """A final long-term backup, then the delete; `final_backup`: the one an interrupted
+    retire already took (no second one)."""
     db = member.database
     assert db is not None
-    backup = _backup_step(member, now, FINAL_BACKUP_DAYS, long_term=True)
     delete = Step("delete", f"terminate {member.label} ({db.id})", "TERMINATED")
-    notes: tuple[str, ...] = ()
+    steps: tuple[Step, ...] = (
+        (_backup_step(member, now, FINAL_BACKUP_DAYS, long_term=True), delete)
+        if final_backup is None
+        else (delete,)
+    )
+    notes: tuple[str, ...] = (
+        (f"final backup {final_backup}: taken by the interrupted run",) if final_backup else ()
+    )
     edit = None
     if member.managed:
         edit = (
             f"# {stack.path.name}: remove guardrails:databases.{member.key} "
             f"(dbName {db.db_name}), or the next `pulumi up` creates it again"
         )
-        notes = (f"{member.label} is declared in {stack.path.name}: remove it there too",)
-    return Plan("retire", member.label, member, (backup, delete), edit, notes)
+        notes += (f"{member.label} is declared in {stack.path.name}: remove it there too",)
+    return Plan("retire", member.label, member, steps, edit, notes)

@@ -3,8 +3,11 @@ outcome: the run was killed while OCI worked), from the database itself.
 
 A backup intent is done if the backup it named exists (CREATING or ACTIVE): the rerun then
 takes no second backup; a clone intent if a database of the clone's name exists in its
-compartment. Any other intent (scale, stop, start, clone, retire) is recorded
-with the database's state as found: a rerun plans from that state, so nothing is done twice.
+compartment. A retire intent is done when the database is terminating, terminated or gone
+(its delete was sent); when the database still runs but the retire's final backup exists, the
+rerun deletes it without a second final backup (`final_backup`). Any other intent (scale,
+stop, start) is recorded with the database's state as found: a rerun plans from that state,
+so nothing is done twice.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ class Settled:
     why: str
     created: str | None = None
     """The backup or clone the earlier run made, when it exists."""
+    final_backup: str | None = None
+    """A retire's final backup, taken by the earlier run, whose delete was never sent."""
 
 
 def _earlier_backup(database_client: Any, database_id: str, name: str) -> Any | None:
@@ -41,6 +46,38 @@ def _earlier_clone(database_client: Any, compartment: str, name: str) -> Any | N
         compartment_id=compartment, display_name=name
     ).data
     return next((d for d in databases if d.lifecycle_state != "TERMINATED"), None)
+
+
+GONE = ("TERMINATING", "TERMINATED")
+
+
+def _settle_retire(
+    intent: Intent, database_client: Any, database_id: str, backup_name: Any
+) -> Settled:
+    from oci.exceptions import ServiceError
+
+    try:
+        state = database_client.get_autonomous_database(database_id).data.lifecycle_state
+    except ServiceError as exc:
+        if exc.status != 404:
+            raise
+        state = "gone"
+    backup = (
+        _earlier_backup(database_client, database_id, backup_name)
+        if isinstance(backup_name, str) and state != "gone"
+        else None
+    )
+    if state in (*GONE, "gone"):
+        return Settled(intent, "done", f"the database is {state}: its delete was sent")
+    if backup is not None:
+        return Settled(
+            intent,
+            "unknown",
+            f"its final backup {backup.id} ({backup_name}) exists, {backup.lifecycle_state}; "
+            f"the database is {state}: the delete is still to send",
+            final_backup=backup.id,
+        )
+    return Settled(intent, "unknown", f"the database is {state}; no final backup yet")
 
 
 def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Settled]:
@@ -65,6 +102,8 @@ def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Set
                 result = Settled(intent, "done", why, made.id)
             else:
                 result = Settled(intent, "failed", f"no database named {clone} exists")
+        elif intent.action == "retire":
+            result = _settle_retire(intent, database_client, database_id, name)
         else:
             state = database_client.get_autonomous_database(database_id).data.lifecycle_state
             result = Settled(intent, "unknown", f"the database is {state}; planned from there")
