@@ -40,6 +40,7 @@ CHANGING = {
     "CreateQuota",
     "DeleteQuota",
     "PublishMessage",
+    "UpdateTopic",
 }
 
 
@@ -431,7 +432,8 @@ def test_aws_spend_is_announced_on_sns(world, aws, capsys):
     body = json.loads(message["Body"])
     assert body["Subject"] == "guardrails dev: cost center CC-101 crossed ACTUAL 80%"
     assert "month to date  900.00 USD (90% of budget)" in body["Message"]
-    assert world.changing_calls() == []  # nothing on OCI for AWS spend
+    # nothing on OCI for AWS spend but the mark on the stack's topic (at most once)
+    assert set(world.changing_calls()) == {"UpdateTopic"}
 
 
 # --- bad input: exit 2, a message, nothing changed, no audit --------------------------------
@@ -819,6 +821,57 @@ def test_a_rerun_settles_unanswered_intents_from_the_resources_and_repeats_nothi
     assert AuditLog(world.audit).unresolved() == []
 
 
+def test_notifications_are_marked_on_the_topic_and_a_lost_trail_sends_nothing_twice(
+    world, slack, capsys
+):
+    code, _, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 0
+    month = next(r["month"] for r in world.audit_records() if r.get("month"))
+    tags = world.fake.ons.topics[world.topic.topic_id].freeform_tags
+    assert tags == {
+        f"guardrails-notified-dev-{month}-CC-101": "ons=ACTUAL 100%;slack=ACTUAL 100%",
+        f"guardrails-notified-dev-{month}-CC-303": "ons=FORECAST 100%;slack=FORECAST 100%",
+    }
+    messages, posts = len(world.fake.ons.messages), len(slack.posts)
+    world.audit.unlink()  # the trail is lost (a CI cache expired)
+
+    code, doc, _ = world.run("enforce", "--apply", capsys=capsys)
+
+    assert code == 0
+    assert (len(world.fake.ons.messages), len(slack.posts)) == (messages, posts)
+    skipped = [r for r in doc["steps"] if r["action"] == "notify"]
+    assert skipped and all("(marked on the topic)" in r["detail"] for r in skipped), skipped
+
+
+@pytest.mark.subprocess
+def test_a_run_killed_between_mark_and_publish_never_sends_it(world, slack, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    child: list[subprocess.Popen[str]] = []
+    world.fake.state.on_call(
+        "PublishMessage", "before", lambda: os.kill(child[0].pid, signal.SIGKILL)
+    )
+    child.append(subprocess.Popen(
+        [sys.executable, "-m", "guardrails.tooling.cli",
+         *world.argv("enforce", "--apply", "--spend", str(world.spend))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ))  # fmt: skip
+    child[0].communicate(timeout=120)
+    assert child[0].returncode == -signal.SIGKILL
+    assert world.fake.ons.messages == []
+    world.audit.unlink()  # and the trail is lost too
+
+    code, _, _ = world.run("enforce", "--apply", capsys=capsys)
+
+    assert code == 0
+    sent = [title for _, title, _ in world.fake.ons.messages]
+    assert "guardrails dev: cost center CC-101 crossed ACTUAL 100%" not in sent  # at most once
+    assert sent == ["guardrails dev: cost center CC-303 crossed FORECAST 100%"]
+
+
 def test_an_intent_whose_call_never_happened_is_failed_and_the_change_is_made(world, slack, capsys):
     from guardrails.tooling.acting.audit_trail import AuditLog
 
@@ -907,7 +960,12 @@ def test_a_run_killed_at_a_change_and_its_rerun(world, slack, capsys, operation,
     assert code == 0, err
     assert AuditLog(world.audit).unresolved() == []  # every change has an outcome now
     done = [c for c in world.fake.state.calls if c.operation in CHANGING and c.status == 200]
-    changed = [(c.operation, c.path) for c in done if c.operation != "UpdateAutonomousDatabase"]
+    # tag updates and the topic's notification marks are rewritten, not repeated
+    changed = [
+        (c.operation, c.path)
+        for c in done
+        if c.operation not in ("UpdateAutonomousDatabase", "UpdateTopic")
+    ]
     assert len(changed) == len(set(changed)), "a change was carried out twice"
     assert len(world.fake.quotas.quotas) == 1
     titles = [title for _, title, _ in world.fake.ons.messages]

@@ -6,7 +6,11 @@ Seed a topic, publish with the real clients, read what was sent::
     fake_oci.ons.messages        # [(topic id, title, body), ...]
 
 Routes (base path /20181201): ListTopics ``GET /topics`` (``compartmentId`` required,
-``name``, ``id``, ``lifecycleState``, paging) on the control plane; PublishMessage ``POST
+``name``, ``id``, ``lifecycleState``, paging), GetTopic ``GET /topics/{topicId}`` and
+UpdateTopic ``PUT /topics/{topicId}`` (a ``TopicAttributesDetails`` body: ``description``
+required, as the API documents; ``freeformTags`` at most 64 tags, keys up to 100 and values up
+to 256 characters; ``definedTags``; ``if-match`` checked, 412 on a stale etag) on the control
+plane; PublishMessage ``POST
 /topics/{topicId}/messages`` on the data plane, whose ``MessageDetails`` body needs a
 ``body`` (64 KB at most) and takes a ``title`` (255 characters at most); an unknown topic is
 404. The answer is a ``PublishResult`` (messageId, timeStamp).
@@ -20,6 +24,7 @@ from datetime import UTC, datetime
 from tests.fake_oci.server import (
     FakeRequest,
     FakeResponse,
+    OciError,
     Router,
     invalid_parameter,
     not_found,
@@ -39,6 +44,14 @@ class TopicRecord:
     compartment_id: str
     lifecycle_state: str = "ACTIVE"
     time_created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    description: str = ""
+    freeform_tags: dict[str, str] = field(default_factory=dict)
+    defined_tags: dict[str, dict[str, object]] = field(default_factory=dict)
+    version: int = 1
+
+    @property
+    def etag(self) -> str:
+        return f"{self.topic_id[-8:]}-{self.version}"
 
 
 class OnsState:
@@ -62,7 +75,10 @@ def _topic_json(record: TopicRecord, request: FakeRequest) -> dict[str, object]:
         "compartmentId": record.compartment_id,
         "lifecycleState": record.lifecycle_state,
         "timeCreated": oci_time(record.time_created),
-        "etag": record.topic_id[-8:],
+        "etag": record.etag,
+        "description": record.description,
+        "freeformTags": record.freeform_tags,
+        "definedTags": record.defined_tags,
         "apiEndpoint": f"http://{request.header('host')}",
     }
 
@@ -101,6 +117,46 @@ def publish_message(request: FakeRequest) -> FakeResponse:
     return FakeResponse(result, status=202)
 
 
+def _topic(request: FakeRequest) -> TopicRecord:
+    topic = request.state.service(OnsState).topics.get(request.params["topicId"])
+    if topic is None:
+        raise not_found()
+    return topic
+
+
+def get_topic(request: FakeRequest) -> FakeResponse:
+    topic = _topic(request)
+    return FakeResponse(_topic_json(topic, request), headers={"etag": topic.etag})
+
+
+MAX_FREEFORM_TAGS = 64
+
+
+def update_topic(request: FakeRequest) -> FakeResponse:
+    topic = _topic(request)
+    match = request.header("if-match")
+    if match is not None and match != topic.etag:
+        raise OciError(412, "PreconditionFailed", "The resource has been changed (etag).")
+    body = request.json_object()
+    if not isinstance(body.get("description"), str):
+        raise invalid_parameter("description is required.")
+    tags = body.get("freeformTags")
+    if tags is not None:
+        if not isinstance(tags, dict) or len(tags) > MAX_FREEFORM_TAGS:
+            raise invalid_parameter(f"freeformTags: at most {MAX_FREEFORM_TAGS} tags.")
+        for key, value in tags.items():
+            if not 1 <= len(key) <= 100 or not isinstance(value, str) or len(value) > 256:
+                raise invalid_parameter(f"freeformTags: invalid tag {key!r}.")
+        topic.freeform_tags = dict(tags)
+    if isinstance(body.get("definedTags"), dict):
+        topic.defined_tags = body["definedTags"]
+    topic.description = body["description"]
+    topic.version += 1
+    return FakeResponse(_topic_json(topic, request), headers={"etag": topic.etag})
+
+
 def register(router: Router) -> None:
     router.add("GET", f"{BASE}/topics", "ListTopics", list_topics)
+    router.add("GET", f"{BASE}/topics/{{topicId}}", "GetTopic", get_topic)
+    router.add("PUT", f"{BASE}/topics/{{topicId}}", "UpdateTopic", update_topic)
     router.add("POST", f"{BASE}/topics/{{topicId}}/messages", "PublishMessage", publish_message)

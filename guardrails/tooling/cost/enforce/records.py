@@ -8,6 +8,12 @@ a notification is sent **at most once** per (stack, month, cost center, channel,
 that succeeded is not sent again, and neither is one whose run died between intent and
 answer (it may have gone out; ONS keeps no message log to ask). Keep the file between
 scheduled runs (a CI cache or a bucket).
+
+The trail is not the only memory: before publishing, the enforcer marks the notification on
+the stack's ONS topic (a freeform tag per stack, month and cost center, `mark_key`, whose
+value lists `<channel kind>=<rule>`), so that a run whose trail was lost still sends nothing
+twice. The mark is written first: a run that dies between mark and publish has not sent it
+and will not (at most once, never twice).
 """
 
 from __future__ import annotations
@@ -33,6 +39,26 @@ class AuditRecord:
     currency: str | None = None
     rule: str | None = None
     month: str | None = None
+
+
+MARK_PREFIX = "guardrails-notified"
+MARK_VALUE_LIMIT = 256
+"""OCI's limit on a freeform tag value."""
+
+
+def mark_key(stack: str, month: str, cost_center: str) -> str:
+    """The topic's freeform tag that remembers this cost center's notifications this month."""
+    return f"{MARK_PREFIX}-{stack}-{month}-{cost_center}"
+
+
+def mark_entry(channel: str, rule: str) -> str:
+    """One notification in a mark's value: `ons=FORECAST 100%`."""
+    return f"{channel.partition(':')[0]}={rule}"
+
+
+def marked(value: str | None) -> set[str]:
+    """The entries of a mark's value."""
+    return {e for e in (value or "").split(";") if e}
 
 
 def notified(log: AuditLog, stack: str, month: str) -> set[tuple[str, str, str]]:

@@ -22,6 +22,7 @@ import oci
 from guardrails.runtime.limits import HTTPS_URL
 from guardrails.runtime.validation import SNS_TOPIC_ARN, is_ocid, matches
 from guardrails.tooling.acting.retry import Budget, BudgetExhausted
+from guardrails.tooling.cost.enforce.records import MARK_VALUE_LIMIT, marked
 from guardrails.tooling.cost.enforce.steps import ADB, INSTANCE, CostResource
 from guardrails.tooling.oci_auth import OciAuth, OciCredentials, make_client
 
@@ -172,6 +173,52 @@ class CloudRemediator:
         if kind == "slack":
             return self._slack(title, body)
         raise ActionError(f"unknown notification channel {channel!r}")
+
+    def marks(self, topic: str, key: str) -> set[str]:
+        client = self._client(oci.ons.NotificationControlPlaneClient)
+        topic_id = self._topic_id(topic)
+        found = self._budget.call(
+            client.get_topic, topic_id, what="read ONS topic", endpoint=client.base_client.endpoint
+        ).data
+        return marked((found.freeform_tags or {}).get(key))
+
+    def mark(self, topic: str, key: str, entry: str, stale_prefix: str) -> str:
+        client = self._client(oci.ons.NotificationControlPlaneClient)
+        topic_id = self._topic_id(topic)
+        response = self._budget.call(
+            client.get_topic, topic_id, what="read ONS topic", endpoint=client.base_client.endpoint
+        )
+        found = response.data
+        # this stack's marks of other months go (the topic keeps at most 64 freeform tags)
+        month = key[len(stale_prefix) : len(stale_prefix) + len("YYYY-MM-")]
+        tags = {
+            k: v
+            for k, v in (found.freeform_tags or {}).items()
+            if not k.startswith(stale_prefix) or k[len(stale_prefix) :].startswith(month)
+        }
+        entries = marked(tags.get(key)) | {entry}
+        value = ";".join(sorted(entries))
+        if len(value) > MARK_VALUE_LIMIT:
+            raise ActionError(
+                f"the notification mark {key} on topic {topic_id} would exceed "
+                f"{MARK_VALUE_LIMIT} characters; not sent (at most once)"
+            )
+        tags[key] = value
+        details = oci.ons.models.TopicAttributesDetails(
+            description=found.description or "",
+            freeform_tags=tags,
+            defined_tags=found.defined_tags,
+        )
+        # the same tags written twice are the same tags: safe to retry
+        self._budget.call(
+            client.update_topic,
+            topic_id,
+            details,
+            what="mark the notification on the ONS topic",
+            endpoint=client.base_client.endpoint,
+            if_match=response.headers.get("etag"),
+        )
+        return f"marked {entry} on {topic_id} ({key})"
 
     def _topic_id(self, topic: str) -> str:
         if is_ocid(topic, "onstopic"):

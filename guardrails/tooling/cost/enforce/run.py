@@ -177,7 +177,13 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
         OciInventory,
         describe_error,
     )
-    from guardrails.tooling.cost.enforce.steps import breaches, execute, plan
+    from guardrails.tooling.cost.enforce.steps import (
+        breaches,
+        execute,
+        marked_notices,
+        plan,
+        refuse_marked,
+    )
 
     cfg, settings = _settings(args)
     month, statuses = load_spend(args, cfg)
@@ -203,6 +209,9 @@ def run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
     notified = already_notified(audit, args.stack, month)
     with err.status("planning", spinner="dots") if err.is_terminal else nullcontext():
         steps = _reading(lambda: plan(found, settings, inventory, month=month, notified=notified))
+        # what the topic remembers too: a lost or fresh trail sends nothing twice
+        marks = _reading(lambda: marked_notices(steps, found, settings, month, remediator))
+        steps = [refuse_marked(step, marks) for step in steps]
     if args.apply:
         steps = execute(
             steps,
@@ -267,7 +276,7 @@ def _settle(audit: AuditLog, remediator: Any, inventory: Any, command: str, err:
         )
 
 
-def _reading(read: Callable[[], list[T]]) -> list[T]:
+def _reading(read: Callable[[], T]) -> T:
     """Run the read-only planning calls; a service error there means the run cannot start."""
     from guardrails.tooling.cost.enforce.remediator import describe_error
 

@@ -37,7 +37,12 @@ from guardrails.runtime.tag_keys import (
 )
 from guardrails.tooling.acting.audit_trail import AuditLog, Status
 from guardrails.tooling.acting.production import ProductionPolicy
-from guardrails.tooling.cost.enforce.records import AuditRecord
+from guardrails.tooling.cost.enforce.records import (
+    MARK_PREFIX,
+    AuditRecord,
+    mark_entry,
+    mark_key,
+)
 from guardrails.tooling.cost.enforce.spend_status import SpendStatus
 
 ADB = "AutonomousDatabase"
@@ -262,10 +267,44 @@ def tag_refusal(resource: CostResource, settings: EnforcementSettings, month: st
     return None
 
 
-def _notify_steps(
-    breach: Breach, settings: EnforcementSettings, notified: set[tuple[str, str, str]]
-) -> list[Step]:
-    cc, rule = breach.status.cost_center, rule_label(breach.top)
+def marked_notices(
+    steps: Sequence[Step],
+    found: Sequence[Breach],
+    settings: EnforcementSettings,
+    month: str,
+    remediator: Remediator,
+) -> set[tuple[str, str, str]]:
+    """(cost center, channel, rule) marked on the stack's topic this month: what a run whose
+    audit trail was lost must not send again. Read only for cost centers with a notification
+    still to send."""
+    pending = {s.cost_center for s in steps if s.action == "notify" and s.skip is None}
+    out: set[tuple[str, str, str]] = set()
+    for breach in found:
+        cc = breach.status.cost_center
+        if cc not in pending:
+            continue
+        entries = remediator.marks(settings.topic, mark_key(settings.stack, month, cc))
+        for channel, _, _ in notify_channels(breach, settings):
+            for rule in breach.crossed:
+                if mark_entry(channel, rule_label(rule)) in entries:
+                    out.add((cc, channel, rule_label(rule)))
+    return out
+
+
+def refuse_marked(step: Step, marks: set[tuple[str, str, str]]) -> Step:
+    """A notification the topic's mark says was sent (or was about to be) is not sent again."""
+    if step.action != "notify" or step.skip is not None or step.breach is None:
+        return step
+    rule = rule_label(step.breach.top)
+    if (step.cost_center, step.resource, rule) in marks:
+        return replace(step, skip=f"already notified for {rule} this month (marked on the topic)")
+    return step
+
+
+def notify_channels(
+    breach: Breach, settings: EnforcementSettings
+) -> list[tuple[str, str, str | None]]:
+    """(channel, what it is, why it cannot be used) for a breach's notifications."""
     channels: list[tuple[str, str, str | None]] = []
     if breach.status.provider == "aws":
         arn = settings.config.awsSnsTopicArn
@@ -278,8 +317,15 @@ def _notify_steps(
         channels.append((f"ons:{settings.topic}", "ONS topic", None))
     if settings.config.slackWebhookSecretOcid:
         channels.append(("slack", "Slack webhook", None))
+    return channels
+
+
+def _notify_steps(
+    breach: Breach, settings: EnforcementSettings, notified: set[tuple[str, str, str]]
+) -> list[Step]:
+    cc, rule = breach.status.cost_center, rule_label(breach.top)
     steps = []
-    for channel, kind, refusal in channels:
+    for channel, kind, refusal in notify_channels(breach, settings):
         if refusal is None and (cc, channel, rule) in notified:
             refusal = f"already notified for {rule} this month"  # noqa: PLW2901
         steps.append(Step(cc, "notify", channel, kind, breach.why(), breach, refusal))
@@ -394,6 +440,15 @@ class Remediator(Protocol):
 
     def notify(self, channel: str, title: str, body: str) -> str: ...
 
+    def marks(self, topic: str, key: str) -> set[str]:
+        """The notifications marked on the topic under `key` (records.mark_entry)."""
+        ...
+
+    def mark(self, topic: str, key: str, entry: str, stale_prefix: str) -> str:
+        """Add `entry` to the mark `key` on the topic (dropping marks that start with
+        `stale_prefix` but are not `key`'s month); what was written."""
+        ...
+
     def refresh(self, resource: CostResource) -> CostResource: ...
 
     def tag(self, resource: CostResource, namespace: str, key: str, value: str) -> str: ...
@@ -429,6 +484,13 @@ def _attempt(
         cc = step.cost_center
         entry = settings.config.costCenters[cc]
         title, body = message(step.breach, settings.stack, list(entry.actions))
+        # marked on the topic before it goes out: at most once even if the trail is lost
+        remediator.mark(
+            settings.topic,
+            mark_key(settings.stack, month, cc),
+            mark_entry(step.resource, rule_label(step.breach.top)),
+            f"{MARK_PREFIX}-{settings.stack}-",
+        )
         return replace(step, outcome="done", detail=remediator.notify(step.resource, title, body))
     if step.action == "freeze":
         return replace(
