@@ -43,3 +43,64 @@ def test_stack_rule_in_process(case: StackCase) -> None:
     assert all(case.message in message for _, message in found), found
     if case.messages:
         assert sorted(message for _, message in found) == sorted(case.messages)
+
+
+# --- remediation, in process: what the pack's `remediate` level would set -------------------
+
+REQUIRED = BY_ID["oci-tagging-resource-required-tags"]
+VCN = "oci:Core/vcn:Vcn"
+
+
+def _remediated(props: dict, **config: object) -> dict | None:
+    assert REQUIRED.remediate is not None
+    resource = Resource(type=config.pop("type", VCN), name="v", urn="urn:v", props=props)  # type: ignore[arg-type]
+    return REQUIRED.remediate(resource, REQUIRED.settings(config))
+
+
+def test_remediation_fills_only_missing_required_keys_that_have_a_default() -> None:
+    fixed = _remediated(
+        {"cidrBlocks": ["10.0.0.0/16"], "definedTags": {"governance.cost_center": "CC-101",
+                                                       "other.key": "x"}},
+        defaultValues={"environment": "dev", "cost_center": "CC-999", "owner": "ops"},
+    )  # fmt: skip
+    assert fixed == {
+        "cidrBlocks": ["10.0.0.0/16"],
+        # cost_center kept (present), environment added (required, default), owner not
+        # (not required), other namespaces kept
+        "definedTags": {"governance.cost_center": "CC-101", "other.key": "x",
+                        "governance.environment": "dev"},
+    }  # fmt: skip
+
+
+def test_remediation_fills_an_empty_value_and_honours_the_namespace() -> None:
+    fixed = _remediated(
+        {"definedTags": {"finance.environment": "", "governance.environment": "prod"}},
+        namespace="finance",
+        defaultValues={"environment": "dev", "cost_center": "CC-1"},
+    )
+    assert fixed == {
+        "definedTags": {"finance.environment": "dev", "governance.environment": "prod",
+                        "finance.cost_center": "CC-1"},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("props", "config"),
+    [
+        ({"definedTags": {"governance.cost_center": "CC-1", "governance.environment": "dev"}},
+         {"defaultValues": {"environment": "prod"}}),  # nothing missing
+        ({}, {}),  # no defaults configured
+        ({}, {"defaultValues": {"owner": "ops"}}),  # a default for a key that is not required
+        ({}, {"defaultValues": {"environment": "dev"},
+              "type": "oci:Identity/tagNamespace:TagNamespace"}),  # an exempt type
+    ],
+)  # fmt: skip
+def test_remediation_that_changes_nothing_returns_none(props: dict, config: dict) -> None:
+    assert _remediated(props, **config) is None
+
+
+def test_remediation_with_no_defined_tags_at_all() -> None:
+    assert _remediated({"name": "x"}, defaultValues={"environment": "dev"}) == {
+        "name": "x",
+        "definedTags": {"governance.environment": "dev"},
+    }
