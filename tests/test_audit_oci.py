@@ -623,3 +623,39 @@ def test_declared_against_deployed_for_the_dev_stack(
     declared = report["live"]["declared"]
     assert declared["stack"] == "dev" and declared["declared"] > 10
     assert dev in declared["scopes"]
+
+
+def test_the_ledger_suppresses_live_findings_by_urn_and_every_report_comes_from_one_run(
+    fake_oci: FakeOci, oci_args: list[str]
+) -> None:
+    g = fake_oci.governed
+    for name in ("public-a", "public-b"):
+        g.add("Bucket", compartment_id=APPS, display_name=name, defined_tags=tags(),
+              publicAccessType="ObjectRead", versioning="Enabled", kmsKeyId=ocid("key"))  # fmt: skip
+    Path("ledger.yaml").write_text(
+        "suppressions:\n"
+        "  - rule: oci-objectstorage-bucket-no-public-access\n"
+        "    resource: 'urn:pulumi:oci-*::live::oci:ObjectStorage/bucket:Bucket::*'\n"
+        "    reason: the website buckets are public on purpose\n"
+        "    expires: 2099-01-01\n"
+    )
+
+    code = main(["audit", *oci_args, "--suppressions", "ledger.yaml", "--output-json", "a.json",
+                 "--output-sarif", "a.sarif", "--output-markdown", "a.md", "--format", "text",
+                 "--output", "a.txt"])  # fmt: skip
+
+    assert code == 0
+    report = json.loads(Path("a.json").read_text())
+    public = [v for v in report["violations"] if v["policy"].endswith("no-public-access")]
+    assert len(public) == 2 and all(v["suppressed"] for v in public)
+    sarif = json.loads(Path("a.sarif").read_text())
+    results = sarif["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {"oci-objectstorage-bucket-no-public-access"}
+    names = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in results}
+    assert all("::live::" in n for n in names)
+    markdown = Path("a.md").read_text()
+    assert markdown.startswith("# guardrails audit: OCI ")
+    assert "2 finding(s) suppressed by the ledger." in markdown
+    assert "## What was read" in markdown
+    text = Path("a.txt").read_text()
+    assert text.startswith("guardrails audit OCI ") and "read with " in text
