@@ -279,7 +279,7 @@ def test_apply_acts_guards_production_and_exempt_and_a_second_run_changes_nothin
     assert code == 0, doc
     adbs, vms = world.fake.database.autonomous_databases, world.fake.compute.instances
     assert adbs[world.dev_adb.id].lifecycle_state == "STOPPED"  # followed to its work request's end
-    assert vms[world.vm.id].lifecycle_state == "STOPPING"
+    assert vms[world.vm.id].lifecycle_state == "STOPPED"  # followed until it stopped
     for untouched in (world.prod_adb, world.exempt_adb, world.untagged_env):
         assert adbs[untouched.id].lifecycle_state == "AVAILABLE"
     assert vms[world.other_vm.id].lifecycle_state == "RUNNING"  # CC-202 is within budget
@@ -358,7 +358,7 @@ def test_a_failed_action_is_recorded_the_rest_is_done_and_the_exit_code_is_1(wor
     assert failed["outcome"] == "failed"
     assert failed["detail"] == "404 NotAuthorizedOrNotFound: Authorization failed."
     assert one(doc, "stop", world.vm.id)["outcome"] == "done"  # carried on past the failure
-    assert world.fake.compute.instances[world.vm.id].lifecycle_state == "STOPPING"
+    assert world.fake.compute.instances[world.vm.id].lifecycle_state == "STOPPED"
     record = next(r for r in world.audit_records() if r["outcome"] == "failed")
     assert record["resource"] == world.dev_adb.id and "NotAuthorizedOrNotFound" in record["detail"]
 
@@ -975,6 +975,25 @@ def test_a_run_killed_at_a_change_and_its_rerun(world, slack, capsys, operation,
     assert adbs[world.dev_adb.id].lifecycle_state in ("STOPPING", "STOPPED")  # the plan, done
     assert adbs[world.prod_adb.id].lifecycle_state == "AVAILABLE"
     assert "earlier run: " in err
+
+
+def test_an_instance_that_does_not_stop_is_a_failed_step(world, slack, capsys):
+    from tests.fake_oci.lifecycle import Transition
+
+    vm = world.fake.compute.instances[world.vm.id]
+
+    def fails() -> None:  # OCI moves it to STOPPING, then back to RUNNING
+        vm.transition = Transition(
+            "STOPPED", 2, error=("InternalError", "x"), fallback_state="RUNNING"
+        )
+
+    world.fake.state.on_call("InstanceAction", "after", fails)
+    code, doc, _ = world.run("enforce", "--apply", capsys=capsys)
+    assert code == 1
+    failed = one(doc, "stop", world.vm.id)
+    assert failed["outcome"] == "failed"
+    assert failed["detail"] == f"stop: instance {world.vm.id} is RUNNING again: it did not stop"
+    assert vm.lifecycle_state == "RUNNING"
 
 
 def test_a_stop_whose_answer_is_lost_after_the_change_is_read_back_as_done(world, slack, capsys):

@@ -305,9 +305,29 @@ class CloudRemediator:
             answer = self._client(oci.core.ComputeClient).instance_action(
                 resource.id, "STOP", **_if_match(resource)
             )
+            return self._follow_instance(resource.id, str(answer.data.lifecycle_state))
         else:
             raise ActionError(f"cannot stop {resource.type}")
         return f"stop requested, now {answer.data.lifecycle_state}"
+
+    def _follow_instance(self, instance_id: str, state: str) -> str:
+        """An instance action has no work request: read the instance until it is STOPPED
+        (done), or back to RUNNING (the stop failed), within the run's budget."""
+        delay = 0.5
+        while state != "STOPPED":
+            if state == "RUNNING":
+                raise ActionError(f"stop: instance {instance_id} is RUNNING again: it did not stop")
+            if delay >= self._budget.remaining:
+                raise ActionError(
+                    f"stop: instance {instance_id} still {state} when the "
+                    f"{self._budget.seconds:g} s budget ran out; it may yet stop"
+                )
+            self._budget.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            state = str(
+                self._read(oci.core.ComputeClient, "get_instance", instance_id).data.lifecycle_state
+            )
+        return "stop done (the instance is STOPPED)"
 
     def _follow(self, work_request_id: str, what: str) -> str:
         """Poll a work request to its end state within the run's budget: SUCCEEDED is the
