@@ -343,10 +343,19 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
     return EXIT_OK if outcome.ok else EXIT_FAILED
 
 
-def _backup_name(plan: Any) -> dict[str, str]:
-    """What a rerun needs to find what this run makes: the backup's or the clone's name."""
-    found: dict[str, str] = {}
+def _backup_name(plan: Any) -> dict[str, Any]:
+    """What a rerun needs to find what this run makes: the backup's or the clone's name, the
+    state a stop or start ends in, the ECPU count and auto scaling a scale sets."""
+    found: dict[str, Any] = {}
     for step in plan.steps:
+        if step.action in ("stop", "start"):
+            found["expect_state"] = step.target_state
+        if step.action == "update":
+            found |= {
+                f"expect_{key}": value
+                for key, value in step.request.items()
+                if key in ("compute_count", "is_auto_scaling_enabled")
+            }
         if step.action == "backup" and step.request.get("display_name"):
             found["backup_name"] = str(step.request["display_name"])
         if step.action == "clone" and step.request.get("display_name"):

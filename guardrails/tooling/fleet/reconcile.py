@@ -5,9 +5,9 @@ A backup intent is done if the backup it named exists (CREATING or ACTIVE): the 
 takes no second backup; a clone intent if a database of the clone's name exists in its
 compartment. A retire intent is done when the database is terminating, terminated or gone
 (its delete was sent); when the database still runs but the retire's final backup exists, the
-rerun deletes it without a second final backup (`final_backup`). Any other intent (scale,
-stop, start) is recorded with the database's state as found: a rerun plans from that state,
-so nothing is done twice.
+rerun deletes it without a second final backup (`final_backup`). A stop, start or scale is
+done when the database is (or is getting) the state, ECPU count and auto scaling the intent
+expected, failed when it is not (the rerun plans it again from the state it finds).
 """
 
 from __future__ import annotations
@@ -80,6 +80,37 @@ def _settle_retire(
     return Settled(intent, "unknown", f"the database is {state}; no final backup yet")
 
 
+ON_THE_WAY = {"STOPPED": ("STOPPING", "STOPPED"), "AVAILABLE": ("STARTING", "AVAILABLE")}
+
+
+def _settle_change(intent: Intent, database: Any) -> Settled:
+    """A stop, start or scale: done when the database is (or is getting) what the intent
+    asked for, failed when it is not (the call never took effect: the rerun plans it again),
+    unknown for an intent that did not say what it expected (written by an older version)."""
+    state = str(database.lifecycle_state)
+    details = intent.details
+    if "expect_state" in details:
+        expected = str(details["expect_state"])
+        if state in ON_THE_WAY.get(expected, (expected,)):
+            return Settled(intent, "done", f"the database is {state}")
+        return Settled(intent, "failed", f"the database is {state}, not {expected}")
+    wanted = {
+        "compute_count": details.get("expect_compute_count"),
+        "is_auto_scaling_enabled": details.get("expect_is_auto_scaling_enabled"),
+    }
+    wanted = {k: v for k, v in wanted.items() if v is not None}
+    if wanted:
+        have = {k: getattr(database, k, None) for k in wanted}
+        if all(have[k] == v for k, v in wanted.items()) or state == "SCALE_IN_PROGRESS":
+            return Settled(intent, "done", f"the database has {_shown(have)} ({state})")
+        return Settled(intent, "failed", f"the database has {_shown(have)}, not {_shown(wanted)}")
+    return Settled(intent, "unknown", f"the database is {state}; planned from there")
+
+
+def _shown(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(values.items()))
+
+
 def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Settled]:
     """Record an outcome for every unanswered `fleet` intent on the database."""
     settled: list[Settled] = []
@@ -105,8 +136,9 @@ def reconcile(log: AuditLog, database_client: Any, database_id: str) -> list[Set
         elif intent.action == "retire":
             result = _settle_retire(intent, database_client, database_id, name)
         else:
-            state = database_client.get_autonomous_database(database_id).data.lifecycle_state
-            result = Settled(intent, "unknown", f"the database is {state}; planned from there")
+            result = _settle_change(
+                intent, database_client.get_autonomous_database(database_id).data
+            )
         log.outcome(
             intent,
             result.status,
