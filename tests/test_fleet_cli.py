@@ -702,3 +702,35 @@ def test_a_fleet_run_killed_at_its_change_and_its_rerun(fleet, capsys, command, 
         )
     else:
         assert record.compute_count == 6
+
+
+@pytest.mark.parametrize(
+    ("command", "operation"),
+    [
+        (("scale", "orders", "--ecpu", "6"), "UpdateAutonomousDatabase"),
+        (("stop", "orders"), "StopAutonomousDatabase"),
+        (("backup", "orders"), "CreateAutonomousDatabaseBackup"),
+    ],
+)
+def test_an_answer_lost_after_the_change_is_read_back_not_failed(fleet, capsys, command, operation):
+    from tests.fake_oci.server import OciError
+
+    def lost() -> None:
+        raise OciError(500, "InternalError", "the answer was lost on the way")
+
+    fleet.fake.state.on_call(operation, "after", lost)
+    assert fleet.run(*command, "--apply") == 0
+    out = capsys.readouterr().out
+    assert (
+        "the call failed (InternalError: the answer was lost on the way) but the database " in out
+    )
+    assert len(fleet.fake.state.calls_of(operation)) == 1  # not sent again
+    (record,) = [r for r in fleet.audit_records() if r.get("record") == "outcome"]
+    assert record["status"] == "done" and record["outcome"]["recovered"]
+
+
+def test_a_server_error_before_the_change_is_a_failed_step(fleet, capsys):
+    fleet.fake.state.inject_fault("UpdateAutonomousDatabase", 500, "InternalError", "no")
+    assert fleet.run("scale", "orders", "--ecpu", "6", "--apply") == 1
+    assert "failed: InternalError: no" in capsys.readouterr().out
+    assert fleet.fake.database.autonomous_databases[fleet.orders.id].compute_count == 4

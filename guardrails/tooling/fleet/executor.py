@@ -36,6 +36,8 @@ class Outcome:
     request_id: str | None = None
     """opc-request-id of the changing call that failed or whose wait failed (our own
     `guardrails-fleet-...` id), or OCI's id of a call it refused."""
+    recovered: list[str] = field(default_factory=list)
+    """Changing calls whose answer was lost but whose change the database shows made."""
 
     @property
     def ok(self) -> bool:
@@ -48,6 +50,7 @@ class Outcome:
             "final_state": self.final_state,
             "created": self.created,
             "work_requests": self.work_requests,
+            "recovered": self.recovered,
             "error": (
                 {
                     "code": self.error_code,
@@ -269,9 +272,14 @@ class FleetExecutor:
             except _StepError as exc:
                 return self._failed(exc.status, exc.code, exc.message, exc.request_id)
             except ServiceError as exc:
-                return self._failed(FAILED, str(exc.code), str(exc.message), exc.request_id)
+                # a 5xx may come after the change was made: the database says which
+                if exc.status < 500 or not self._read_back(
+                    plan, step, f"{exc.code}: {exc.message}"
+                ):
+                    return self._failed(FAILED, str(exc.code), str(exc.message), exc.request_id)
             except (RequestException, ConnectTimeout) as exc:
-                return self._failed(FAILED, type(exc).__name__, str(exc), self._request_id)
+                if not self._read_back(plan, step, f"{type(exc).__name__}: {exc}"):
+                    return self._failed(FAILED, type(exc).__name__, str(exc), self._request_id)
             except KeyboardInterrupt:
                 return self._failed(
                     INTERRUPTED,
@@ -303,6 +311,71 @@ class FleetExecutor:
                 return self._failed(FAILED, type(cause).__name__, str(cause), request_id)
             self._outcome.steps_done.append(step.summary)
         return self._outcome
+
+    def _read_back(self, plan: Plan, step: Step, error: str) -> bool:
+        """After a changing call whose answer was lost: True (and the step waited for) when
+        the database shows the change made; False when it does not (the step failed)."""
+        from oci.exceptions import ServiceError
+
+        db = plan.member.database
+        assert db is not None
+        made = self._made(plan, step)
+        if made is None:
+            return False
+        try:
+            if step.action == "clone":
+                self._outcome.created["clone"] = made
+                self._wait_state(f"{plan.ref} clone", made, step.target_state)
+            else:
+                if step.action == "backup":
+                    self._outcome.created["backup"] = made
+                target = "AVAILABLE" if step.action == "backup" else step.target_state
+                self._wait_state(f"{plan.ref} {step.action}", db.id, target)
+        except ServiceError:
+            return False
+        self._outcome.recovered.append(
+            f"{step.summary}: the call failed ({error}) but the database shows it made"
+        )
+        return True
+
+    def _made(self, plan: Plan, step: Step) -> str | None:
+        """What the database shows of the step: its id (or the backup's, the clone's) when
+        the change is made or under way, None when it is not."""
+        from oci.exceptions import ServiceError
+
+        db = plan.member.database
+        assert db is not None
+        if step.action == "backup":
+            backups = self.client.list_autonomous_database_backups(
+                autonomous_database_id=db.id
+            ).data
+            name = step.request.get("display_name")
+            found = [b for b in backups if b.display_name == name and b.lifecycle_state != "FAILED"]
+            return str(found[0].id) if found else None
+        if step.action == "clone":
+            databases = self.client.list_autonomous_databases(
+                compartment_id=step.request.get("compartment_id"),
+                display_name=step.request.get("display_name"),
+            ).data
+            found = [d for d in databases if d.lifecycle_state != "TERMINATED"]
+            return str(found[0].id) if found else None
+        try:
+            now = self.client.get_autonomous_database(db.id).data
+        except ServiceError as exc:
+            return db.id if step.action == "delete" and exc.status == 404 else None
+        under_way = {
+            "update": ("SCALE_IN_PROGRESS", "UPDATING"),
+            "stop": ("STOPPING", "STOPPED"),
+            "start": ("STARTING", "AVAILABLE"),
+            "delete": ("TERMINATING", "TERMINATED"),
+        }.get(step.action, ())
+        if now.lifecycle_state in under_way:
+            return db.id
+        if step.action == "update" and all(
+            getattr(now, key, None) == value for key, value in step.request.items()
+        ):
+            return db.id
+        return None
 
     def _failed(self, status: str, code: str, message: str, request_id: str | None) -> Outcome:
         self._outcome.status = status

@@ -319,6 +319,8 @@ def render_plan(plan: Plan, out: Console, *, applied: bool) -> None:
 
 
 def render_outcome(plan: Plan, outcome: Outcome, out: Console) -> None:
+    for line in outcome.recovered:
+        out.print(f"[yellow]read back[/]: {escape(line)}", highlight=False, soft_wrap=True)
     if outcome.ok:
         made = ", ".join(f"{k} {v}" for k, v in outcome.created.items())
         tail = f"; created {made}" if made else ""
