@@ -116,3 +116,132 @@ def test_month_to_date_counts_only_the_month_through_its_last_day() -> None:
 def test_schedule_resource_type_filter(value: str, selected: bool) -> None:
     schedule = _schedule({"attribute": "RESOURCE_TYPE", "values": [{"value": value}]})
     assert selects(schedule, DB) is selected
+
+
+# --- the forecast's parts, each to its exact value (mutants of weekday_factors, _theil_sen,
+# forecast_month and run_out_day change one of these numbers) ------------------------------
+
+from guardrails.tooling.cost.spend.forecast import _theil_sen, run_out_day, weekday_factors  # noqa: E402
+
+MONDAY = date(2026, 10, 5)
+
+
+def _week(costs: list[float], start: date = MONDAY) -> dict[date, float]:
+    return {start + timedelta(days=i): c for i, c in enumerate(costs)}
+
+
+def test_weekday_factors_need_seven_days() -> None:
+    assert weekday_factors(_week([20, 10, 10, 10, 10, 10])) == [1.0] * 7  # six days: none
+    factors = weekday_factors(_week([20, 10, 10, 10, 10, 10, 10]))
+    assert factors == pytest.approx([20 / (80 / 7)] + [10 / (80 / 7)] * 6)
+
+
+def test_weekday_factors_of_a_zero_or_missing_weekday_are_one() -> None:
+    factors = weekday_factors(_week([10, 10, 10, 10, 10, 10, 0]))  # nothing on Sunday
+    assert factors == pytest.approx([10 / (60 / 7)] * 6 + [1.0])
+    two_mondays = _week([10, 10, 10, 10, 10, 10]) | {MONDAY + timedelta(days=7): 30.0}
+    factors = weekday_factors(two_mondays)  # no Sunday at all; Monday's median is 20
+    assert factors == pytest.approx([20 / (70 / 6)] + [10 / (70 / 6)] * 5 + [1.0])
+    assert weekday_factors(_week([0.0] * 7)) == [1.0] * 7
+
+
+def test_theil_sen_is_the_median_pairwise_slope_skipping_equal_x() -> None:
+    assert _theil_sen([(0, 0.0), (1, 1.0), (2, 10.0)]) == 5.0  # slopes 1, 5, 9
+    assert _theil_sen([(0, 1.0), (0, 5.0), (1, 2.0)]) == -1.0  # slopes 1 and -3
+    assert _theil_sen([(3, 4.0)]) == 0.0
+
+
+def test_a_gentle_trend_is_extrapolated_from_the_level_s_mid_point() -> None:
+    # six days, 10.0 rising 0.2 a day: too few for weekday factors; level 10.5 (median),
+    # mid-point the 4th day, slope 0.2 (under the 3 % cap of 0.315)
+    daily = {date(2026, 10, 1) + timedelta(days=i): 10.0 + 0.2 * i for i in range(6)}
+    forecast = forecast_month(daily, date(2026, 10, 6), MONTH)
+    assert forecast.month_to_date == pytest.approx(63.0)
+    assert len(forecast.remaining) == 25
+    assert forecast.remaining[0] == pytest.approx(10.5 + 0.2 * 3)  # 7 Oct, 3 days after mid
+    assert forecast.remaining[-1] == pytest.approx(10.5 + 0.2 * 27)  # 31 Oct
+    assert forecast.total == pytest.approx(63.0 + 337.5)
+
+
+def test_days_before_the_month_count_only_when_the_data_has_them() -> None:
+    flat = {date(2026, 10, 1) + timedelta(days=i): 10.0 for i in range(10)}
+    # September absent: not zeros (which would make a rising trend out of nothing)
+    assert forecast_month(flat, THROUGH, MONTH).remaining == (10.0,) * 21
+    with_zeros = flat | {date(2026, 9, 30) - timedelta(days=i): 0.0 for i in range(18)}
+    rising = forecast_month(with_zeros, THROUGH, MONTH).remaining
+    assert rising[0] > 10.0  # September's real zeros are history
+
+
+def test_month_to_date_and_the_remaining_days_stop_at_the_month() -> None:
+    daily = {date(2026, 10, d): 10.0 for d in range(1, 11)}
+    daily |= {date(2026, 9, 30): 999.0, date(2026, 10, 12): 999.0}  # outside, after through
+    forecast = forecast_month(daily, THROUGH, MONTH)
+    assert forecast.month_to_date == 100.0
+    assert len(forecast.remaining) == 21
+
+
+def test_credits_never_forecast_negative_spend() -> None:
+    # a cost center running on credits: the level is negative, each day is clamped at zero
+    daily = {date(2026, 10, 1) + timedelta(days=i): -10.0 for i in range(6)}
+    forecast = forecast_month(daily, date(2026, 10, 6), MONTH)
+    assert forecast.remaining == (0.0,) * 25
+    assert forecast.month_to_date == -60.0
+
+
+@pytest.mark.parametrize(
+    ("budget", "day"),
+    [
+        (30.0, date(2026, 10, 3)),  # reached exactly on the 3rd: that day
+        (30.0001, date(2026, 10, 4)),
+        (100.0, date(2026, 10, 10)),  # the last day of actuals
+        (150.0, date(2026, 10, 15)),  # on the forecast: 100 + 5 x 10
+        (310.0, date(2026, 10, 31)),  # exactly the month's forecast
+        (310.01, None),
+    ],
+)
+def test_run_out_day(budget: float, day: date | None) -> None:
+    daily = {date(2026, 10, d): 10.0 for d in range(1, 11)}
+    forecast = forecast_month(daily, THROUGH, MONTH)
+    assert run_out_day(daily, forecast, THROUGH, MONTH, budget) == day
+
+
+# --- anomalies: the threshold to its exact value ----------------------------------------
+
+
+def _steady(day: date, cost: float = 100.0, days: int = 28) -> dict[date, float]:
+    return {day - timedelta(days=i): cost for i in range(1, days + 1)}
+
+
+def test_an_anomaly_is_strictly_above_median_plus_k_times_the_floor() -> None:
+    day = THROUGH
+    threshold = 100.0 + 3.5 * 0.05 * 100.0  # MAD is 0: the 5 % floor decides: 117.5
+    (found,) = find_anomalies(_steady(day) | {day: 117.51}, [day])
+    assert (found.cost, found.baseline, found.threshold) == (
+        117.51, pytest.approx(100.0), pytest.approx(threshold)
+    )  # fmt: skip
+    assert find_anomalies(_steady(day) | {day: 117.5}, [day]) == []  # at it: not above
+
+
+def test_the_mad_widens_the_threshold_when_days_vary() -> None:
+    day = THROUGH
+    varied = {day - timedelta(days=i): (90.0 if i % 2 else 110.0) for i in range(1, 29)}
+    # weekday-adjusted these stay 90/110 alternating (each weekday sees both); median 100,
+    # MAD 10: threshold 100 + 3.5 x 14.826 = 151.89
+    (found,) = find_anomalies(varied | {day: 152.0}, [day])
+    assert found.threshold == pytest.approx(100.0 + 3.5 * 1.4826 * 10.0, rel=1e-3)
+    assert find_anomalies(varied | {day: 151.0}, [day]) == []
+
+
+def test_seven_days_of_history_are_enough_six_are_not() -> None:
+    day = THROUGH
+    assert find_anomalies(_steady(day, days=6) | {day: 1000.0}, [day]) == []
+    (found,) = find_anomalies(_steady(day, days=7) | {day: 1000.0}, [day])
+    assert found.day == day
+
+
+def test_a_day_costing_nothing_is_never_an_anomaly() -> None:
+    day = THROUGH
+    assert (
+        find_anomalies({day - timedelta(days=i): 0.0 for i in range(1, 15)} | {day: 0.0}, [day])
+        == []
+    )
