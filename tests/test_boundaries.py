@@ -245,3 +245,122 @@ def test_a_day_costing_nothing_is_never_an_anomaly() -> None:
         find_anomalies({day - timedelta(days=i): 0.0 for i in range(1, 15)} | {day: 0.0}, [day])
         == []
     )
+
+
+# --- Resource Scheduler schedules: cron, parsing, selection, the stopped share -------------
+
+from policies.pricing.schedules import cron_times, parse_schedules, stopped_share  # noqa: E402
+
+DAY = 1440
+
+
+@pytest.mark.parametrize(
+    ("expression", "times"),
+    [
+        ("0 19 * * 1-5", tuple(d * DAY + 19 * 60 for d in range(1, 6))),
+        ("*/30 8 * * 0", (8 * 60, 8 * 60 + 30)),  # Sunday is 0 ...
+        ("0 7 * * 7", (7 * 60,)),  # ... and 7
+        ("0 0-23/6 * * 1", tuple(DAY + h * 60 for h in (0, 6, 12, 18))),
+        ("5/20 1 * * 1", tuple(DAY + 60 + m for m in (5, 25, 45))),  # a start with a step
+        ("0 8-10 * * 1", tuple(DAY + h * 60 for h in (8, 9, 10))),
+        ("0 8 * * 1,3", (DAY + 480, 3 * DAY + 480)),
+        ("59 23 * * 6", (6 * DAY + 23 * 60 + 59,)),  # the last minute of the week
+    ],
+)
+def test_cron_times(expression: str, times: tuple[int, ...]) -> None:
+    assert cron_times(expression) == (times, None)
+
+
+@pytest.mark.parametrize(
+    ("expression", "why"),
+    [
+        ("0 8 * *", "is not a five-field cron expression"),
+        ("0 8 * * * *", "is not a five-field cron expression"),
+        ("0 8 1 * *", "restricts day of month or month"),
+        ("0 8 * 6 *", "restricts day of month or month"),
+        ("0 24 * * 1", "is not understood"),
+        ("60 8 * * 1", "is not understood"),
+        ("0 8 * * 8", "is not understood"),
+        ("0 8 * * 5-1", "is not understood"),
+        ("*/0 8 * * 1", "is not understood"),
+        ("*/a 8 * * 1", "is not understood"),
+        ("0 8 * * mon", "is not understood"),
+        ("0 8-x * * 1", "is not understood"),
+    ],
+)
+def test_cron_expressions_not_read(expression: str, why: str) -> None:
+    times, problem = cron_times(expression)
+    assert times is None and problem == f"recurrence {expression!r} {why}"
+
+
+def _schedule_resource(name: str = "s", **props: object) -> Resource:
+    base = {
+        "action": "STOP_RESOURCE",
+        "recurrenceType": "CRON",
+        "recurrenceDetails": "0 19 * * 1-5",
+    }
+    return Resource(type=SCHEDULE_TYPE, name=name, urn=f"urn:{name}", props={**base, **props})
+
+
+SCHEDULE_TYPE = "oci:ResourceScheduler/schedule:Schedule"
+
+
+def test_parse_schedules_reads_stop_and_start_and_says_what_it_cannot_read() -> None:
+    parsed = parse_schedules([
+        _schedule_resource("stop", action="stop_resource"),
+        _schedule_resource("start", action="START_RESOURCE", recurrenceDetails="0 7 * * 1-5"),
+        _schedule_resource("ical", recurrenceType="ICAL", recurrenceDetails="FREQ=DAILY"),
+        _schedule_resource("inactive", state="INACTIVE"),
+        _schedule_resource("other", action="CHANGE_SHAPE"),
+        Resource(type="oci:Core/vcn:Vcn", name="v", urn="urn:v", props={}),
+    ])  # fmt: skip
+    assert [(s.name, s.action, s.problem) for s in parsed] == [
+        ("stop", "STOP_RESOURCE", None),
+        ("start", "START_RESOURCE", None),
+        ("ical", "STOP_RESOURCE", "recurrence type ICAL is not read (only CRON)"),
+    ]
+    assert parsed[0].times == tuple(d * DAY + 19 * 60 for d in range(1, 6))
+    assert parsed[2].times is None
+
+
+def _selects(*filters: dict[str, object], resources: list[str] | None = None,
+             deps: tuple[str, ...] = ()) -> bool:  # fmt: skip
+    props: dict[str, object] = {"resourceFilters": list(filters)}
+    if resources is not None:
+        props["resources"] = [{"id": r} for r in resources]
+    (schedule,) = parse_schedules([
+        Resource(type=SCHEDULE_TYPE, name="s", urn="urn:s", dependencies=deps,
+                 props={"action": "STOP_RESOURCE", "recurrenceDetails": "0 19 * * 1-5", **props})
+    ])  # fmt: skip
+    target = Resource(
+        type="oci:Database/autonomousDatabase:AutonomousDatabase", name="db", urn="urn:db",
+        props={"compartmentId": "c1", "definedTags": {"gov.environment": "dev"}},
+    )  # fmt: skip
+    return selects(schedule, target)
+
+
+def test_selection_by_resource_list_and_by_filters() -> None:
+    assert _selects(resources=["ocid"], deps=("urn:db",))
+    assert not _selects(resources=["ocid"], deps=("urn:other",))  # listed, not this one
+    assert not _selects()  # no filter, no list: selects nothing
+    env = {"attribute": "DEFINED_TAGS", "values": [{"namespace": "gov", "tagKey": "environment", "value": "dev"}]}  # fmt: skip
+    assert _selects(env)
+    assert _selects({**env, "attribute": "defined_tags"})  # the attribute in any case
+    assert not _selects({**env, "values": [{"namespace": "gov", "tagKey": "environment", "value": "prod"}]})  # fmt: skip
+    assert _selects({"attribute": "COMPARTMENT_ID", "values": [{"value": "c2"}, {"value": "c1"}]})
+    assert not _selects({"attribute": "COMPARTMENT_ID", "values": [{"value": "c2"}]})
+    assert _selects({"attribute": "RESOURCE_TYPE", "values": [{"value": "AutonomousDatabase"}]})
+    assert not _selects({"attribute": "RESOURCE_TYPE", "values": [{"value": "Instance"}]})
+    assert _selects(env, {"attribute": "LIFECYCLE_STATE", "values": [{"value": "AVAILABLE"}]})
+    assert not _selects(
+        env, {"attribute": "COMPARTMENT_ID", "values": [{"value": "c2"}]}
+    )  # all must
+
+
+def test_stopped_share_of_a_working_week() -> None:
+    stops = [d * DAY + 19 * 60 for d in range(1, 6)]
+    starts = [d * DAY + 7 * 60 for d in range(1, 6)]
+    assert stopped_share(stops, starts) == pytest.approx(108 / 168)  # 4 nights + the weekend
+    assert stopped_share(stops[:1], []) == 1.0  # stopped once, never started
+    assert stopped_share([], starts) == 0.0
+    assert stopped_share([DAY], [DAY + 60]) == pytest.approx(1 / 168)  # one hour a week
