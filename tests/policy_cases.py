@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from guardrails.tooling.program.record import CapturedResource
+from guardrails.tooling.program.record import UNKNOWN, CapturedResource
 from tests.conftest import ocid
 
 ADB = "oci:Database/autonomousDatabase:AutonomousDatabase"
@@ -1382,6 +1382,85 @@ STACK_CASES += [
     ),
 ]
 
+
+def _live_network(table_rules: list[dict[str, Any]], subnet: dict[str, Any]) -> list:
+    """As a live account holds it: no gateway resource of the stack, the route table's
+    target an internet gateway OCID, the subnet naming its table."""
+    table = res(ROUTE_TABLE, {"vcnId": "vcn-id", "routeRules": table_rules}, name="live-rt")
+    props = {"vcnId": "vcn-id", "routeTableId": "rt-id", **subnet}
+    return [table, res(SUBNET_TYPE, props, name="live", deps=(table.urn,))]
+
+
+IGW_OCID = "ocid1.internetgateway.oc1.eu-frankfurt-1.aaaa"
+STACK_CASES += [
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "live: routed to an internet gateway OCID",
+        _live_network(
+            [{"destination": "0.0.0.0/0", "networkEntityId": IGW_OCID}],
+            {"prohibitPublicIpOnVnic": False},
+        ),
+        ["live"],
+        message="subnet live allows public IPs on its VNICs (prohibitPublicIpOnVnic is not "
+        "true) and routes to an internet gateway through route table live-rt",
+    ),
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "live: routed to a NAT gateway only",
+        _live_network(
+            [
+                {
+                    "destination": "0.0.0.0/0",
+                    "networkEntityId": "ocid1.natgateway.oc1.eu-frankfurt-1.aaaa",
+                }
+            ],
+            {"prohibitPublicIpOnVnic": False},
+        ),
+        [],
+    ),
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "live: routed to the gateway but public IPs prohibited",
+        _live_network(
+            [{"destination": "0.0.0.0/0", "networkEntityId": IGW_OCID}],
+            {"prohibitPublicIpOnVnic": True},
+        ),
+        [],
+    ),
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "route target known only after apply",
+        _live_network(
+            [{"destination": "0.0.0.0/0", "networkEntityId": UNKNOWN}],
+            {"prohibitPublicIpOnVnic": False},
+        ),
+        [],
+    ),
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "prohibitPublicIpOnVnic known only after apply",
+        _live_network(
+            [{"destination": "0.0.0.0/0", "networkEntityId": IGW_OCID}],
+            {"prohibitPublicIpOnVnic": UNKNOWN},
+        ),
+        [],
+    ),
+    StackCase(
+        "oci-network-subnet-prohibit-public-ip",
+        "own route table private, the VCN default one to the gateway",
+        [
+            *_network({}, default_table=True)[:3],
+            res(ROUTE_TABLE, {"vcnId": "vcn-id", "routeRules": []}, name="own-rt"),
+            res(
+                SUBNET_TYPE,
+                {"vcnId": "vcn-id", "routeTableId": "own-rt-id"},
+                name="web",
+                deps=(_urn(VCN, "vcn"), _urn(ROUTE_TABLE, "own-rt")),
+            ),
+        ],
+        [],
+    ),
+]
 
 # What each violating case must say: the offending value and the fix.
 S3_BUCKET = "aws:s3/bucket:Bucket"

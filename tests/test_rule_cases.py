@@ -5,8 +5,12 @@ checkov (test_checkov.py), which prove the adapters, not the rules."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
 import pytest
 
+from guardrails.tooling.program.record import UNKNOWN
 from policies.catalog import RULES
 from policies.model import Resource
 from tests.policy_cases import CASES, STACK_CASES, Case, StackCase
@@ -14,12 +18,55 @@ from tests.policy_cases import CASES, STACK_CASES, Case, StackCase
 BY_ID = {rule.id: rule for rule in RULES}
 
 
+class UnknownValueError(Exception):
+    """What the policy SDK raises on reading a value known only after apply (matched by
+    name: `policies.model.is_unknown_error`)."""
+
+
+class _Known(Mapping[str, Any]):
+    """Inputs as the policy SDK hands them over: reading a value known only after apply
+    raises, at any depth, so a rule judges unknowns in process as it does in the pack."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        return _known(self._values[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class _KnownList(Sequence[Any]):
+    def __init__(self, values: Sequence[Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, index: Any) -> Any:
+        return _known(self._values[index])
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _known(value: Any) -> Any:
+    if value == UNKNOWN:
+        raise UnknownValueError("value can't be known during preview")
+    if isinstance(value, Mapping):
+        return _Known(value)
+    if isinstance(value, list | tuple):
+        return _KnownList(value)
+    return value
+
+
 def _resource(captured, provider_props=None) -> Resource:
     return Resource(
         type=captured.type,
         name=captured.name,
         urn=captured.urn,
-        props=captured.inputs,
+        props=_Known(captured.inputs),
         protect=captured.protect,
         provider_props=provider_props or {},
         parent=captured.parent,
