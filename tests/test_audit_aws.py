@@ -140,15 +140,15 @@ def test_every_rule_on_a_live_aws_type_has_a_live_case(aws: str, aws_args: list[
         "alarmActions"
     }
     assert found["aws-lambda-layerversion-runtimes-supported"] == {
-        "bad-layer:1": "compatibleRuntimes lists deprecated runtimes: python3.7; build the layer "
+        "bad-layer": "compatibleRuntimes lists deprecated runtimes: python3.7; build the layer "
         "for a supported runtime"
     }
     assert found["aws-lambda-layerversion-runtimes-declared"] == {
-        "bare-layer:1": "compatibleRuntimes is not declared; list the runtimes the layer was "
+        "bare-layer": "compatibleRuntimes is not declared; list the runtimes the layer was "
         "built for"
     }
     assert found["aws-lambda-layerpermission-no-public"] == {
-        "bad-layer:1#all": "layer version shared with every AWS account (principal * without "
+        "bad-layer": "layer version shared with every AWS account (principal * without "
         "organizationId)"
     }
     assert found["aws-rds-instance-not-public"] == {
@@ -183,7 +183,7 @@ def test_a_refused_service_is_a_note_and_the_audit_incomplete(
     assert code == 2, report["violations"]
     assert "audit incomplete: 1 read(s) refused" in capsys.readouterr().err
     assert report["live"]["notes"] == [
-        f"SNS topics in {REGION} could not be read (AuthorizationError: not allowed)"
+        f"aws sns in {REGION}: ListTopics AuthorizationError: not allowed; topics not read"
     ]
     assert "aws:sns/topic:Topic" not in report["live"]["types"]
     code, report = audit(args, "--allow-incomplete")

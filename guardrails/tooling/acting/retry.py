@@ -65,6 +65,7 @@ def retryable(exc: BaseException) -> str | None:
         "ConnectTimeout", "ReadTimeout", "ConnectionError", "Timeout",
         "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
         "ConnectionClosedError",
+        "ResponseParserError",  # botocore: a 5xx answered with a body it cannot parse
     ):  # fmt: skip
         return f"{name}: {exc}"
     return None
@@ -155,7 +156,8 @@ def botocore_config(budget: Budget | None = None) -> Any:
 
     read = budget.read_timeout() if budget is not None else READ_TIMEOUT_SECONDS
     return Config(
-        retries={"max_attempts": 1, "mode": "standard"},
+        # `total_max_attempts`: one attempt in all (botocore reads `max_attempts` as retries)
+        retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=read,
     )
