@@ -218,3 +218,13 @@ def test_aws_options_that_do_not_apply_are_refused(
     assert "--cloud aws: --compartment applies to OCI" in capsys.readouterr().err
     assert main(["audit", "--cloud", "aws", "--region", "Frankfurt"]) == 2
     assert "--region 'Frankfurt': not a region name" in capsys.readouterr().err
+
+
+def test_the_readme_s_iam_policy_allows_every_call_the_audit_makes() -> None:
+    from guardrails.tooling.audit.aws_reader import IAM_ACTIONS
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The live audit") : readme.index("## Cost before deploy")]
+    missing = [a for a in sorted(set(IAM_ACTIONS.values())) if f'"{a}"' not in section]
+    assert not missing, missing
