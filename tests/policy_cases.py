@@ -1462,6 +1462,37 @@ STACK_CASES += [
     ),
 ]
 
+FORECAST_RULE = "oci-budget-tenancy-forecast-rule"
+NO_FORECAST = (
+    "no tenancy-wide budget with a FORECAST alert rule (Oracle's best-practice check); add a "
+    "FORECAST rule to the root-compartment budget"
+)
+
+
+def _budget(name: str, targets: list[str], rule_type: str | None, **props: Any) -> list:
+    budget = res(BUDGET, {"targets": targets, **props}, name=name)
+    if rule_type is None:
+        return [budget]
+    rule = res(BUDGET_RULE, {"type": rule_type}, name=f"{name}-rule", deps=(budget.urn,))
+    return [budget, rule]
+
+
+STACK_CASES += [
+    StackCase(FORECAST_RULE, "targetType left to its default (COMPARTMENT)",
+              _budget("b", [TENANCY], "FORECAST"), []),
+    StackCase(FORECAST_RULE, "a compartment budget's forecast is not tenancy-wide",
+              _budget("b", [ocid("compartment", "apps")], "FORECAST", targetType="COMPARTMENT"),
+              ["<stack>"], messages=[NO_FORECAST]),
+    StackCase(FORECAST_RULE, "one of two budgets is tenancy-wide with a forecast",
+              [*_budget("apps", [ocid("compartment", "apps")], "ACTUAL"),
+               *_budget("all", [TENANCY], "FORECAST", targetType="COMPARTMENT")], []),
+    StackCase(FORECAST_RULE, "the forecast sits on the compartment budget, not the tenancy one",
+              [*_budget("apps", [ocid("compartment", "apps")], "FORECAST"),
+               *_budget("all", [TENANCY], "ACTUAL")], ["<stack>"], messages=[NO_FORECAST]),
+    StackCase(FORECAST_RULE, "a tenancy budget without any rule",
+              _budget("all", [TENANCY], None), ["<stack>"], messages=[NO_FORECAST]),
+]  # fmt: skip
+
 # What each violating case must say: the offending value and the fix.
 S3_BUCKET = "aws:s3/bucket:Bucket"
 S3_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
