@@ -138,18 +138,17 @@ class Reading:
 
     def summary(self) -> dict[str, Any]:
         """What was read, for the reports."""
-        counts = Counter(r.type for r in self.resources)
+        unique = {(r.type, r.id): r for r in self.resources}  # as the capture keeps them
+        counts = Counter(t for t, _ in unique)
         return {
             "cloud": self.cloud,
             "scope": self.scope,
             "regions": list(self.regions),
-            "resources": len(self.resources),
+            "resources": len(unique),
             "types": dict(sorted(counts.items())),
             "apiCalls": dict(sorted(self.calls.items())),
             "totalApiCalls": self.total_calls,
-            "callsPerResource": round(self.total_calls / len(self.resources), 2)
-            if self.resources
-            else 0.0,
+            "callsPerResource": round(self.total_calls / len(unique), 2) if unique else 0.0,
             "notes": list(self.notes),
             "notJudgedResources": list(self.asides),
             "complete": not self.notes,
