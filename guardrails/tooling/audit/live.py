@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guardrails.tooling.program.record import UNKNOWN, Capture, CapturedResource
+from policies.declared_rules import DECLARATION
 
 PROJECT = "live"
 
@@ -138,7 +139,9 @@ class Reading:
 
     def summary(self) -> dict[str, Any]:
         """What was read, for the reports."""
-        unique = {(r.type, r.id): r for r in self.resources}  # as the capture keeps them
+        unique = {  # as the capture keeps them; the stack's declaration is not read
+            (r.type, r.id): r for r in self.resources if r.type != DECLARATION
+        }
         counts = Counter(t for t, _ in unique)
         return {
             "cloud": self.cloud,
