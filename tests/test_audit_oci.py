@@ -659,3 +659,54 @@ def test_the_ledger_suppresses_live_findings_by_urn_and_every_report_comes_from_
     assert "## What was read" in markdown
     text = Path("a.txt").read_text()
     assert text.startswith("guardrails audit OCI ") and "read with " in text
+
+
+def test_a_baseline_says_what_is_new_and_what_was_resolved(
+    fake_oci: FakeOci, oci_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    g = fake_oci.governed
+    old = g.add("Bucket", compartment_id=APPS, display_name="old-public", defined_tags=tags(),
+                publicAccessType="ObjectRead", versioning="Enabled", kmsKeyId=ocid("key"))  # fmt: skip
+    assert main(["audit", *oci_args, "--output-json", "monday.json"]) == 1
+    g.records["Bucket"].pop(old["id"])  # fixed (deleted) since
+    g.add("Bucket", compartment_id=APPS, display_name="new-public", defined_tags=tags(),
+          publicAccessType="ObjectRead", versioning="Enabled", kmsKeyId=ocid("key"))  # fmt: skip
+    capsys.readouterr()
+
+    code, report = audit(oci_args, "--baseline", "monday.json")
+
+    assert code == 1
+    since = report["live"]["since"]
+    assert since["baseline"] == "monday.json"
+    assert [(f["policy"], f["urn"].rsplit("::", 1)[-1]) for f in since["new"]] == [
+        ("oci-objectstorage-bucket-no-public-access", next(iter(g.records["Bucket"])))
+    ]
+    assert [(f["policy"], f["name"]) for f in since["resolved"]] == [
+        ("oci-objectstorage-bucket-no-public-access", "old-public")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ('{"violations": []}', "not a `guardrails audit` JSON report (live: Field required)"),
+        ('{"violations": [], "live": {"cloud": "aws", "scope": "1"}}', "an audit of aws, not oci"),
+        ('{"violations": [], "live": {"cloud": "oci", "scope": "t"}, "error": {"m": 1}}',
+         "that audit did not run"),
+        ("[1, 2", "b.json: not valid JSON"),
+    ],
+)  # fmt: skip
+def test_a_bad_baseline_is_refused_before_any_call(
+    fake_oci: FakeOci, oci_args: list[str], capsys: pytest.CaptureFixture[str],
+    content: str, error: str,
+) -> None:  # fmt: skip
+    Path("b.json").write_text(content)
+    assert main(["audit", *oci_args, "--baseline", "b.json", "--output-json", "out.json"]) == 2
+    assert error in capsys.readouterr().err
+    assert fake_oci.state.calls == [] and not Path("out.json").exists() or _error_report("out.json")
+
+
+def _error_report(path: str) -> bool:
+    """A JSON report asked for still gets written, carrying the error (as `check`)."""
+    doc = json.loads(Path(path).read_text())
+    return doc["passed"] is False and doc["error"] is not None and doc["violations"] == []

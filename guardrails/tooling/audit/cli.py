@@ -103,6 +103,13 @@ def add_audit_command(sub: Any) -> None:
         help="API reads in flight at once",
     )
     audit.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="an earlier audit's JSON report: say which findings are new and which resolved",
+    )
+    audit.add_argument(
         "--allow-incomplete",
         action="store_true",
         help="exit 0 even when some reads were refused (they are still reported)",
@@ -163,6 +170,7 @@ def audit_request(args: argparse.Namespace) -> Any:
         timeout=args.timeout,
         workers=int(args.workers),
         allow_incomplete=args.allow_incomplete,
+        baseline=args.baseline,
     )
 
 

@@ -53,6 +53,8 @@ class AuditRequest:
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     workers: int = DEFAULT_WORKERS
     allow_incomplete: bool = False
+    baseline: Path | None = None
+    """An earlier audit's JSON report: what is new and what was resolved since."""
 
     @property
     def program_dir(self) -> Path:
@@ -72,6 +74,7 @@ def _inputs(request: AuditRequest) -> list[Input]:
         Input("policy config", request.policy_config),
         Input("suppression ledger", request.suppressions),
         Input("OCI config file", request.oci.config_file),
+        Input("baseline report", request.baseline),
     ]
     if request.stack is not None:
         inputs.append(Input("program", request.program_dir, program=True))
@@ -142,6 +145,11 @@ def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
             highlight=False,
             soft_wrap=True,
         )
+        baseline = None
+        if request.baseline is not None:  # checked before any call
+            from guardrails.tooling.audit.baseline import load_baseline
+
+            baseline = load_baseline(request.baseline, request.cloud)
         with RichProgress(err) as bar:
             progress = AuditProgress(bar)
             budget = Budget(seconds=request.timeout, progress=progress.say)
@@ -153,6 +161,10 @@ def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
         if not isinstance(exc, OutputRefused):
             write_error_reports(exc, request.reports, out, name, where)
         raise
+    if baseline is not None and result.live is not None:
+        from guardrails.tooling.audit.baseline import compare
+
+        result.live["since"] = {"baseline": str(request.baseline), **compare(result, baseline)}
     write_reports(result, request.reports, out)
     incomplete = bool(result.live and result.live.get("notes"))
     if incomplete:

@@ -188,6 +188,14 @@ def live_lines(live: dict[str, Any]) -> list[str]:
                 else ""
             )
         )
+    since = live.get("since")
+    if since:
+        lines.append(
+            f"since {since['baseline']}: {len(since['new'])} new finding(s), "
+            f"{len(since['resolved'])} resolved"
+        )
+        lines += [f"new: {f['policy']} on {f['urn'].rsplit('::', 1)[-1]}" for f in since["new"]]
+        lines += [f"resolved: {f['policy']} on {f['name']}" for f in since["resolved"]]
     lines += [f"could not read: {note}" for note in live.get("notes", [])]
     lines += [f"not judged: {line}" for line in live.get("notJudgedResources", [])]
     lines += [
