@@ -204,3 +204,52 @@ def daily_costs_select(
         GROUP BY ALL
         ORDER BY 1, 2, 3, 4
     """
+
+
+NORMALISED_COLUMNS = (
+    "file",
+    "provider",
+    "day",
+    "service",
+    "currency",
+    "billed",
+    "effective",
+    "ref",
+    "back",
+    "tags",
+    "tenancy",
+)
+"""A normalised line (the table `cost load --into` appends to): any source's line in one
+shape, its tag set as JSON object text."""
+
+
+def normalised_select(plan: FilePlan, file_id: str, source: str) -> str:
+    """The lines of `source` as normalised lines (NORMALISED_COLUMNS)."""
+    return (
+        "SELECT file_id AS file, provider, CAST(day AS DATE) AS day, service, currency, "
+        f"billed, effective, ref, back, {plan.tags} AS tags, tenancy "
+        f"FROM ({line_select(plan, file_id, source)})"
+    )
+
+
+TABLE_PLAN = FilePlan(
+    kind="table",
+    signature=("table",),
+    reader="",
+    lines=(
+        "provider",
+        "day",
+        "service",
+        "currency",
+        "billed",
+        "effective",
+        "ref",
+        "back",
+        "hash(tags)",
+    ),
+    tag_columns=("tags",),
+    tags="tags",
+    tagset="hash(tags)",
+    tenancy="tenancy",
+)
+"""Normalised lines read back: already mapped, hashed and checked when they were loaded."""
