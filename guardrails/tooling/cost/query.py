@@ -115,7 +115,8 @@ def bad_tags_select(plan: FilePlan) -> str:
 def mixed_currencies_select(kind: str) -> str:
     """Providers whose lines (in files of `kind`) come in more than one currency."""
     return (
-        "SELECT provider, string_agg(DISTINCT currency, ', ' ORDER BY currency) "
+        # (not string_agg(DISTINCT ... ORDER BY ...): Spark 4.3's listagg fails on it)
+        "SELECT provider, array_to_string(list_sort(list_distinct(list(currency))), ', ') "
         f"FROM sums JOIN files USING (file_id) WHERE kind = {literal(kind)} "
         "GROUP BY provider HAVING count(DISTINCT currency) > 1"
     )

@@ -28,6 +28,7 @@ from guardrails.tooling.cost.refusals import (
 from guardrails.tooling.cost.sources.file_shape import FilePlan, first_line_where
 from guardrails.tooling.cost.spark.dialect import to_spark
 from guardrails.tooling.cost.spark.inputs import SparkFile, file_key
+from guardrails.tooling.cost.spark.session import spark_words
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -69,11 +70,6 @@ class SparkSpend:
     """FOCUS files holding OCI lines."""
 
 
-def _first(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
-
-
 def _not_a_number(value: str | None) -> bool:
     text = (value or "").strip()
     if text in ("", "NULL"):
@@ -97,7 +93,7 @@ def _failed(source: Source, exc: BaseException) -> GuardrailsError:
                     f"cannot load cost data: {path}: line {found[0]}: column {column}: "
                     f"{found[1]!r} is not a number"
                 )
-    return GuardrailsError(f"cannot load cost data: {_first(exc)}")
+    return GuardrailsError(f"cannot load cost data: {spark_words(exc)}")
 
 
 def sql(spark: SparkSession, statement: str) -> DataFrame:

@@ -26,6 +26,7 @@ from guardrails.tooling.cost.sources.inputs import (
     expand,
     is_uri,
 )
+from guardrails.tooling.cost.spark.session import spark_words
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -60,7 +61,7 @@ def _list_remote(spark: SparkSession, uri: str, suffixes: tuple[str, ...]) -> li
             .collect()
         )
     except Exception as exc:  # Spark's words for a bucket it cannot list
-        raise GuardrailsError(f"{uri}: cannot be listed by Spark ({_first(exc)})") from None
+        raise GuardrailsError(f"{uri}: cannot be listed by Spark ({spark_words(exc)})") from None
     found = sorted(str(r[0]) for r in rows if str(r[0]).lower().endswith(suffixes))
     if not found:
         raise GuardrailsError(f"{uri}: no files ({', '.join(suffixes)}) here")
@@ -79,7 +80,7 @@ def _remote_plan(spark: SparkSession, kind: str, uri: str) -> FilePlan:
             ]
             types = {}
     except Exception as exc:
-        raise GuardrailsError(f"{uri}: cannot be read by Spark ({_first(exc)})") from None
+        raise GuardrailsError(f"{uri}: cannot be read by Spark ({spark_words(exc)})") from None
     if kind == "classic":
         require_columns(uri, header, classic_reports.REQUIRED, "OCI cost report")
         return classic_reports.plan_for_header(header)
@@ -146,8 +147,3 @@ def read_group(spark: SparkSession, files: Sequence[SparkFile]) -> DataFrame:
             typed = typed.cast("double")
         columns.append(typed.alias(name))
     return frame.select(path, *columns)
-
-
-def _first(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

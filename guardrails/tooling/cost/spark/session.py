@@ -11,6 +11,7 @@ job's several reports) reuse it.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import re
 import shutil
@@ -143,7 +144,7 @@ def spark_session(options: SparkOptions) -> SparkSession:
         check_java(java)
         if "JAVA_HOME" not in os.environ:
             os.environ["JAVA_HOME"] = str(java.resolve().parents[1])
-        # Spark's own INFO lines would bury the report: errors only, on stderr
+        # Spark's own log lines would bury the report (log4j2.properties: none)
         os.environ.setdefault(
             "PYSPARK_SUBMIT_ARGS",
             f'--driver-java-options "-Dlog4j2.configurationFile={_LOG_CONFIG}" pyspark-shell',
@@ -159,8 +160,11 @@ def spark_session(options: SparkOptions) -> SparkSession:
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM's or py4j's words, whatever their class
-        raise GuardrailsError(f"Spark did not start: {_first_line(exc)}") from None
-    session.sparkContext.setLogLevel("ERROR")
+        raise GuardrailsError(f"Spark did not start: {spark_words(exc)}") from None
+    # Spark's errors reach the user as our one line (the exception's words); its log would
+    # repeat them with stack traces
+    session.sparkContext.setLogLevel("OFF")
+    logging.getLogger("DataFrameQueryContextLogger").disabled = True
     return session
 
 
@@ -176,11 +180,15 @@ def _connect(url: str) -> SparkSession:
     try:
         session = ConnectSession.builder.remote(url).getOrCreate()
     except Exception as exc:
-        raise GuardrailsError(f"--spark-remote {url}: {_first_line(exc)}") from None
+        raise GuardrailsError(f"--spark-remote {url}: {spark_words(exc)}") from None
     session.conf.set("spark.sql.session.timeZone", "UTC")
     return session  # type: ignore[return-value]
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+def spark_words(exc: BaseException) -> str:
+    """The first line of what Spark said: the Java exception's own words when py4j wrapped
+    one (its Python text is only "An error occurred while calling o123.load")."""
+    java = getattr(exc, "java_exception", None)
+    text = str(java.toString()) if java is not None else str(exc)
+    text = text.strip() or type(exc).__name__
     return text.splitlines()[0]

@@ -21,6 +21,7 @@ from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost import query
 from guardrails.tooling.cost.spark.engine import Scan, Source, file_sources, sql
 from guardrails.tooling.cost.spark.inputs import SparkFile, file_key
+from guardrails.tooling.cost.spark.session import spark_words
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -35,7 +36,7 @@ def _read(spark: SparkSession, uri: str) -> DataFrame | None:
         if "PATH_NOT_FOUND" in text or "UNABLE_TO_INFER_SCHEMA" in text:
             return None
         raise GuardrailsError(
-            f"{uri}: not a readable table of cost lines ({text.splitlines()[0]})"
+            f"{uri}: not a readable table of cost lines ({spark_words(exc)})"
         ) from None
 
 
@@ -108,7 +109,7 @@ def load_into(spark: SparkSession, files: Sequence[SparkFile], uri: str) -> Load
             out.write.mode("append").partitionBy("month").parquet(uri)
         except Exception as exc:
             raise GuardrailsError(
-                f"--into {uri}: the lines could not be written ({str(exc).splitlines()[0]})"
+                f"--into {uri}: the lines could not be written ({spark_words(exc)})"
             ) from None
     finally:
         scan.close()

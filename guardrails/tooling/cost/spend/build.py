@@ -17,7 +17,7 @@ Sources (one for OCI per run, never two: they hold the same spend):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -269,8 +269,10 @@ def _build_on_spark(
         )
     if source.api_forecast:
         raise GuardrailsError("--api-forecast needs --source usage-api (--engine duckdb)")
+    if source.kind == "usage-api":  # a table alone: OCI lines from the reports it holds
+        source = replace(source, kind="reports")
     reports: list[Path | str] = list(source.reports)
-    if source.kind == "reports" and not reports:
+    if source.kind == "reports" and not reports and request.table is None:
         if config is None:
             raise GuardrailsError(
                 "--reports without a location on Spark reads the stack's bling bucket: give "
