@@ -651,6 +651,7 @@ def test_a_timeout_within_bounds_is_taken(value):
 LEAF_COMMANDS = [c.name.split(" --")[0] for c in COMMANDS] + [
     "preview",
     "cost prices",
+    "cost load",
     "cost unfreeze",
     "cost store list",
     "cost store check",
@@ -730,6 +731,7 @@ def test_ctrl_c_is_130_in_every_command(capsys, monkeypatch, command, how):
         "cost diff": ["--base", "HEAD"],
         "fleet clone": ["orders", "--name", "X"],
         "cost store forget": ["--month", "2026-09"],
+        "cost load": ["--into", "t"],
     }  # fmt: skip
     words = command.split()
     extra = required.get(command, [])
