@@ -60,6 +60,7 @@ bench-layers: $(STAMP)
 
 bench-cost: $(STAMP)
 	$(BIN)/python bench/cost/run.py
+	$(BIN)/python bench/cost/spark.py --lines 1000000 10000000
 
 bench-fleet: $(STAMP)
 	$(BIN)/python bench/fleet/run.py
