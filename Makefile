@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@echo "setting up $(VENV) (first run only, about a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade "pip>=24"
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,spark]'
 	@touch $(STAMP)
 
 # checkov pins packaging<24 and Pulumi needs >=26: checkov gets a virtual environment of its own.
@@ -60,6 +60,7 @@ bench-layers: $(STAMP)
 
 bench-cost: $(STAMP)
 	$(BIN)/python bench/cost/run.py
+	$(BIN)/python bench/cost/spark.py --lines 1000000 10000000
 
 bench-fleet: $(STAMP)
 	$(BIN)/python bench/fleet/run.py

@@ -665,6 +665,7 @@ def test_a_timeout_within_bounds_is_taken(value):
 LEAF_COMMANDS = [c.name.split(" --")[0] for c in COMMANDS] + [
     "preview",
     "cost prices",
+    "cost load",
     "cost unfreeze",
     "cost store list",
     "cost store check",
@@ -745,6 +746,7 @@ def test_ctrl_c_is_130_in_every_command(capsys, monkeypatch, command, how):
         "fleet clone": ["orders", "--name", "X"],
         "cost store forget": ["--month", "2026-09"],
         "audit": ["--cloud", "oci"],
+        "cost load": ["--into", "t"],
     }  # fmt: skip
     words = command.split()
     extra = required.get(command, [])

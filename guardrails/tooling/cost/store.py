@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import threading
@@ -48,14 +47,17 @@ from types import TracebackType
 import duckdb
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.cost import query
 from guardrails.tooling.cost.lines import DailyCost, LineRow, Progress
+from guardrails.tooling.cost.refusals import (
+    refuse_bad_amount,
+    refuse_bad_tags,
+    refuse_mixed_currencies,
+    refuse_repeated_references,
+)
 from guardrails.tooling.cost.sources.file_shape import (
-    LINE_COLUMNS,
-    MAX_LINE_AMOUNT,
     FilePlan,
-    bad_amount,
     duckdb_words,
-    first_line_where,
     literal,
     path_list,
 )
@@ -427,57 +429,20 @@ class CostStore:
             + " ".join(f"WHEN {literal(p)} THEN {i}" for p, i in ids.items())
             + " END"
         )
-        # Per line: read, hash the reference, add to its group. Dates are cast, tag sets
-        # hashed and keys made once per group, not once per line.
-        columns = ", ".join(
-            f"{expr} AS {name}"
-            for name, expr in zip(LINE_COLUMNS, plan.lines, strict=True)
-            if name != "tagset"
-        )
-        tag_columns = "".join(f", {c}" for c in plan.tag_columns)
         with self._progress(progress):
             self.con.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE incoming AS
-                SELECT file_id, provider, CAST(day AS DATE) AS day, service, currency,
-                       {plan.tagset} AS tagset{tag_columns},
-                       hash(file_id, provider, day, service, currency, {plan.tagset}) AS key,
-                       sum(billed) AS billed, sum(effective) AS effective, count(*) AS n,
-                       max(abs(billed)) AS peak_billed, max(abs(effective)) AS peak_effective,
-                       min(tenancy) AS tenancy_low, max(tenancy) AS tenancy_high,
-                       list(ref) AS refs, list(billed) AS costs, list(effective) AS effs,
-                       list(back) FILTER (WHERE back IS NOT NULL) AS backs
-                FROM (SELECT {file_id} AS file_id, {columns}, {plan.tenancy} AS tenancy
-                      {tag_columns} FROM {reader})
-                GROUP BY file_id, provider, day, service, currency{tag_columns}
-                """
+                "CREATE OR REPLACE TEMP TABLE incoming AS "
+                + query.scan_select(plan, file_id, reader)
             )
         paths = {i: Path(p) for p, i in ids.items()}
         self._refuse_bad_amounts(plan, paths)
         self._refuse_bad_tags(plan, paths)
-        self.con.execute(
-            "INSERT INTO sums SELECT file_id, key, provider, day, service, currency, tagset, "
-            "billed, effective FROM incoming"
-        )
-        self.con.execute(
-            "INSERT INTO file_tenancies SELECT DISTINCT file_id, t FROM "
-            "(SELECT file_id, unnest([tenancy_low, tenancy_high]) AS t FROM incoming) "
-            "WHERE t IS NOT NULL"
-        )
-        self.con.execute(
-            "INSERT INTO lines SELECT file_id, key, unnest(refs), unnest(costs), unnest(effs) "
-            "FROM incoming"
-        )
-        self.con.execute(
-            "INSERT INTO corrections SELECT file_id, unnest(backs) FROM incoming "
-            "WHERE backs IS NOT NULL AND len(backs) > 0"
-        )
-        self.con.execute(
-            f"INSERT OR IGNORE INTO tagsets SELECT DISTINCT tagset, {plan.tags} FROM incoming"
-        )
-        counts = self.con.execute(
-            "SELECT file_id, sum(n) FROM incoming GROUP BY file_id"
-        ).fetchall()
+        self.con.execute(f"INSERT INTO sums {query.SUMS}")
+        self.con.execute(f"INSERT INTO file_tenancies {query.TENANCIES}")
+        self.con.execute(f"INSERT INTO lines {query.LINES}")
+        self.con.execute(f"INSERT INTO corrections {query.CORRECTIONS}")
+        self.con.execute(f"INSERT OR IGNORE INTO tagsets {query.tagsets_select(plan)}")
+        counts = self.con.execute(query.COUNTS).fetchall()
         self.con.execute("DROP TABLE incoming")
         for fid, count in counts:
             self.con.execute("UPDATE files SET lines = ? WHERE file_id = ?", [count, fid])
@@ -486,74 +451,25 @@ class CostStore:
     def _refuse_bad_amounts(self, plan: FilePlan, paths: dict[int, Path]) -> None:
         """Non-finite costs (NaN, infinity) and magnitudes no real line has: refused with
         file and line (found by reading the file again: only on this error path)."""
-        row = self.con.execute(
-            f"""
-            SELECT file_id FROM incoming
-            WHERE NOT coalesce(peak_billed <= {MAX_LINE_AMOUNT}, true)
-               OR NOT coalesce(peak_effective <= {MAX_LINE_AMOUNT}, true)
-            LIMIT 1
-            """
-        ).fetchone()
+        row = self.con.execute(query.BAD_AMOUNTS).fetchone()
         if row is None:
             return
-        path = paths[int(row[0])]
-        for column in plan.amount_columns:
-            found = first_line_where(path, column, bad_amount)
-            if found is not None:
-                raise GuardrailsError(
-                    f"{path}: line {found[0]}: {column} {found[1]!r} is not a cost a line "
-                    f"can have (a finite number of at most {MAX_LINE_AMOUNT:g})"
-                )
-        raise GuardrailsError(f"{path}: a cost is not finite or larger than {MAX_LINE_AMOUNT:g}")
+        refuse_bad_amount(plan, paths[int(row[0])])
 
     def _refuse_bad_tags(self, plan: FilePlan, paths: dict[int, Path]) -> None:
         """A tag set that is not a JSON object (`{not json`, `[1,2,3]`): refused with file,
         line and value."""
         if plan.tags_column is None:
             return
-        row = self.con.execute(
-            f"""
-            SELECT file_id FROM (SELECT DISTINCT file_id, {plan.tags} AS tags FROM incoming)
-            WHERE NOT CASE WHEN json_valid(tags) THEN json_type(tags) = 'OBJECT' ELSE false END
-            LIMIT 1
-            """
-        ).fetchone()
-        if row is None:
-            return
-        path = paths[int(row[0])]
-
-        def bad(value: str | None) -> bool:
-            text = (value or "").strip()
-            if text in ("", "NULL"):
-                return False
-            try:
-                return not isinstance(json.loads(text), dict)
-            except ValueError:
-                return True
-
-        found = first_line_where(path, plan.tags_column, bad)
-        where = f"line {found[0]}: " if found else ""
-        value = f" {found[1]!r}" if found else ""
-        raise GuardrailsError(
-            f"{path}: {where}{plan.tags_column}{value} is not a JSON object of tag keys and values"
-        )
+        row = self.con.execute(query.bad_tags_select(plan)).fetchone()
+        if row is not None:
+            refuse_bad_tags(plan, paths[int(row[0])])
 
     def _refuse_repeated_references(self, kind: str, new: list[int]) -> None:
         """A line reference (`lineItem/referenceNo`, `oci_ReferenceNumber`) is unique across
         files: one repeated is a copy or an edited copy of a loaded file, which would count
         twice. Refused, naming both files (which is right is the user's call)."""
-        marks = ", ".join(str(i) for i in new)
-        row = self.con.execute(
-            f"""
-            SELECT a.file_id, b.file_id, count(*) FROM lines a
-            JOIN lines b ON a.ref = b.ref AND a.file_id < b.file_id
-            JOIN files fa ON fa.file_id = a.file_id AND fa.kind = $kind
-            JOIN files fb ON fb.file_id = b.file_id AND fb.kind = $kind
-            WHERE a.ref IS NOT NULL AND b.file_id IN ({marks})
-            GROUP BY ALL ORDER BY 3 DESC LIMIT 1
-            """,
-            {"kind": kind},
-        ).fetchone()
+        row = self.con.execute(query.repeated_references_select(kind, new)).fetchone()
         if row is None:
             return
         names = dict(
@@ -561,11 +477,7 @@ class CostStore:
                 "SELECT file_id, name FROM files WHERE file_id IN (?, ?)", [row[0], row[1]]
             ).fetchall()
         )
-        raise GuardrailsError(
-            f"{names[row[1]]}: {row[2]} line(s) repeat the line references of {names[row[0]]} "
-            "(a copy or an edited copy: its spend would count twice); load one of them "
-            "(`guardrails cost store forget` removes a loaded file)"
-        )
+        refuse_repeated_references(names[row[0]], names[row[1]], int(row[2]))
 
     def replace_lines(
         self, kind: str, name: str, rows: Sequence[LineRow], provider: str = "oci"
@@ -605,18 +517,8 @@ class CostStore:
             self._check_currencies(kind)
 
     def _check_currencies(self, kind: str) -> None:
-        mixed = self.con.execute(
-            "SELECT provider, string_agg(DISTINCT currency, ', ' ORDER BY currency) "
-            "FROM sums JOIN files USING (file_id) WHERE kind = ? "
-            "GROUP BY provider HAVING count(DISTINCT currency) > 1",
-            [kind],
-        ).fetchall()
-        if mixed:
-            what = "; ".join(f"{p.upper()} lines in {c}" for p, c in mixed)
-            raise GuardrailsError(
-                f"wrong currency mix in the {kind} data: {what}; one provider's spend must "
-                "be in one currency (a store per tenancy: --store)"
-            )
+        mixed = self.con.execute(query.mixed_currencies_select(kind)).fetchall()
+        refuse_mixed_currencies(kind, mixed)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -798,50 +700,14 @@ class CostStore:
         Lines a correction references are left out.
         """
 
-        def lookup(keys: Sequence[str]) -> str:
-            paths = [literal('$."' + k + '"') for k in keys]
-            return "coalesce(" + ", ".join(f"json_extract_string(tags, {p})" for p in paths) + ")"
-
-        in_scope = (
-            "true" if files is None else f"file_id IN ({', '.join(map(str, files)) or 'NULL'})"
-        )
         rows = self.con.execute(
-            f"""
-            WITH scoped AS (
-                SELECT file_id FROM files
-                WHERE (kind = $kind OR kind = 'focus') AND {in_scope}
-            ),
-            corrected AS (
-                SELECT DISTINCT back FROM corrections WHERE file_id IN (SELECT file_id FROM scoped)
-            ),
-            replaced AS (
-                SELECT key, sum(billed) AS billed, sum(effective) AS effective FROM lines
-                WHERE ref IN (SELECT back FROM corrected)
-                  AND file_id IN (SELECT file_id FROM scoped)
-                GROUP BY key
-            ),
-            groups AS (
-                SELECT tagset, {lookup(oci_keys)} AS oci_group,
-                       {lookup(other_keys)} AS other_group
-                FROM tagsets
+            query.daily_costs_select(
+                start,
+                end,
+                oci_kind=oci_kind,
+                oci_keys=oci_keys,
+                other_keys=other_keys,
+                files=files,
             )
-            SELECT s.provider,
-                   coalesce(CASE WHEN s.provider = 'oci' THEN g.oci_group ELSE g.other_group END,
-                            '') AS grp,
-                   s.day, coalesce(s.service, ''), coalesce(s.currency, ''),
-                   sum(s.billed - coalesce(r.billed, 0)),
-                   sum(s.effective - coalesce(r.effective, 0))
-            FROM sums s
-            JOIN files f USING (file_id)
-            LEFT JOIN replaced r USING (key)
-            LEFT JOIN groups g USING (tagset)
-            WHERE ((s.provider = 'oci' AND f.kind = $kind)
-                   OR (s.provider <> 'oci' AND f.kind = 'focus'))
-              AND s.file_id IN (SELECT file_id FROM scoped)
-              AND s.day >= $start AND s.day < $end
-            GROUP BY ALL
-            ORDER BY 1, 2, 3, 4
-            """,
-            {"kind": oci_kind, "start": start, "end": end},
         ).fetchall()
         return [DailyCost(r[0], r[1], r[2], r[3], r[4], float(r[5] or 0.0), r[6]) for r in rows]

@@ -74,6 +74,7 @@ def plan_for_header(header: Sequence[str]) -> FilePlan:
         tagset=tagset_expression(tag_columns),
         amount_columns=(COST,),
         tenancy=quote(TENANT) if TENANT in header else "NULL::VARCHAR",
+        columns=tuple(header),
     )
 
 

@@ -63,6 +63,10 @@ class FilePlan:
     """What a reader of the report should know about this file (e.g. no tags at all)."""
     tenancy: str = "NULL::VARCHAR"
     """Expression: the OCI tenancy a line belongs to (NULL for other providers' lines)."""
+    columns: tuple[str, ...] = ()
+    """The file's columns, in order (a reader other than the plan's own types them)."""
+    nulls: tuple[str, ...] = ("",)
+    """Texts that mean no value in the file's CSV."""
 
 
 MAX_LINE_AMOUNT = 1e12
@@ -105,7 +109,9 @@ def csv_header(path: Path) -> list[str]:
     return header
 
 
-def require_columns(path: Path, header: Sequence[str], required: Sequence[str], what: str) -> None:
+def require_columns(
+    path: Path | str, header: Sequence[str], required: Sequence[str], what: str
+) -> None:
     missing = [c for c in required if c not in header]
     if missing:
         raise GuardrailsError(

@@ -153,4 +153,6 @@ def plan_for_header(
             if BILLING_ACCOUNT in header
             else "NULL::VARCHAR"
         ),
+        columns=tuple(header),
+        nulls=NULLS,
     )

@@ -17,7 +17,7 @@ Sources (one for OCI per run, never two: they hold the same spend):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -29,11 +29,14 @@ from guardrails.tooling.cost.lines import Progress
 from guardrails.tooling.cost.month import Month, data_through, today_utc
 from guardrails.tooling.cost.sources.classic_reports import classic_plan
 from guardrails.tooling.cost.sources.focus import focus_plan
+from guardrails.tooling.cost.sources.inputs import FOCUS_SUFFIXES, REPORT_SUFFIXES, expand, is_uri
+from guardrails.tooling.cost.spark.session import SparkOptions
 from guardrails.tooling.cost.spend.forecast import HISTORY_DAYS
 from guardrails.tooling.cost.spend.report import (
     DEFAULT_NAMESPACE,
     CostBasis,
     CostReport,
+    Grouping,
     ReportOptions,
     compose_report,
     grouping,
@@ -42,17 +45,17 @@ from guardrails.tooling.cost.store import CostStore, store_session
 from guardrails.tooling.oci_auth import OciAuth
 
 SourceKind = Literal["usage-api", "reports", "focus"]
-REPORT_SUFFIXES = (".csv.gz",)
-FOCUS_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+Engine = Literal["duckdb", "spark"]
 
 
 @dataclass(frozen=True)
 class SpendSource:
     kind: SourceKind = "usage-api"
-    reports: Sequence[Path] = ()
-    """Classic report files or folders; empty with kind 'reports': download from bling."""
-    focus: Sequence[Path] = ()
-    """FOCUS files or folders (OCI's, when kind is 'focus', and/or AWS's)."""
+    reports: Sequence[Path | str] = ()
+    """Classic report files or folders (or, on Spark, object-storage URIs); empty with kind
+    'reports': download from bling (DuckDB) or read the tenancy's bling bucket (Spark)."""
+    focus: Sequence[Path | str] = ()
+    """FOCUS files or folders (OCI's, when kind is 'focus', and/or AWS's), or URIs."""
     auth: OciAuth = field(default_factory=OciAuth)
     api_forecast: bool = False
     """Also ask the Usage API for its own forecast (usage-api only)."""
@@ -71,23 +74,10 @@ class SpendRequest:
     basis: CostBasis = "billed"
     store: Path = DEFAULT_STORE
     today: date | None = None
-
-
-def _expand(paths: Sequence[Path], suffixes: tuple[str, ...], what: str) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes)
-            )
-            if not found:
-                raise GuardrailsError(f"{path}: no {what} files ({', '.join(suffixes)}) here")
-            files += found
-        elif path.exists():
-            files.append(path)
-        else:
-            raise GuardrailsError(f"{path}: no such file or folder")
-    return files
+    engine: Engine = "duckdb"
+    spark: SparkOptions = field(default_factory=SparkOptions)
+    table: str | None = None
+    """Spark: a Parquet table of normalised lines (`cost load --into`) read with the files."""
 
 
 def _coverage(store: CostStore, scope: Sequence[int], month: Month) -> str:
@@ -128,8 +118,16 @@ def build_report(
     group = grouping(request.tag_key, namespace)
     if source.api_forecast and source.kind != "usage-api":
         raise GuardrailsError("--api-forecast needs --source usage-api")
-    report_files = _expand(source.reports, REPORT_SUFFIXES, "cost report")
-    focus_files = _expand(source.focus, FOCUS_SUFFIXES, "FOCUS")
+    if request.engine == "spark":
+        return _build_on_spark(request, month, through, group, deliver)
+    uris = [str(p) for p in (*source.reports, *source.focus) if is_uri(str(p))]
+    if uris:
+        raise GuardrailsError(
+            f"{uris[0]}: object storage is read by --engine spark; the DuckDB engine reads "
+            "local files (and downloads bling's reports with --reports alone)"
+        )
+    report_files = expand([Path(p) for p in source.reports], REPORT_SUFFIXES, "cost report")
+    focus_files = expand([Path(p) for p in source.focus], FOCUS_SUFFIXES, "FOCUS")
     if source.kind == "focus" and not focus_files:
         raise GuardrailsError("--focus needs at least one FOCUS file or folder")
     loaded: list[str] = []
@@ -244,4 +242,99 @@ def build_report(
         )
         if deliver is not None:
             deliver(report)
+    return report
+
+
+BLING_REPORTS = "oci://{tenancy}@bling/reports/cost-csv/"
+"""Where OCI keeps a tenancy's classic cost reports (the bucket is the tenancy OCID)."""
+
+
+def _build_on_spark(
+    request: SpendRequest,
+    month: Month,
+    through: date,
+    group: Grouping,
+    deliver: Callable[[CostReport], None] | None,
+) -> CostReport:
+    """The same report computed by Spark where the data is: no local store, every run
+    reads its inputs (and the normalised table, if one is named)."""
+    from guardrails.tooling.cost.spark import engine, session, table
+    from guardrails.tooling.cost.spark.inputs import file_key, spark_inputs
+
+    source, config = request.source, request.config
+    if source.kind == "usage-api" and request.table is None:
+        raise GuardrailsError(
+            "--engine spark reads cost files (--reports, --focus) or a table (--from-table); "
+            "the Usage API is one call: use --engine duckdb for it"
+        )
+    if source.api_forecast:
+        raise GuardrailsError("--api-forecast needs --source usage-api (--engine duckdb)")
+    if source.kind == "usage-api":  # a table alone: OCI lines from the reports it holds
+        source = replace(source, kind="reports")
+    reports: list[Path | str] = list(source.reports)
+    if source.kind == "reports" and not reports and request.table is None:
+        if config is None:
+            raise GuardrailsError(
+                "--reports without a location on Spark reads the stack's bling bucket: give "
+                "--stack, or the reports' location (oci://TENANCY@bling/reports/cost-csv/)"
+            )
+        reports = [BLING_REPORTS.format(tenancy=config.tenancyOcid)]
+    spark = session.spark_session(request.spark)
+    files = spark_inputs(spark, reports, list(source.focus))
+    sources = engine.file_sources(spark, files)
+    if request.table is not None:
+        sources += table.table_sources(spark, request.table)
+    if not sources:
+        raise GuardrailsError("nothing to read: name cost files, folders or --from-table")
+    oci_kind = "focus" if source.kind == "focus" else "classic"
+    spend = engine.spark_spend(
+        spark,
+        sources,
+        {file_key(f.uri): f.name for f in files},
+        start=month.first - timedelta(days=HISTORY_DAYS),
+        end=min(through, month.last) + timedelta(days=1),
+        oci_kind=oci_kind,
+        oci_keys=group.oci_keys,
+        other_keys=group.other_keys,
+        tenancy=config.tenancyOcid if config is not None and not source.any_tenancy else None,
+    )
+    if spend.foreign:
+        name, tenancy = spend.foreign[0]
+        raise GuardrailsError(
+            f"{name}: OCI lines of tenancy {tenancy}, not the stack's "
+            f"{config.tenancyOcid if config is not None else ''}"
+            + (f" (and {len(spend.foreign) - 1} more file(s))" if len(spend.foreign) > 1 else "")
+            + "; give the stack's own cost files, or --any-tenancy to use them anyway"
+        )
+    notes: list[str] = []
+    if source.kind != "focus":
+        notes += [
+            f"{name}: its OCI lines are left out (OCI spend comes from the cost reports "
+            "this run: one source per provider)"
+            for name in spend.oci_in_focus
+        ]
+    notes += [f"{f.name}: {f.plan.note}" for f in files if f.plan.note]
+    counted = {name for _, name, _ in spend.files}
+    notes += [f"{f.name}: no cost lines (a header only)" for f in files if f.name not in counted]
+    if not [c for c in spend.costs if c.day >= month.first]:
+        covered = (
+            f"the data of this run covers {spend.first_day.isoformat()} to "
+            f"{spend.last_day.isoformat()}"
+            if spend.first_day and spend.last_day
+            else "this run has no cost lines at all"
+        )
+        notes.append(f"no cost data for {month}: {covered}")
+    report = compose_report(
+        spend.costs,
+        config,
+        ReportOptions(month, through, request.basis),
+        stack=request.stack,
+        source=source.kind,
+        group=group,
+        api_forecast=None,
+        loaded=[name for _, name, _ in spend.files],
+        notes=notes,
+    )
+    if deliver is not None:
+        deliver(report)
     return report

@@ -4,6 +4,9 @@
         [--source usage-api | --reports [DIR|FILE ...] | --focus FILE ...]
         [--format table|json|csv|markdown] [--output FILE] [--chart FILE.html|FILE.png]
         [--tag KEY] [--store PATH] [--profile NAME]
+        [--engine duckdb|spark [--spark-master URL | --spark-remote sc://HOST:PORT]
+         [--from-table URI]]
+    guardrails cost load --engine spark --into URI [--reports ...] [--focus ...]
 
 Exit codes: 0 the report was made, 2 bad input or the source could not be read (one line,
 nothing written: no store created, no output or chart file).
@@ -25,6 +28,7 @@ from guardrails.tooling.cost import DEFAULT_STORE
 from guardrails.tooling.cost.spend.output import FORMATS
 
 if TYPE_CHECKING:
+    from guardrails.tooling.cost.spark.session import SparkOptions
     from guardrails.tooling.cost.spend.build import SpendSource
     from guardrails.tooling.cost.spend.report import CostReport
 
@@ -63,8 +67,61 @@ def add_report_parser(commands: Any) -> None:
     )
     report.add_argument("--store", type=Path, default=DEFAULT_STORE, help="cost store")
     report.add_argument("--download-dir", type=Path, default=None, help="where bling downloads go")
+    add_engine_arguments(report)
+    report.add_argument(
+        "--from-table",
+        default=None,
+        metavar="URI",
+        help="Spark: also read this Parquet table of normalised lines (cost load --into)",
+    )
     add_oci_access_options(report)
     report.set_defaults(run=run_report)
+
+
+def add_engine_arguments(parser: Any) -> None:
+    """Which engine computes the spend, and where Spark runs."""
+    parser.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="duckdb: the local store (default); spark: computed where the data is",
+    )
+    parser.add_argument(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="Spark master: local[*] (default), local[N], spark://HOST:PORT, yarn, k8s://...",
+    )
+    parser.add_argument(
+        "--spark-remote",
+        default=None,
+        metavar="sc://HOST:PORT",
+        help="a Spark Connect endpoint to run the query on",
+    )
+
+
+def location(text: str) -> Path | str:
+    """A cost file or folder: a local path, or an object-storage URI (Spark reads those)."""
+    from guardrails.tooling.cost.sources.inputs import is_uri
+
+    return text if is_uri(text) else Path(text)
+
+
+def spark_options(args: argparse.Namespace, *spark_only: str) -> SparkOptions:
+    """--spark-master and --spark-remote (and the command's other Spark-only options),
+    refused with --engine duckdb: they would be ignored."""
+    from guardrails.tooling.cost.spark.session import SparkOptions, check_options
+
+    given = [
+        option
+        for option in ("--spark-master", "--spark-remote", *spark_only)
+        if getattr(args, option.lstrip("-").replace("-", "_")) is not None
+    ]
+    if args.engine != "spark" and given:
+        raise GuardrailsError(f"{given[0]} needs --engine spark (the DuckDB engine is local)")
+    options = SparkOptions(master=args.spark_master, remote=args.spark_remote)
+    check_options(options)
+    return options
 
 
 def add_spend_source_arguments(parser: Any) -> None:
@@ -78,7 +135,7 @@ def add_spend_source_arguments(parser: Any) -> None:
     parser.add_argument(
         "--reports",
         nargs="*",
-        type=Path,
+        type=location,
         default=None,
         metavar="PATH",
         help="classic cost reports (CSV.gz files or folders); none: download from bling",
@@ -86,7 +143,7 @@ def add_spend_source_arguments(parser: Any) -> None:
     parser.add_argument(
         "--focus",
         nargs="+",
-        type=Path,
+        type=location,
         default=None,
         metavar="FILE",
         help="FOCUS 1.0-1.2 files or folders (CSV, CSV.gz, Parquet; OCI's or AWS's)",
@@ -99,8 +156,81 @@ def add_spend_source_arguments(parser: Any) -> None:
 
 
 def add_spend_commands(commands: Any) -> None:
-    """Register `cost report`."""
+    """Register `cost report` and `cost load`."""
     add_report_parser(commands)
+    add_load_parser(commands)
+
+
+def add_load_parser(commands: Any) -> None:
+    load = add_command(
+        commands,
+        "load",
+        help="append cost files to a table of normalised lines that Spark reports read",
+        description="Read classic cost reports and FOCUS files (local or object storage) "
+        "with Spark and append their lines, checked and normalised, to a Parquet table "
+        "partitioned by month; files the table holds already are skipped. A scheduled job "
+        "runs it; `cost report --engine spark --from-table URI` reads the table.",
+        example=[
+            "guardrails cost load --engine spark --into oci://costs@myns/lines "
+            "--reports oci://ocid1.tenancy.oc1..aaa@bling/reports/cost-csv/",
+        ],
+    )
+    load.add_argument(
+        "--into", required=True, metavar="URI", help="the table (a folder or object prefix)"
+    )
+    load.add_argument(
+        "--reports",
+        nargs="+",
+        type=location,
+        default=None,
+        metavar="PATH",
+        help="classic cost reports (CSV.gz files, folders or URIs)",
+    )
+    load.add_argument(
+        "--focus",
+        nargs="+",
+        type=location,
+        default=None,
+        metavar="PATH",
+        help="FOCUS files (CSV, CSV.gz, Parquet; files, folders or URIs)",
+    )
+    add_engine_arguments(load)
+    load.set_defaults(run=run_load, engine="spark")
+
+
+def run_load(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from guardrails.tooling.cost.sources.inputs import is_uri
+    from guardrails.tooling.cost.spark.inputs import spark_inputs
+    from guardrails.tooling.cost.spark.session import spark_session
+    from guardrails.tooling.cost.spark.table import load_into
+
+    if args.engine != "spark":
+        raise GuardrailsError(
+            "cost load --engine duckdb: the DuckDB store is loaded by `cost report` itself "
+            "(--store); cost load appends to a table for Spark"
+        )
+    options = spark_options(args)
+    if not args.reports and not args.focus:
+        raise GuardrailsError("cost load: name cost files to load (--reports, --focus)")
+    into = args.into if is_uri(args.into) else str(Path(args.into).resolve())
+    named = [str(p) for p in (*(args.reports or ()), *(args.focus or ()))]
+    if any(n.rstrip("/") == into.rstrip("/") for n in named):
+        raise GuardrailsError(f"--into {args.into}: is one of the inputs")
+    spark = spark_session(options)
+    files = spark_inputs(spark, args.reports or (), args.focus or ())
+    summary = load_into(spark, files, into)
+    for note in summary.notes:
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
+    if summary.skipped:
+        err.print(
+            f"skipped {len(summary.skipped)} file(s) the table holds already", highlight=False
+        )
+    out.print(
+        f"loaded {len(summary.loaded)} file(s), {summary.lines} line(s) into {args.into}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return EXIT_OK
 
 
 def spend_source(
@@ -151,7 +281,7 @@ def guard_report_outputs(args: argparse.Namespace) -> None:
         ),
         Output("--download-dir", args.download_dir, what="download", folder=True),
     ]
-    files = [*(args.reports or ()), *(args.focus or ())]
+    files = [p for p in (*(args.reports or ()), *(args.focus or ())) if isinstance(p, Path)]
     inputs = [
         *(Input("cost file", path) for path in files),
         Input("program", (args.program or DEFAULT_PROGRAM) if args.stack else None, program=True),
@@ -176,6 +306,7 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     guard_report_outputs(args)
     if args.chart is not None and args.chart.suffix.lower() not in CHART_SUFFIXES:
         raise GuardrailsError(f"--chart {args.chart}: use a .html or .png file name")
+    options = spark_options(args, "--from-table")
     source = spend_source(args, api_forecast=args.api_forecast, download_dir=args.download_dir)
     config = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack) if args.stack else None
     request = SpendRequest(
@@ -187,6 +318,9 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
         basis=args.basis,
         store=args.store,
         today=today,
+        engine=args.engine,
+        spark=options,
+        table=args.from_table,
     )
     printed: list[str] = []
 
