@@ -703,7 +703,8 @@ def test_a_bad_baseline_is_refused_before_any_call(
     Path("b.json").write_text(content)
     assert main(["audit", *oci_args, "--baseline", "b.json", "--output-json", "out.json"]) == 2
     assert error in capsys.readouterr().err
-    assert fake_oci.state.calls == [] and not Path("out.json").exists() or _error_report("out.json")
+    assert fake_oci.state.calls == []  # refused before any call
+    assert not Path("out.json").exists() or _error_report("out.json")
 
 
 def _error_report(path: str) -> bool:
