@@ -81,9 +81,13 @@ def test_every_rule_on_a_live_aws_type_has_a_live_case(aws: str, aws_args: list[
     for name in ("good-bucket", "bad-bucket"):
         s3.create_bucket(Bucket=name, CreateBucketConfiguration=where)
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": TAGS})
-    s3.put_public_access_block(Bucket="good-bucket", PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
-        "RestrictPublicBuckets": True})  # fmt: skip
+    s3.create_bucket(Bucket="qa-bucket", CreateBucketConfiguration=where)
+    s3.put_bucket_tagging(Bucket="qa-bucket", Tagging={"TagSet": [
+        {"Key": "cost_center", "Value": "CC-101"}, {"Key": "environment", "Value": "qa"}]})  # fmt: skip
+    for blocked in ("good-bucket", "qa-bucket"):
+        s3.put_public_access_block(Bucket=blocked, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True})  # fmt: skip
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
@@ -154,6 +158,9 @@ def test_every_rule_on_a_live_aws_type_has_a_live_case(aws: str, aws_args: list[
     assert found["aws-rds-instance-not-public"] == {
         "bad-db": "the database has a public endpoint (publiclyAccessible=true); set it to false "
         "and reach it from inside the VPC"
+    }
+    assert found["aws-tagging-resource-allowed-values"] == {
+        "qa-bucket": "tag values not allowed: environment='qa' (allowed: dev, staging, prod)"
     }
     assert not [n for rule in found.values() for n in rule if n.startswith("good-")], found
 

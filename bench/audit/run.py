@@ -91,8 +91,8 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     table = Table(title="guardrails audit --cloud oci against the fake OCI API")
-    for column in ("resources", "workers", "wall s", "API calls", "calls/resource",
-                   "resources/s", "exit"):  # fmt: skip
+    for column in ("resources", "workers", "wall s", "read s", "judge s", "API calls",
+                   "calls/resource", "resources/s", "exit"):  # fmt: skip
         table.add_column(column, justify="right")
     notes: list[str] = []
     for size in args.sizes:
@@ -109,7 +109,9 @@ def main() -> None:
             for workers in args.workers:
                 wall, report, code = _audit(url, config, workers, Path(tmp) / "r.json")
                 live = report["live"]
+                timings = report["timings"]
                 table.add_row(f"{live['resources']:,}", str(workers), f"{wall:.1f}",
+                              f"{timings.get('read', 0):.1f}", f"{timings.get('policies', 0):.1f}",
                               f"{live['totalApiCalls']:,}", f"{live['callsPerResource']:.2f}",
                               f"{live['resources'] / wall:,.0f}", str(code))  # fmt: skip
                 notes.append(f"{size} x {workers}: {json.dumps(live['apiCalls'])}")
