@@ -403,3 +403,33 @@ def test_the_usage_api_is_not_a_spark_source(capsys: pytest.CaptureFixture[str])
         "error: --engine spark reads cost files (--reports, --focus) or a table (--from-table); "
         "the Usage API is one call: use --engine duckdb for it"
     )
+
+
+@pytest.mark.parametrize("case", ["OCI FOCUS with corrections"])
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.subprocess
+@needs_java
+def test_the_application_file_under_spark_submit_gives_the_same_report(
+    capsys: pytest.CaptureFixture[str], files: Path, tmp_path: Path, case: str
+) -> None:
+    """What Data Flow runs: `spark-submit guardrails/tooling/spark_job.py cost report ...`,
+    its own driver and session (no --spark-master: the platform's), the same rows."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    args = [a.format(oci_focus=files / "oci-focus") for a in CASES[case]]
+    code, duck, err = report(capsys, *args, "--store", tmp_path / "s.duckdb")
+    assert code == 0, err
+    submit = Path(sys.executable).parent / "spark-submit"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    done = subprocess.run(
+        [str(submit), "--master", "local[1]", str(ROOT / "guardrails/tooling/spark_job.py"),
+         "cost", "report", "--month", MONTH.label, "--format", "json", "--engine", "spark",
+         *args],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    _same_numbers(duck, json.loads(done.stdout))
