@@ -1493,6 +1493,80 @@ STACK_CASES += [
               _budget("all", [TENANCY], None), ["<stack>"], messages=[NO_FORECAST]),
 ]  # fmt: skip
 
+# --- cases for the mutants the last mutation run left (docs/mutation.md) --------------------
+
+WORLD_RULE = {"type": "ingress", "securityGroupId": "sg-1", "protocol": "tcp"}
+CASES += [
+    # a SecurityGroupRule's ports and IPv6 sources are read (not defaulted)
+    Case(SG_ID, "rule resource, https from world", res(SG_RULE, {
+        **WORLD_RULE, "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}), False),
+    Case(SG_ID, "rule resource, port 23-80 from world", res(SG_RULE, {
+        **WORLD_RULE, "fromPort": 23, "toPort": 80, "cidrBlocks": ["0.0.0.0/0"]}), False),
+    Case(SG_ID, "rule resource, ssh from ::/0", res(SG_RULE, {
+        **WORLD_RULE, "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}), True,
+         message=f"ingress from ::/0 to 22; {ADMIN_FIX}"),
+    Case(SG_ID, "rule resource, ports 10-21 from world", res(SG_RULE, {
+        **WORLD_RULE, "fromPort": 10, "toPort": 21, "cidrBlocks": ["0.0.0.0/0"]}), False),
+    # a VPC ingress rule's ports are read
+    Case(SG_ID, "vpc ingress rule, https from world", res(SG_INGRESS, {
+        "securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443,
+        "cidrIpv4": "0.0.0.0/0"}), False),
+    Case(SG_ID, "vpc ingress rule, 23-80 from world", res(SG_INGRESS, {
+        "securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 23, "toPort": 80,
+        "cidrIpv4": "0.0.0.0/0"}), False),
+    # inline rules: a missing fromPort is port 0, not port 1
+    Case(SG_ID, "port range from 1 to 21", res(SG, sg(sg_in(1, 21, **WORLD4))), False),
+    # the vault rule needs both: a password given and no secret
+    Case("oci-database-adb-vault-password", "neither password nor secret (a clone)",
+         res(ADB, adb(secretId=None)), False),
+    Case("oci-database-adb-vault-password", "a secret and no password",
+         res(ADB, adb()), False),
+    # NSG rules: the message starts with the ingress, and all TCP ports from 1
+    Case("oci-network-nsgrule-no-public-admin-ports", "tcp 1-65535 from world",
+         res(NSG_RULE, nsg_rule(source="0.0.0.0/0",
+                                tcpOptions={"destinationPortRange": {"min": 1, "max": 65535}})),
+         True, message="ingress from 0.0.0.0/0 to TCP 1-65535; allow a specific CIDR (or a "
+         "bastion) instead"),
+    Case("oci-network-nsgrule-no-public-admin-ports", "tcp 2-65535 from world",
+         res(NSG_RULE, nsg_rule(source="0.0.0.0/0",
+                                tcpOptions={"destinationPortRange": {"min": 2, "max": 65535}})),
+         True, message="ingress from 0.0.0.0/0 to 22, 1521, 1522, 3389, 6443; allow a specific "
+         "CIDR (or a bastion) instead"),
+]  # fmt: skip
+
+
+def _env_schedule(environment: str) -> dict[str, Any]:
+    sched = schedule()
+    sched["resourceFilters"] = [
+        f
+        if "environment" not in str(f)
+        else {
+            "attribute": "DEFINED_TAGS",
+            "values": [{"namespace": "governance", "tagKey": "environment", "value": environment}],
+        }
+        for f in sched["resourceFilters"]
+    ]
+    return sched
+
+
+STACK_CASES += [
+    StackCase(OFF_HOURS, "stop schedule of another environment",
+              [res(ADB, adb(), name="db"), res(SCHEDULE, _env_schedule("staging"), name="stop")],
+              ["db"], message="has no off-hours STOP_RESOURCE schedule selecting it; add an"),
+    StackCase(OFF_HOURS, "a production database before an unscheduled dev one",
+              [res(ADB, adb(definedTags=PROD_TAGS), name="prod", protect=True),
+               res(ADB, adb(), name="dev")],
+              ["dev"], messages=[
+                  "non-production Autonomous Database (environment dev, cost center CC-101) has "
+                  "no off-hours STOP_RESOURCE schedule selecting it; add an OffHoursSchedule "
+                  "(guardrails:offHours)"]),
+    StackCase(OFF_HOURS, "no cost center tag", [res(ADB, adb(definedTags={
+        "governance.environment": "dev"}), name="db")], ["db"], messages=[
+            "non-production Autonomous Database (environment dev, cost center none) has no "
+            "off-hours STOP_RESOURCE schedule selecting it; add an OffHoursSchedule "
+            "(guardrails:offHours)"]),
+]  # fmt: skip
+
 # What each violating case must say: the offending value and the fix.
 S3_BUCKET = "aws:s3/bucket:Bucket"
 S3_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
