@@ -144,8 +144,8 @@ def test_the_sums_per_provider_tag_day_and_service_are_the_store_s(
     """Below the report: every daily row (provider, tag value, day, service, currency)."""
     from datetime import timedelta
 
-    from guardrails.tooling.cost.sources.classic_reports import classic_plan
-    from guardrails.tooling.cost.sources.focus import focus_plan
+    from guardrails.tooling.cost.sources.classic_reports import classic_shape
+    from guardrails.tooling.cost.sources.focus import focus_shape
     from guardrails.tooling.cost.spark import engine
     from guardrails.tooling.cost.spark.inputs import file_key, spark_inputs
     from guardrails.tooling.cost.store import store_session
@@ -154,8 +154,8 @@ def test_the_sums_per_provider_tag_day_and_service_are_the_store_s(
     start, end = MONTH.first_day - timedelta(days=40), MONTH.first_day + timedelta(days=40)
     keys = {"oci_keys": ("governance.cost_center",), "other_keys": ("user:cost_center",)}
     with store_session(tmp_path / "s.duckdb", keep=False) as store:
-        store.load_files("classic", reports, classic_plan)
-        store.load_files("focus", [files / "aws.csv"], focus_plan)
+        store.load_files("classic", reports, classic_shape)
+        store.load_files("focus", [files / "aws.csv"], focus_shape)
         duck = store.daily_costs(start, end, oci_kind="classic", **keys)
     found = spark_inputs(spark, [files / "reports"], [files / "aws.csv"])
     spend = engine.spark_spend(

@@ -13,8 +13,8 @@ import pytest
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.lines import DailyCost
-from guardrails.tooling.cost.sources.classic_reports import classic_plan
-from guardrails.tooling.cost.sources.focus import focus_plan
+from guardrails.tooling.cost.sources.classic_reports import classic_shape
+from guardrails.tooling.cost.sources.focus import focus_shape
 from guardrails.tooling.cost.store import CostStore, store_session
 from tests.cost_data import (
     CostMonth,
@@ -66,7 +66,7 @@ def test_classic_reports_give_the_month_per_cost_center_with_corrections(
     files = _classic(data)
     assert len(files) >= 2  # corrections are in a later file than the lines they correct
     with store_session(tmp_path / "s.duckdb") as store:
-        result = store.load_files("classic", files, classic_plan)
+        result = store.load_files("classic", files, classic_shape)
         assert result.loaded == [str(f.resolve()) for f in files]
         totals = _totals(_daily(store))
     assert totals == pytest.approx(_truth(), abs=0.02)
@@ -78,7 +78,7 @@ def test_without_corrections_applied_the_wrong_lines_would_count(
 ) -> None:
     """The generator writes some originals wrong: the correction must replace them."""
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("classic", _classic(data), classic_plan)
+        store.load_files("classic", _classic(data), classic_shape)
         raw = store.con.execute("SELECT sum(billed) FROM sums").fetchone()
     assert raw is not None
     assert raw[0] > sum(MONTH.month_to_date().values()) + 10
@@ -87,10 +87,10 @@ def test_without_corrections_applied_the_wrong_lines_would_count(
 def test_loading_again_reads_nothing_and_changes_nothing(data: Path, tmp_path: Path) -> None:
     files = _classic(data)
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("classic", files, classic_plan)
+        store.load_files("classic", files, classic_shape)
         before = _totals(_daily(store))
     with store_session(tmp_path / "s.duckdb") as store:
-        again = store.load_files("classic", files, classic_plan)
+        again = store.load_files("classic", files, classic_shape)
         assert again.loaded == [] and again.skipped == [str(f.resolve()) for f in files]
         assert _totals(_daily(store)) == before
 
@@ -102,10 +102,10 @@ def test_a_touched_file_with_the_same_content_is_skipped_by_its_hash(
     shutil.copytree(data / "classic", copy)
     files = sorted(copy.glob("*.csv.gz"))
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("classic", files, classic_plan)
+        store.load_files("classic", files, classic_shape)
         stat = files[0].stat()
         os.utime(files[0], ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-        again = store.load_files("classic", files, classic_plan)
+        again = store.load_files("classic", files, classic_shape)
         assert again.loaded == []
         assert _totals(_daily(store)) == pytest.approx(_truth(), abs=0.02)
 
@@ -135,9 +135,9 @@ def test_a_changed_file_replaces_its_lines(data: Path, tmp_path: Path) -> None:
     second = write_classic_reports(bigger, tmp_path / "b", lines_per_cell=2)[0]
     assert first.name == second.name
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("classic", [first], classic_plan)
+        store.load_files("classic", [first], classic_shape)
         shutil.copy(second, first)
-        result = store.load_files("classic", [first], classic_plan)
+        result = store.load_files("classic", [first], classic_shape)
         assert result.loaded == [str(first.resolve())]
         totals = _totals(_daily(store))
     assert totals == {
@@ -150,21 +150,21 @@ def test_oci_focus_files_give_the_same_month_as_the_classic_reports(
     data: Path, tmp_path: Path, fmt: str
 ) -> None:
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("focus", [data / f"oci.{fmt}"], focus_plan)
+        store.load_files("focus", [data / f"oci.{fmt}"], focus_shape)
         totals = _totals(_daily(store, "focus"))
     assert totals == pytest.approx(_truth(), abs=0.02)
 
 
 def test_aws_focus_tags_are_read_from_the_tags_json(data: Path, tmp_path: Path) -> None:
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("focus", [data / "aws.csv.gz"], focus_plan)
+        store.load_files("focus", [data / "aws.csv.gz"], focus_shape)
         totals = _totals(_daily(store, "classic"))
     assert totals == pytest.approx(_truth("aws"), abs=0.02)
 
 
 def test_grouping_by_another_tag(data: Path, tmp_path: Path) -> None:
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("classic", _classic(data), classic_plan)
+        store.load_files("classic", _classic(data), classic_shape)
         totals = _totals(_daily(store, keys=("governance.application", "application")))
     month = MONTH.month_to_date()
     assert totals[("oci", "payments")] == pytest.approx(month["CC-101"], abs=0.02)
@@ -183,7 +183,7 @@ def test_a_corrupt_gzip_file_is_refused_and_nothing_is_written(data: Path, tmp_p
         pytest.raises(GuardrailsError, match=r"bad\.csv\.gz: not a readable gzip-compressed CSV"),
         store_session(store_path) as store,
     ):
-        store.load_files("classic", [*_classic(data), bad], classic_plan)
+        store.load_files("classic", [*_classic(data), bad], classic_shape)
     assert not store_path.exists()
 
 
@@ -194,13 +194,13 @@ def test_a_truncated_gzip_file_rolls_the_whole_load_back(data: Path, tmp_path: P
     truncated.write_bytes(payload[: len(payload) * 2 // 3])
     store_path = tmp_path / "s.duckdb"
     with store_session(store_path) as store:
-        store.load_files("classic", _classic(data)[1:], classic_plan)
+        store.load_files("classic", _classic(data)[1:], classic_shape)
         before = store.con.execute("SELECT count(*) FROM lines").fetchone()
     with (
         pytest.raises(GuardrailsError, match="cannot load cost data"),
         store_session(store_path) as store,
     ):
-        store.load_files("classic", [source, truncated], classic_plan)
+        store.load_files("classic", [source, truncated], classic_shape)
     with store_session(store_path) as store:
         assert store.con.execute("SELECT count(*) FROM lines").fetchone() == before
         assert {r[0] for r in store.con.execute("SELECT name FROM files").fetchall()} == {
@@ -216,7 +216,7 @@ def test_a_cost_report_missing_columns_is_refused(tmp_path: Path) -> None:
         GuardrailsError,
         match=r"x\.csv\.gz: not a OCI cost report: missing required column\(s\) lineItem/intervalUsageStart, cost/myCost, cost/currencyCode",
     ):
-        classic_plan(bad)
+        classic_shape(bad)
 
 
 @pytest.mark.parametrize("fmt", ["csv.gz", "parquet"])
@@ -232,7 +232,7 @@ def test_a_focus_file_missing_required_columns_is_refused(tmp_path: Path, fmt: s
         ),
         store_session(store_path) as store,
     ):
-        store.load_files("focus", [bad], focus_plan)
+        store.load_files("focus", [bad], focus_shape)
     assert not store_path.exists()
 
 
@@ -241,21 +241,21 @@ def test_a_focus_file_without_a_provider_column_is_refused(tmp_path: Path) -> No
     with pytest.raises(
         GuardrailsError, match="missing required column ProviderName \\(or Provider\\)"
     ):
-        focus_plan(bad)
+        focus_shape(bad)
 
 
 def test_a_currency_mix_is_refused_and_nothing_is_written(data: Path, tmp_path: Path) -> None:
     usd = write_focus(MONTH, tmp_path / "usd.csv.gz", currency="USD")
     store_path = tmp_path / "s.duckdb"
     with store_session(store_path) as store:
-        store.load_files("focus", [data / "oci.csv.gz"], focus_plan)
+        store.load_files("focus", [data / "oci.csv.gz"], focus_shape)
     with (
         pytest.raises(
             GuardrailsError, match="wrong currency mix in the focus data: OCI lines in EUR, USD"
         ),
         store_session(store_path) as store,
     ):
-        store.load_files("focus", [usd], focus_plan)
+        store.load_files("focus", [usd], focus_shape)
     with store_session(store_path) as store:
         assert [r[0] for r in store.con.execute("SELECT name FROM files").fetchall()] == [
             str((data / "oci.csv.gz").resolve())
@@ -264,7 +264,7 @@ def test_a_currency_mix_is_refused_and_nothing_is_written(data: Path, tmp_path: 
 
 def test_history_before_the_month_is_read_for_the_baselines(data: Path, tmp_path: Path) -> None:
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("classic", _classic(data), classic_plan)
+        store.load_files("classic", _classic(data), classic_shape)
         costs = store.daily_costs(
             date(2026, 10, 20),
             date(2026, 10, 20) + timedelta(days=3),
@@ -280,10 +280,10 @@ def test_a_correction_loaded_later_replaces_a_line_loaded_before(
 ) -> None:
     files = _classic(data)
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("classic", files[:-1], classic_plan)
+        store.load_files("classic", files[:-1], classic_shape)
         before = _totals(_daily(store))
         assert before != pytest.approx(_truth(), abs=0.02)  # wrong originals still count
-        store.load_files("classic", files[-1:], classic_plan)
+        store.load_files("classic", files[-1:], classic_shape)
         assert _totals(_daily(store)) == pytest.approx(_truth(), abs=0.02)
 
 
@@ -302,9 +302,9 @@ class _Recorder:
 def test_loading_reports_progress_to_the_bar(data: Path, tmp_path: Path) -> None:
     recorder = _Recorder()
     with store_session(tmp_path / "s.duckdb") as store:
-        store.load_files("classic", _classic(data), classic_plan, progress=recorder)
+        store.load_files("classic", _classic(data), classic_shape, progress=recorder)
         assert recorder.phases == [(f"loading {len(_classic(data))} classic file(s)", 100)]
         assert recorder.steps == 100  # DuckDB's own progress of the scan, then the rest
         again = _Recorder()
-        store.load_files("classic", _classic(data), classic_plan, progress=again)
+        store.load_files("classic", _classic(data), classic_shape, progress=again)
         assert again.phases == [] and again.steps == 0  # nothing to load, no bar

@@ -69,11 +69,11 @@ SCAN = r"""
 import sys
 from pathlib import Path
 import duckdb
-from guardrails.tooling.cost.sources.classic_reports import classic_plan
+from guardrails.tooling.cost.sources.classic_reports import classic_shape
 from guardrails.tooling.cost.sources.file_shape import path_list
 
 files = sorted(Path(sys.argv[1]).glob("*.csv.gz"))
-reader = classic_plan(files[0]).reader.replace("{files}", path_list(files))
+reader = classic_shape(files[0]).reader.replace("{files}", path_list(files))
 print(duckdb.connect().execute(f"SELECT count(*) FROM {reader}").fetchone())
 """
 

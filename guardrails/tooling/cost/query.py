@@ -1,6 +1,6 @@
 """The cost query, written once, in DuckDB's SQL: what both engines run.
 
-A `FilePlan` (sources/file_shape.py) maps one file shape's columns to cost lines (provider,
+A `FileShape` (sources/file_shape.py) maps one file shape's columns to cost lines (provider,
 day, service, currency, billed, effective, reference and back-reference hashes, tag set,
 tenancy). From those lines, the statements here define:
 
@@ -28,45 +28,45 @@ from datetime import date
 from guardrails.tooling.cost.sources.file_shape import (
     LINE_COLUMNS,
     MAX_LINE_AMOUNT,
-    FilePlan,
+    FileShape,
     literal,
 )
 
 
-def line_select(plan: FilePlan, file_id: str, source: str) -> str:
+def line_select(shape: FileShape, file_id: str, source: str) -> str:
     """One row per cost line of `source` (a table function or a view): `file_id` (an
     expression over the source, e.g. of its `filename` column), LINE_COLUMNS, `tenancy`,
-    then the plan's tag columns."""
+    then the shape's tag columns."""
     columns = ", ".join(
-        f"{expr} AS {name}" for name, expr in zip(LINE_COLUMNS, plan.lines, strict=True)
+        f"{expr} AS {name}" for name, expr in zip(LINE_COLUMNS, shape.lines, strict=True)
     )
-    tag_columns = "".join(f", {c}" for c in plan.tag_columns)
+    tag_columns = "".join(f", {c}" for c in shape.tag_columns)
     return (
-        f"SELECT {file_id} AS file_id, {columns}, {plan.tenancy} AS tenancy{tag_columns} "
+        f"SELECT {file_id} AS file_id, {columns}, {shape.tenancy} AS tenancy{tag_columns} "
         f"FROM {source}"
     )
 
 
-def scan_select(plan: FilePlan, file_id: str, source: str) -> str:
+def scan_select(shape: FileShape, file_id: str, source: str) -> str:
     """The scan of one file group: per line, read and add to its group; per group, sums,
     count, peaks, tenancy bounds and the lines (reference, billed, effective) as a list.
     Dates are cast, tag sets hashed and keys made once per group, not once per line."""
     line_columns = ", ".join(
         f"{expr} AS {name}"
-        for name, expr in zip(LINE_COLUMNS, plan.lines, strict=True)
+        for name, expr in zip(LINE_COLUMNS, shape.lines, strict=True)
         if name != "tagset"
     )
-    tag_columns = "".join(f", {c}" for c in plan.tag_columns)
+    tag_columns = "".join(f", {c}" for c in shape.tag_columns)
     return f"""
         SELECT file_id, provider, CAST(day AS DATE) AS day, service, currency,
-               {plan.tagset} AS tagset{tag_columns},
-               hash(file_id, provider, day, service, currency, {plan.tagset}) AS key,
+               {shape.tagset} AS tagset{tag_columns},
+               hash(file_id, provider, day, service, currency, {shape.tagset}) AS key,
                sum(billed) AS billed, sum(effective) AS effective, count(*) AS n,
                max(abs(billed)) AS peak_billed, max(abs(effective)) AS peak_effective,
                min(tenancy) AS tenancy_low, max(tenancy) AS tenancy_high,
                list({{'ref': ref, 'billed': billed, 'effective': effective}}) AS items,
                list(back) FILTER (WHERE back IS NOT NULL) AS backs
-        FROM (SELECT {file_id} AS file_id, {line_columns}, {plan.tenancy} AS tenancy
+        FROM (SELECT {file_id} AS file_id, {line_columns}, {shape.tenancy} AS tenancy
               {tag_columns} FROM {source})
         GROUP BY file_id, provider, day, service, currency{tag_columns}
     """
@@ -98,15 +98,15 @@ BAD_AMOUNTS = f"""
 larger than every number)."""
 
 
-def tagsets_select(plan: FilePlan) -> str:
+def tagsets_select(shape: FileShape) -> str:
     """Each distinct tag set of the scan, as JSON object text."""
-    return f"SELECT DISTINCT tagset, {plan.tags} FROM incoming"
+    return f"SELECT DISTINCT tagset, {shape.tags} FROM incoming"
 
 
-def bad_tags_select(plan: FilePlan) -> str:
+def bad_tags_select(shape: FileShape) -> str:
     """A file of the scan whose tag set is not a JSON object (`{not json`, `[1,2,3]`)."""
     return f"""
-        SELECT file_id FROM (SELECT DISTINCT file_id, {plan.tags} AS tags FROM incoming)
+        SELECT file_id FROM (SELECT DISTINCT file_id, {shape.tags} AS tags FROM incoming)
         WHERE NOT CASE WHEN json_valid(tags) THEN json_type(tags) = 'OBJECT' ELSE false END
         LIMIT 1
     """
@@ -224,16 +224,16 @@ NORMALISED_COLUMNS = (
 shape, its tag set as JSON object text."""
 
 
-def normalised_select(plan: FilePlan, file_id: str, source: str) -> str:
+def normalised_select(shape: FileShape, file_id: str, source: str) -> str:
     """The lines of `source` as normalised lines (NORMALISED_COLUMNS)."""
     return (
         "SELECT file_id AS file, provider, CAST(day AS DATE) AS day, service, currency, "
-        f"billed, effective, ref, back, {plan.tags} AS tags, tenancy "
-        f"FROM ({line_select(plan, file_id, source)})"
+        f"billed, effective, ref, back, {shape.tags} AS tags, tenancy "
+        f"FROM ({line_select(shape, file_id, source)})"
     )
 
 
-TABLE_PLAN = FilePlan(
+TABLE_PLAN = FileShape(
     kind="table",
     signature=("table",),
     reader="",

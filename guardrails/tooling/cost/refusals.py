@@ -12,7 +12,7 @@ from pathlib import Path
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.sources.file_shape import (
     MAX_LINE_AMOUNT,
-    FilePlan,
+    FileShape,
     bad_amount,
     first_line_where,
 )
@@ -23,10 +23,10 @@ def _local(path: Path) -> bool:
     return "://" not in str(path) and path.exists()
 
 
-def refuse_bad_amount(plan: FilePlan, path: Path) -> None:
+def refuse_bad_amount(shape: FileShape, path: Path) -> None:
     """Non-finite costs (NaN, infinity) and magnitudes no real line has."""
     if _local(path):
-        for column in plan.amount_columns:
+        for column in shape.amount_columns:
             found = first_line_where(path, column, bad_amount)
             if found is not None:
                 raise GuardrailsError(
@@ -46,14 +46,14 @@ def _not_an_object(value: str | None) -> bool:
         return True
 
 
-def refuse_bad_tags(plan: FilePlan, path: Path) -> None:
+def refuse_bad_tags(shape: FileShape, path: Path) -> None:
     """A tag set that is not a JSON object (`{not json`, `[1,2,3]`)."""
-    assert plan.tags_column is not None
-    found = first_line_where(path, plan.tags_column, _not_an_object) if _local(path) else None
+    assert shape.tags_column is not None
+    found = first_line_where(path, shape.tags_column, _not_an_object) if _local(path) else None
     where = f"line {found[0]}: " if found else ""
     value = f" {found[1]!r}" if found else ""
     raise GuardrailsError(
-        f"{path}: {where}{plan.tags_column}{value} is not a JSON object of tag keys and values"
+        f"{path}: {where}{shape.tags_column}{value} is not a JSON object of tag keys and values"
     )
 
 

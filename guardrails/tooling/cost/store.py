@@ -26,7 +26,7 @@ counts it twice.
 A run is all or nothing (`store_session`): it works on a copy of the store under an
 exclusive lock and puts the copy in place only when the whole run (loads and report)
 succeeded; an error, a crash or Ctrl-C at any step leaves the store byte for byte as it was.
-DuckDB reads the files itself (see file_plan), several in parallel.
+DuckDB reads the files itself (see file_shape), several in parallel.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from guardrails.tooling.cost.refusals import (
     refuse_repeated_references,
 )
 from guardrails.tooling.cost.sources.file_shape import (
-    FilePlan,
+    FileShape,
     duckdb_words,
     literal,
     path_list,
@@ -310,12 +310,12 @@ class CostStore:
         self,
         kind: str,
         paths: Sequence[Path],
-        plan_of: Callable[[Path], FilePlan],
+        shape_of: Callable[[Path], FileShape],
         *,
         progress: Progress | None = None,
         remote_times: dict[str, datetime] | None = None,
     ) -> LoadResult:
-        """Load the files not yet in the store; `plan_of(path) -> FilePlan` checks each file
+        """Load the files not yet in the store; `shape_of(path) -> FileShape` checks each file
         (before anything is written). Files with `remote_times` are known by their object
         name, others by their full path."""
         remote = remote_times or {}
@@ -360,13 +360,13 @@ class CostStore:
             scope.append(name)
             by_content[digest] = name
             fresh.append((path, stat, digest, record.file_id if record else None))
-        plans = [(item, plan_of(item[0])) for item in fresh]  # raises before any write
-        notes += [f"{item[0]}: {plan.note}" for item, plan in plans if plan.note]
+        shapes = [(item, shape_of(item[0])) for item in fresh]  # raises before any write
+        notes += [f"{item[0]}: {shape.note}" for item, shape in shapes if shape.note]
         groups: dict[
-            tuple[str, ...], list[tuple[tuple[Path, os.stat_result, str, int | None], FilePlan]]
+            tuple[str, ...], list[tuple[tuple[Path, os.stat_result, str, int | None], FileShape]]
         ] = {}
-        for item, plan in plans:
-            groups.setdefault(plan.signature, []).append((item, plan))
+        for item, shape in shapes:
+            groups.setdefault(shape.signature, []).append((item, shape))
         total_lines = 0
         with self._transaction():
             for file_id, mtime_ns in touched:
@@ -397,13 +397,13 @@ class CostStore:
     def _load_group(
         self,
         kind: str,
-        members: list[tuple[tuple[Path, os.stat_result, str, int | None], FilePlan]],
+        members: list[tuple[tuple[Path, os.stat_result, str, int | None], FileShape]],
         progress: Progress | None,
         remote_times: dict[str, datetime],
         identity: Callable[[Path], str],
     ) -> tuple[int, list[int]]:
         """Read one group of same-shape files; their line count and file ids."""
-        plan = members[0][1]
+        shape = members[0][1]
         ids: dict[str, int] = {}
         for (path, stat, digest, replaces), _ in members:
             if replaces is not None:
@@ -423,7 +423,7 @@ class CostStore:
             ).fetchone()
             assert row is not None
             ids[str(path)] = int(row[0])
-        reader = plan.reader.replace("{files}", path_list([Path(p) for p in ids]))
+        reader = shape.reader.replace("{files}", path_list([Path(p) for p in ids]))
         file_id = (
             "CASE filename "
             + " ".join(f"WHEN {literal(p)} THEN {i}" for p, i in ids.items())
@@ -432,38 +432,38 @@ class CostStore:
         with self._progress(progress):
             self.con.execute(
                 "CREATE OR REPLACE TEMP TABLE incoming AS "
-                + query.scan_select(plan, file_id, reader)
+                + query.scan_select(shape, file_id, reader)
             )
         paths = {i: Path(p) for p, i in ids.items()}
-        self._refuse_bad_amounts(plan, paths)
-        self._refuse_bad_tags(plan, paths)
+        self._refuse_bad_amounts(shape, paths)
+        self._refuse_bad_tags(shape, paths)
         self.con.execute(f"INSERT INTO sums {query.SUMS}")
         self.con.execute(f"INSERT INTO file_tenancies {query.TENANCIES}")
         self.con.execute(f"INSERT INTO lines {query.LINES}")
         self.con.execute(f"INSERT INTO corrections {query.CORRECTIONS}")
-        self.con.execute(f"INSERT OR IGNORE INTO tagsets {query.tagsets_select(plan)}")
+        self.con.execute(f"INSERT OR IGNORE INTO tagsets {query.tagsets_select(shape)}")
         counts = self.con.execute(query.COUNTS).fetchall()
         self.con.execute("DROP TABLE incoming")
         for fid, count in counts:
             self.con.execute("UPDATE files SET lines = ? WHERE file_id = ?", [count, fid])
         return sum(int(c) for _, c in counts), list(ids.values())
 
-    def _refuse_bad_amounts(self, plan: FilePlan, paths: dict[int, Path]) -> None:
+    def _refuse_bad_amounts(self, shape: FileShape, paths: dict[int, Path]) -> None:
         """Non-finite costs (NaN, infinity) and magnitudes no real line has: refused with
         file and line (found by reading the file again: only on this error path)."""
         row = self.con.execute(query.BAD_AMOUNTS).fetchone()
         if row is None:
             return
-        refuse_bad_amount(plan, paths[int(row[0])])
+        refuse_bad_amount(shape, paths[int(row[0])])
 
-    def _refuse_bad_tags(self, plan: FilePlan, paths: dict[int, Path]) -> None:
+    def _refuse_bad_tags(self, shape: FileShape, paths: dict[int, Path]) -> None:
         """A tag set that is not a JSON object (`{not json`, `[1,2,3]`): refused with file,
         line and value."""
-        if plan.tags_column is None:
+        if shape.tags_column is None:
             return
-        row = self.con.execute(query.bad_tags_select(plan)).fetchone()
+        row = self.con.execute(query.bad_tags_select(shape)).fetchone()
         if row is not None:
-            refuse_bad_tags(plan, paths[int(row[0])])
+            refuse_bad_tags(shape, paths[int(row[0])])
 
     def _refuse_repeated_references(self, kind: str, new: list[int]) -> None:
         """A line reference (`lineItem/referenceNo`, `oci_ReferenceNumber`) is unique across

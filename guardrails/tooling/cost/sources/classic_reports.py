@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from guardrails.tooling.cost.sources.file_shape import (
-    FilePlan,
+    FileShape,
     csv_header,
     csv_reader,
     literal,
@@ -35,14 +35,14 @@ TENANT = "lineItem/tenantId"
 TAG_PREFIX = "tags/"
 
 
-def classic_plan(path: Path) -> FilePlan:
-    """The plan for one classic cost report; GuardrailsError for an unreadable file."""
+def classic_shape(path: Path) -> FileShape:
+    """The shape for one classic cost report; GuardrailsError for an unreadable file."""
     header = csv_header(path)
     require_columns(path, header, REQUIRED, "OCI cost report")
-    return plan_for_header(header)
+    return shape_for_header(header)
 
 
-def plan_for_header(header: Sequence[str]) -> FilePlan:
+def shape_for_header(header: Sequence[str]) -> FileShape:
     tag_columns = tuple(c for c in header if c.startswith(TAG_PREFIX))
     back = next((c for c in BACK_REFERENCES if c in header), None)
     if back and IS_CORRECTION in header:
@@ -64,7 +64,7 @@ def plan_for_header(header: Sequence[str]) -> FilePlan:
         tagset_expression(tag_columns),
     )
     pairs = ", ".join(f"{literal(c[len(TAG_PREFIX) :])}, {quote(c)}" for c in tag_columns)
-    return FilePlan(
+    return FileShape(
         kind="classic",
         signature=("classic", *header),
         reader=csv_reader(header, numeric=(COST,)),

@@ -2,9 +2,9 @@
 
 Every source file (a classic cost report or a FOCUS file) is read by DuckDB itself, with the
 columns named up front (no sniffing), so a file is parsed once, in DuckDB's threads. A
-`FilePlan` says which SQL turns the file's columns into the store's line columns:
+`FileShape` says which SQL turns the file's columns into the store's line columns:
 `provider, day, service, currency, billed, effective, ref, back, tagset`, and which SQL lists
-its distinct tag sets (`tagset, tags` as a JSON object text). Files with the same plan are
+its distinct tag sets (`tagset, tags` as a JSON object text). Files with the same shape are
 read in one query.
 """
 
@@ -36,7 +36,7 @@ LINE_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class FilePlan:
+class FileShape:
     """The SQL that reads files of one shape into the store."""
 
     kind: str
@@ -64,7 +64,7 @@ class FilePlan:
     tenancy: str = "NULL::VARCHAR"
     """Expression: the OCI tenancy a line belongs to (NULL for other providers' lines)."""
     columns: tuple[str, ...] = ()
-    """The file's columns, in order (a reader other than the plan's own types them)."""
+    """The file's columns, in order (a reader other than the shape's own types them)."""
     nulls: tuple[str, ...] = ("",)
     """Texts that mean no value in the file's CSV."""
 

@@ -24,7 +24,7 @@ import duckdb
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.sources.file_shape import (
-    FilePlan,
+    FileShape,
     csv_header,
     csv_reader,
     literal,
@@ -75,8 +75,8 @@ def is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
 
 
-def focus_plan(path: Path) -> FilePlan:
-    """The plan for one FOCUS file; GuardrailsError naming what is missing."""
+def focus_shape(path: Path) -> FileShape:
+    """The shape for one FOCUS file; GuardrailsError naming what is missing."""
     if not path.exists():
         raise GuardrailsError(f"{path}: no such file")
     types = _parquet_columns(path) if is_parquet(path) else {}
@@ -87,7 +87,7 @@ def focus_plan(path: Path) -> FilePlan:
         raise GuardrailsError(
             f"{path}: not a FOCUS file: missing required column ProviderName (or Provider)"
         )
-    return plan_for_header(
+    return shape_for_header(
         header, provider_column, parquet=is_parquet(path), tags_type=types.get(TAGS)
     )
 
@@ -107,9 +107,9 @@ def _tags_text(tags_type: str | None) -> str:
     return f"coalesce(nullif(trim(CAST({column} AS VARCHAR)), ''), '{{}}')"
 
 
-def plan_for_header(
+def shape_for_header(
     header: Sequence[str], provider_column: str, *, parquet: bool, tags_type: str | None = None
-) -> FilePlan:
+) -> FileShape:
     effective = quote("EffectiveCost") if "EffectiveCost" in header else "NULL::DOUBLE"
     if REFERENCE in header and BACK_REFERENCE in header:
         ref = f"hash(CAST({quote(REFERENCE)} AS VARCHAR))"
@@ -137,7 +137,7 @@ def plan_for_header(
         if parquet
         else csv_reader(header, numeric=NUMERIC, nulls=NULLS)
     )
-    return FilePlan(
+    return FileShape(
         kind="focus",
         signature=("focus-parquet" if parquet else "focus-csv", str(tags_type), *header),
         reader=reader,

@@ -25,7 +25,7 @@ from guardrails.tooling.cost.refusals import (
     refuse_mixed_currencies,
     refuse_repeated_references,
 )
-from guardrails.tooling.cost.sources.file_shape import FilePlan, first_line_where
+from guardrails.tooling.cost.sources.file_shape import FileShape, first_line_where
 from guardrails.tooling.cost.spark.dialect import to_spark
 from guardrails.tooling.cost.spark.inputs import SparkFile, file_key
 from guardrails.tooling.cost.spark.session import spark_words
@@ -49,7 +49,7 @@ class Source:
     """One group of lines to scan: files of one shape, or a normalised table's lines."""
 
     kind: str
-    plan: FilePlan
+    shape: FileShape
     frame: Callable[[], DataFrame]
     """The source relation (a reader over the files, with `filename`)."""
     file_id: str = "filename"
@@ -86,7 +86,7 @@ def _failed(source: Source, exc: BaseException) -> GuardrailsError:
     for path in source.local:
         if path.suffix.lower() == ".parquet":
             continue
-        for column in source.plan.amount_columns:
+        for column in source.shape.amount_columns:
             found = first_line_where(path, column, _not_a_number)
             if found is not None:
                 return GuardrailsError(
@@ -108,11 +108,11 @@ def file_sources(spark: SparkSession, files: Sequence[SparkFile]) -> list[Source
 
     groups: dict[tuple[str, ...], list[SparkFile]] = {}
     for item in files:
-        groups.setdefault((item.kind, *item.plan.signature), []).append(item)
+        groups.setdefault((item.kind, *item.shape.signature), []).append(item)
     return [
         Source(
             members[0].kind,
-            members[0].plan,
+            members[0].shape,
             lambda members=members: read_group(spark, members),  # type: ignore[misc]
             local=[Path(m.name) for m in members if m.uri.startswith("file:")],
         )
@@ -137,11 +137,11 @@ class Scan:
     def add(self, source: Source) -> None:
         from pyspark import StorageLevel
 
-        plan = source.plan
+        shape = source.shape
         try:
             source.frame().createOrReplaceTempView("cost_source")
             incoming = sql(
-                self.spark, query.scan_select(plan, source.file_id, "cost_source")
+                self.spark, query.scan_select(shape, source.file_id, "cost_source")
             ).persist(StorageLevel.MEMORY_AND_DISK)
             self.persisted.append(incoming)
             incoming.createOrReplaceTempView("incoming")
@@ -152,16 +152,16 @@ class Scan:
             raise _failed(source, exc) from None
         bad = sql(self.spark, query.BAD_AMOUNTS).collect()
         if bad:
-            refuse_bad_amount(plan, Path(self.name(str(bad[0][0]))))
-        if plan.tags_column is not None:
-            bad = sql(self.spark, query.bad_tags_select(plan)).collect()
+            refuse_bad_amount(shape, Path(self.name(str(bad[0][0]))))
+        if shape.tags_column is not None:
+            bad = sql(self.spark, query.bad_tags_select(shape)).collect()
             if bad:
-                refuse_bad_tags(plan, Path(self.name(str(bad[0][0]))))
+                refuse_bad_tags(shape, Path(self.name(str(bad[0][0]))))
         for table, statement in (
             ("sums", query.SUMS),
             ("lines", query.LINES),
             ("corrections", query.CORRECTIONS),
-            ("tagsets", query.tagsets_select(plan)),
+            ("tagsets", query.tagsets_select(shape)),
             ("file_tenancies", query.TENANCIES),
         ):
             self.parts[table].append(sql(self.spark, statement).toDF(*TABLES[table]))

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.sources import classic_reports, focus
-from guardrails.tooling.cost.sources.file_shape import FilePlan, require_columns
+from guardrails.tooling.cost.sources.file_shape import FileShape, require_columns
 from guardrails.tooling.cost.sources.inputs import (
     FOCUS_SUFFIXES,
     REPORT_SUFFIXES,
@@ -40,7 +40,7 @@ class SparkFile:
     """How reports and errors name it: the local path, or the URI."""
     uri: str
     """What Spark reads."""
-    plan: FilePlan
+    shape: FileShape
 
 
 def file_key(uri: str) -> str:
@@ -68,7 +68,7 @@ def _list_remote(spark: SparkSession, uri: str, suffixes: tuple[str, ...]) -> li
     return found
 
 
-def _remote_plan(spark: SparkSession, kind: str, uri: str) -> FilePlan:
+def _remote_shape(spark: SparkSession, kind: str, uri: str) -> FileShape:
     try:
         if uri.lower().endswith(".parquet"):
             schema = spark.read.parquet(uri).schema
@@ -83,14 +83,14 @@ def _remote_plan(spark: SparkSession, kind: str, uri: str) -> FilePlan:
         raise GuardrailsError(f"{uri}: cannot be read by Spark ({spark_words(exc)})") from None
     if kind == "classic":
         require_columns(uri, header, classic_reports.REQUIRED, "OCI cost report")
-        return classic_reports.plan_for_header(header)
+        return classic_reports.shape_for_header(header)
     require_columns(uri, header, focus.REQUIRED, "FOCUS file")
     provider = next((c for c in focus.PROVIDER_COLUMNS if c in header), None)
     if provider is None:
         raise GuardrailsError(
             f"{uri}: not a FOCUS file: missing required column ProviderName (or Provider)"
         )
-    return focus.plan_for_header(
+    return focus.shape_for_header(
         header, provider, parquet=uri.lower().endswith(".parquet"), tags_type=types.get("Tags")
     )
 
@@ -98,24 +98,24 @@ def _remote_plan(spark: SparkSession, kind: str, uri: str) -> FilePlan:
 def spark_inputs(
     spark: SparkSession, reports: Sequence[Path | str], focus_files: Sequence[Path | str]
 ) -> list[SparkFile]:
-    """Every file named (folders and prefixes expanded), with its plan; each once."""
+    """Every file named (folders and prefixes expanded), with its shape; each once."""
     found: dict[str, SparkFile] = {}
     for kind, named, suffixes, what in (
         ("classic", reports, REPORT_SUFFIXES, "cost report"),
         ("focus", focus_files, FOCUS_SUFFIXES, "FOCUS"),
     ):
         local = [Path(p) for p in named if not is_uri(str(p))]
-        plan_of = classic_reports.classic_plan if kind == "classic" else focus.focus_plan
+        shape_of = classic_reports.classic_shape if kind == "classic" else focus.focus_shape
         for path in expand(local, suffixes, what):
             resolved = path.resolve()
             key = file_key(resolved.as_uri())
             if key not in found:
-                found[key] = SparkFile(kind, str(resolved), resolved.as_uri(), plan_of(path))
+                found[key] = SparkFile(kind, str(resolved), resolved.as_uri(), shape_of(path))
         for uri in (str(p) for p in named if is_uri(str(p))):
             for item in _list_remote(spark, uri, suffixes):
                 key = file_key(item)
                 if key not in found:
-                    found[key] = SparkFile(kind, item, item, _remote_plan(spark, kind, item))
+                    found[key] = SparkFile(kind, item, item, _remote_shape(spark, kind, item))
     return list(found.values())
 
 
@@ -124,13 +124,13 @@ def read_group(spark: SparkSession, files: Sequence[SparkFile]) -> DataFrame:
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
-    plan = files[0].plan
+    shape = files[0].shape
     uris = [f.uri for f in files]
     path = F.col("_metadata.file_path").alias("filename")
     if uris[0].lower().endswith(".parquet"):
         frame = spark.read.parquet(*uris)
         return frame.select(path, *(F.col(f"`{c}`") for c in frame.columns))
-    schema = StructType([StructField(c, StringType()) for c in plan.columns])
+    schema = StructType([StructField(c, StringType()) for c in shape.columns])
     frame = (
         spark.read.schema(schema)
         .option("header", True)
@@ -140,10 +140,10 @@ def read_group(spark: SparkSession, files: Sequence[SparkFile]) -> DataFrame:
         .csv(uris)
     )
     columns = []
-    for name in plan.columns:
+    for name in shape.columns:
         column = F.col(f"`{name}`")
-        typed = F.when(column.isin(list(plan.nulls)), F.lit(None)).otherwise(column)
-        if name in plan.amount_columns:
+        typed = F.when(column.isin(list(shape.nulls)), F.lit(None)).otherwise(column)
+        if name in shape.amount_columns:
             typed = typed.cast("double")
         columns.append(typed.alias(name))
     return frame.select(path, *columns)

@@ -76,7 +76,7 @@ def load_into(spark: SparkSession, files: Sequence[SparkFile], uri: str) -> Load
         held = {file_key(str(r[0])) for r in existing.select("file").distinct().collect()}
     fresh = [f for f in files if file_key(f.uri) not in held]
     summary.skipped = [f.name for f in files if file_key(f.uri) in held]
-    summary.notes += [f"{f.name}: {f.plan.note}" for f in fresh if f.plan.note]
+    summary.notes += [f"{f.name}: {f.shape.note}" for f in fresh if f.shape.note]
     if not fresh:
         return summary
     sources = file_sources(spark, fresh)
@@ -99,7 +99,7 @@ def load_into(spark: SparkSession, files: Sequence[SparkFile], uri: str) -> Load
         frames = []
         for source in sources:
             source.frame().createOrReplaceTempView("cost_source")
-            lines = sql(spark, query.normalised_select(source.plan, "filename", "cost_source"))
+            lines = sql(spark, query.normalised_select(source.shape, "filename", "cost_source"))
             frames.append(lines.withColumn("kind", F.lit(source.kind)))
         out = frames[0]
         for frame in frames[1:]:

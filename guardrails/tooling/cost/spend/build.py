@@ -27,8 +27,8 @@ from guardrails.runtime.stack_schema import StackConfig
 from guardrails.tooling.cost import DEFAULT_STORE
 from guardrails.tooling.cost.lines import Progress
 from guardrails.tooling.cost.month import Month, data_through, today_utc
-from guardrails.tooling.cost.sources.classic_reports import classic_plan
-from guardrails.tooling.cost.sources.focus import focus_plan
+from guardrails.tooling.cost.sources.classic_reports import classic_shape
+from guardrails.tooling.cost.sources.focus import focus_shape
 from guardrails.tooling.cost.sources.inputs import FOCUS_SUFFIXES, REPORT_SUFFIXES, expand, is_uri
 from guardrails.tooling.cost.spark.session import SparkOptions
 from guardrails.tooling.cost.spend.forecast import HISTORY_DAYS
@@ -160,19 +160,19 @@ def build_report(
                 result = store.load_files(
                     "classic",
                     paths,
-                    classic_plan,
+                    classic_shape,
                     progress=progress,
                     remote_times={r.name: r.created for r in fresh},
                 )
                 # the bucket is the source: every report downloaded, this run or before
                 scope += store.file_ids("classic", list(store.remote_times("classic")))
             else:
-                result = store.load_files("classic", report_files, classic_plan, progress=progress)
+                result = store.load_files("classic", report_files, classic_shape, progress=progress)
                 scope += store.file_ids("classic", result.scope)
             loaded += result.loaded
             notes += result.notes
         if focus_files:
-            result = store.load_files("focus", focus_files, focus_plan, progress=progress)
+            result = store.load_files("focus", focus_files, focus_shape, progress=progress)
             loaded += result.loaded
             notes += result.notes
             focus_ids = store.file_ids("focus", result.scope)
@@ -313,7 +313,7 @@ def _build_on_spark(
             "this run: one source per provider)"
             for name in spend.oci_in_focus
         ]
-    notes += [f"{f.name}: {f.plan.note}" for f in files if f.plan.note]
+    notes += [f"{f.name}: {f.shape.note}" for f in files if f.shape.note]
     counted = {name for _, name, _ in spend.files}
     notes += [f"{f.name}: no cost lines (a header only)" for f in files if f.name not in counted]
     if not [c for c in spend.costs if c.day >= month.first]:
