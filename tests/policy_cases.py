@@ -1391,6 +1391,7 @@ def _live_network(table_rules: list[dict[str, Any]], subnet: dict[str, Any]) -> 
     return [table, res(SUBNET_TYPE, props, name="live", deps=(table.urn,))]
 
 
+S3_RULE_ID = "aws-s3-bucket-public-access-block"
 IGW_OCID = "ocid1.internetgateway.oc1.eu-frankfurt-1.aaaa"
 STACK_CASES += [
     StackCase(
@@ -1565,6 +1566,32 @@ STACK_CASES += [
             "non-production Autonomous Database (environment dev, cost center none) has no "
             "off-hours STOP_RESOURCE schedule selecting it; add an OffHoursSchedule "
             "(guardrails:offHours)"]),
+]  # fmt: skip
+
+CASES += [
+    Case(SG_ID, "tcp from world, no ports given", res(SG, sg({"protocol": "tcp", **WORLD4})),
+         True, message=f"ingress[0]: ingress from 0.0.0.0/0 to all TCP ports; {ADMIN_FIX}"),
+    Case("oci-database-adb-private-access", "a VCN-scoped allow-list entry open to the world",
+         res(ADB, adb(subnetId=None, whitelistedIps=["ocid1.vcn.oc1..aaaa;0.0.0.0/0"])), True,
+         message="IP allow-list opens the database to the whole internet "
+         "(ocid1.vcn.oc1..aaaa;0.0.0.0/0)"),
+    Case("oci-database-adb-private-access", "a VCN-scoped allow-list entry for a CIDR",
+         res(ADB, adb(subnetId=None, whitelistedIps=["ocid1.vcn.oc1..aaaa;10.0.0.0/16"])), False),
+]  # fmt: skip
+STACK_CASES += [
+    StackCase(_ENUM_RULE, "a free-form tag definition before the ENUM ones",
+              [res(TAG_DEFINITION, {"name": "owner"}, name="owner0"), *_governance_tags(),
+               res(VCN, {"definedTags": {**TAGS, "governance.cost_center": "CC-303"}}, name="v")],
+              ["v"], [_ENUM_MESSAGE + "governance.cost_center='CC-303' (allowed: CC-101, CC-202)"]),
+    StackCase(_ENUM_RULE, "a DEFAULT validator with values is no ENUM",
+              [res(TAG_DEFINITION, {"name": "cost_center", "validator": {
+                  "validatorType": "DEFAULT", "values": ["CC-101"]}}, name="cc"),
+               res(VCN, {"definedTags": {**TAGS, "governance.cost_center": "CC-999"}}, name="v")],
+              []),
+    StackCase(S3_RULE_ID, "another resource before the unblocked bucket",
+              [res(VCN, {"definedTags": TAGS}, name="vcn0"),
+               res("aws:s3/bucket:Bucket", {"bucket": "logs", "tags": AWS_TAGS}, name="logs")],
+              ["logs"], message="bucket logs has no public access block"),
 ]  # fmt: skip
 
 # What each violating case must say: the offending value and the fix.

@@ -364,3 +364,62 @@ def test_stopped_share_of_a_working_week() -> None:
     assert stopped_share(stops[:1], []) == 1.0  # stopped once, never started
     assert stopped_share([], starts) == 0.0
     assert stopped_share([DAY], [DAY + 60]) == pytest.approx(1 / 168)  # one hour a week
+
+
+def test_weekday_factors_of_small_costs_are_real_factors() -> None:
+    # a cost center spending cents: a mean below 1 is still a mean
+    factors = weekday_factors(_week([0.4, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]))
+    assert factors == pytest.approx([0.4 / (1.6 / 7)] + [0.2 / (1.6 / 7)] * 6)
+
+
+def test_a_day_without_an_entry_inside_the_month_costs_nothing() -> None:
+    daily = {date(2026, 10, d): 10.0 for d in range(1, 11) if d != 5}  # the 5th: no entry
+    forecast = forecast_month(daily, THROUGH, MONTH)
+    assert forecast.month_to_date == 90.0
+    # the level is the median of the last 7 days (one of them 0): still 10
+    assert forecast.remaining[0] == pytest.approx(10.0, abs=1.0)
+    assert run_out_day(daily, forecast, THROUGH, MONTH, 50.0) == date(2026, 10, 6)
+
+
+def test_the_month_s_first_day_is_history() -> None:
+    # only the 1st has a cost: the history is the month so far, the 1st included
+    daily = {date(2026, 10, 1): 70.0}
+    forecast = forecast_month(daily, date(2026, 10, 2), MONTH)
+    assert forecast.month_to_date == 70.0
+    # level 35 (median of 70 and 0), falling at the 3 % cap: 35 - 1.05 on the 3rd
+    assert forecast.remaining[0] == pytest.approx(33.95)
+
+
+def test_an_anomaly_window_with_days_missing_counts_them_as_zero() -> None:
+    day = THROUGH
+    daily = {day - timedelta(days=i): 100.0 for i in range(1, 29) if i % 2}  # every other day
+    daily[day] = 120.0
+    # history alternates 100 and 0 (missing): median 50, MAD 50 -> threshold ~309: no anomaly
+    assert find_anomalies(daily, [day]) == []
+
+
+def test_parse_schedules_reads_past_what_is_not_a_schedule() -> None:
+    parsed = parse_schedules([
+        Resource(type="oci:Core/vcn:Vcn", name="v", urn="urn:v", props={}),
+        _schedule_resource("other", action="CHANGE_SHAPE"),
+        _schedule_resource("inactive", state="INACTIVE"),
+        _schedule_resource("stop"),
+    ])  # fmt: skip
+    assert [s.name for s in parsed] == ["stop"]
+
+
+def test_a_schedule_that_cannot_be_read_gives_no_savings() -> None:
+    from policies.pricing.schedules import off_hours
+
+    target = Resource(type="oci:Database/autonomousDatabase:AutonomousDatabase", name="db",
+                      urn="urn:db", props={"compartmentId": "c1"})  # fmt: skip
+    by_compartment = [{"attribute": "COMPARTMENT_ID", "values": [{"value": "c1"}]}]
+    schedules = parse_schedules([
+        _schedule_resource("stop", resourceFilters=by_compartment),
+        _schedule_resource("ical", recurrenceType="ICAL", resourceFilters=by_compartment),
+    ])  # fmt: skip
+    found = off_hours(schedules, target)
+    assert found is not None
+    assert found.share_stopped == 0.0  # one of them is not understood: no claim at all
+    assert found.problems == ("schedule ical: recurrence type ICAL is not read (only CRON)",)
+    assert off_hours(schedules[:1], target).share_stopped == 1.0  # type: ignore[union-attr]
