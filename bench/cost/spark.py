@@ -8,8 +8,12 @@ For each size and core count (1: pinned to one CPU with taskset and `local[1]` /
 that CPU; 2: both cores, `local[2]`), each engine runs `cost report --stack prod --reports
 DIR --format json` in a fresh child process (the DuckDB engine on an empty store: load and
 report; Spark: JVM start, read, report), measuring wall time, CPU time and peak RSS of the
-child and its waited-for descendants (the JVM) via wait4. Lines per second per core is
-lines / wall / cores. Both engines' JSON rows are compared (to the cent) in the same run.
+child's whole process tree: `/proc` is sampled every 0.1 s for every descendant (the JVM
+that PySpark starts is one, and nobody waits for it, so wait4 alone would miss it): CPU is the
+sum of each process's last user + system time (what a process spends in its last 0.1 s may
+be missed), peak memory the largest sum of the tree's resident sets seen. Lines per second
+per core is lines / wall / cores. Both engines' JSON rows are compared (to the cent) in the
+same run.
 """
 
 from __future__ import annotations
@@ -29,7 +33,72 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-from run import MONTH, PYTHON, YEAR, generate, run_child  # noqa: E402
+from run import CHILD_ENV, MONTH, PYTHON, YEAR, generate  # noqa: E402
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree(pid: int) -> list[int]:
+    """The pid and all its descendants, from /proc (gone ones are skipped)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    todo += [int(c) for c in handle.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _sample(pid: int) -> tuple[float, int] | None:
+    """(user + system seconds, resident bytes) of one process, None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS, int(fields[21]) * _PAGE
+
+
+def run_tree(command: list[str]) -> tuple[float, float, str, float]:
+    """Wall seconds, the tree's peak resident MB, the output and the tree's CPU seconds."""
+    import subprocess
+    import threading
+    import time
+
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENV
+    )
+    cpu: dict[int, float] = {}
+    peak = 0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            resident = 0
+            for pid in _tree(process.pid):
+                sample = _sample(pid)
+                if sample is not None:
+                    cpu[pid] = max(cpu.get(pid, 0.0), sample[0])
+                    resident += sample[1]
+            peak = max(peak, resident)
+            done.wait(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out, err = process.communicate()
+    done.set()
+    watcher.join()
+    elapsed = time.perf_counter() - start
+    if process.returncode:
+        raise SystemExit(f"{command} failed:\n{err.decode()[-2000:]}")
+    return elapsed, peak / 2**20, out.decode(), sum(cpu.values())
 
 
 def report(folder: Path, engine: str, cores: int, store: Path) -> list[str]:
@@ -88,7 +157,7 @@ def main() -> None:
             outputs: dict[str, str] = {}
             for engine in ("duckdb", "spark"):
                 store = Path(tempfile.mkdtemp(prefix="bench-spark-")) / "cost.duckdb"
-                wall, peak, out, cpu = run_child(report(folder, engine, cores, store))
+                wall, peak, out, cpu = run_tree(report(folder, engine, cores, store))
                 shutil.rmtree(store.parent, ignore_errors=True)
                 outputs[engine] = out
                 same = "" if engine == "duckdb" else str(rows(out) == rows(outputs["duckdb"]))
