@@ -1594,6 +1594,21 @@ STACK_CASES += [
               ["logs"], message="bucket logs has no public access block"),
 ]  # fmt: skip
 
+
+def _schedule_with(*values: dict[str, str]) -> dict[str, Any]:
+    sched = schedule()
+    sched["resourceFilters"] = [{"attribute": "DEFINED_TAGS", "values": list(values)}]
+    return sched
+
+
+STACK_CASES += [
+    StackCase(OFF_HOURS, "a filter on another tag key does not constrain the cost center",
+              [res(ADB, adb(), name="db"), res(SCHEDULE, _schedule_with(
+                  {"namespace": "governance", "tagKey": "environment", "value": "dev"},
+                  {"namespace": "governance", "tagKey": "owner", "value": "ops"}), name="stop")],
+              []),
+]  # fmt: skip
+
 # What each violating case must say: the offending value and the fix.
 S3_BUCKET = "aws:s3/bucket:Bucket"
 S3_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"

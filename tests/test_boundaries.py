@@ -423,3 +423,40 @@ def test_a_schedule_that_cannot_be_read_gives_no_savings() -> None:
     assert found.share_stopped == 0.0  # one of them is not understood: no claim at all
     assert found.problems == ("schedule ical: recurrence type ICAL is not read (only CRON)",)
     assert off_hours(schedules[:1], target).share_stopped == 1.0  # type: ignore[union-attr]
+
+
+def test_a_missing_first_day_of_the_month_is_a_zero_of_its_history() -> None:
+    daily = {date(2026, 10, 2): 70.0}  # nothing booked on the 1st
+    forecast = forecast_month(daily, date(2026, 10, 2), MONTH)
+    assert forecast.remaining[0] == pytest.approx(36.05)  # level 35 = median(0, 70), rising
+
+
+def test_run_out_day_counts_a_day_without_entry_as_nothing() -> None:
+    daily = {date(2026, 10, d): 10.0 for d in range(1, 11) if d != 5}
+    forecast = forecast_month(daily, THROUGH, MONTH)
+    assert run_out_day(daily, forecast, THROUGH, MONTH, 41.0) == date(2026, 10, 6)
+
+
+def test_anomaly_baseline_and_threshold_with_missing_days() -> None:
+    day = THROUGH
+    daily = {day - timedelta(days=i): 100.0 for i in range(1, 29) if i % 2} | {day: 1000.0}
+    (found,) = find_anomalies(daily, [day])  # the window: seven 100s, seven 0s (missing)
+    assert found.baseline == pytest.approx(50.0)
+    assert found.threshold == pytest.approx(50.0 + 3.5 * 1.4826 * 50.0)
+
+
+def test_anomaly_baseline_is_in_the_day_s_own_weekday_terms() -> None:
+    monday = date(2026, 10, 12)
+    daily = {monday - timedelta(days=i): (200.0 if (monday - timedelta(days=i)).weekday() == 0
+                                          else 100.0) for i in range(1, 29)}  # fmt: skip
+    (found,) = find_anomalies(daily | {monday: 1000.0}, [monday])
+    assert found.baseline == pytest.approx(200.0)  # a normal Monday, not a normal day
+
+
+def test_anomalies_of_cents_and_of_credits() -> None:
+    day = THROUGH
+    cents = {day - timedelta(days=i): 0.1 for i in range(1, 15)}
+    (found,) = find_anomalies(cents | {day: 0.5}, [day])  # 0.5 > 0.1 + 3.5 x 5 %
+    assert found.cost == 0.5
+    credits = {day - timedelta(days=i): -10.0 for i in range(1, 15)}
+    assert find_anomalies(credits | {day: 0.0}, [day]) == []  # nothing spent is no anomaly
