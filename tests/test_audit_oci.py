@@ -653,6 +653,10 @@ def test_the_ledger_suppresses_live_findings_by_urn_and_every_report_comes_from_
     assert {r["ruleId"] for r in results} >= {"oci-objectstorage-bucket-no-public-access"}
     names = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in results}
     assert all("::live::" in n for n in names)
+    # GitHub code scanning rejects a whole file when one result names no file
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {
+        "Pulumi.yaml"
+    }
     markdown = Path("a.md").read_text()
     assert markdown.startswith("# guardrails audit: OCI ")
     assert "2 finding(s) suppressed by the ledger." in markdown

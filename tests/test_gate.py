@@ -317,3 +317,9 @@ def test_output_file_and_sarif(capsys, tmp_path):
     )
     assert ssh["properties"]["urn"].endswith("::bastion-ingress-1")
     assert location["logicalLocations"][0]["fullyQualifiedName"] == ssh["properties"]["urn"]
+    # every result names a file (code scanning rejects the whole upload otherwise): a
+    # finding without a line of its own is shown on the program's Pulumi.yaml
+    files = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+    }
+    assert files <= {"tests/fixtures/flawed/__main__.py", "tests/fixtures/flawed/Pulumi.yaml"}

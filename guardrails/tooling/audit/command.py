@@ -161,6 +161,8 @@ def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
         if not isinstance(exc, OutputRefused):
             write_error_reports(exc, request.reports, out, name, where)
         raise
+    if result.live is not None:  # what SARIF shows findings on (a file of the repository)
+        result.live["anchor"] = str(_anchor(request))
     if baseline is not None and result.live is not None:
         from guardrails.tooling.audit.baseline import compare
 
@@ -178,6 +180,15 @@ def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
     if not result.passed:
         return EXIT_VIOLATIONS
     return EXIT_ERROR if incomplete and not request.allow_incomplete else EXIT_OK
+
+
+def _anchor(request: AuditRequest) -> Path:
+    """The stack file of `--stack`, else the project's Pulumi.yaml."""
+    if request.stack is not None:
+        from guardrails.tooling.project import load_project
+
+        return load_project(request.program_dir).stack_file(request.stack)
+    return request.program_dir / "Pulumi.yaml"
 
 
 def _with_declaration(subject: LiveSubject, request: AuditRequest) -> LiveSubject:

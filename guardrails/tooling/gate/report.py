@@ -291,6 +291,25 @@ def _physical(program: Path, source: SourceLocation) -> dict[str, Any]:
     return {"artifactLocation": artifact, "region": {"startLine": source.line}}
 
 
+def _relative(path: Path) -> str:
+    base = repository_root(path.resolve().parent)
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return path.name
+
+
+def sarif_anchor(result: GateResult) -> str:
+    """The file a finding without a line of its own is shown on (GitHub code scanning needs a
+    file for every result): the audited stack's file, the plan file, the program's
+    Pulumi.yaml."""
+    if result.live is not None:
+        return _relative(Path(str(result.live.get("anchor") or "Pulumi.yaml")))
+    if result.plan is not None and result.plan.get("file"):
+        return _relative(Path(str(result.plan["file"])))
+    return _relative(Path(result.capture.program) / "Pulumi.yaml")
+
+
 def _sarif_rule(rule_id: str) -> dict[str, Any]:
     rule = RULES_BY_ID.get(rule_id)
     if rule is None:  # a checkov built-in check
@@ -318,6 +337,7 @@ def _sarif_rule(rule_id: str) -> dict[str, Any]:
 def to_sarif(result: GateResult) -> dict[str, Any]:
     rule_ids = sorted({f.policy for f in result.findings} | {r.id for r in RULES})
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    anchor = sarif_anchor(result)
     results = []
     for f in result.findings:
         item: dict[str, Any] = {
@@ -340,6 +360,11 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
         }
         if f.source is not None and f.source.in_program:
             location["physicalLocation"] = _physical(program, f.source)
+        else:  # code scanning rejects the whole file for one result without a file
+            location["physicalLocation"] = {
+                "artifactLocation": {"uri": anchor},
+                "region": {"startLine": 1},
+            }
         item["locations"] = [location]
         related = [
             s
