@@ -709,7 +709,6 @@ def test_a_fleet_run_killed_at_its_change_and_its_rerun(fleet, capsys, command, 
     [
         (("scale", "orders", "--ecpu", "6"), "UpdateAutonomousDatabase"),
         (("stop", "orders"), "StopAutonomousDatabase"),
-        (("backup", "orders"), "CreateAutonomousDatabaseBackup"),
     ],
 )
 def test_an_answer_lost_after_the_change_is_read_back_not_failed(fleet, capsys, command, operation):
@@ -734,3 +733,33 @@ def test_a_server_error_before_the_change_is_a_failed_step(fleet, capsys):
     assert fleet.run("scale", "orders", "--ecpu", "6", "--apply") == 1
     assert "failed: InternalError: no" in capsys.readouterr().out
     assert fleet.fake.database.autonomous_databases[fleet.orders.id].compute_count == 4
+
+
+def test_a_keyed_create_whose_answer_was_lost_is_retried_and_made_once(fleet, capsys):
+    """A backup carries an opc-retry-token: the one retry policy sends it again, and OCI
+    answers the repeated token with the first backup (no second one)."""
+    from tests.fake_oci.server import OciError
+
+    def lost() -> None:
+        raise OciError(500, "InternalError", "the answer was lost on the way")
+
+    fleet.fake.state.on_call("CreateAutonomousDatabaseBackup", "after", lost)
+    assert fleet.run("backup", "orders", "--apply") == 0
+    calls = fleet.fake.state.calls_of("CreateAutonomousDatabaseBackup")
+    assert [c.status for c in calls] == [500, 200]  # the retry got the first answer
+    manual = [b for b in fleet.fake.database.backups.values() if not b.is_automatic]
+    assert len(manual) == 1
+
+
+def test_an_unkeyed_change_is_never_retried(fleet, capsys):
+    fleet.fake.state.inject_fault("StopAutonomousDatabase", 503, "ServiceUnavailable", "busy")
+    assert fleet.run("stop", "orders", "--apply") == 1
+    assert len(fleet.fake.state.calls_of("StopAutonomousDatabase")) == 1  # sent once
+
+
+def test_reads_are_retried_under_the_one_policy(fleet, capsys):
+    fleet.fake.state.inject_fault(
+        "ListAutonomousDatabases", 429, "TooManyRequests", "slow", times=2
+    )
+    assert fleet.run("status", "--format", "json") in (0, 1)
+    assert len(fleet.fake.state.calls_of("ListAutonomousDatabases")) >= 3

@@ -5,8 +5,10 @@ kept for the session; every test gets a fresh state. Real SDK clients reach it t
 ``service_endpoint``. Every request's HTTP signature is verified with the public key of a
 generated API key, as OCI does (401 NotAuthenticated otherwise); errors are OCI-shaped
 (``{"code", "message"}`` and ``opc-request-id``); lists page with ``page``/``limit`` and
-``opc-next-page``. It implements exactly the operations guardrails calls and enforces their
-documented request rules (each service module's docstring lists them).
+``opc-next-page``; a POST repeated with the same ``opc-retry-token`` gets the first answer
+(another body with the token: 409 RetryTokenReused). It implements exactly the operations
+guardrails calls and enforces their documented request rules (each service module's
+docstring lists them).
 
 Use it
 ------

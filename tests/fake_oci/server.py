@@ -363,19 +363,30 @@ class FakeOciServer:
             state=state,
         )
         call = Call(route.name, method, split.path, query, _loggable(body))
+        token = request.header("opc-retry-token") if method == "POST" else None
         with state.lock:
             state.calls.append(call)
             try:
                 fault = state.take_fault(route.name)
                 if fault is not None:
                     raise OciError(fault.status, fault.code, fault.message)
+                done = state.retried.get((route.name, token)) if token else None
+                if done is not None:  # OCI: the same retry token gets the first answer
+                    if done[0] != body:
+                        raise OciError(
+                            409, "RetryTokenReused", "The retry token was used for another request."
+                        )
+                    call.status = done[1].status
+                    return done[1]
                 if (before := state.take_hook(route.name, "before")) is not None:
                     before()  # e.g. the client killed before its request arrived:
                     raise OciError(503, "NotCarriedOut", "the request never reached the service")
                 result = route.handler(request)
+                response = result if isinstance(result, FakeResponse) else FakeResponse(result)
+                if token and 200 <= response.status < 300:
+                    state.retried[(route.name, token)] = (body, response)
                 if (after := state.take_hook(route.name, "after")) is not None:
                     after()
-                response = result if isinstance(result, FakeResponse) else FakeResponse(result)
             except OciError as error:
                 call.status = error.status
                 raise

@@ -70,6 +70,9 @@ class FakeOciState:
     (fault-injection tests kill the client there: before the change, or after it and before
     its answer)."""
     services: dict[type[Any], Any] = field(default_factory=dict)
+    retried: dict[tuple[str, str], tuple[bytes, Any]] = field(default_factory=dict)
+    """(operation, opc-retry-token) -> the request body and the answer it got: a POST sent
+    again with the same token gets that answer (OCI keeps tokens 24 hours), another body 409."""
     request_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def service(self, cls: type[T]) -> T:

@@ -150,6 +150,27 @@ def oci_client_kwargs(budget: Budget | None = None) -> dict[str, Any]:
     }
 
 
+def oci_retry_strategy(seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Any:
+    """The same policy as an `oci` SDK retry strategy, for code that calls the SDK's composite
+    operations and waiters itself (`fleet`): at most `MAX_ATTEMPTS` attempts, jittered
+    exponential back-off on throttling (429) and 5xx and on connection failures, all within
+    `seconds`. Give it to reads and to writes that carry an `opc-retry-token`; a write
+    without one takes `oci.retry.NoneRetryStrategy()` for that call (it is sent once)."""
+    import oci
+
+    return oci.retry.RetryStrategyBuilder(
+        max_attempts_check=True,
+        max_attempts=MAX_ATTEMPTS,
+        total_elapsed_time_check=True,
+        total_elapsed_time_seconds=max(1, int(seconds)),
+        service_error_check=True,
+        service_error_retry_config={429: []},
+        service_error_retry_on_any_5xx=True,
+        retry_max_wait_between_calls_seconds=20,
+        backoff_type=oci.retry.BACKOFF_FULL_JITTER_VALUE,
+    ).get_retry_strategy()
+
+
 def botocore_config(budget: Budget | None = None) -> Any:
     """A botocore Config that retries nothing itself and times out."""
     from botocore.config import Config

@@ -1,7 +1,9 @@
 """OCI clients for the fleet commands, from the same OCI access options as every command
 (`--profile`, `--oci-config`, `--auth`, `--endpoint-url`: `guardrails.tooling.oci_auth`),
 plus `--region` over the profile's region. All clients share one signer; each thread that
-needs a client makes its own (the SDK's HTTP session is per client)."""
+needs a client makes its own (the SDK's HTTP session is per client). Every client retries
+under the one policy (`acting.retry.oci_retry_strategy`) with connect and read timeouts; the
+executor sends a changing call without an idempotency key once."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from guardrails.runtime.errors import GuardrailsError
+from guardrails.tooling.acting.retry import DEFAULT_TIMEOUT_SECONDS
 from guardrails.tooling.oci_auth import OciAuth, credentials
 
 
@@ -18,8 +21,20 @@ class FleetClients:
     signer: Any | None = None
     endpoint: str | None = None
 
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    """The run's time for calls, retries included (`acting.retry`: one policy)."""
+
     def _kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
+        from guardrails.tooling.acting.retry import (
+            CONNECT_TIMEOUT_SECONDS,
+            READ_TIMEOUT_SECONDS,
+            oci_retry_strategy,
+        )
+
+        kwargs: dict[str, Any] = {
+            "retry_strategy": oci_retry_strategy(self.timeout),
+            "timeout": (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+        }
         if self.signer is not None:
             kwargs["signer"] = self.signer
         if self.endpoint:
@@ -42,7 +57,9 @@ class FleetClients:
         return MonitoringClient(self.config, **self._kwargs())
 
 
-def fleet_clients(auth: OciAuth, region: str | None = None) -> FleetClients:
+def fleet_clients(
+    auth: OciAuth, region: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> FleetClients:
     """Clients signed as `auth` says; GuardrailsError (exit 2) naming what is missing."""
     import oci
 
@@ -51,7 +68,7 @@ def fleet_clients(auth: OciAuth, region: str | None = None) -> FleetClients:
     if region:
         config["region"] = region
     if creds.signer is not None:
-        return FleetClients(config, creds.signer, auth.endpoint)
+        return FleetClients(config, creds.signer, auth.endpoint, timeout)
     try:
         # One signer for every client: loading the private key costs ~0.2 s each time.
         signer = oci.signer.Signer.from_config(config)
@@ -60,4 +77,4 @@ def fleet_clients(auth: OciAuth, region: str | None = None) -> FleetClients:
             f"OCI config {auth.config_file or '~/.oci/config'} [{auth.profile or 'DEFAULT'}]: "
             f"the API key cannot be read: {exc}"
         ) from exc
-    return FleetClients(config, signer, auth.endpoint)
+    return FleetClients(config, signer, auth.endpoint, timeout)

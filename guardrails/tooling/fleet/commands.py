@@ -90,10 +90,11 @@ def _stack(target: FleetTarget) -> Any:
     return load_fleet_stack(target.program_dir, target.stack)
 
 
-def _clients(target: FleetTarget) -> Any:
+def _clients(target: FleetTarget, timeout: float | None = None) -> Any:
+    from guardrails.tooling.acting.retry import DEFAULT_TIMEOUT_SECONDS
     from guardrails.tooling.fleet.clients import fleet_clients
 
-    return fleet_clients(target.auth, target.region)
+    return fleet_clients(target.auth, target.region, timeout or DEFAULT_TIMEOUT_SECONDS)
 
 
 def _read_failure(err: Console, exc: Any) -> int:
@@ -280,7 +281,7 @@ def run_action(request: ActionRequest, out: Console, err: Console) -> int:
     log = AuditLog(audit_path(request.audit_log))
     if request.apply:
         log.check_writable()
-    clients = _clients(target)
+    clients = _clients(target, request.timeout)
     database_client = clients.database()
     try:
         try:

@@ -100,13 +100,18 @@ class FleetExecutor:
         """Our own opc-request-id on each changing call (the id OCI support asks for, known
         even when the call's answer is lost in a failed wait) and a retry token on creates.
         `start_autonomous_database` takes neither: its id is read from the wait's answer."""
+        import oci
+
+        once = {"retry_strategy": oci.retry.NoneRetryStrategy()}  # no key: sent once
         if operation == "start":
             self._request_id = None
-            return {}
+            return once
         self._request_id = f"guardrails-fleet-{uuid.uuid4().hex}"
-        kwargs = {"opc_request_id": self._request_id}
+        kwargs: dict[str, Any] = {"opc_request_id": self._request_id}
         if operation in ("backup", "clone"):
-            kwargs["opc_retry_token"] = self._request_id
+            kwargs["opc_retry_token"] = self._request_id  # keyed: the client's retries apply
+        else:
+            kwargs |= once
         return kwargs
 
     # -- waiting ---------------------------------------------------------------------------
