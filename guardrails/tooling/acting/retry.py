@@ -124,12 +124,21 @@ class Budget:
                 self.sleep(wait)
 
     def pages(
-        self, list_fn: Callable[..., Any], *args: Any, what: str, endpoint: str = "", **kwargs: Any
+        self,
+        list_fn: Callable[..., Any],
+        *args: Any,
+        what: str,
+        endpoint: str = "",
+        on_page: Callable[[], None] | None = None,
+        **kwargs: Any,
     ) -> list[Any]:
-        """Every item of an OCI list call, page by page, each page through `call`."""
+        """Every item of an OCI list call, page by page, each page through `call`
+        (`on_page` is told of each page asked for: the audit counts its API calls)."""
         items: list[Any] = []
         page: str | None = None
         while True:
+            if on_page is not None:
+                on_page()
             call_kwargs: dict[str, Any] = {**kwargs, **({"page": page} if page else {})}
             response = self.call(list_fn, *args, what=what, endpoint=endpoint, **call_kwargs)
             data = response.data

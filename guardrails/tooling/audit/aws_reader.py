@@ -762,38 +762,47 @@ def _account_block(reader: AwsReader, region: str) -> Task:
     )  # fmt: skip
 
 
-def _security_groups(reader: AwsReader, region: str) -> Task:
+def _listed(
+    reader: AwsReader,
+    region: str,
+    operation: str,
+    key: str,
+    tokens: tuple[str, str],
+    make: Callable[[Mapping[str, Any]], LiveResource],
+    not_read: str,
+    **params: Any,
+) -> Task:
+    """A paged list call whose every item is one live resource (`make`)."""
+
     def body() -> list[Task]:
-        found = reader.pages(
-            region, "ec2:DescribeSecurityGroups", "SecurityGroups", ("NextToken", "NextToken"),
-            MaxResults=1000,
-        )  # fmt: skip
-        reader.add(*(security_group(g, reader.account, region) for g in found))
+        found = reader.pages(region, operation, key, tokens, **params)
+        reader.add(*(make(item) for item in found))
         return []
 
-    return reader.task("ec2", region, "security groups not read", body)
+    return reader.task(operation.split(":", 1)[0], region, not_read, body)
+
+
+def _security_groups(reader: AwsReader, region: str) -> Task:
+    return _listed(
+        reader, region, "ec2:DescribeSecurityGroups", "SecurityGroups", ("NextToken", "NextToken"),
+        lambda g: security_group(g, reader.account, region), "security groups not read",
+        MaxResults=1000,
+    )  # fmt: skip
 
 
 def _subnets(reader: AwsReader, region: str) -> Task:
-    def body() -> list[Task]:
-        found = reader.pages(
-            region, "ec2:DescribeSubnets", "Subnets", ("NextToken", "NextToken"), MaxResults=1000
-        )
-        reader.add(*(subnet(s, reader.account, region) for s in found))
-        return []
-
-    return reader.task("ec2", region, "subnets not read", body)
+    return _listed(
+        reader, region, "ec2:DescribeSubnets", "Subnets", ("NextToken", "NextToken"),
+        lambda s: subnet(s, reader.account, region), "subnets not read", MaxResults=1000,
+    )  # fmt: skip
 
 
 def _databases(reader: AwsReader, region: str) -> Task:
-    def body() -> list[Task]:
-        found = reader.pages(
-            region, "rds:DescribeDBInstances", "DBInstances", ("Marker", "Marker"), MaxRecords=100
-        )
-        reader.add(*(db_instance(d, reader.account, region) for d in found))
-        return []
-
-    return reader.task("rds", region, "database instances not read", body)
+    return _listed(
+        reader, region, "rds:DescribeDBInstances", "DBInstances", ("Marker", "Marker"),
+        lambda d: db_instance(d, reader.account, region), "database instances not read",
+        MaxRecords=100,
+    )  # fmt: skip
 
 
 def _clusters(reader: AwsReader, region: str) -> Task:
@@ -885,16 +894,12 @@ def _layer_policy(reader: AwsReader, region: str, name: str, version: Mapping[st
 
 
 def _functions(reader: AwsReader, region: str) -> Task:
-    def body() -> list[Task]:
-        found = reader.pages(
-            region, "lambda:ListFunctions", "Functions", ("Marker", "NextMarker"), MaxItems=50
-        )
-        for item in found:
-            tags = reader.tags_of(region, str(item["FunctionArn"]))
-            reader.add(function(item, tags, reader.account, region))
-        return []
-
-    return reader.task("lambda", region, "functions not read", body)
+    return _listed(
+        reader, region, "lambda:ListFunctions", "Functions", ("Marker", "NextMarker"),
+        lambda f: function(f, reader.tags_of(region, str(f["FunctionArn"])), reader.account,
+                           region),
+        "functions not read", MaxItems=50,
+    )  # fmt: skip
 
 
 def _topics(reader: AwsReader, region: str) -> Task:
@@ -920,31 +925,20 @@ def _topic(reader: AwsReader, region: str, arn: str) -> Task:
 
 
 def _subscriptions(reader: AwsReader, region: str) -> Task:
-    def body() -> list[Task]:
-        found = reader.pages(
-            region, "sns:ListSubscriptions", "Subscriptions", ("NextToken", "NextToken")
-        )
-        reader.add(*(subscription(s, reader.account, region) for s in found))
-        return []
-
-    return reader.task(
-        "sns", region, "subscriptions not read: topics used by alarms or budgets read as "
-        "notifying nobody", body,
+    return _listed(
+        reader, region, "sns:ListSubscriptions", "Subscriptions", ("NextToken", "NextToken"),
+        lambda s: subscription(s, reader.account, region),
+        "subscriptions not read: topics used by alarms or budgets read as notifying nobody",
     )  # fmt: skip
 
 
 def _alarms(reader: AwsReader, region: str) -> Task:
-    def body() -> list[Task]:
-        found = reader.pages(
-            region, "cloudwatch:DescribeAlarms", "MetricAlarms", ("NextToken", "NextToken"),
-            AlarmTypes=["MetricAlarm"], MaxRecords=100,
-        )  # fmt: skip
-        for item in found:
-            tags = reader.tags_of(region, str(item["AlarmArn"]))
-            reader.add(metric_alarm(item, tags, reader.account, region))
-        return []
-
-    return reader.task("cloudwatch", region, "metric alarms not read", body)
+    return _listed(
+        reader, region, "cloudwatch:DescribeAlarms", "MetricAlarms", ("NextToken", "NextToken"),
+        lambda a: metric_alarm(a, reader.tags_of(region, str(a["AlarmArn"])), reader.account,
+                               region),
+        "metric alarms not read", AlarmTypes=["MetricAlarm"], MaxRecords=100,
+    )  # fmt: skip
 
 
 def _budgets(reader: AwsReader) -> Task:

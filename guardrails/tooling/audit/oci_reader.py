@@ -28,7 +28,7 @@ from guardrails.runtime.validation import is_ocid
 from guardrails.tooling.acting.retry import Budget, retryable
 from guardrails.tooling.audit.live import LiveResource, Reading
 from guardrails.tooling.audit.oci_models import Summary, flat_defined_tags, model_inputs
-from guardrails.tooling.audit.oci_types import TYPE_FOR_SEARCH, UNMAPPED
+from guardrails.tooling.audit.oci_types import TYPE_FOR_SEARCH
 from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials, make_client
 
 Progress = Callable[[str, int, int], None]
@@ -99,17 +99,9 @@ class Reader:
         self, client: str, operation: str, method: str, *args: Any, **kwargs: Any
     ) -> list[Any]:
         fn = getattr(self.clients.get(client), method)
-        items: list[Any] = []
-        page: str | None = None
-        while True:
-            self.reading.called(operation)
-            extra: dict[str, Any] = {"page": page} if page else {}
-            response = self.budget.call(fn, *args, what=operation, **kwargs, **extra)
-            data = response.data
-            items += list(getattr(data, "items", data) or [])
-            page = response.headers.get("opc-next-page") if response.headers else None
-            if not page:
-                return items
+        return self.budget.pages(
+            fn, *args, what=operation, on_page=lambda: self.reading.called(operation), **kwargs
+        )
 
     @property
     def namespace(self) -> str:
@@ -269,7 +261,7 @@ def _read_region(
     hits = [s for s in summaries if s.compartment_id in scope or s.id in scope]
     unmapped: dict[str, int] = {}
     for s in hits:
-        if s.search_type not in TYPE_FOR_SEARCH and s.search_type not in UNMAPPED:
+        if s.search_type not in TYPE_FOR_SEARCH:
             unmapped[s.search_type] = unmapped.get(s.search_type, 0) + 1
     for search_type, count in sorted(unmapped.items()):
         reading.aside(

@@ -228,9 +228,6 @@ _READ: tuple[OciType, ...] = (
     OciType("Compartment", "oci:Identity/compartment:Compartment"),
 )  # fmt: skip
 
-UNMAPPED: frozenset[str] = frozenset()
-"""Search types deliberately left out (none yet)."""
-
 
 @cache
 def _taggable() -> dict[str, str]:
