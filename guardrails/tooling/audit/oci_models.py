@@ -19,9 +19,12 @@ def model_inputs(model: Any) -> dict[str, Any]:
 
     raw = oci.util.to_dict(model)
     tags = raw.pop("defined_tags", None)
+    freeform = raw.pop("freeform_tags", None)
     inputs: dict[str, Any] = _camel_tree(raw)
     if tags is not None:  # the provider's input is flat: {"ns.key": value}
         inputs["definedTags"] = flat_defined_tags(tags)
+    if freeform is not None:  # users' own keys: not camel-cased
+        inputs["freeformTags"] = dict(freeform)
     return inputs
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from guardrails.tooling.audit.live import LiveResource
 from guardrails.tooling.audit.oci_models import Reads as Reader
-from guardrails.tooling.audit.oci_models import Summary, flat_defined_tags, model_inputs
+from guardrails.tooling.audit.oci_models import Summary, model_inputs
 
 ADB = "oci:Database/autonomousDatabase:AutonomousDatabase"
 BUCKET_TYPE = "oci:ObjectStorage/bucket:Bucket"
@@ -60,12 +60,8 @@ def _fill(base: LiveResource, model: Any, *drop: str, **renamed: str) -> LiveRes
             inputs[input_name] = inputs.pop(api_name)
     for name in drop:
         inputs.pop(name, None)
-    inputs["definedTags"] = (
-        flat_defined_tags(getattr(model, "defined_tags", None)) or base.inputs["definedTags"]
-    )
-    inputs["freeformTags"] = (
-        dict(getattr(model, "freeform_tags", None) or {}) or base.inputs["freeformTags"]
-    )
+    for key in ("definedTags", "freeformTags"):  # the search's, when the read has none
+        inputs[key] = inputs.get(key) or base.inputs[key]
     base.inputs = {**base.inputs, **inputs}
     return base
 
