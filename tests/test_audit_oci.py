@@ -715,3 +715,18 @@ def _error_report(path: str) -> bool:
     """A JSON report asked for still gets written, carrying the error (as `check`)."""
     doc = json.loads(Path(path).read_text())
     return doc["passed"] is False and doc["error"] is not None and doc["violations"] == []
+
+
+def test_model_inputs_keep_users_tag_keys_and_flatten_defined_tags() -> None:
+    import oci
+
+    from guardrails.tooling.audit.oci_models import model_inputs
+
+    budget = oci.budget.models.Budget(
+        display_name="b", reset_period="MONTHLY", freeform_tags={"team_name": "data"},
+        defined_tags={"governance": {"cost_center": "CC-101"}},
+    )  # fmt: skip
+    inputs = model_inputs(budget)
+    assert inputs["freeformTags"] == {"team_name": "data"}  # not camel-cased
+    assert inputs["definedTags"] == {"governance.cost_center": "CC-101"}
+    assert inputs["resetPeriod"] == "MONTHLY" and inputs["displayName"] == "b"
