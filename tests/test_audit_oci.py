@@ -41,17 +41,7 @@ def oci_args(fake_oci: FakeOci, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     """The OCI access options for the fake, and the compartments of a small tenancy."""
     monkeypatch.setenv("COLUMNS", "250")
     monkeypatch.chdir(tmp_path)
-    key = tmp_path / "key.pem"
-    key.write_text(fake_oci.api_key.private_pem)
-    config = tmp_path / "config"
-    config.write_text(
-        "[DEFAULT]\n"
-        f"user={fake_oci.api_key.user}\n"
-        f"fingerprint={fake_oci.api_key.fingerprint}\n"
-        f"tenancy={fake_oci.api_key.tenancy}\n"
-        "region=eu-frankfurt-1\n"
-        f"key_file={key}\n"
-    )
+    config = fake_oci.config_file(tmp_path)
     g = fake_oci.governed
     for parent, name, oid in (
         (fake_oci.tenancy, "apps", APPS),

@@ -134,15 +134,7 @@ class World:
             display_name="logs",
             defined_tags=tags("CC-101"),
         )
-        key = tmp / "key.pem"
-        key.write_text(fake.api_key.private_pem)
-        cfg = fake.config
-        self.oci_config = tmp / "oci-config"
-        self.oci_config.write_text(
-            "[DEFAULT]\n"
-            f"user={cfg['user']}\nfingerprint={cfg['fingerprint']}\ntenancy={cfg['tenancy']}\n"
-            f"region={cfg['region']}\nkey_file={key}\n"
-        )
+        self.oci_config = fake.config_file(tmp, "oci-config")
         self.project = tmp / "project"
         shutil.copytree(ROOT / "stacks", self.project / "stacks")
         shutil.copy(ROOT / "Pulumi.yaml", self.project / "Pulumi.yaml")

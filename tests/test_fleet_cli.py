@@ -38,17 +38,7 @@ def _tags(env: str) -> dict:
 def fleet(fake_oci: FakeOci, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A dev and a prod fleet in the fake, an OCI config file for it, and a runner."""
     monkeypatch.setenv("COLUMNS", "250")
-    key = tmp_path / "key.pem"
-    key.write_text(fake_oci.api_key.private_pem)
-    config = tmp_path / "config"
-    config.write_text(
-        "[DEFAULT]\n"
-        f"user={fake_oci.api_key.user}\n"
-        f"fingerprint={fake_oci.api_key.fingerprint}\n"
-        f"tenancy={fake_oci.api_key.tenancy}\n"
-        "region=eu-frankfurt-1\n"
-        f"key_file={key}\n"
-    )
+    config = fake_oci.config_file(tmp_path)
     audit = tmp_path / "audit.jsonl"
     db = fake_oci.database
     orders = db.add_autonomous_database(

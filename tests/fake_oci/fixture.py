@@ -8,6 +8,7 @@ operation the fake has no route for.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -93,6 +94,22 @@ class FakeOci:
 
     def client(self, cls: Callable[..., C], **kwargs: Any) -> C:
         return client(cls, self, **kwargs)
+
+    def config_file(self, folder: Path, name: str = "config") -> Path:
+        """An OCI config file (DEFAULT profile) and its key file in `folder`, signing with the
+        fake's API key: what `--oci-config` takes."""
+        key = folder / "key.pem"
+        key.write_text(self.api_key.private_pem)
+        config = folder / name
+        config.write_text(
+            "[DEFAULT]\n"
+            f"user={self.api_key.user}\n"
+            f"fingerprint={self.api_key.fingerprint}\n"
+            f"tenancy={self.api_key.tenancy}\n"
+            f"region={REGION}\n"
+            f"key_file={key}\n"
+        )
+        return config
 
     @property
     def usage(self) -> UsageState:
