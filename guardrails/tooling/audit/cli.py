@@ -13,6 +13,7 @@ from rich.console import Console
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cli_options import add_oci_access_options, oci_access
 from guardrails.tooling.cli_support import add_command, number, seconds
+from guardrails.tooling.gate.cli import add_report_outputs, report_targets
 
 FORMATS = ("text", "json", "sarif", "markdown")
 _REGION = r"^[a-z]{2}(-[a-z]+)+-\d+$"
@@ -81,15 +82,7 @@ def add_audit_command(sub: Any) -> None:
     audit.add_argument(
         "--output", "-o", type=Path, default=None, help="write the --format report to this file"
     )
-    for fmt in FORMATS:
-        audit.add_argument(
-            f"--output-{fmt}",
-            type=Path,
-            default=None,
-            metavar="FILE",
-            help=f"also write the {fmt.upper() if fmt == 'sarif' else fmt} report to FILE "
-            "(from the same run)",
-        )
+    add_report_outputs(audit, FORMATS)
     audit.add_argument(
         "--timeout",
         type=seconds(maximum=86400),
@@ -126,7 +119,6 @@ def audit_request(args: argparse.Namespace) -> Any:
 
     from guardrails.tooling.audit.command import AuditRequest
     from guardrails.tooling.cli_options import AwsAccess
-    from guardrails.tooling.gate.report import ReportTarget
 
     regions = tuple(args.region or ())
     for region in regions:
@@ -150,15 +142,9 @@ def audit_request(args: argparse.Namespace) -> Any:
         raise GuardrailsError("--cloud oci: --aws-profile applies to AWS")
     if args.program is not None and args.stack is None:
         raise GuardrailsError("--program names the program of --stack; give --stack too")
-    reports = [ReportTarget(args.format, args.output, "--output")]
-    reports += [
-        ReportTarget(fmt, getattr(args, f"output_{fmt}"), f"--output-{fmt}")
-        for fmt in FORMATS
-        if getattr(args, f"output_{fmt}") is not None
-    ]
     return AuditRequest(
         cloud=args.cloud,
-        reports=tuple(reports),
+        reports=report_targets(args, FORMATS),
         compartments=tuple(args.compartment or ()),
         regions=regions,
         stack=args.stack,

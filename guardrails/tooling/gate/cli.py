@@ -17,6 +17,32 @@ from guardrails.tooling.program.cli import add_program_options, program_options_
 FORMATS = ("text", "json", "sarif")
 
 
+def add_report_outputs(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    """`--output-<format> FILE` for each format: several reports from one run."""
+    for fmt in formats:
+        parser.add_argument(
+            f"--output-{fmt}",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help=f"also write the {fmt.upper() if fmt == 'sarif' else fmt} report to FILE "
+            "(from the same run)",
+        )
+
+
+def report_targets(args: argparse.Namespace, formats: tuple[str, ...]) -> tuple[Any, ...]:
+    """The reports asked for: `--format`/`--output` first, then each `--output-<format>`."""
+    from guardrails.tooling.gate.report import ReportTarget
+
+    reports = [ReportTarget(args.format, args.output, "--output")]
+    reports += [
+        ReportTarget(fmt, getattr(args, f"output_{fmt}"), f"--output-{fmt}")
+        for fmt in formats
+        if getattr(args, f"output_{fmt}") is not None
+    ]
+    return tuple(reports)
+
+
 def add_check_command(sub: Any) -> None:
     check = add_command(
         sub,
@@ -63,15 +89,7 @@ def add_check_command(sub: Any) -> None:
         help="write the --format report to this file instead of the console; the verdict "
         "line still goes to the console",
     )
-    for fmt in FORMATS:
-        check.add_argument(
-            f"--output-{fmt}",
-            type=Path,
-            default=None,
-            metavar="FILE",
-            help=f"also write the {fmt.upper() if fmt == 'sarif' else fmt} report to FILE "
-            "(from the same run)",
-        )
+    add_report_outputs(check, FORMATS)
     check.add_argument(
         "--plan",
         type=Path,
@@ -89,7 +107,6 @@ def add_check_command(sub: Any) -> None:
 def check_request(args: argparse.Namespace) -> Any:
     """The request `args` describe; GuardrailsError for options that would be ignored."""
     from guardrails.tooling.gate.command import CheckRequest
-    from guardrails.tooling.gate.report import ReportTarget
 
     if args.plan is not None:
         given = program_options_given(args)
@@ -98,14 +115,8 @@ def check_request(args: argparse.Namespace) -> Any:
                 f"--plan judges a plan file; {', '.join(given)} "
                 f"{'applies' if len(given) == 1 else 'apply'} to a program run"
             )
-    reports = [ReportTarget(args.format, args.output, "--output")]
-    reports += [
-        ReportTarget(fmt, getattr(args, f"output_{fmt}"), f"--output-{fmt}")
-        for fmt in FORMATS
-        if getattr(args, f"output_{fmt}") is not None
-    ]
     return CheckRequest(
-        reports=tuple(reports),
+        reports=report_targets(args, FORMATS),
         plan=args.plan,
         program=args.program,
         stack=args.stack or "dev",
