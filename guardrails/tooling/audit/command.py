@@ -17,7 +17,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.acting.retry import Budget
 from guardrails.tooling.audit.live import Reading
 from guardrails.tooling.audit.subject import LiveSubject, live_policy_config
@@ -26,10 +25,15 @@ from guardrails.tooling.cli_support import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS
 from guardrails.tooling.console import RichProgress
 from guardrails.tooling.gate.core import judge
 from guardrails.tooling.gate.findings import GateResult
-from guardrails.tooling.gate.report import ReportTarget, write_error_reports, write_reports
+from guardrails.tooling.gate.report import (
+    ReportTarget,
+    report_outputs,
+    write_error_reports,
+    write_reports,
+)
 from guardrails.tooling.gate.settings import gate_settings
 from guardrails.tooling.oci_auth import OciAuth
-from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, OutputRefused, guard_outputs
+from guardrails.tooling.outputs import Input, OutputRefused, guard_outputs
 from guardrails.tooling.project import DEFAULT_PROGRAM
 
 DEFAULT_TIMEOUT_SECONDS = 600.0
@@ -59,14 +63,6 @@ class AuditRequest:
     @property
     def program_dir(self) -> Path:
         return self.program or DEFAULT_PROGRAM
-
-
-def _outputs(request: AuditRequest) -> list[Output]:
-    return [
-        Output(r.flag, r.path, REPORT_KINDS[r.format], what=f"{r.format} report")
-        for r in request.reports
-        if r.path
-    ]
 
 
 def _inputs(request: AuditRequest) -> list[Input]:
@@ -127,7 +123,7 @@ def _reader(request: AuditRequest, budget: Budget, progress: AuditProgress) -> L
 
 def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
     """0 clean, 1 mandatory violations, 2 could not run or incomplete (GuardrailsError: 2)."""
-    outputs = _outputs(request)
+    outputs = report_outputs(request.reports)
     guard_outputs(outputs, _inputs(request))
     where = request.program_dir if request.stack else Path.cwd()
     name = f"{request.cloud}-audit"
@@ -155,7 +151,7 @@ def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
             budget = Budget(seconds=request.timeout, progress=progress.say)
             subject = _reader(request, budget, progress)
             if request.stack is not None:
-                subject = _with_declaration(subject, request)
+                subject = _with_declaration(subject, request, request.stack)
             result = judge(subject, settings, progress.say)
     except Exception as exc:
         if not isinstance(exc, OutputRefused):
@@ -191,7 +187,7 @@ def _anchor(request: AuditRequest) -> Path:
     return request.program_dir / "Pulumi.yaml"
 
 
-def _with_declaration(subject: LiveSubject, request: AuditRequest) -> LiveSubject:
+def _with_declaration(subject: LiveSubject, request: AuditRequest, stack: str) -> LiveSubject:
     """The subject whose reading also carries the stack's declaration (a program capture)."""
     from guardrails.tooling.audit.declared import declaration
     from guardrails.tooling.program.preview import capture_program
@@ -200,9 +196,7 @@ def _with_declaration(subject: LiveSubject, request: AuditRequest) -> LiveSubjec
 
     def read(reading: Reading) -> None:
         inner(reading)
-        if request.stack is None:
-            raise GuardrailsError("internal: no stack")
-        captured = capture_program(request.program_dir, request.stack)
+        captured = capture_program(request.program_dir, stack)
         types = frozenset(r.type for r in reading.resources) | _reader_types(request.cloud)
         resource, summary = declaration(captured, request.cloud, types, list(request.regions))
         reading.add(resource)

@@ -11,7 +11,6 @@ was refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,14 @@ from rich.markup import escape
 
 from guardrails.tooling.cli_support import EXIT_OK, EXIT_VIOLATIONS
 from guardrails.tooling.gate.findings import GateResult
-from guardrails.tooling.gate.report import ReportTarget, write_error_reports, write_reports
+from guardrails.tooling.gate.report import (
+    ReportTarget,
+    report_outputs,
+    write_error_reports,
+    write_reports,
+)
 from guardrails.tooling.gate.settings import GateSettings, gate_settings
-from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, OutputRefused, guard_outputs
+from guardrails.tooling.outputs import Input, OutputRefused, guard_outputs
 from guardrails.tooling.project import DEFAULT_PROGRAM
 
 
@@ -47,14 +51,6 @@ class CheckRequest:
     @property
     def program_dir(self) -> Path:
         return self.program or DEFAULT_PROGRAM
-
-
-def _outputs(reports: Sequence[ReportTarget]) -> list[Output]:
-    return [
-        Output(r.flag, r.path, REPORT_KINDS[r.format], what=f"{r.format} report")
-        for r in reports
-        if r.path
-    ]
 
 
 def _named_inputs(request: CheckRequest) -> list[Input]:
@@ -89,7 +85,7 @@ def _say_settings(err: Console, settings: GateSettings, extra: str) -> None:
 
 def run_check(request: CheckRequest, out: Console, err: Console) -> int:
     """0 passed, 1 mandatory violations (GuardrailsError: 2)."""
-    outputs = _outputs(request.reports)
+    outputs = report_outputs(request.reports)
     guard_outputs(outputs, _named_inputs(request))  # nothing else could carry this error
     name, where = (
         (request.plan.stem, request.plan)

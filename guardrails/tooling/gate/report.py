@@ -23,7 +23,7 @@ from rich.table import Table
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cli_support import error_object, exit_code_of
 from guardrails.tooling.gate.findings import LEVELS, Finding, GateResult
-from guardrails.tooling.outputs import write_report
+from guardrails.tooling.outputs import REPORT_KINDS, Output, write_report
 from guardrails.tooling.program.record import SourceLocation
 from policies.catalog import RULES, RULES_BY_ID
 from policies.model import SEVERITIES
@@ -418,6 +418,15 @@ class ReportTarget:
     path: Path | None = None
     flag: str = "--output"
     """The option that named the file, for messages."""
+
+
+def report_outputs(targets: Sequence[ReportTarget]) -> list[Output]:
+    """The report files asked for, as the output guard checks them."""
+    return [
+        Output(t.flag, t.path, REPORT_KINDS[t.format], what=f"{t.format} report")
+        for t in targets
+        if t.path
+    ]
 
 
 def _text(result: GateResult) -> str:
