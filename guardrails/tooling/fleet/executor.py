@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from guardrails.tooling.fleet.lifecycle import Plan, Step
+from guardrails.tooling.fleet.lifecycle import UNDER_WAY, Plan, Step
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -368,13 +368,7 @@ class FleetExecutor:
             now = self.client.get_autonomous_database(db.id).data
         except ServiceError as exc:
             return db.id if step.action == "delete" and exc.status == 404 else None
-        under_way = {
-            "update": ("SCALE_IN_PROGRESS", "UPDATING"),
-            "stop": ("STOPPING", "STOPPED"),
-            "start": ("STARTING", "AVAILABLE"),
-            "delete": ("TERMINATING", "TERMINATED"),
-        }.get(step.action, ())
-        if now.lifecycle_state in under_way:
+        if now.lifecycle_state in UNDER_WAY.get(step.action, ()):
             return db.id
         if step.action == "update" and all(
             getattr(now, key, None) == value for key, value in step.request.items()

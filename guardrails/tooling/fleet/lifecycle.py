@@ -30,6 +30,14 @@ from guardrails.tooling.fleet.inventory import FleetMember, FleetStack
 COMMANDS = ("scale", "backup", "clone", "stop", "start", "retire")
 CLONE_TYPES = {"full": "FULL", "metadata": "METADATA"}
 FINAL_BACKUP_DAYS = MIN_LONG_TERM_DAYS
+UNDER_WAY: dict[str, tuple[str, ...]] = {
+    "update": ("SCALE_IN_PROGRESS", "UPDATING"),
+    "stop": ("STOPPING", "STOPPED"),
+    "start": ("STARTING", "AVAILABLE"),
+    "delete": ("TERMINATING", "TERMINATED"),
+}
+"""A step's action -> the database states that show it made (under way or done): what a
+lost answer (executor) and an interrupted run (reconcile) are read back against."""
 """Retire's final backup is long-term: automatic and manual backups go with the database."""
 
 # Lifecycle state each command starts from (anything else is refused, naming the state).

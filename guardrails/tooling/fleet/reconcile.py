@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from guardrails.tooling.acting.audit_trail import AuditLog, Intent, Status
+from guardrails.tooling.fleet.lifecycle import UNDER_WAY
 
 BACKUP_PRESENT = ("CREATING", "ACTIVE")
 
@@ -48,7 +49,7 @@ def _earlier_clone(database_client: Any, compartment: str, name: str) -> Any | N
     return next((d for d in databases if d.lifecycle_state != "TERMINATED"), None)
 
 
-GONE = ("TERMINATING", "TERMINATED")
+GONE = UNDER_WAY["delete"]
 
 
 def _settle_retire(
@@ -80,9 +81,6 @@ def _settle_retire(
     return Settled(intent, "unknown", f"the database is {state}; no final backup yet")
 
 
-ON_THE_WAY = {"STOPPED": ("STOPPING", "STOPPED"), "AVAILABLE": ("STARTING", "AVAILABLE")}
-
-
 def _settle_change(intent: Intent, database: Any) -> Settled:
     """A stop, start or scale: done when the database is (or is getting) what the intent
     asked for, failed when it is not (the call never took effect: the rerun plans it again),
@@ -91,7 +89,7 @@ def _settle_change(intent: Intent, database: Any) -> Settled:
     details = intent.details
     if "expect_state" in details:
         expected = str(details["expect_state"])
-        if state in ON_THE_WAY.get(expected, (expected,)):
+        if state in UNDER_WAY.get(intent.action, (expected,)):
             return Settled(intent, "done", f"the database is {state}")
         return Settled(intent, "failed", f"the database is {state}, not {expected}")
     wanted = {
