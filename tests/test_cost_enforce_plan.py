@@ -172,13 +172,57 @@ def test_spend_from_the_report_json_skips_untagged_and_checks_values():
     assert month == "2026-11"
     assert statuses == [SpendStatus("CC-101", 10.0, 10.0, 100.0, "EUR")]  # forecast >= actual
     with pytest.raises(GuardrailsError, match=r"costCenters\[0\]\.currency: must be an ISO 4217"):
-        spend_from_report([{"costCenter": "CC-101", "actual": 1, "forecast": 1, "budget": 1}])
-    with pytest.raises(GuardrailsError, match="month must read YYYY-MM"):
+        spend_from_report(
+            [{"costCenter": "CC-101", "actual": 1, "forecast": 1, "budget": 1, "currency": "usd"}]
+        )
+    with pytest.raises(GuardrailsError) as missing:
+        spend_from_report([{"costCenter": "CC-101", "budget": 1}])
+    assert str(missing.value) == (
+        "report: costCenters[0]: a cost center with a budget needs currency, actual or "
+        "monthToDate, forecast or forecastMonthEnd"
+    )
+    with pytest.raises(GuardrailsError, match="month: must read YYYY-MM"):
         spend_from_report({"month": "11/2026", "costCenters": []})
     with pytest.raises(GuardrailsError, match=r"budget: must be > 0"):
         spend_from_report(
             [{"costCenter": "A", "actual": 1, "forecast": 1, "budget": 0, "currency": "USD"}]
         )
+
+
+_ROW = {"costCenter": "CC-101", "actual": 1, "forecast": 2, "budget": 10, "currency": "USD"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"provider": "gcp"},
+            "rows[0].provider: must be one of oci, aws (got 'gcp') (line 10, column 16)",
+        ),
+        ({"actual": "12"}, "rows[0].actual: must be a number (got '12') (line 6, column 14)"),
+        ({"forecast": True}, "rows[0].forecast: must be a number (got True) (line 7, column 16)"),
+        ({"actual": -0.01}, "rows[0].actual: must be >= 0 (got -0.01) (line 6, column 14)"),
+        ({"budget": -1}, "rows[0].budget: must be > 0 (got -1) (line 8, column 14)"),
+        ({"costCenter": ""}, "rows[0].costCenter: must not be empty (line 5, column 18)"),
+        (
+            {"currency": "US$"},
+            "rows[0].currency: must be an ISO 4217 code (got 'US$') (line 9, column 16)",
+        ),
+    ],
+)
+def test_each_bad_value_of_a_spend_report_is_named_with_its_line(change, message):
+    doc = {"month": "2026-11", "rows": [{**_ROW, **change}]}
+    text = json.dumps(doc, indent=1)
+    with pytest.raises(GuardrailsError) as err:
+        spend_from_report(doc, "spend.json", text)
+    assert str(err.value).startswith(f"spend.json: {message}"), str(err.value)
+
+
+def test_a_spend_report_row_without_budget_is_checked_but_not_enforced():
+    untagged = {**_ROW, "costCenter": "(untagged)", "budget": None}
+    assert spend_from_report({"rows": [untagged]}) == (None, [])
+    with pytest.raises(GuardrailsError, match=r"rows\[0\]\.actual: must be >= 0 \(got -3\)"):
+        spend_from_report({"rows": [{**untagged, "actual": -3}]})
 
 
 @pytest.mark.parametrize(

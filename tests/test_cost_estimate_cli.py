@@ -274,6 +274,25 @@ def test_diff_with_a_file_that_is_no_estimate(shop, tmp_path, capsys):
     assert "not an estimate in Infracost's layout" in capsys.readouterr().err
 
 
+def test_a_saved_estimate_missing_what_the_diff_reads_is_refused(shop, tmp_path, capsys):
+    """A hand-edited base (no resourceType, an amount that is no number) is bad input, exit 2
+    with each problem and its line; it used to stop the diff with a KeyError."""
+    bad = tmp_path / "base.json"
+    resource = {"name": "orders", "monthlyCost": "12,5"}
+    project = {"name": "dev", "breakdown": {"resources": [resource], "totalMonthlyCost": "1"}}
+    bad.write_text(json.dumps({"version": "0.2", "projects": [project]}, indent=1))
+    out = tmp_path / "diff.md"
+    argv = ["cost", "diff", "--program", str(shop), "--base", str(bad), "--output", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "projects[0].breakdown.resources[0].resourceType: is required (line 8" in err
+    assert (
+        "; projects[0].breakdown.resources[0].monthlyCost: must be an amount such as "
+        "\"490.56\" (got '12,5') (line 10, column 22)"
+    ) in err
+    assert not out.exists()
+
+
 def test_one_usage_file_for_stacks_with_different_resources(shop, tmp_path):
     """The bucket `logs` exists only in qa: usage names are checked against every estimated
     stack together (dev alone would refuse it), and each stack prices its own resources."""

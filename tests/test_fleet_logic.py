@@ -65,7 +65,7 @@ def test_fleet_block_read_from_the_stack_file():
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ({"cpuHighPercent": 120}, "guardrails:fleet.cpuHighPercent: must be <= 100.0 (got 120)"),
+        ({"cpuHighPercent": 120}, "guardrails:fleet.cpuHighPercent: must be <= 100 (got 120)"),
         ({"cpuLowPercent": 85}, "cpuLowPercent (85) must be below cpuHighPercent (80)"),
         ({"cpuTargetPercent": 90}, "cpuTargetPercent (90) must lie between"),
         ({"storageTargetPercent": 90}, "storageTargetPercent (90) must be below"),

@@ -261,7 +261,7 @@ def test_a_token_whose_middle_segment_is_wrong_is_refused():
             {"oci:Identity/getAvailabilityDomain:getAvailabilityDomains": {}}, "mocks.yaml"
         )
     assert str(err.value) == (
-        "mocks.yaml: 'oci:Identity/getAvailabilityDomain:getAvailabilityDomains': the middle "
+        "mocks.yaml: oci:Identity/getAvailabilityDomain:getAvailabilityDomains: the middle "
         "segment 'getAvailabilityDomain' does not name the function 'getAvailabilityDomains'; "
         "did you mean oci:Identity/getAvailabilityDomains:getAvailabilityDomains?"
     )

@@ -164,33 +164,43 @@ def test_suppressing_every_mandatory_finding_passes(capsys, tmp_path):
 BAD_LEDGERS = [
     (
         "suppressions: [1, 2]\n",
-        "suppressions[0]: expected a mapping with rule, resource, reason and expires",
+        "suppressions[0]: must be a mapping (got 1) (line 1, column 16)",
     ),
-    ("other: []\n", "expected a top-level `suppressions:` list"),
+    ("other: []\n", "other: is not a known setting (line 1, column 1)"),
     (
         "suppressions:\n- {rule: oci-x-y-z, resource: 'urn:pulumi:*', reason: long enough reason, expires: 2030-01-01}\n",
-        "suppressions[0]: unknown rule 'oci-x-y-z'",
+        "suppressions[0].rule: unknown rule 'oci-x-y-z' (line 2, column 10)",
     ),
     (
         "suppressions:\n- {rule: oci-tagging-resource-required-tags, resource: 'urn:pulumi:*', reason: short, expires: 2030-01-01}\n",
-        "suppressions[0]: reason must be at least 10 characters (got 'short')",
+        "suppressions[0].reason: must be at least 10 characters (got 'short')",
     ),
     (
         "suppressions:\n- {rule: oci-tagging-resource-required-tags, resource: 'urn:pulumi:*', reason: long enough reason, expires: soon}\n",
-        "suppressions[0]: expires must be a date such as 2027-03-31 (got 'soon')",
+        "suppressions[0].expires: must be a date such as 2027-03-31 (got 'soon')",
     ),
     (
         "suppressions:\n- {rule: oci-tagging-resource-required-tags, resource: 'urn:pulumi:*', reason: long enough reason}\n",
-        "suppressions[0]: expires is required",
+        "suppressions[0].expires: is required (line 2, column 3)",
     ),
     (
         "suppressions:\n- {rule: oci-tagging-resource-required-tags, resource: my-vcn, reason: long enough reason, expires: 2030-01-01}\n",
-        "suppressions[0]: resource must be a Pulumi URN or a glob over URNs (got 'my-vcn')",
+        "suppressions[0].resource: must be a Pulumi URN, a Terraform address or a glob over "
+        "them (got 'my-vcn')",
     ),
     (
         "suppressions:\n- {rule: oci-tagging-resource-required-tags, resource: 'urn:pulumi:*', reason: long enough reason, expires: 2030-01-01, owner: me}\n",
-        "suppressions[0]: unknown keys owner",
+        "suppressions[0].owner: is not a known setting (line 2, column 121)",
     ),
+    (
+        "suppressions:\n- {rule: oci-tagging-resource-required-tags, resource: 'urn:pulumi:*', reason: long enough reason, expires: 1700000000}\n",
+        "suppressions[0].expires: must be a date such as 2027-03-31 (got 1700000000)",
+    ),
+    (
+        "suppressions:\n- {rule: oci-tagging-resource-required-tags, resource: 'urn:pulumi:*', reason: long enough reason, expires: 2030-01-01 10:00:00}\n",
+        "suppressions[0].expires: must be a date such as 2027-03-31 (got datetime.datetime(2030",
+    ),
+    ("[]\n", "must be a mapping (got []) (line 1, column 1)"),
     ("suppressions: [\n", "not valid YAML"),
 ]
 
@@ -204,6 +214,40 @@ def test_malformed_ledger_exits_2(capsys, tmp_path, text, message):
     assert code == 2
     assert message in err
     assert out == "" and not output.exists()  # nothing is reported or written
+
+
+def test_every_problem_of_a_ledger_is_named_with_its_line(capsys, tmp_path):
+    ledger = tmp_path / "ledger.yaml"
+    ledger.write_text(
+        "suppressions:\n"
+        "  - rule: oci-tagging-resource-required-tags\n"
+        "    resource: 'urn:pulumi:*'\n"
+        "    reason: accepted until the vault exists\n"
+        "    expires: 2030-01-01\n"
+        "  - rule: oci-tagging-resource-required-tags\n"
+        "    resource: 'urn:pulumi:*'\n"
+        "    reason: short\n"
+        "    expires: soon\n"
+    )
+    code, out, err = _check(capsys, "--suppressions", str(ledger))
+    assert code == 2 and out == ""
+    assert err == (
+        f"error: {ledger}: suppressions[1].reason: must be at least 10 characters (got 'short') "
+        "(line 8, column 13); suppressions[1].expires: must be a date such as 2027-03-31 "
+        "(got 'soon') (line 9, column 14)\n"
+    )
+
+
+def test_a_numeric_ticket_is_kept_as_written(tmp_path):
+    from guardrails.tooling.gate.ledger import load_ledger
+
+    ledger = tmp_path / "ledger.yaml"
+    ledger.write_text(
+        "suppressions:\n- {rule: CKV_OCI_1, resource: 'urn:pulumi:*', reason: long enough reason, "
+        "expires: '2030-01-01', ticket: 1234}\n"
+    )
+    (entry,) = load_ledger(ledger)
+    assert (entry.ticket, entry.expires.isoformat()) == ("1234", "2030-01-01")
 
 
 BAD_POLICY_CONFIGS = [

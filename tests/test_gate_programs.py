@@ -117,16 +117,32 @@ def test_a_wrong_field_in_the_mocks_file_is_named(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[1, 2]", "expected a mapping of data-source tokens to answers"),
+        ("[1, 2]", "mocks.yaml: must be a mapping (got [1, 2]) (line 1, column 1)"),
         (
             "getImages: {}",
-            "'getImages' is not a function token such as oci:Core/getImages:getImages",
+            "mocks.yaml: getImages: is not a function token such as oci:Core/getImages:getImages",
         ),
         (
             "oci:Core/getImages:getImages: [{when: {}}]",
-            "[0]: expected {when: {...}, answer: {...}}",
+            "mocks.yaml: oci:Core/getImages:getImages[0].answer: is required (line 1, column 32)",
         ),
-        ("oci:Core/getImages:getImages: 3", "expected an answer (mapping) or a list of answers"),
+        (
+            "oci:Core/getImages:getImages: 3",
+            "oci:Core/getImages:getImages: expected an answer (mapping) or a list of answers "
+            "(got 3) (line 1, column 31)",
+        ),
+        (
+            "oci:Core/getImages:getImages: []",
+            "expected an answer (mapping) or a list of answers (got [])",
+        ),
+        (
+            "oci:Core/getImages:getImages:\n- answer: {images: []}\n  whenever: {a: 1}\n",
+            "oci:Core/getImages:getImages[0].whenever: is not a known setting (line 3, column 3)",
+        ),
+        (
+            "oci:Core/getImages:getImages:\n- when: [operatingSystem]\n  answer: {images: []}\n",
+            "oci:Core/getImages:getImages[0].when: must be a mapping (got ['operatingSystem'])",
+        ),
     ],
 )
 def test_malformed_mocks_files_exit_2_before_running(capsys, tmp_path, text, message):

@@ -95,3 +95,73 @@ def test_a_bad_import_breaks_its_contract(tmp_path, module, line, broken, shown)
     broken_section = result.stdout.split("Broken contracts", 1)[1]
     assert broken in " ".join(broken_section.split()), result.stdout
     assert shown in result.stdout, result.stdout
+
+
+# The command-line layer: each command group's cli.py (and cost/store_cli.py) reads arguments
+# and builds a typed request; the run layer below never sees argparse. What both layers share
+# (exit codes, the access dataclasses) is in cli_support.py and cli_options.py, which the run
+# layer may import. Entry points with a command line of their own: the preview runner child,
+# the catalog-data generator, and the Spark application file (which calls the command line).
+COMMAND_LINE_HELPERS = {"guardrails.tooling.cli_support", "guardrails.tooling.cli_options"}
+OWN_COMMAND_LINES = {
+    "guardrails.tooling.program.runner",
+    "guardrails.tooling.catalog_data.terraform_types",
+    "guardrails.tooling.spark_job",
+}
+
+
+def _is_command_line(module: str) -> bool:
+    return module.endswith((".cli", "_cli"))
+
+
+def _command_line_imports(package_root: Path) -> list[str]:
+    import grimp
+
+    graph = grimp.build_graph("guardrails", cache_dir=None)
+    found = []
+    for module in sorted(graph.modules):
+        if _is_command_line(module) or module in OWN_COMMAND_LINES | COMMAND_LINE_HELPERS:
+            continue
+        imported = graph.find_modules_directly_imported_by(module)
+        found += [f"{module} -> {m}" for m in sorted(imported) if _is_command_line(m)]
+        source = graph_file(package_root, module).read_text(encoding="utf-8")
+        if "argparse" in source:
+            found.append(f"{module} uses argparse")
+    return found
+
+
+def graph_file(root: Path, module: str) -> Path:
+    path = root.joinpath(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def test_the_run_layer_never_sees_the_command_line():
+    assert _command_line_imports(ROOT) == []
+
+
+@pytest.mark.subprocess
+def test_a_run_module_importing_a_command_line_module_is_found(tmp_path):
+    tree = _copy(tmp_path)
+    run = tree / "guardrails/tooling/cost/enforce/run.py"
+    run.write_text(
+        run.read_text() + "\nfrom guardrails.tooling.cost.spend.cli import spend_source\n"
+    )
+    script = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+        "from tests.test_import_contracts import _command_line_imports; "
+        "print(_command_line_imports(Path(sys.argv[1])))"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tree}{os.pathsep}{ROOT}"}
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tree)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "['guardrails.tooling.cost.enforce.run -> guardrails.tooling.cost.spend.cli']"
+    )

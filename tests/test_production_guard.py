@@ -53,18 +53,24 @@ def test_compartments_and_accounts(tmp_path: Path):
     [
         (
             "productionCompartments: [nope]\n",
-            "productionCompartments: 'nope' is not a compartment OCID",
+            "productionCompartments[0]: 'nope' is not a compartment OCID (line 1, column 26)",
         ),
         (
             "productionAccounts: ['12345']\n",
-            "productionAccounts: '12345' is not a 12-digit account id",
+            "productionAccounts[0]: '12345' is not a 12-digit account id (line 1, column 22)",
+        ),
+        (
+            "productionAccounts: [012345670123]\n",
+            "productionAccounts[0]: write account ids in quotes: YAML read this one as the "
+            "number 1402433619 (and reads one with a leading zero and no 8 or 9 as an octal",
         ),
         (
             "productionEnvironments: prod\n",
-            "productionEnvironments must be a list of non-empty strings",
+            "productionEnvironments: must be a list (got 'prod') (line 1, column 25)",
         ),
-        ("prodEnvs: [prod]\n", "unknown keys prodEnvs"),
-        ("- prod\n", "expected a mapping"),
+        ("productionEnvironments: ['']\n", "productionEnvironments[0]: must not be empty"),
+        ("prodEnvs: [prod]\n", "prodEnvs: is not a known setting (line 1, column 1)"),
+        ("- prod\n", "must be a mapping (got ['prod']) (line 1, column 1)"),
     ],
 )
 def test_a_malformed_organisation_file_is_a_clear_error(tmp_path: Path, content: str, message: str):

@@ -314,6 +314,15 @@ def parse_yaml(text: str, source: str, *, max_depth: int = MAX_DEPTH) -> Any:
     return doc
 
 
+def compose_yaml(text: str) -> yaml.Node | None:
+    """The node tree of a text (YAML, or JSON, which the composer reads as YAML) with the
+    position of every value; None where it cannot be composed."""
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+
+
 def read_yaml(path: Path, what: str = "YAML file") -> Any:
     return parse_yaml(read_text(path, what), str(path))
 

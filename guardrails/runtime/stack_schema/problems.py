@@ -38,13 +38,36 @@ class KeyedProblems(ValueError):
         super().__init__("; ".join(f"{where}: {problem}" for where, problem in self.problems))
 
 
+_TYPES = {
+    "model_type": "a mapping",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "string_type": "a string",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "date_type": "a date such as 2027-03-31",
+    "date_parsing": "a date such as 2027-03-31",
+    "date_from_datetime_parsing": "a date such as 2027-03-31",
+}
+"""What a value of the wrong type must be, by pydantic's error type."""
+
+
+def _limit(value: Any) -> Any:
+    """A bound as written in a message: 0 rather than 0.0."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def describe(error: Mapping[str, Any]) -> str:
     """One pydantic error as a problem phrase ("must be >= 2 (got 1)")."""
     kind, ctx, got = error["type"], error.get("ctx") or {}, error.get("input")
     if kind == "greater_than_equal":
-        return f"must be >= {ctx['ge']} (got {got})"
+        return f"must be >= {_limit(ctx['ge'])} (got {got})"
+    if kind == "greater_than":
+        return f"must be > {_limit(ctx['gt'])} (got {got})"
     if kind == "less_than_equal":
-        return f"must be <= {ctx['le']} (got {got})"
+        return f"must be <= {_limit(ctx['le'])} (got {got})"
     if kind == "literal_error":
         allowed = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
         return f"must be one of {allowed} (got {got!r})"
@@ -56,8 +79,14 @@ def describe(error: Mapping[str, Any]) -> str:
         return f"must be a whole number (got {got!r})"
     if kind == "string_pattern_mismatch":
         return f"has an invalid format (got {got!r})"
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "string_too_short":
+        return f"must be at least {ctx['min_length']} characters long (got {got!r})"
     if kind in ("too_short", "too_long"):
         return str(error["msg"]).replace("List", "list").replace("Dictionary", "map").lower()
+    if kind in _TYPES:
+        return f"must be {_TYPES[kind]} (got {got!r})"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return f"{error['msg']} (got {got!r})"

@@ -29,16 +29,24 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.runtime.limits import PRODUCTION_ENVIRONMENTS
 from guardrails.runtime.validation import is_ocid
-from guardrails.tooling.inputs import read_yaml
+from guardrails.tooling.documents import load_document
 from guardrails.tooling.project import load_project, load_stack_settings
 
 ORG_SETTINGS = "guardrails-org.yaml"
-_KEYS = {"productionEnvironments", "productionCompartments", "productionAccounts"}
 
 
 @dataclass(frozen=True)
@@ -89,11 +97,43 @@ def refuse_production_account(
     )
 
 
-def _strings(doc: dict[str, Any], key: str, where: Path) -> list[str]:
-    value = doc.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise GuardrailsError(f"{where}: {key} must be a list of non-empty strings")
-    return [str(v) for v in value]
+def _compartment(ocid: str) -> str:
+    if not is_ocid(ocid, "compartment", "tenancy"):
+        raise ValueError(f"{ocid!r} is not a compartment OCID")
+    return ocid
+
+
+def _account(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            f"write account ids in quotes: YAML read this one as the number {value} (and reads "
+            "one with a leading zero and no 8 or 9 as an octal number)"
+        )
+    if isinstance(value, str) and not (len(value) == 12 and value.isdigit()):
+        raise ValueError(f"{value!r} is not a 12-digit account id")
+    return value
+
+
+_Name = Annotated[str, Field(min_length=1)]
+
+
+class _OrgSettings(BaseModel):
+    """`guardrails-org.yaml` (an empty file: the built-in policy)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    productionEnvironments: list[_Name] = []
+    productionCompartments: list[Annotated[str, AfterValidator(_compartment)]] = []
+    productionAccounts: list[Annotated[str, BeforeValidator(_account)]] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty(cls, doc: Any) -> Any:
+        if doc is None:
+            return {}
+        if isinstance(doc, dict):  # `key:` with nothing after it is an empty list
+            return {k: [] if v is None else v for k, v in doc.items()}
+        return doc
 
 
 def read_org_settings(path: Path) -> ProductionPolicy:
@@ -101,28 +141,11 @@ def read_org_settings(path: Path) -> ProductionPolicy:
     malformed file."""
     if not path.is_file():
         return ProductionPolicy()
-    doc = read_yaml(path, "organisation settings") or {}
-    if not isinstance(doc, dict):
-        raise GuardrailsError(f"{path}: expected a mapping with {', '.join(sorted(_KEYS))}")
-    unknown = set(doc) - _KEYS
-    if unknown:
-        raise GuardrailsError(f"{path}: unknown keys {', '.join(sorted(map(str, unknown)))}")
-    compartments = _strings(doc, "productionCompartments", path)
-    for ocid in compartments:
-        if not is_ocid(ocid, "compartment", "tenancy"):
-            raise GuardrailsError(
-                f"{path}: productionCompartments: {ocid!r} is not a compartment OCID"
-            )
-    accounts = _strings(doc, "productionAccounts", path)
-    bad = [a for a in accounts if not (len(a) == 12 and a.isdigit())]
-    if bad:
-        raise GuardrailsError(
-            f"{path}: productionAccounts: {bad[0]!r} is not a 12-digit account id"
-        )
+    org = load_document(path, _OrgSettings, "organisation settings")
     return ProductionPolicy(
-        frozenset(PRODUCTION_ENVIRONMENTS) | set(_strings(doc, "productionEnvironments", path)),
-        frozenset(compartments),
-        frozenset(accounts),
+        frozenset(PRODUCTION_ENVIRONMENTS) | set(org.productionEnvironments),
+        frozenset(org.productionCompartments),
+        frozenset(org.productionAccounts),
     )
 
 

@@ -21,17 +21,17 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.inputs import read_yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+
+from guardrails.tooling.documents import load_document
 from policies.catalog import RULES_BY_ID
 
 MIN_REASON_LENGTH = 10
 _TERRAFORM_ADDRESS = re.compile(
     r"^(module\.[\w-]+(\[[^\]]+\])?\.)*(data\.)?[a-z][a-z0-9_]*\.[\w-]+(\[[^\]]+\])?$"
 )
-_KEYS = {"rule", "resource", "reason", "expires", "ticket"}
 
 
 @dataclass
@@ -72,60 +72,79 @@ def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + r"\Z", re.DOTALL)
 
 
-def _entry(index: int, raw: Any, source: str) -> Suppression:
-    where = f"{source}: suppressions[{index}]"
-    if not isinstance(raw, dict):
-        raise GuardrailsError(
-            f"{where}: expected a mapping with rule, resource, reason and expires"
-        )
-    unknown = set(raw) - _KEYS
-    if unknown:
-        raise GuardrailsError(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
-    for key in ("rule", "resource", "reason", "expires"):
-        if raw.get(key) in (None, ""):
-            raise GuardrailsError(f"{where}: {key} is required")
-    rule = str(raw["rule"])
+def _known_rule(rule: str) -> str:
     if rule not in RULES_BY_ID and not rule.startswith("CKV"):
-        raise GuardrailsError(f"{where}: unknown rule {rule!r}")
-    reason = str(raw["reason"]).strip()
-    if len(reason) < MIN_REASON_LENGTH:
-        raise GuardrailsError(
-            f"{where}: reason must be at least {MIN_REASON_LENGTH} characters (got {reason!r})"
-        )
-    expires = raw["expires"]
-    if isinstance(expires, str):
-        try:
-            expires = dt.date.fromisoformat(expires)
-        except ValueError:
-            expires = None
-    if not isinstance(expires, dt.date) or isinstance(expires, dt.datetime):
-        raise GuardrailsError(
-            f"{where}: expires must be a date such as 2027-03-31 (got {raw['expires']!r})"
-        )
-    resource = str(raw["resource"])
+        raise ValueError(f"unknown rule {rule!r}")
+    return rule
+
+
+def _resource(resource: str) -> str:
     is_address = _TERRAFORM_ADDRESS.match(resource) is not None  # `check --plan` on Terraform
     if not resource.startswith("urn:pulumi:") and "*" not in resource and not is_address:
-        raise GuardrailsError(
-            f"{where}: resource must be a Pulumi URN or a glob over URNs (got {resource!r})"
+        raise ValueError(
+            f"must be a Pulumi URN, a Terraform address or a glob over them (got {resource!r})"
         )
-    ticket = raw.get("ticket")
-    return Suppression(rule, resource, reason, expires, str(ticket) if ticket else None, index)
+    return resource
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValueError(f"must be at least {MIN_REASON_LENGTH} characters (got {reason!r})")
+    return reason
+
+
+def _date(value: Any) -> dt.date:
+    """A calendar date: YAML's own (`2027-03-31`) or an ISO string (`"2027-03-31"`); never a
+    timestamp, a number or a date-time."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date such as 2027-03-31 (got {value!r})")
+
+
+class _Entry(BaseModel):
+    """One entry of the ledger file."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    rule: Annotated[str, AfterValidator(_known_rule)]
+    resource: Annotated[str, AfterValidator(_resource)]
+    reason: Annotated[str, AfterValidator(_reason)]
+    expires: Annotated[dt.date, BeforeValidator(_date)]
+    ticket: str | None = None
+
+
+class _Ledger(BaseModel):
+    """The ledger file: `suppressions:` and nothing else (an empty file is an empty ledger)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suppressions: list[_Entry] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty(cls, doc: Any) -> Any:
+        if doc is None:
+            return {}
+        if isinstance(doc, dict) and doc.get("suppressions", []) is None:
+            return {**doc, "suppressions": []}
+        return doc
 
 
 def load_ledger(path: Path | None) -> list[Suppression]:
     """Read and validate a ledger; a missing default ledger is an empty one."""
     if path is None or not path.exists():
         return []
-    doc = read_yaml(path, "suppression ledger")
-    if doc is None:
-        return []
-    if (
-        not isinstance(doc, dict)
-        or not isinstance(doc.get("suppressions", []), list)
-        or set(doc) - {"suppressions"}
-    ):
-        raise GuardrailsError(f"{path}: expected a top-level `suppressions:` list")
-    return [_entry(i, raw, str(path)) for i, raw in enumerate(doc.get("suppressions") or [])]
+    ledger = load_document(path, _Ledger, "suppression ledger")
+    return [
+        Suppression(e.rule, e.resource, e.reason, e.expires, e.ticket or None, index)
+        for index, e in enumerate(ledger.suppressions)
+    ]
 
 
 def find_suppression(

@@ -26,14 +26,16 @@ import typing
 from collections import abc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, RootModel
 
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.inputs import read_structured
+from guardrails.tooling.documents import parse_document, validate_document
+from guardrails.tooling.inputs import read_text
 
 CONVENTIONAL_NAMES = ("guardrails-mocks.yaml", "guardrails-mocks.yml", "guardrails-mocks.json")
 _FUNCTION_TOKEN = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+/(?P<middle>\w+):(?P<function>\w+)$")
-_ENTRY_KEYS = {"when", "answer"}
 
 
 @dataclass(frozen=True)
@@ -53,50 +55,67 @@ def find_mocks_file(program_root: Path) -> Path | None:
     return next((p for n in CONVENTIONAL_NAMES if (p := program_root / n).is_file()), None)
 
 
-def parse_mock_answers(doc: Any, source: str) -> MockAnswers:
-    """Check the file's shape; raise GuardrailsError naming the first problem."""
+def _token(token: str) -> str:
+    match = _FUNCTION_TOKEN.match(token)
+    if match is None:
+        raise ValueError(
+            "is not a function token such as oci:Core/getImages:getImages "
+            "(a provider's top-level functions: aws:index/getRegion:getRegion)"
+        )
+    function = match["function"]
+    if match["middle"] != function[:1].lower() + function[1:]:
+        module = token.split("/", 1)[0]
+        raise ValueError(
+            f"the middle segment {match['middle']!r} does not name the function "
+            f"{function!r}; did you mean {module}/{function}:{function}?"
+        )
+    return token
+
+
+def _answers(value: Any) -> Any:
+    """One answer (a mapping) is a list of one entry without `when`."""
+    if isinstance(value, dict):
+        return [{"answer": value}]
+    if not isinstance(value, list):
+        raise ValueError(f"expected an answer (mapping) or a list of answers (got {value!r})")
+    if not value:
+        raise ValueError("expected an answer (mapping) or a list of answers (got [])")
+    return value
+
+
+class _Entry(BaseModel):
+    """One answer of a list: `{when: {argument: value}, answer: {field: value}}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    when: Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v)] = {}
+    answer: dict[str, Any]
+
+
+class _File(
+    RootModel[
+        dict[
+            Annotated[str, AfterValidator(_token)],
+            Annotated[list[_Entry], BeforeValidator(_answers)],
+        ]
+    ]
+):
+    """The file: function tokens to their answers."""
+
+
+def parse_mock_answers(doc: Any, source: str, text: str | None = None) -> MockAnswers:
+    """Check the file's shape (`text`, when given, places each problem on its line);
+    GuardrailsError naming every problem."""
     if doc is None:
         return {}
-    if not isinstance(doc, dict):
-        raise GuardrailsError(f"{source}: expected a mapping of data-source tokens to answers")
-    out: MockAnswers = {}
-    for token, value in doc.items():
-        match = _FUNCTION_TOKEN.match(token) if isinstance(token, str) else None
-        if match is None:
-            raise GuardrailsError(
-                f"{source}: {token!r} is not a function token such as oci:Core/getImages:getImages "
-                "(a provider's top-level functions: aws:index/getRegion:getRegion)"
-            )
-        function = match["function"]
-        if match["middle"] != function[:1].lower() + function[1:]:
-            module = token.split("/", 1)[0]
-            raise GuardrailsError(
-                f"{source}: {token!r}: the middle segment {match['middle']!r} does not name "
-                f"the function {function!r}; did you mean {module}/{function}:{function}?"
-            )
-        where = f"{source}: {token}"
-        if isinstance(value, dict):
-            out[token] = [MockAnswer({}, value)]
-            continue
-        if not isinstance(value, list) or not value:
-            raise GuardrailsError(f"{where}: expected an answer (mapping) or a list of answers")
-        entries = []
-        for i, entry in enumerate(value):
-            if not isinstance(entry, dict) or not isinstance(entry.get("answer"), dict):
-                raise GuardrailsError(f"{where}[{i}]: expected {{when: {{...}}, answer: {{...}}}}")
-            unknown = set(entry) - _ENTRY_KEYS
-            if unknown:
-                raise GuardrailsError(f"{where}[{i}]: unknown keys {', '.join(sorted(unknown))}")
-            when = entry.get("when") or {}
-            if not isinstance(when, dict) or not all(isinstance(k, str) for k in when):
-                raise GuardrailsError(f"{where}[{i}].when: expected a mapping of argument names")
-            entries.append(MockAnswer(when, entry["answer"]))
-        out[token] = entries
-    return out
+    entries = validate_document(_File, doc, source, text).root
+    return {t: [MockAnswer(e.when, e.answer) for e in listed] for t, listed in entries.items()}
 
 
 def load_mock_answers(path: Path) -> MockAnswers:
-    return parse_mock_answers(read_structured(path, "mocks file"), str(path))
+    text = read_text(path, "mocks file")
+    doc = parse_document(text, str(path), json=path.suffix == ".json")
+    return parse_mock_answers(doc, str(path), text)
 
 
 def to_json(answers: MockAnswers) -> dict[str, Any]:

@@ -128,15 +128,46 @@ def _guard_outputs(args: argparse.Namespace) -> None:
     guard_outputs(outputs, inputs)
 
 
+def _acting(args: argparse.Namespace) -> dict[str, Any]:
+    """The request fields `cost enforce` and `cost unfreeze` share."""
+    from guardrails.tooling.cli_options import oci_access
+    from guardrails.tooling.project import DEFAULT_PROGRAM
+
+    return {
+        "stack": args.stack,
+        "program": args.program or DEFAULT_PROGRAM,
+        "oci": oci_access(args),
+        "apply": args.apply,
+        "allow_prod": args.allow_prod,
+        "format": args.format,
+        "audit_log": args.audit_log,
+        "timeout": args.timeout,
+    }
+
+
 def _run_enforce(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from guardrails.tooling.cost.enforce.run import run_enforce
+    from guardrails.runtime.errors import GuardrailsError
+    from guardrails.tooling.cli_options import aws_access
+    from guardrails.tooling.cost.enforce.run import EnforceRequest, run_enforce
+    from guardrails.tooling.cost.spend.cli import spend_source
 
     _guard_outputs(args)
-    return run_enforce(args, out, err)
+    if args.spend is not None and (args.source or args.reports is not None or args.focus):
+        raise GuardrailsError("--spend is a finished report: give no --source/--reports/--focus")
+    request = EnforceRequest(
+        **_acting(args),
+        spend=args.spend,
+        source=spend_source(args) if args.spend is None else None,
+        month=args.month,
+        store=args.store,
+        aws=aws_access(args),
+    )
+    return run_enforce(request, out, err)
 
 
 def _run_unfreeze(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from guardrails.tooling.cost.enforce.run import run_unfreeze
+    from guardrails.tooling.cost.enforce.run import UnfreezeRequest, run_unfreeze
 
     _guard_outputs(args)
-    return run_unfreeze(args, out, err)
+    request = UnfreezeRequest(**_acting(args), cost_centers=tuple(args.cost_center))
+    return run_unfreeze(request, out, err)

@@ -8,16 +8,26 @@ the same from a file written by the daily report job as from a report computed i
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    model_validator,
+)
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.month import month_of
-from guardrails.tooling.inputs import read_json
+from guardrails.tooling.documents import validate_document
+from guardrails.tooling.inputs import parse_json, read_text
 
 Provider = Literal["oci", "aws"]
 
@@ -41,59 +51,97 @@ class SpendStatus:
         return 100.0 * value / self.budget
 
 
-def _number(row: Mapping[str, Any], where: str, *keys: str) -> float:
-    for key in keys:
-        value = row.get(key)
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise GuardrailsError(f"{where}.{key}: must be a number (got {value!r})")
-            if not math.isfinite(value) or value < 0:
-                raise GuardrailsError(f"{where}.{key}: must be a finite amount >= 0 (got {value})")
-            return float(value)
-    raise GuardrailsError(f"{where}: needs {' or '.join(keys)}")
+def _month(value: str) -> str:
+    if month_of(value) is None:
+        raise ValueError(f"must read YYYY-MM (got {value!r})")
+    return value
 
 
-def _status(row: Any, where: str) -> SpendStatus | None:
-    if not isinstance(row, Mapping):
-        raise GuardrailsError(f"{where}: must be an object")
-    cost_center = row.get("costCenter", row.get("cost_center"))
-    budget = row.get("budget")
-    if cost_center is None or budget is None:
-        return None  # untagged spend, or a cost center without a budget: nothing to enforce
-    if not isinstance(cost_center, str) or not cost_center:
-        raise GuardrailsError(f"{where}.costCenter: must be a cost center name")
-    provider = row.get("provider", "oci")
-    if provider not in ("oci", "aws"):
-        raise GuardrailsError(f"{where}.provider: must be oci or aws (got {provider!r})")
-    currency = row.get("currency")
-    if not isinstance(currency, str) or not re.match(r"^[A-Z]{3}$", currency):
-        raise GuardrailsError(f"{where}.currency: must be an ISO 4217 code (got {currency!r})")
-    actual = _number(row, where, "actual", "monthToDate")
-    budget_amount = _number(row, where, "budget")
-    if budget_amount <= 0:
-        raise GuardrailsError(f"{where}.budget: must be > 0 (got {budget_amount:g})")
-    forecast = max(actual, _number(row, where, "forecast", "forecastMonthEnd"))
-    return SpendStatus(cost_center, actual, forecast, budget_amount, currency, provider)
+def _currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError(f"must be an ISO 4217 code (got {value!r})")
+    return value
 
 
-def spend_from_report(report: Any, source: str = "report") -> tuple[str | None, list[SpendStatus]]:
+Amount = Annotated[float, Strict(), Field(ge=0)]
+"""An amount of money: a JSON number (not a string, not true), finite (the reader refuses
+NaN and Infinity), not negative."""
+
+
+class _Row(BaseModel):
+    """One cost center's row of the report; rows without a cost center or a budget (untagged
+    spend, a cost center without a budget) are checked but give nothing to enforce."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cost_center: Annotated[str, Field(min_length=1)] | None = Field(
+        None, validation_alias=AliasChoices("costCenter", "cost_center")
+    )
+    budget: Annotated[float, Strict(), Field(gt=0)] | None = None
+    provider: Provider = "oci"
+    currency: Annotated[str, AfterValidator(_currency)] | None = None
+    actual: Amount | None = Field(None, validation_alias=AliasChoices("actual", "monthToDate"))
+    forecast: Amount | None = Field(
+        None, validation_alias=AliasChoices("forecast", "forecastMonthEnd")
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> _Row:
+        if self.cost_center is None or self.budget is None:
+            return self
+        needed = {
+            "currency": self.currency,
+            "actual or monthToDate": self.actual,
+            "forecast or forecastMonthEnd": self.forecast,
+        }
+        missing = [name for name, value in needed.items() if value is None]
+        if missing:
+            raise ValueError(f"a cost center with a budget needs {', '.join(missing)}")
+        return self
+
+    def status(self) -> SpendStatus | None:
+        if self.cost_center is None or self.budget is None:
+            return None
+        assert self.currency is not None and self.actual is not None
+        assert self.forecast is not None  # all checked by _complete
+        forecast = max(self.actual, self.forecast)
+        return SpendStatus(
+            self.cost_center, self.actual, forecast, self.budget, self.currency, self.provider
+        )
+
+
+class _Report(BaseModel):
+    """`guardrails cost report --format json` as the enforcer reads it (other keys ignored);
+    the list of rows alone is read as that report's rows."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stack: str | None = None
+    tenancy: str | None = None
+    month: Annotated[str, AfterValidator(_month)] | None = None
+    rows: list[_Row] = Field(validation_alias=AliasChoices("costCenters", "rows"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rows_alone(cls, doc: Any) -> Any:
+        return {"costCenters": doc} if isinstance(doc, list) else doc
+
+    def statuses(self) -> list[SpendStatus]:
+        return [status for row in self.rows if (status := row.status()) is not None]
+
+
+def spend_from_report(
+    report: Any, source: str = "report", text: str | None = None
+) -> tuple[str | None, list[SpendStatus]]:
     """The month and the per-cost-center statuses of a cost report JSON document.
 
     Accepted: `{"month": "2026-11", "costCenters": [{costCenter, actual, forecast, budget,
-    currency, provider?}, ...]}` (the report's rows; `monthToDate`/`forecastMonthEnd` are
-    read as well), or that list alone. Rows without a cost center or budget are skipped.
+    currency, provider?}, ...]}` (the report's `rows`, with `monthToDate` and
+    `forecastMonthEnd` read as well), or that list alone. GuardrailsError naming every
+    problem (with its line when `text` is given).
     """
-    rows: Any = report
-    month = None
-    if isinstance(report, Mapping):
-        month = report.get("month")
-        if month is not None and month_of(month) is None:
-            raise GuardrailsError(f"{source}: month must read YYYY-MM (got {month!r})")
-        rows = report.get("costCenters", report.get("rows"))
-    if not isinstance(rows, list):
-        raise GuardrailsError(f"{source}: expected a list of cost centers under costCenters")
-    statuses = [_status(row, f"{source}: costCenters[{i}]") for i, row in enumerate(rows)]
-    return month, [s for s in statuses if s is not None]
+    parsed = validate_document(_Report, report, source, text)
+    return parsed.month, parsed.statuses()
 
 
 @dataclass(frozen=True)
@@ -108,13 +156,9 @@ class SpendFile:
 
 def read_spend_file(path: Path) -> SpendFile:
     """A cost report JSON file; unreadable or malformed is a GuardrailsError."""
-    document = read_json(path, "spend report")
-    month, statuses = spend_from_report(document, str(path))
-    about = document if isinstance(document, Mapping) else {}
-    stack, tenancy = about.get("stack"), about.get("tenancy")
-    return SpendFile(
-        str(stack) if stack else None, str(tenancy) if tenancy else None, month, statuses
-    )
+    text = read_text(path, "spend report")
+    parsed = validate_document(_Report, parse_json(text, str(path)), str(path), text)
+    return SpendFile(parsed.stack or None, parsed.tenancy or None, parsed.month, parsed.statuses())
 
 
 def check_known(statuses: Iterable[SpendStatus], known: Iterable[str], source: str) -> None:

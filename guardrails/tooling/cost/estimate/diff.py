@@ -10,6 +10,7 @@ Infracost documents; the diff compares them by resource URN: added, removed, or 
 from __future__ import annotations
 
 import io
+import math
 import os
 import subprocess
 import tarfile
@@ -18,11 +19,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cost.estimate.report import VERSION, dec, money, num
-from guardrails.tooling.inputs import read_json
+from guardrails.tooling.documents import validate_document
+from guardrails.tooling.inputs import parse_json, read_text
 
 CHANGE_EPSILON = 0.005
 
@@ -42,21 +46,83 @@ class ResourceChange:
         return self.current - self.base
 
 
+def _amount(value: str | float | None) -> str | float | None:
+    """An amount as Infracost writes it: a decimal string ("490.56"), or null."""
+    if value in (None, ""):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or isinstance(value, bool):
+        raise ValueError(f'must be an amount such as "490.56" (got {value!r})')
+    return value
+
+
+def _version(value: str) -> str:
+    if value != VERSION:
+        raise ValueError(f"must be {VERSION} (got {value!r})")
+    return value
+
+
+_Amount = Annotated[str | float | None, AfterValidator(_amount)]
+
+
+class _Component(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    monthlyQuantity: _Amount = None
+
+
+class _Resource(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    resourceType: str
+    urn: str | None = None
+    costCenter: str = ""
+    monthlyCost: _Amount = None
+    costComponents: list[_Component] = []
+
+
+class _Breakdown(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    resources: list[_Resource]
+    totalMonthlyCost: _Amount = None
+
+
+class _CostCenter(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    monthlyCost: _Amount = None
+
+
+class _Project(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    breakdown: _Breakdown
+    costCenters: dict[str, _CostCenter] = {}
+
+
+class _Estimate(BaseModel):
+    """What the diff reads of a saved estimate (other keys are kept, not checked)."""
+
+    model_config = ConfigDict(extra="allow")
+    version: Annotated[str, AfterValidator(_version)]
+    projects: list[_Project]
+
+
 def load_estimate_file(path: Path) -> dict[str, Any]:
-    """A saved `cost estimate --format json` document."""
-    doc = read_json(path, "base estimate")
-    if (
-        not isinstance(doc, dict)
-        or doc.get("version") != VERSION
-        or not isinstance(doc.get("projects"), list)
-    ):
+    """A saved `cost estimate --format json` document, checked for what the diff reads."""
+    text = read_text(path, "base estimate")
+    doc = parse_json(text, str(path))
+    try:
+        validate_document(_Estimate, doc, str(path), text)
+    except GuardrailsError as exc:
         raise GuardrailsError(
-            f"{path}: not an estimate in Infracost's layout (version {VERSION} with projects)"
-        )
-    for project in doc["projects"]:
-        breakdown = project.get("breakdown") if isinstance(project, dict) else None
-        if not isinstance(breakdown, dict) or not isinstance(breakdown.get("resources"), list):
-            raise GuardrailsError(f"{path}: a project has no breakdown.resources list")
+            f"{path}: not an estimate in Infracost's layout (version {VERSION}, as "
+            f"`guardrails cost estimate --format json` writes it): "
+            + str(exc).removeprefix(f"{path}: ")
+        ) from None
+    assert isinstance(doc, dict)
     return doc
 
 
