@@ -715,16 +715,20 @@ def _buckets(reader: AwsReader, region: str) -> Task:
     return reader.task("s3", region, "buckets not read", body)
 
 
-def _bucket_block(reader: AwsReader, region: str, bucket: str) -> Task:
-    def block(config: Mapping[str, Any] | None) -> LiveResource:
-        return public_access_block(
-            BUCKET_BLOCK, f"{bucket}-public-access-block", bucket, config, reader.account,
-            {"bucket": bucket, "region": region},
-        )  # fmt: skip
+def _block_task(
+    reader: AwsReader,
+    region: str,
+    operation: str,
+    params: Mapping[str, Any],
+    block: Callable[[Mapping[str, Any] | None], LiveResource],
+    unknown: str,
+) -> Task:
+    """Read one public access block (`s3:` a bucket's, `s3control:` the account's): none
+    set is no resource; a refused read is one with unknown settings, so the rules say so."""
 
     def body() -> list[Task]:
         try:
-            answer = reader.call(region, "s3:GetPublicAccessBlock", Bucket=bucket)
+            answer = reader.call(region, operation, **params)
         except Exception as exc:
             if _code(exc) == _NO_BLOCK:
                 return []
@@ -732,9 +736,20 @@ def _bucket_block(reader: AwsReader, region: str, bucket: str) -> Task:
         reader.add(block(answer.get("PublicAccessBlockConfiguration") or {}))
         return []
 
-    return reader.task(
-        "s3", region, f"bucket {bucket}'s public access block is unknown to the rules", body,
-        lambda: reader.add(block(None)),
+    service = operation.split(":", 1)[0]
+    return reader.task(service, region, unknown, body, lambda: reader.add(block(None)))
+
+
+def _bucket_block(reader: AwsReader, region: str, bucket: str) -> Task:
+    def block(config: Mapping[str, Any] | None) -> LiveResource:
+        return public_access_block(
+            BUCKET_BLOCK, f"{bucket}-public-access-block", bucket, config, reader.account,
+            {"bucket": bucket, "region": region},
+        )  # fmt: skip
+
+    return _block_task(
+        reader, region, "s3:GetPublicAccessBlock", {"Bucket": bucket}, block,
+        f"bucket {bucket}'s public access block is unknown to the rules",
     )  # fmt: skip
 
 
@@ -746,19 +761,9 @@ def _account_block(reader: AwsReader, region: str) -> Task:
             ACCOUNT_BLOCK, account, account, config, account, {"accountId": account}
         )
 
-    def body() -> list[Task]:
-        try:
-            answer = reader.call(region, "s3control:GetPublicAccessBlock", AccountId=account)
-        except Exception as exc:
-            if _code(exc) == _NO_BLOCK:
-                return []
-            raise
-        reader.add(block(answer.get("PublicAccessBlockConfiguration") or {}))
-        return []
-
-    return reader.task(
-        "s3control", region, "the account's public access block is unknown to the rules", body,
-        lambda: reader.add(block(None)),
+    return _block_task(
+        reader, region, "s3control:GetPublicAccessBlock", {"AccountId": account}, block,
+        "the account's public access block is unknown to the rules",
     )  # fmt: skip
 
 

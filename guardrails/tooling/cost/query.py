@@ -233,7 +233,7 @@ def normalised_select(shape: FileShape, file_id: str, source: str) -> str:
     )
 
 
-TABLE_PLAN = FileShape(
+TABLE_SHAPE = FileShape(
     kind="table",
     signature=("table",),
     reader="",

@@ -51,7 +51,7 @@ def table_sources(spark: SparkSession, uri: str) -> list[Source]:
             f"--from-table {uri}: not a table of cost lines (no column {', '.join(missing)})"
         )
     return [
-        Source(kind, query.TABLE_PLAN, lambda kind=kind: frame.where(frame.kind == kind), "file")  # type: ignore[misc]
+        Source(kind, query.TABLE_SHAPE, lambda kind=kind: frame.where(frame.kind == kind), "file")  # type: ignore[misc]
         for kind in ("classic", "focus")
     ]
 
