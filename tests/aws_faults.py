@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 import botocore.session
@@ -311,10 +312,14 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+P = TypeVar("P", bound=FaultProxy)
+
+
 @contextmanager
-def serving(upstream: str) -> Iterator[FaultProxy]:
-    """A fault proxy on 127.0.0.1 in front of `upstream` while the block runs."""
-    proxy = FaultProxy(upstream)
+def serving(upstream: str, kind: type[P] = FaultProxy) -> Iterator[P]:
+    """A fault proxy (`kind`: FaultProxy or a subclass that answers some calls itself) on
+    127.0.0.1 in front of `upstream` while the block runs."""
+    proxy = kind(upstream)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
     server.daemon_threads = True
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"

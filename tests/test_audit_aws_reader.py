@@ -18,13 +18,11 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -39,7 +37,8 @@ from guardrails.tooling.cli_options import AwsAccess
 from guardrails.tooling.program.record import UNKNOWN
 from policies.catalog import RULES_BY_ID
 from policies.model import Resource
-from tests.aws_faults import Call, FaultProxy, _handler
+from tests import aws_faults
+from tests.aws_faults import Call, FaultProxy
 from tests.moto_server import CREDENTIALS, REGION
 
 ACCOUNT = "123456789012"
@@ -106,21 +105,9 @@ class Proxy(FaultProxy):
         return 200, [("Content-Type", "application/x-amz-json-1.1")], payload
 
 
-@contextmanager
-def serving(upstream: str) -> Iterator[Proxy]:
-    proxy = Proxy(upstream)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
-    server.daemon_threads = True
-    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield proxy
-    finally:
-        proxy.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def serving(upstream: str) -> AbstractContextManager[Proxy]:
+    """The fault proxy with the budgets answers moto lacks, in front of `upstream`."""
+    return aws_faults.serving(upstream, Proxy)
 
 
 def _reset(endpoint: str) -> None:
