@@ -80,3 +80,49 @@ def test_qualified_stack_names_use_the_last_part(tmp_path):
     assert load_stack_settings(project, "acme/demo/dev").stack == "acme/demo/dev"
     with pytest.raises(GuardrailsError, match="invalid stack name"):
         load_stack_settings(project, "a/b/c/dev")
+
+
+# --- which program a command runs without --program --------------------------------------
+
+
+def test_the_program_is_found_from_the_current_folder_up(tmp_path, monkeypatch):
+    from guardrails.tooling.project import default_program
+
+    (tmp_path / "Pulumi.yaml").write_text("name: other\nruntime: python\n")
+    (tmp_path / "infra" / "modules").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "infra" / "modules")
+    assert default_program() == tmp_path
+
+
+def test_without_a_project_here_or_above_the_command_says_so(tmp_path, monkeypatch, capsys):
+    from guardrails.tooling.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--stack", "dev", "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    assert err == (
+        f"error: {tmp_path}: no Pulumi.yaml here or in a folder above: run the command in a "
+        "Pulumi project or name one with --program DIR\n"
+    )
+    assert json.loads(out)["error"]["message"] == err.removeprefix("error: ").strip()
+
+
+def test_a_command_run_in_another_project_judges_that_project(monkeypatch, capsys):
+    """`guardrails check` in a user's program folder checks that program, never the
+    guardrails project it was installed from (which would pass the wrong program)."""
+    from guardrails.tooling.cli import main
+    from guardrails.tooling.gate import program_gate
+    from tests.conftest import FIXTURES
+
+    seen = []
+
+    def stop(request, *args, **kwargs):
+        seen.append(request)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(program_gate, "run_gate", stop)
+    monkeypatch.chdir(FIXTURES / "plain_oci")
+    with pytest.raises(SystemExit):
+        main(["check"])
+    capsys.readouterr()
+    assert seen and seen[0].project.root == FIXTURES / "plain_oci"

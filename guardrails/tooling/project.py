@@ -22,8 +22,6 @@ from guardrails.tooling.inputs import read_yaml
 if TYPE_CHECKING:
     from guardrails.runtime.stack_schema import StackConfig
 
-DEFAULT_PROGRAM = Path(__file__).resolve().parents[2]
-"""The guardrails project itself: the program commands run when `--program` is not given."""
 
 SECRET_PLACEHOLDER = "[secret]"
 """Stands for a secret value in captures and reports."""
@@ -63,6 +61,20 @@ class StackSettings:
     path: Path
     config: dict[str, str]
     secret_keys: list[str] = field(default_factory=list)
+
+
+def default_program() -> Path:
+    """The program a command runs when `--program` is not given, found as `pulumi` finds
+    it: the nearest folder holding Pulumi.yaml, from the current folder upward. A command run
+    in another project acts on that project, never on one it was not pointed at."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    raise GuardrailsError(
+        f"{here}: no Pulumi.yaml here or in a folder above: run the command in a Pulumi "
+        "project or name one with --program DIR"
+    )
 
 
 def load_project(program_dir: Path) -> Project:

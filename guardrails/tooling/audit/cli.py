@@ -63,7 +63,7 @@ def add_audit_command(sub: Any) -> None:
         "--program",
         type=Path,
         default=None,
-        help="Pulumi program folder for --stack (default: the guardrails project)",
+        help="Pulumi program folder for --stack (default: found from here up, as pulumi does)",
     )
     audit.add_argument(
         "--policy-config",

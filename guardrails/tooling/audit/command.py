@@ -34,7 +34,7 @@ from guardrails.tooling.gate.report import (
 from guardrails.tooling.gate.settings import gate_settings
 from guardrails.tooling.oci_auth import OciAuth
 from guardrails.tooling.outputs import Input, OutputRefused, guard_outputs
-from guardrails.tooling.project import DEFAULT_PROGRAM
+from guardrails.tooling.project import default_program
 
 DEFAULT_TIMEOUT_SECONDS = 600.0
 DEFAULT_WORKERS = 8
@@ -62,7 +62,7 @@ class AuditRequest:
 
     @property
     def program_dir(self) -> Path:
-        return self.program or DEFAULT_PROGRAM
+        return self.program or default_program()
 
 
 def _inputs(request: AuditRequest) -> list[Input]:
@@ -72,8 +72,8 @@ def _inputs(request: AuditRequest) -> list[Input]:
         Input("OCI config file", request.oci.config_file),
         Input("baseline report", request.baseline),
     ]
-    if request.stack is not None:
-        inputs.append(Input("program", request.program_dir, program=True))
+    if request.stack is not None:  # the default program is guarded once it is found
+        inputs.append(Input("program", request.program, program=True))
     return inputs
 
 
@@ -125,10 +125,13 @@ def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
     """0 clean, 1 mandatory violations, 2 could not run or incomplete (GuardrailsError: 2)."""
     outputs = report_outputs(request.reports)
     guard_outputs(outputs, _inputs(request))
-    where = request.program_dir if request.stack else Path.cwd()
+    where = request.program or Path.cwd()
     name = f"{request.cloud}-audit"
     result: GateResult
     try:
+        if request.stack is not None:
+            where = request.program_dir
+            guard_outputs(outputs, [Input("program", where, program=True)])
         settings = gate_settings(
             where, policy_config=request.policy_config, ledger=request.suppressions
         )

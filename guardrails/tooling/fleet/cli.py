@@ -49,7 +49,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--program",
         type=Path,
         default=None,
-        help="folder holding Pulumi.yaml (default: the guardrails project)",
+        help="folder holding Pulumi.yaml (default: found from here up, as pulumi does)",
     )
     add_oci_access_options(parser, aliases=True)
     parser.add_argument("--region", default=None, help="OCI region (default: the profile's)")

@@ -24,7 +24,7 @@ from guardrails.tooling.acting.audit_trail import ENV_VAR, audit_path
 from guardrails.tooling.cli_support import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from guardrails.tooling.oci_auth import DEFAULT_CONFIG, OciAuth
 from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, guard_outputs, write_report
-from guardrails.tooling.project import DEFAULT_PROGRAM
+from guardrails.tooling.project import default_program
 
 DAYS = (1, 90)
 """The metrics window `fleet status --days` accepts."""
@@ -37,12 +37,12 @@ class FleetTarget:
     auth: OciAuth
     stack: str = "dev"
     program: Path | None = None
-    """None: the guardrails project itself."""
+    """None: found from the current folder up (`project.default_program`)."""
     region: str | None = None
 
     @property
     def program_dir(self) -> Path:
-        return self.program or DEFAULT_PROGRAM
+        return self.program or default_program()
 
     def inputs(self) -> list[Input]:
         return [

@@ -28,7 +28,7 @@ from guardrails.tooling.gate.report import (
 )
 from guardrails.tooling.gate.settings import GateSettings, gate_settings
 from guardrails.tooling.outputs import Input, OutputRefused, guard_outputs
-from guardrails.tooling.project import DEFAULT_PROGRAM
+from guardrails.tooling.project import default_program
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class CheckRequest:
     """The first goes to the console unless it has a path; each is written from one run."""
     plan: Path | None = None
     program: Path | None = None
-    """None: the guardrails project itself."""
+    """None: found from the current folder up (`project.default_program`)."""
     stack: str = "dev"
     mocks: Path | None = None
     strict: bool = False
@@ -50,7 +50,7 @@ class CheckRequest:
 
     @property
     def program_dir(self) -> Path:
-        return self.program or DEFAULT_PROGRAM
+        return self.program or default_program()
 
 
 def _named_inputs(request: CheckRequest) -> list[Input]:
@@ -61,7 +61,7 @@ def _named_inputs(request: CheckRequest) -> list[Input]:
     if request.plan is not None:
         return [Input("plan file", request.plan), *named]
     return [
-        Input("program", request.program_dir, program=True),
+        Input("program", request.program, program=True),  # the default: once it is found
         Input("data-source answers file", request.mocks),
         *named,
     ]
@@ -90,7 +90,7 @@ def run_check(request: CheckRequest, out: Console, err: Console) -> int:
     name, where = (
         (request.plan.stem, request.plan)
         if request.plan is not None
-        else (request.stack, request.program_dir)
+        else (request.stack, request.program or Path.cwd())
     )
     # A status line in a terminal only; logs and pipes get the report alone.
     spinner = err.status("starting", spinner="dots") if err.is_terminal else nullcontext()

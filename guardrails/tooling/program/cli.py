@@ -21,7 +21,7 @@ def add_program_options(parser: argparse.ArgumentParser) -> None:
         "--program",
         type=Path,
         default=None,
-        help="folder holding Pulumi.yaml (default: the guardrails project)",
+        help="folder holding Pulumi.yaml (default: found from here up, as pulumi does)",
     )
     parser.add_argument(
         "--mocks",

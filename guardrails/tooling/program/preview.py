@@ -407,7 +407,7 @@ class PreviewRequest:
     """What `guardrails preview` was asked to do."""
 
     program: Path | None = None
-    """None: the guardrails project itself."""
+    """None: found from the current folder up (`project.default_program`)."""
     stack: str = "dev"
     mocks: Path | None = None
     strict: bool = False
@@ -419,9 +419,9 @@ def run_preview(request: PreviewRequest, out: Console, err: Console) -> int:
     """Run the program and show what it registered (JSON with `as_json`, carrying the error
     when the run fails). 0, or GuardrailsError (exit 2)."""
     from guardrails.tooling.cli_support import EXIT_OK, error_object
-    from guardrails.tooling.project import DEFAULT_PROGRAM
+    from guardrails.tooling.project import default_program
 
-    inputs = load_program(request.program or DEFAULT_PROGRAM, request.stack, request.mocks)
+    inputs = load_program(request.program or default_program(), request.stack, request.mocks)
     if inputs.mocks_path is not None:
         err.print(
             f"data-source answers: {escape(str(inputs.mocks_path))}",

@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", "-s", required=True, help="stack whose file declares budgets")
-    parser.add_argument("--program", type=Path, default=None, help="folder holding Pulumi.yaml")
+    parser.add_argument(
+        "--program",
+        type=Path,
+        default=None,
+        help="folder holding Pulumi.yaml (default: found from here up, as pulumi does)",
+    )
     parser.add_argument(
         "--apply", action="store_true", help="make the changes (default: dry run, print the plan)"
     )
@@ -102,7 +107,7 @@ def _guard_outputs(args: argparse.Namespace) -> None:
     from guardrails.tooling.acting.audit_trail import ENV_VAR, audit_path
     from guardrails.tooling.oci_auth import DEFAULT_CONFIG
     from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, guard_outputs
-    from guardrails.tooling.project import DEFAULT_PROGRAM
+    from guardrails.tooling.project import default_program
 
     chosen = args.audit_log is not None or bool(os.environ.get(ENV_VAR))
     store = getattr(args, "store", None) if getattr(args, "spend", None) is None else None
@@ -122,7 +127,7 @@ def _guard_outputs(args: argparse.Namespace) -> None:
     inputs = [
         Input("--spend report", getattr(args, "spend", None)),
         *(Input("cost file", path) for path in files),
-        Input("program", args.program or DEFAULT_PROGRAM, program=True),
+        Input("program", args.program or default_program(), program=True),
         Input("OCI config file", (args.oci_config or DEFAULT_CONFIG).expanduser()),
     ]
     guard_outputs(outputs, inputs)
@@ -131,11 +136,11 @@ def _guard_outputs(args: argparse.Namespace) -> None:
 def _acting(args: argparse.Namespace) -> dict[str, Any]:
     """The request fields `cost enforce` and `cost unfreeze` share."""
     from guardrails.tooling.cli_options import oci_access
-    from guardrails.tooling.project import DEFAULT_PROGRAM
+    from guardrails.tooling.project import default_program
 
     return {
         "stack": args.stack,
-        "program": args.program or DEFAULT_PROGRAM,
+        "program": args.program or default_program(),
         "oci": oci_access(args),
         "apply": args.apply,
         "allow_prod": args.allow_prod,

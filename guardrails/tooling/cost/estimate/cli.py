@@ -33,7 +33,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--program",
         type=Path,
         default=None,
-        help="folder holding Pulumi.yaml (default: the guardrails project)",
+        help="folder holding Pulumi.yaml (default: found from here up, as pulumi does)",
     )
     parser.add_argument(
         "--usage", type=Path, default=None, help="usage file (YAML) for usage-based prices"

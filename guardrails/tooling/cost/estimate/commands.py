@@ -18,7 +18,7 @@ from guardrails.tooling.cli_support import EXIT_OK
 from guardrails.tooling.cost.estimate.report import render_markdown, render_table
 from guardrails.tooling.cost.estimate.run import estimate_programs, load_books
 from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, guard_outputs, write_report
-from guardrails.tooling.project import DEFAULT_PROGRAM, Project, load_project
+from guardrails.tooling.project import Project, default_program, load_project
 from policies.pricing.prices import OCI_BOOK
 
 FILE_WIDTH = 160
@@ -30,7 +30,7 @@ class EstimateRequest:
     """`cost estimate`: which program and stacks, with which usage and prices, to where."""
 
     program: Path | None = None
-    """None: the guardrails project itself."""
+    """None: found from the current folder up (`project.default_program`)."""
     stacks: tuple[str, ...] = ()
     """Empty: every stack with a settings file."""
     usage: Path | None = None
@@ -40,7 +40,7 @@ class EstimateRequest:
 
     @property
     def program_dir(self) -> Path:
-        return self.program or DEFAULT_PROGRAM
+        return self.program or default_program()
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,12 @@ def add_report_parser(commands: Any) -> None:
         ],
     )
     report.add_argument("--stack", "-s", default=None, help="stack whose budgets to compare")
-    report.add_argument("--program", type=Path, default=None, help="folder holding Pulumi.yaml")
+    report.add_argument(
+        "--program",
+        type=Path,
+        default=None,
+        help="folder holding Pulumi.yaml (default: found from here up, as pulumi does)",
+    )
     report.add_argument("--month", default=None, help="YYYY-MM (default: this month, UTC)")
     add_spend_source_arguments(report)
     report.add_argument("--format", choices=FORMATS, default="table", help="output format")
@@ -266,7 +271,7 @@ def guard_report_outputs(args: argparse.Namespace) -> None:
     """--output, --chart, --store and --download-dir against every input of the report."""
     from guardrails.tooling.oci_auth import DEFAULT_CONFIG
     from guardrails.tooling.outputs import REPORT_KINDS, Input, Output, guard_outputs
-    from guardrails.tooling.project import DEFAULT_PROGRAM
+    from guardrails.tooling.project import default_program
 
     chart_kinds = REPORT_KINDS["html"] | REPORT_KINDS["png"]
     outputs = [
@@ -284,7 +289,7 @@ def guard_report_outputs(args: argparse.Namespace) -> None:
     files = [p for p in (*(args.reports or ()), *(args.focus or ())) if isinstance(p, Path)]
     inputs = [
         *(Input("cost file", path) for path in files),
-        Input("program", (args.program or DEFAULT_PROGRAM) if args.stack else None, program=True),
+        Input("program", (args.program or default_program()) if args.stack else None, program=True),
         Input("OCI config file", (args.oci_config or DEFAULT_CONFIG).expanduser()),
     ]
     guard_outputs(outputs, inputs)
@@ -299,7 +304,7 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     from guardrails.tooling.cost.spend.chart import CHART_SUFFIXES
     from guardrails.tooling.cost.spend.output import render
     from guardrails.tooling.outputs import write_report
-    from guardrails.tooling.project import DEFAULT_PROGRAM, load_stack_config
+    from guardrails.tooling.project import default_program, load_stack_config
 
     today = today_utc()
     month = parse_month(args.month, today)
@@ -308,7 +313,9 @@ def run_report(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise GuardrailsError(f"--chart {args.chart}: use a .html or .png file name")
     options = spark_options(args, "--from-table")
     source = spend_source(args, api_forecast=args.api_forecast, download_dir=args.download_dir)
-    config = load_stack_config(args.program or DEFAULT_PROGRAM, args.stack) if args.stack else None
+    config = (
+        load_stack_config(args.program or default_program(), args.stack) if args.stack else None
+    )
     request = SpendRequest(
         stack=args.stack,
         config=config,
