@@ -211,3 +211,42 @@ def test_text_is_written_as_utf8_without_newline_translation(tmp_path):
     path = Path(tmp_path / "t.txt")
     write_atomically(path, "é\r\n")
     assert path.read_bytes() == "é\r\n".encode()
+
+
+# --- documents checked against their models (documents.py) ---------------------------------
+
+
+def test_a_document_with_many_problems_names_the_first_five_and_counts_the_rest():
+    from pydantic import BaseModel, ConfigDict
+
+    from guardrails.tooling.documents import validate_document
+
+    class Row(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        amount: float
+
+    text = "[" + ", ".join(f'{{"amount": "x{i}"}}' for i in range(7)) + "]"
+    with pytest.raises(GuardrailsError) as err:
+        validate_document(list[Row], json.loads(text), "rows.json", text)
+    message = str(err.value)
+    assert message.startswith(
+        "rows.json: [0].amount: must be a number (got 'x0') (line 1, column 13); "
+        "[1].amount: must be a number (got 'x1') (line 1, column 31); "
+    )
+    assert message.endswith(
+        "[4].amount: must be a number (got 'x4') (line 1, column 85); and 2 more"
+    )
+    assert "\n" not in message
+
+
+def test_without_its_text_a_document_problem_has_no_position():
+    from pydantic import BaseModel
+
+    from guardrails.tooling.documents import validate_document
+
+    class Doc(BaseModel):
+        name: str
+
+    with pytest.raises(GuardrailsError) as err:
+        validate_document(Doc, {"name": 3}, "doc")
+    assert str(err.value) == "doc: name: must be a string (got 3)"

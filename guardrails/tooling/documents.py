@@ -55,12 +55,9 @@ def _node_at(root: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node:
     return node
 
 
-def _position(text: str | None, loc: tuple[Any, ...]) -> str:
-    """` (line L, column C)` of the value at `loc` in the document's text, or "" when it cannot
-    be told (no text, or a JSON text YAML does not read: the path still names the place)."""
-    if text is None:
-        return ""
-    root = compose_yaml(text)  # JSON is YAML to the composer, which keeps positions
+def _position(root: yaml.Node | None, loc: tuple[Any, ...]) -> str:
+    """` (line L, column C)` of the value at `loc` in the composed document, or "" when it
+    cannot be told (no text, or a JSON text YAML does not read: the path still names it)."""
     if root is None:
         return ""
     mark = _node_at(root, loc).start_mark
@@ -69,6 +66,8 @@ def _position(text: str | None, loc: tuple[Any, ...]) -> str:
 
 def problems(exc: ValidationError, text: str | None = None) -> list[str]:
     """Every error of a validation as `key.path: problem (line L, column C)`."""
+    # JSON is YAML to the composer, which keeps the position of every value
+    root = compose_yaml(text) if text is not None else None
     lines: list[str] = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
@@ -80,7 +79,7 @@ def problems(exc: ValidationError, text: str | None = None) -> list[str]:
             where = key_path([part for part in loc if part != _KEY])
             where = f"{where}.{sub}" if where and sub else where or sub
             place = f"{where}: " if where else ""
-            lines.append(f"{place}{problem}{_position(text, loc)}")
+            lines.append(f"{place}{problem}{_position(root, loc)}")
     return lines
 
 
