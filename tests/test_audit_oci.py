@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from guardrails.tooling.cli import main
+from tests.conftest import ROOT
 from tests.fake_oci.fixture import FakeOci
 from tests.fake_oci.state import ocid
 
@@ -594,7 +595,7 @@ def test_declared_against_deployed_for_the_dev_stack(
     fake_oci.governed.add("Bucket", compartment_id=dev, display_name="console-made",
                           defined_tags=tags(), versioning="Enabled", kmsKeyId=ocid("key"))  # fmt: skip
 
-    code, report = audit(oci_args, "--stack", "dev")
+    code, report = audit(oci_args, "--stack", "dev", "--program", str(ROOT))
 
     assert code == 1
     missing = [

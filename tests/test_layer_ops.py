@@ -436,7 +436,10 @@ def test_a_broken_org_settings_file_is_refused(account, fleet, capsys, tmp_path)
     (tmp_path / "guardrails-org.yaml").write_text('productionAccounts: ["12345"]\n')
     argv = _rollout_cli(account, fleet, ["fn-a"], "--program", str(tmp_path))
     assert main(["layer", "rollout", *argv]) == 2
-    assert "productionAccounts: '12345' is not a 12-digit account id" in capsys.readouterr().err
+    assert (
+        "productionAccounts[0]: '12345' is not a 12-digit account id (line 1, column 22)"
+        in capsys.readouterr().err
+    )
     assert account.layers_of("fn-a") == [fleet["first"], fleet["old"], fleet["last"]]
 
 

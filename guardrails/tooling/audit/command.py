@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.acting.retry import Budget
 from guardrails.tooling.audit.live import Reading
 from guardrails.tooling.audit.subject import LiveSubject, live_policy_config
@@ -182,12 +183,16 @@ def run_audit(request: AuditRequest, out: Console, err: Console) -> int:
 
 
 def _anchor(request: AuditRequest) -> Path:
-    """The stack file of `--stack`, else the project's Pulumi.yaml."""
+    """The stack file of `--stack`, else the Pulumi.yaml of the project the audit runs in
+    (an audit without a stack needs no project: then the current folder's)."""
     if request.stack is not None:
         from guardrails.tooling.project import load_project
 
         return load_project(request.program_dir).stack_file(request.stack)
-    return request.program_dir / "Pulumi.yaml"
+    try:
+        return request.program_dir / "Pulumi.yaml"
+    except GuardrailsError:
+        return Path.cwd() / "Pulumi.yaml"
 
 
 def _with_declaration(subject: LiveSubject, request: AuditRequest, stack: str) -> LiveSubject:
