@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.cli import main
 from tests.conftest import ROOT
 from tests.fake_oci.fixture import FakeOci
@@ -721,3 +722,17 @@ def test_model_inputs_keep_users_tag_keys_and_flatten_defined_tags() -> None:
     assert inputs["freeformTags"] == {"team_name": "data"}  # not camel-cased
     assert inputs["definedTags"] == {"governance.cost_center": "CC-101"}
     assert inputs["resetPeriod"] == "MONTHLY" and inputs["displayName"] == "b"
+
+
+def test_an_api_key_that_cannot_be_read_is_one_clear_line(fake_oci: FakeOci, tmp_path: Path):
+    """The one signer of a run is made once (`oci_auth.with_signer`); a key file that is not
+    a PEM key is exit 2 naming the config and profile, before any call."""
+    from guardrails.tooling.oci_auth import OciAuth, credentials, with_signer
+
+    config = fake_oci.config_file(tmp_path)
+    (tmp_path / "key.pem").write_text("not a key\n")
+    auth = OciAuth(config_file=config)
+    with pytest.raises(GuardrailsError) as err:
+        with_signer(credentials(auth), auth)
+    assert str(err.value).startswith(f"OCI config {config} [DEFAULT]: the API key cannot be read: ")
+    assert fake_oci.state.calls == []

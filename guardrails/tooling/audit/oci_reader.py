@@ -29,7 +29,13 @@ from guardrails.tooling.acting.retry import Budget, retryable
 from guardrails.tooling.audit.live import LiveResource, Reading
 from guardrails.tooling.audit.oci_models import Summary, flat_defined_tags, model_inputs
 from guardrails.tooling.audit.oci_types import TYPE_FOR_SEARCH
-from guardrails.tooling.oci_auth import OciAuth, OciCredentials, credentials, make_client
+from guardrails.tooling.oci_auth import (
+    OciAuth,
+    OciCredentials,
+    credentials,
+    make_client,
+    with_signer,
+)
 
 Progress = Callable[[str, int, int], None]
 """(phase, done, total)."""
@@ -217,7 +223,7 @@ def read_oci(
             raise GuardrailsError(
                 f"--compartment {compartment!r}: not a compartment or tenancy OCID"
             )
-    creds = _signed(credentials(auth))
+    creds = with_signer(credentials(auth), auth)
     reading.scope = reading.scope or (compartments[0] if len(compartments) == 1 else creds.tenancy)
     reading.regions = list(regions) or [str(creds.config.get("region", ""))]
     for index, region in enumerate(reading.regions):
@@ -282,19 +288,6 @@ def _read_region(
 
 def _known(compartment: str, summaries: Iterable[Summary]) -> bool:
     return any(compartment in (s.id, s.compartment_id) for s in summaries)
-
-
-def _signed(creds: OciCredentials) -> OciCredentials:
-    """One signer for every client (loading the private key costs ~0.2 s each time)."""
-    if creds.signer is not None:
-        return creds
-    import oci
-
-    try:
-        signer = oci.signer.Signer.from_config(creds.config)
-    except (OSError, ValueError, TypeError, oci.exceptions.ClientError) as exc:
-        raise GuardrailsError(f"OCI credentials: cannot load the API key ({exc})") from None
-    return OciCredentials(creds.config, signer, creds.tenancy)
 
 
 def _budgets(reader: Reader, tenancy: str, scope: set[str]) -> list[LiveResource]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from guardrails.runtime.errors import GuardrailsError
 from guardrails.tooling.acting.retry import DEFAULT_TIMEOUT_SECONDS
-from guardrails.tooling.oci_auth import OciAuth, credentials
+from guardrails.tooling.oci_auth import OciAuth, credentials, with_signer
 
 
 @dataclass(frozen=True)
@@ -61,20 +60,8 @@ def fleet_clients(
     auth: OciAuth, region: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
 ) -> FleetClients:
     """Clients signed as `auth` says; GuardrailsError (exit 2) naming what is missing."""
-    import oci
-
-    creds = credentials(auth)
+    creds = with_signer(credentials(auth), auth)
     config = dict(creds.config)
     if region:
         config["region"] = region
-    if creds.signer is not None:
-        return FleetClients(config, creds.signer, auth.endpoint, timeout)
-    try:
-        # One signer for every client: loading the private key costs ~0.2 s each time.
-        signer = oci.signer.Signer.from_config(config)
-    except (OSError, ValueError, TypeError, oci.exceptions.ClientError) as exc:
-        raise GuardrailsError(
-            f"OCI config {auth.config_file or '~/.oci/config'} [{auth.profile or 'DEFAULT'}]: "
-            f"the API key cannot be read: {exc}"
-        ) from exc
-    return FleetClients(config, signer, auth.endpoint, timeout)
+    return FleetClients(config, creds.signer, auth.endpoint, timeout)
