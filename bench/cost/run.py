@@ -129,6 +129,15 @@ def write_data(lines: int, data: Path) -> None:
     done.write_text("")
 
 
+def report_command(folder: Path, store: Path | None = None, *extra: str) -> list[str]:
+    """`guardrails cost report` of the generated month over `folder` (DuckDB: into `store`)."""
+    month = f"{YEAR}-{MONTH:02d}"
+    command = [PYTHON, "-m", "guardrails.tooling.cli", "cost", "report", "--stack", "prod"]
+    command += ["--program", str(ROOT)]
+    command += ["--month", month, "--reports", str(folder), "--format", "json", *extra]
+    return command + (["--store", str(store)] if store is not None else [])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -176,23 +185,7 @@ def main() -> None:
             "gzip -dc " + " ".join(str(f) for f in files) + " | wc -l", shell=True
         )
         store = Path(tempfile.mkdtemp(prefix="bench-cost-")) / "cost.duckdb"
-        report = [
-            PYTHON,
-            "-m",
-            "guardrails.tooling.cli",
-            "cost",
-            "report",
-            "--stack",
-            "prod",
-            "--month",
-            f"{YEAR}-{MONTH:02d}",
-            "--reports",
-            str(folder),
-            "--store",
-            str(store),
-            "--format",
-            "json",
-        ]
+        report = report_command(folder, store)
         ours, ours_peak, _, ours_cpu = run_child(report)
         second, _, _, second_cpu = run_child(report)
         shutil.rmtree(store.parent, ignore_errors=True)

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-from run import CHILD_ENV, MONTH, PYTHON, YEAR, generate  # noqa: E402
+from run import CHILD_ENV, generate, report_command  # noqa: E402
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -102,25 +102,11 @@ def run_tree(command: list[str]) -> tuple[float, float, str, float]:
 
 
 def report(folder: Path, engine: str, cores: int, store: Path) -> list[str]:
-    command = [
-        *(["taskset", "-c", "0"] if cores == 1 else []),
-        PYTHON,
-        "-m",
-        "guardrails.tooling.cli",
-        "cost",
-        "report",
-        "--stack",
-        "prod",
-        "--month",
-        f"{YEAR}-{MONTH:02d}",
-        "--reports",
-        str(folder),
-        "--format",
-        "json",
-    ]
+    pinned = ["taskset", "-c", "0"] if cores == 1 else []
     if engine == "spark":
-        return [*command, "--engine", "spark", "--spark-master", f"local[{cores}]"]
-    return [*command, "--store", str(store)]
+        spark = ("--engine", "spark", "--spark-master", f"local[{cores}]")
+        return [*pinned, *report_command(folder, None, *spark)]
+    return [*pinned, *report_command(folder, store)]
 
 
 def rows(text: str) -> list[tuple[str, str, float]]:
