@@ -63,7 +63,7 @@ def _currency(value: str) -> str:
     return value
 
 
-Amount = Annotated[float, Strict(), Field(ge=0)]
+_Amount = Annotated[float, Strict(), Field(ge=0)]
 """An amount of money: a JSON number (not a string, not true), finite (the reader refuses
 NaN and Infinity), not negative."""
 
@@ -80,8 +80,8 @@ class _Row(BaseModel):
     budget: Annotated[float, Strict(), Field(gt=0)] | None = None
     provider: Provider = "oci"
     currency: Annotated[str, AfterValidator(_currency)] | None = None
-    actual: Amount | None = Field(None, validation_alias=AliasChoices("actual", "monthToDate"))
-    forecast: Amount | None = Field(
+    actual: _Amount | None = Field(None, validation_alias=AliasChoices("actual", "monthToDate"))
+    forecast: _Amount | None = Field(
         None, validation_alias=AliasChoices("forecast", "forecastMonthEnd")
     )
 
