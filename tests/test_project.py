@@ -126,3 +126,30 @@ def test_a_command_run_in_another_project_judges_that_project(monkeypatch, capsy
         main(["check"])
     capsys.readouterr()
     assert seen and seen[0].project.root == FIXTURES / "plain_oci"
+
+
+def test_a_stack_config_problem_names_the_stack_file_and_the_line(tmp_path):
+    """The commands that read a stack's config (cost, fleet, enforcement) say where in the
+    stack file each problem is: in a YAML block, at the value; in JSON text, at the key."""
+    import shutil
+
+    from guardrails.runtime.stack_schema import StackConfigError
+    from guardrails.tooling.project import load_stack_config
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    stack = tmp_path / "stacks" / "Pulumi.dev.yaml"
+    lines = stack.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip() == "computeCount: 2")
+    lines[at] = lines[at].replace("computeCount: 2", "computeCount: 1")
+    lines.append('  guardrails:fleet: \'{"days": 0}\'')
+    stack.write_text("\n".join(lines) + "\n")
+    with pytest.raises(StackConfigError) as err:
+        load_stack_config(tmp_path, "dev")
+    column = lines[at].index("1") + 1
+    assert err.value.problems == [
+        f"guardrails:databases.orders.computeCount: must be >= 2 (got 1) (line {at + 1}, "
+        f"column {column})",
+        f"guardrails:fleet.days: must be >= 1 (got 0) (line {len(lines)}, column 21)",
+    ]
+    assert str(err.value).startswith(f"invalid stack config ({stack}):\n")

@@ -35,7 +35,7 @@ _KEY = "[key]"
 """The last part of a pydantic location that points at a mapping's key, not its value."""
 
 
-def _node_at(root: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node:
+def node_at(root: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node:
     """The deepest node of a composed document along a pydantic location (a key's own node
     when the location ends at a mapping key, the mapping when a required key is missing)."""
     node = root
@@ -60,7 +60,12 @@ def _position(root: yaml.Node | None, loc: tuple[Any, ...]) -> str:
     cannot be told (no text, or a JSON text YAML does not read: the path still names it)."""
     if root is None:
         return ""
-    mark = _node_at(root, loc).start_mark
+    return place(node_at(root, loc))
+
+
+def place(node: yaml.Node) -> str:
+    """` (line L, column C)` where a node starts."""
+    mark = node.start_mark
     return f" (line {mark.line + 1}, column {mark.column + 1})"
 
 

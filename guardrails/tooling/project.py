@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from guardrails.runtime.errors import GuardrailsError
-from guardrails.tooling.inputs import read_yaml
+from guardrails.tooling.inputs import compose_yaml, read_text, read_yaml
 
 if TYPE_CHECKING:
     from guardrails.runtime.stack_schema import StackConfig
@@ -195,8 +198,33 @@ def validated_stack(program_dir: Path, stack: str) -> tuple[StackSettings, Stack
     commands (cost, fleet, enforcement) read a stack's config."""
     from guardrails.runtime.stack_schema import parse_stack_config  # pydantic: when asked
 
-    settings = load_stack_settings(load_project(program_dir), stack)
-    return settings, parse_stack_config(settings.config, set(settings.secret_keys))
+    project = load_project(program_dir)
+    settings = load_stack_settings(project, stack)
+    locate = _config_positions(settings.path, project.name)
+    config = parse_stack_config(
+        settings.config, set(settings.secret_keys), locate, str(settings.path)
+    )
+    return settings, config
+
+
+def _config_positions(path: Path, project: str) -> Callable[[tuple[Any, ...]], str]:
+    """Where a `guardrails:` key path is written in a stack file: ` (line L, column C)` of the
+    value (the key itself when the value is JSON text, whose inside YAML does not see)."""
+    from guardrails.runtime.stack_schema.problems import NAMESPACE
+    from guardrails.tooling.documents import node_at, place
+
+    root = compose_yaml(read_text(path, "stack settings file"))
+    config = node_at(root, ("config",)) if root is not None else None
+
+    def locate(loc: tuple[Any, ...]) -> str:
+        if not isinstance(config, yaml.MappingNode) or not loc:
+            return ""
+        for key, value in config.value:
+            if _qualify(str(key.value), project) == f"{NAMESPACE}:{loc[0]}":
+                return place(node_at(value, loc[1:]))
+        return ""
+
+    return locate
 
 
 def load_stack_config(program_dir: Path, stack: str) -> StackConfig:

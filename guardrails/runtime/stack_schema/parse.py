@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from guardrails.runtime.stack_schema.models import StackConfig
 from guardrails.runtime.stack_schema.problems import (
     NAMESPACE,
+    Locate,
     StackConfigError,
     validation_problems,
 )
@@ -26,9 +27,15 @@ def runtime_config() -> tuple[dict[str, str], set[str]]:
     return raw, {k for k in raw if k in env_secrets or runtime.is_config_secret(k)}
 
 
-def parse_stack_config(raw: Mapping[str, str], secret_keys: set[str]) -> StackConfig:
+def parse_stack_config(
+    raw: Mapping[str, str],
+    secret_keys: set[str],
+    locate: Locate | None = None,
+    source: str | None = None,
+) -> StackConfig:
     """Validate a stack's `guardrails:*` config (values as the runtime passes them: strings,
-    JSON for objects). Raise StackConfigError listing every problem with its key path.
+    JSON for objects). Raise StackConfigError listing every problem with its key path (and,
+    where `locate` knows, its place in `source`, the stack file).
     """
     problems: list[str] = []
     values: dict[str, Any] = {}
@@ -51,5 +58,5 @@ def parse_stack_config(raw: Mapping[str, str], secret_keys: set[str]) -> StackCo
         try:
             return StackConfig.model_validate(values)
         except ValidationError as exc:
-            problems += validation_problems(exc)
-    raise StackConfigError(sorted(problems))
+            problems += validation_problems(exc, locate)
+    raise StackConfigError(sorted(problems), source)

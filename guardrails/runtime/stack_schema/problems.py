@@ -11,7 +11,7 @@ the stack setting to fix.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,9 +25,10 @@ NAMESPACE = "guardrails"
 class StackConfigError(GuardrailsError):
     """The stack config is invalid; `problems` holds one `key.path: message` line each."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], source: str | None = None) -> None:
         self.problems = problems
-        super().__init__("invalid stack config:\n" + "\n".join(f"  {p}" for p in problems))
+        where = f" ({source})" if source else ""
+        super().__init__(f"invalid stack config{where}:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 class KeyedProblems(ValueError):
@@ -100,19 +101,28 @@ def key_path(loc: Sequence[Any]) -> str:
     return out
 
 
-def validation_problems(exc: ValidationError) -> list[str]:
-    """Every pydantic error as `guardrails:key.path: problem`."""
+Locate = Callable[[tuple[Any, ...]], str]
+"""Where a key path is written (` (line L, column C)`), or "" when that is not known."""
+
+
+def validation_problems(exc: ValidationError, locate: Locate | None = None) -> list[str]:
+    """Every pydantic error as `guardrails:key.path: problem`, and where the file says it
+    when `locate` knows."""
     prefix = f"{NAMESPACE}:"
     problems: list[str] = []
     for error in exc.errors(include_url=False):
-        where = key_path(tuple(error["loc"]))
+        loc = tuple(error["loc"])
+        where = key_path(loc)
+        place = locate(loc) if locate is not None else ""
         keyed = (error.get("ctx") or {}).get("error")
         if isinstance(keyed, KeyedProblems):
             for sub, problem in keyed.problems:
-                problems.append(f"{prefix}{where + '.' if where else ''}{sub}: {problem}")
+                problems.append(f"{prefix}{where + '.' if where else ''}{sub}: {problem}{place}")
             continue
         message = describe(error)
-        problems.append(f"{prefix}{where}: {message}" if where else f"{prefix} {message}")
+        problems.append(
+            f"{prefix}{where}: {message}{place}" if where else f"{prefix} {message}{place}"
+        )
     return problems
 
 
