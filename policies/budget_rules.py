@@ -29,9 +29,10 @@ def _tenancy_forecast(
         return  # this stack manages no budgets
     rules = referrers(resources, [BUDGET_RULE])
     for budget in budgets:
-        targets = [str(t) for t in budget.get("targets", [])]
+        # targetCompartmentId: the deprecated form of a single target
+        targets = budget.get("targets") or [budget.get("targetCompartmentId")]
         tenancy_wide = budget.get("targetType", "COMPARTMENT") == "COMPARTMENT" and any(
-            t.startswith("ocid1.tenancy.") for t in targets
+            str(t).startswith("ocid1.tenancy.") for t in targets
         )
         if tenancy_wide and any(r.get("type") == "FORECAST" for r in rules.get(budget.urn, [])):
             return

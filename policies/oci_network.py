@@ -145,8 +145,10 @@ def _public_subnets(
         if subnet.type != SUBNET or not _allows_public_ips(subnet):
             continue
         deps = [by_urn[d] for d in subnet.dependencies if d in by_urn]
-        tables = [d for d in deps if d.type in (ROUTE_TABLE, DEFAULT_ROUTE_TABLE)]
-        if not subnet.is_set("routeTableId"):  # the subnet uses its VCN's default route table
+        if subnet.is_set("routeTableId"):
+            tables = [d for d in deps if d.type in (ROUTE_TABLE, DEFAULT_ROUTE_TABLE)]
+        else:  # its VCN's default route table, not another table it merely depends on
+            tables = [d for d in deps if d.type == DEFAULT_ROUTE_TABLE]
             tables += [t for d in deps for t in default_tables.get(d.urn, [])]
         routed = [t.name for t in tables if _routes_to_internet(t, gateways)]
         if routed:

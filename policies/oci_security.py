@@ -51,7 +51,8 @@ def _adb_license(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
 
 
 def _adb_vault(resource: Resource, _: Mapping[str, Any]) -> Iterable[str]:
-    if resource.get("adminPassword") and not resource.get("secretId"):
+    # a password next to a secret is still a password in the program (and its state)
+    if resource.get("adminPassword"):
         yield "admin password passed as adminPassword; reference an OCI Vault secret (secretId)"
 
 

@@ -84,6 +84,9 @@ class Case:
     message: str = ""
     """For a violating case: the rule's message, which names the offending value and the fix
     (so a rule that fires for the wrong reason fails its test)."""
+    messages: tuple[str, ...] = ()
+    """The exact messages, when the case asserts them whole (in process: the pack and
+    checkov add their own prefixes)."""
 
 
 def adb(**props: Any) -> dict[str, Any]:
@@ -1517,7 +1520,7 @@ CASES += [
         "cidrIpv4": "0.0.0.0/0"}), False),
     # inline rules: a missing fromPort is port 0, not port 1
     Case(SG_ID, "port range from 1 to 21", res(SG, sg(sg_in(1, 21, **WORLD4))), False),
-    # the vault rule needs both: a password given and no secret
+    # the vault rule: no password (a secret, or neither as for a clone) passes
     Case("oci-database-adb-vault-password", "neither password nor secret (a clone)",
          res(ADB, adb(secretId=None)), False),
     Case("oci-database-adb-vault-password", "a secret and no password",
@@ -1609,6 +1612,132 @@ STACK_CASES += [
               []),
 ]  # fmt: skip
 
+# --- cases for the survivors of the mutation run with 129 (each asserts its messages whole;
+# tests/mutation/accepted.toml lists the survivors that change no verdict and no message) ------
+
+OCI_ADMIN_FIX = "allow a specific CIDR (or a bastion) instead"
+CASES += [
+    # a security list's port range with `min` only (Terraform leaves `max` optional): one port
+    Case("oci-network-securitylist-no-public-admin-ports", "tcp min 22 without max from world",
+         res(SECURITY_LIST, ingress(protocol="6", source="0.0.0.0/0", tcpOptions={"min": 22})),
+         True, message="to 22", messages=(
+             f"ingressSecurityRules[0]: ingress from 0.0.0.0/0 to 22; {OCI_ADMIN_FIX}",)),
+    # no protocol (checkov reads HCL that `terraform validate` would refuse): the worst case
+    Case("oci-network-securitylist-no-public-admin-ports", "no protocol from world",
+         res(SECURITY_LIST, ingress(source="0.0.0.0/0")), True, message="all protocols",
+         messages=(f"ingressSecurityRules[0]: ingress from 0.0.0.0/0 to all protocols and ports; "
+                   f"{OCI_ADMIN_FIX}",)),
+    # the toPort of a SecurityGroupRule and of a VPC ingress rule bounds the range
+    Case(SG_ID, "rule resource, ports 20-25 from world", res(SG_RULE, {
+        **WORLD_RULE, "fromPort": 20, "toPort": 25, "cidrBlocks": ["0.0.0.0/0"]}), True,
+         message="to 22;", messages=(f"ingress from 0.0.0.0/0 to 22; {ADMIN_FIX}",)),
+    Case(SG_ID, "vpc ingress rule, 20-25 from world", res(SG_INGRESS, {
+        "securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 20, "toPort": 25,
+        "cidrIpv4": "0.0.0.0/0"}), True,
+         message="to 22;", messages=(f"ingress from 0.0.0.0/0 to 22; {ADMIN_FIX}",)),
+    Case(SG_ID, "ssh from both worlds", res(SG, sg(sg_in(22, 22, **WORLD4, **WORLD6))), True,
+         message="0.0.0.0/0, ::/0", messages=(
+             f"ingress[0]: ingress from 0.0.0.0/0, ::/0 to 22; {ADMIN_FIX}",)),
+    Case("aws-eks-cluster-private-api-endpoint", "open to both worlds", res(EKS, {
+        "roleArn": "arn", "tags": AWS_TAGS,
+        "vpcConfig": {"publicAccessCidrs": ["0.0.0.0/0", "::/0"]}}), True,
+         message="0.0.0.0/0, ::/0", messages=(
+             "the Kubernetes API endpoint is public and open to 0.0.0.0/0, ::/0 "
+             "(vpcConfig.endpointPublicAccess is not false); set endpointPublicAccess=false with "
+             "endpointPrivateAccess=true, or list specific publicAccessCidrs",)),
+    Case("oci-database-adb-private-access", "allow-list open to both worlds",
+         res(ADB, adb(subnetId=None, whitelistedIps=["0.0.0.0/0", "::/0"])), True,
+         message="0.0.0.0/0, ::/0", messages=(
+             "IP allow-list opens the database to the whole internet (0.0.0.0/0, ::/0); list "
+             "specific CIDRs or use a private endpoint (subnetId)",)),
+    # a password next to a secret is still a password in the program
+    Case("oci-database-adb-vault-password", "a password next to a secret",
+         res(ADB, adb(adminPassword="[secret]")), True, message="adminPassword", messages=(
+             "admin password passed as adminPassword; reference an OCI Vault secret (secretId)",)),
+    Case("oci-database-adb-production-protected", "no defined tags at all",
+         res(ADB, adb(definedTags=None)), False),
+    Case("oci-objectstorage-bucket-versioning-enabled", "suspended",
+         res(BUCKET, bucket(versioning="Suspended")), True, message="Suspended",
+         messages=("versioning is Suspended; set it to Enabled",)),
+    Case("oci-identity-policy-no-tenancy-admin", "a group whose name extends an admin group's",
+         res(POLICY, {"statements": ["Allow group AdministratorsX to manage all-resources in "
+                                     "tenancy"], "definedTags": TAGS}), True,
+         message="AdministratorsX", messages=(
+             "grants manage all-resources in tenancy to group AdministratorsX: Allow group "
+             "AdministratorsX to manage all-resources in tenancy; only Administrators may, scope "
+             "it to a compartment",)),
+    Case("oci-identity-policy-no-tenancy-admin", "no statements",
+         res(POLICY, {"name": "p", "definedTags": TAGS}), False),
+    Case("aws-lambda-layerversion-runtimes-supported", "no runtimes declared",
+         res(LAYER, layer(compatibleRuntimes=None)), False),
+    Case("aws-lambda-layerversion-runtimes-supported", "two deprecated runtimes",
+         res(LAYER, layer(compatibleRuntimes=["python3.7", "nodejs16.x"])), True,
+         message="python3.7, nodejs16.x", messages=(
+             "compatibleRuntimes lists deprecated runtimes: python3.7, nodejs16.x; build the "
+             "layer for a supported runtime",)),
+    # Terraform plans carry the provider's default tags merged into tagsAll
+    Case("aws-tagging-resource-required-tags", "tags only in tagsAll",
+         res(SNS, {"tagsAll": AWS_TAGS}), False),
+    # another namespace as long as ours: its keys are not ours cut at our prefix's length
+    Case("oci-tagging-resource-required-tags", "environment in a namespace as long as ours",
+         res(VCN, {"definedTags": {"governance.cost_center": "CC-101",
+                                   "operations.environment": "dev"}}), True,
+         message="governance.environment", messages=(
+             "missing defined tags governance.environment; add them to definedTags",)),
+]  # fmt: skip
+
+_SUBNET_FIX = "set prohibitPublicIpOnVnic=true, or route through a NAT gateway"
+_OUTSIDE_VCN = "ocid1.vcn.oc1.eu-frankfurt-1.outside"
+STACK_CASES += [
+    # no routeTableId: the VCN's default table routes it, not a table it merely depends on
+    StackCase("oci-network-subnet-prohibit-public-ip",
+              "default route table, depends on a public route table",
+              [*_network({"prohibitPublicIpOnVnic": False})[:3],
+               res(SUBNET_TYPE, {"vcnId": "vcn-id", "cidrBlock": "10.0.2.0/24"}, name="web",
+                   deps=(_urn(VCN, "vcn"), _urn(ROUTE_TABLE, "rt")))],
+              []),
+    StackCase("oci-network-subnet-prohibit-public-ip",
+              "default route table of a VCN outside the stack, managed here, to a gateway OCID",
+              [res(DEFAULT_ROUTE_TABLE, {"manageDefaultResourceId": "drt-id", "routeRules": [
+                  {"destination": "0.0.0.0/0", "networkEntityId": IGW_OCID}]}, name="drt"),
+               res(SUBNET_TYPE, {"vcnId": _OUTSIDE_VCN}, name="web",
+                   deps=(_urn(DEFAULT_ROUTE_TABLE, "drt"),))],
+              ["web"], messages=[
+                  "subnet web allows public IPs on its VNICs (prohibitPublicIpOnVnic is not "
+                  f"true) and routes to an internet gateway through route table drt; {_SUBNET_FIX}"]),
+    StackCase("oci-network-subnet-prohibit-public-ip", "routed by its own table, message whole",
+              _network({"prohibitPublicIpOnVnic": False}), ["web"], messages=[
+                  "subnet web allows public IPs on its VNICs (prohibitPublicIpOnVnic is not "
+                  f"true) and routes to an internet gateway through route table rt; {_SUBNET_FIX}"]),
+    # budgets: the deprecated targetCompartmentId is a target; a TAG target is no tenancy
+    StackCase(FORECAST_RULE, "the deprecated targetCompartmentId names the tenancy",
+              [res(BUDGET, {"targetCompartmentId": TENANCY}, name="b"),
+               res(BUDGET_RULE, {"type": "FORECAST"}, name="r", deps=(_urn(BUDGET, "b"),))], []),
+    StackCase(FORECAST_RULE, "a budget without any target",
+              [res(BUDGET, {"amount": 100}, name="b"),
+               res(BUDGET_RULE, {"type": "FORECAST"}, name="r", deps=(_urn(BUDGET, "b"),))],
+              ["<stack>"], messages=[NO_FORECAST]),
+    StackCase(FORECAST_RULE, "a TAG budget whose target reads like the tenancy OCID",
+              _budget("tag", [TENANCY], "FORECAST", targetType="TAG"), ["<stack>"],
+              messages=[NO_FORECAST]),
+    StackCase(OFF_HOURS, "definedTags that is no map: no environment, not judged",
+              [res(ADB, adb(definedTags="governance.environment=dev"), name="db")], []),
+    StackCase("oci-ons-topic-has-subscription", "a topic two alarms use",
+              [res(TOPIC, {"name": "t"}, name="t"),
+               res(ALARM, alarm(), name="b-alarm", deps=(_urn(TOPIC, "t"),)),
+               res(ALARM, alarm(), name="a-alarm", deps=(_urn(TOPIC, "t"),))],
+              ["t"], messages=[
+                  "topic t notifies nobody: no subscription (used by a-alarm, b-alarm); subscribe "
+                  "an email, Slack or PagerDuty endpoint"]),
+    StackCase(_ENUM_RULE, "definedTags that is no map before a resource outside the ENUMs",
+              [*_governance_tags(), res(VCN, {"definedTags": "governance.environment=dev"},
+                                        name="garbled"),
+               res(VCN, {"definedTags": {**TAGS, "governance.cost_center": "CC-303",
+                                         "governance.environment": "qa"}}, name="v")],
+              ["v"], [_ENUM_MESSAGE + "governance.cost_center='CC-303' (allowed: CC-101, CC-202); "
+                      "governance.environment='qa' (allowed: dev, prod)"]),
+]  # fmt: skip
+
 # What each violating case must say: the offending value and the fix.
 S3_BUCKET = "aws:s3/bucket:Bucket"
 S3_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -1692,6 +1821,17 @@ STACK_CASES += [
         message="bucket data has no public access block",
     ),
 ]
+
+STACK_CASES += [
+    StackCase(S3_RULE, "block with two settings off",
+              [res(S3_BUCKET, {"tags": AWS_TAGS}, name="data"),
+               res(S3_BLOCK, {**ALL_BLOCKED, "blockPublicPolicy": False,
+                              "restrictPublicBuckets": False},
+                   name="data-block", deps=(_urn(S3_BUCKET, "data"),))],
+              ["data"], messages=[
+                  "bucket data's public access block leaves blockPublicPolicy, "
+                  "restrictPublicBuckets off; set all four settings to true"]),
+]  # fmt: skip
 
 
 MESSAGES: dict[tuple[str, str], str] = {
@@ -2029,5 +2169,11 @@ STACK_CASES += [
     ),
 ]
 
-CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), c.message)) for c in CASES]
+# MESSAGES are whole messages: a violating case listed there reports exactly that one.
+CASES = [
+    replace(c, message=MESSAGES[c.rule, c.label], messages=(MESSAGES[c.rule, c.label],))
+    if (c.rule, c.label) in MESSAGES
+    else c
+    for c in CASES
+]
 STACK_CASES = [replace(c, message=MESSAGES.get((c.rule, c.label), c.message)) for c in STACK_CASES]

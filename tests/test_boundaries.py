@@ -5,6 +5,7 @@ just below and just above each)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -70,7 +71,7 @@ def test_spend_exactly_at_the_budget_is_over_it(
 def _schedule(*filters: dict[str, object]) -> Schedule:
     props = {"action": "STOP_RESOURCE", "resourceFilters": list(filters)}
     resource = Resource("oci:ResourceScheduler/schedule:Schedule", "s", "urn:s", props)
-    return Schedule("s", "urn:s", "STOP_RESOURCE", (0,), None, resource)
+    return Schedule("s", "STOP_RESOURCE", (0,), None, resource)
 
 
 DB = Resource(
@@ -460,3 +461,152 @@ def test_anomalies_of_cents_and_of_credits() -> None:
     assert found.cost == 0.5
     credits = {day - timedelta(days=i): -10.0 for i in range(1, 15)}
     assert find_anomalies(credits | {day: 0.0}, [day]) == []  # nothing spent is no anomaly
+
+
+# --- the survivors of the mutation run with 129: each test fails on one of them -----------
+
+
+def test_a_schedule_s_blank_state_missing_type_and_missing_recurrence() -> None:
+    blank, untyped, no_details = parse_schedules([
+        _schedule_resource("blank", state=""),  # as Terraform writes an unset state: active
+        Resource(type=SCHEDULE_TYPE, name="untyped", urn="urn:untyped",
+                 props={"action": "STOP_RESOURCE", "recurrenceDetails": "0 19 * * 1-5"}),
+        _schedule_resource("no-details", recurrenceDetails=None),
+    ])  # fmt: skip
+    assert (blank.name, blank.problem) == ("blank", None)
+    assert (untyped.times, untyped.problem) == (blank.times, None)  # CRON is the default
+    assert (no_details.times, no_details.problem) == (
+        None, "recurrence '' is not a five-field cron expression"
+    )  # fmt: skip
+
+
+def test_a_tag_filter_does_not_select_a_database_without_defined_tags() -> None:
+    untagged = Resource("oci:Database/autonomousDatabase:AutonomousDatabase", "db", "urn:db",
+                        {"compartmentId": "c1"})  # fmt: skip
+    env = {"namespace": "governance", "tagKey": "environment", "value": "dev"}
+    assert selects(_schedule({"attribute": "DEFINED_TAGS", "values": [env]}), untagged) is False
+
+
+def test_a_start_schedule_that_cannot_be_read_gives_no_savings() -> None:
+    from policies.pricing.schedules import off_hours
+
+    by_compartment = [{"attribute": "COMPARTMENT_ID", "values": [{"value": "c1"}]}]
+    schedules = parse_schedules([
+        _schedule_resource("stop", resourceFilters=by_compartment),
+        _schedule_resource("start", action="START_RESOURCE", recurrenceType="ICAL",
+                           resourceFilters=by_compartment),
+    ])  # fmt: skip
+    found = off_hours(schedules, DB)
+    assert found is not None
+    assert (found.share_stopped, found.problems) == (
+        0.0, ("schedule start: recurrence type ICAL is not read (only CRON)",)
+    )  # fmt: skip
+
+
+def test_weekday_factors_of_credits_cancelling_to_a_zero_mean_are_one() -> None:
+    assert weekday_factors(_week([10, -10, 0, 0, 0, 0, 0])) == [1.0] * 7
+
+
+def test_no_spend_at_all_is_no_anomaly() -> None:
+    assert find_anomalies({}, [THROUGH]) == []
+
+
+def test_a_day_without_an_entry_is_no_anomaly() -> None:
+    cents = {THROUGH - timedelta(days=i): 0.1 for i in range(1, 15)}
+    assert find_anomalies(cents, [THROUGH]) == []  # the day itself costs nothing
+
+
+def _weekday_history(day: date, value: Callable[[int], float | None]) -> dict[date, float]:
+    """29 days before `day`: the value of `i` days back (None: no entry)."""
+    out = {day - timedelta(days=i): value(i) for i in range(1, 30)}
+    return {d: v for d, v in out.items() if v is not None}
+
+
+def test_anomaly_weekday_factors_use_exactly_28_days() -> None:
+    # With `v / M` the ratio of a day's cost to its weekday's median M, the baseline is M of
+    # the day's weekday times the median ratio over the window. The window: six days at 0.5,
+    # six at 1.5 and the two of the day before's weekday in the middle; that weekday's costs
+    # are 100, 100, 200, 200 over 28 days (M 150, ratio 2/3) and one more 200 on day 29 back
+    # (which would make M 200, ratio 0.5, and the day an anomaly).
+    def value(i: int) -> float:
+        if i % 7 == 1:
+            return 100.0 if i < 14 else 200.0
+        return 50.0 if (i % 7 in (0, 2, 3)) == (i <= 14) else 150.0
+
+    day = THROUGH
+    history = _weekday_history(day, value)
+    assert find_anomalies(history | {day: 100.0}, [day]) == []
+    (found,) = find_anomalies(history | {day: 1000.0}, [day])
+    assert found.baseline == pytest.approx(100.0 * 2 / 3)
+    assert found.threshold == pytest.approx(100.0 * (2 / 3 + 3.5 * 1.4826 / 6))
+
+
+def test_missing_days_weigh_nothing_in_the_anomaly_weekday_factors() -> None:
+    # the day's weekday misses two of its four days (the history reaches further back, so
+    # they cost 0): its median is 50, the baseline 50 (100 a day everywhere else)
+    day = THROUGH
+    history = _weekday_history(day, lambda i: None if i in (7, 21) else 100.0)
+    (found,) = find_anomalies(history | {day: 1000.0}, [day])
+    assert (found.baseline, found.threshold) == (pytest.approx(50.0), pytest.approx(58.75))
+
+
+# --- rules with settings of their own, and inputs only a program under mocks passes --------
+
+from policies.aws_network import _opened as aws_opened  # noqa: E402
+from policies.catalog import RULES  # noqa: E402
+
+RULE = {rule.id: rule for rule in RULES}
+ADB_TYPE = "oci:Database/autonomousDatabase:AutonomousDatabase"
+
+
+def _judge(rule_id: str, type_: str, props: dict[str, object], **config: object) -> list[str]:
+    return RULE[rule_id].evaluate(Resource(type_, "r", "urn:r", props), config)
+
+
+def test_aws_port_labels() -> None:
+    assert aws_opened("tcp", 22, 22) == ("TCP 22", (22, 22))
+    assert aws_opened("6", 20, 25) == ("TCP 20-25", (20, 25))
+    assert aws_opened(None, 22, 22) is None  # no protocol: no ports
+
+
+def test_the_tenancy_admin_message_names_every_admin_group() -> None:
+    statement = "Allow group devs to manage all-resources in tenancy"
+    assert _judge("oci-identity-policy-no-tenancy-admin", "oci:Identity/policy:Policy",
+                  {"statements": [statement]}, adminGroups=["Administrators", "NetOps"]) == [
+        f"grants manage all-resources in tenancy to group devs: {statement}; only "
+        "Administrators, NetOps may, scope it to a compartment"
+    ]  # fmt: skip
+
+
+ALLOWED = {"environment": ["dev", "prod"], "cost_center": ["CC-101"]}
+
+
+def test_every_tag_value_not_allowed_is_named() -> None:
+    oci = {"definedTags": {"governance.environment": "qa", "governance.cost_center": "CC-9"}}
+    assert _judge("oci-tagging-resource-allowed-values", "oci:Core/vcn:Vcn", oci,
+                  allowedValues=ALLOWED) == [
+        "defined tag values not allowed: cost_center='CC-9' (allowed: CC-101); "
+        "environment='qa' (allowed: dev, prod)"
+    ]  # fmt: skip
+    aws = {"tags": {"environment": "qa", "cost_center": "CC-9"}}
+    assert _judge("aws-tagging-resource-allowed-values", "aws:sns/topic:Topic", aws,
+                  allowedValues=ALLOWED) == [
+        "tag values not allowed: cost_center='CC-9' (allowed: CC-101); "
+        "environment='qa' (allowed: dev, prod)"
+    ]  # fmt: skip
+
+
+def test_a_missing_environment_tag_is_no_environment_even_one_named_none() -> None:
+    untagged = {"definedTags": {"governance.cost_center": "CC-101"}}
+    assert _judge("oci-database-adb-production-protected", ADB_TYPE, untagged,
+                  productionEnvironments=["None"]) == []  # fmt: skip
+
+
+@pytest.mark.parametrize("default_tags", ["cost_center=CC-101", '["cost_center"]'])
+def test_provider_default_tags_that_are_no_map_count_for_nothing(default_tags: str) -> None:
+    topic = Resource("aws:sns/topic:Topic", "t", "urn:t", {"tags": {"environment": "dev"}},
+                     provider_props={"defaultTags": default_tags})  # fmt: skip
+    assert RULE["aws-tagging-resource-required-tags"].evaluate(topic) == [
+        "missing tags cost_center (provider defaultTags count); add them to tags or to the "
+        "provider's defaultTags"
+    ]

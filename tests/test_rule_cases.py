@@ -80,6 +80,8 @@ def test_resource_rule_in_process(case: Case) -> None:
     assert bool(messages) is case.violates, messages
     for message in messages:
         assert case.message in message, message
+    if case.messages:
+        assert messages == list(case.messages)
 
 
 @pytest.mark.parametrize("case", STACK_CASES, ids=[f"{c.rule}:{c.label}" for c in STACK_CASES])

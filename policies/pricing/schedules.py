@@ -27,7 +27,6 @@ _ADB_RESOURCE_TYPES = frozenset(
 @dataclass(frozen=True)
 class Schedule:
     name: str
-    urn: str
     action: str
     times: tuple[int, ...] | None
     """Minutes of the week (0 = Sunday 00:00) it runs at; None when not understood."""
@@ -90,7 +89,7 @@ def parse_schedules(resources: Iterable[Resource]) -> list[Schedule]:
             times, problem = None, f"recurrence type {kind} is not read (only CRON)"
         else:
             times, problem = cron_times(str(r.get("recurrenceDetails", "")))
-        out.append(Schedule(r.name, r.urn, action, times, problem, r))
+        out.append(Schedule(r.name, action, times, problem, r))
     return out
 
 
@@ -138,7 +137,7 @@ def stopped_share(stops: Sequence[int], starts: Sequence[int]) -> float:
     stopped, since, total = False, 0, 0
     for at, is_stop in [*timeline, (2 * week, stopped)]:
         if stopped:
-            total += max(0, min(at, 2 * week) - max(since, week))
+            total += max(0, at - max(since, week))  # the second week only
         stopped, since = is_stop, at
     return total / week
 

@@ -55,7 +55,7 @@ def weekday_factors(history: Mapping[date, float]) -> list[float]:
         values = [v for d, v in history.items() if d.weekday() == weekday]
         medians.append(statistics.median(values) if values else None)
     known = [m for m in medians if m is not None]
-    mean = statistics.fmean(known) if known else 0.0
+    mean = statistics.fmean(known)  # seven days or more: some weekday has a median
     if mean <= 0:
         return [1.0] * 7
     return [m / mean if m is not None and m > 0 else 1.0 for m in medians]

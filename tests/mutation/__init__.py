@@ -1,0 +1,1 @@
+"""What `make mutation` ends with: the check of the survivors and the accepted ones."""
