@@ -250,3 +250,16 @@ def test_without_its_text_a_document_problem_has_no_position():
     with pytest.raises(GuardrailsError) as err:
         validate_document(Doc, {"name": 3}, "doc")
     assert str(err.value) == "doc: name: must be a string (got 3)"
+
+
+def test_a_key_that_is_empty_or_not_printable_is_quoted_in_the_one_line_error():
+    from pydantic import BaseModel, ConfigDict
+
+    from guardrails.tooling.documents import validate_document
+
+    class Doc(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    with pytest.raises(GuardrailsError) as err:
+        validate_document(Doc, {"\n": 1, "": 2}, "doc")
+    assert str(err.value) == ("doc: '\\n': is not a known setting; '': is not a known setting")

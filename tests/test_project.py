@@ -142,7 +142,7 @@ def test_a_stack_config_problem_names_the_stack_file_and_the_line(tmp_path):
     lines = stack.read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if line.strip() == "computeCount: 2")
     lines[at] = lines[at].replace("computeCount: 2", "computeCount: 1")
-    lines.append('  guardrails:fleet: \'{"days": 0}\'')
+    lines.append("  guardrails:fleet: '{\"days\": 0}'")
     stack.write_text("\n".join(lines) + "\n")
     with pytest.raises(StackConfigError) as err:
         load_stack_config(tmp_path, "dev")

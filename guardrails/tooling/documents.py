@@ -55,6 +55,14 @@ def node_at(root: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node:
     return node
 
 
+def _shown(part: Any) -> Any:
+    """A key as a path shows it: quoted when it is empty, padded or not printable (a key
+    `"\\n"` must not break the one-line error)."""
+    if isinstance(part, str) and (not part or part != part.strip() or not part.isprintable()):
+        return repr(part)
+    return part
+
+
 def _position(root: yaml.Node | None, loc: tuple[Any, ...]) -> str:
     """` (line L, column C)` of the value at `loc` in the composed document, or "" when it
     cannot be told (no text, or a JSON text YAML does not read: the path still names it)."""
@@ -81,7 +89,7 @@ def problems(exc: ValidationError, text: str | None = None) -> list[str]:
         keyed = (error.get("ctx") or {}).get("error")
         found = keyed.problems if isinstance(keyed, KeyedProblems) else [("", describe(error))]
         for sub, problem in found:
-            where = key_path([part for part in loc if part != _KEY])
+            where = key_path([_shown(part) for part in loc if part != _KEY])
             where = f"{where}.{sub}" if where and sub else where or sub
             place = f"{where}: " if where else ""
             lines.append(f"{place}{problem}{_position(root, loc)}")
